@@ -1,0 +1,106 @@
+import type { StoreType } from '../../cmp/types.js';
+import type { RegistryEntry } from '../store/protocol.js';
+
+// The hippocampus's map of curated memory (spec §2.8): which store holds each record, and its
+// outgoing associations with an inbound index so links are navigable both ways (DESIGN §2.5) and a
+// deletion finds every record that points at it without a scan. Derived data: rebuilt from the stores
+// at start and after a store restarts.
+
+interface Node {
+  store: StoreType;
+  out: RegistryEntry['associations'];
+}
+
+interface SpaceGraph {
+  nodes: Map<string, Node>;
+  inbound: Map<string, Set<string>>;
+}
+
+export class AssociationGraph {
+  readonly #spaces = new Map<string, SpaceGraph>();
+
+  #space(space: string): SpaceGraph {
+    let graph = this.#spaces.get(space);
+    if (!graph) this.#spaces.set(space, (graph = { nodes: new Map(), inbound: new Map() }));
+    return graph;
+  }
+
+  upsert(space: string, store: StoreType, entry: RegistryEntry): void {
+    const graph = this.#space(space);
+    this.#unlinkOutgoing(graph, entry.id);
+    graph.nodes.set(entry.id, { store, out: entry.associations });
+    for (const { target_id } of entry.associations) {
+      let sources = graph.inbound.get(target_id);
+      if (!sources) graph.inbound.set(target_id, (sources = new Set()));
+      sources.add(entry.id);
+    }
+  }
+
+  /** Forgets a record; edges that point at it stay until the stores strip them (see `sourcesOf`). */
+  remove(space: string, id: string): void {
+    const graph = this.#spaces.get(space);
+    if (!graph) return;
+    this.#unlinkOutgoing(graph, id);
+    graph.nodes.delete(id);
+  }
+
+  #unlinkOutgoing(graph: SpaceGraph, id: string): void {
+    const node = graph.nodes.get(id);
+    if (!node) return;
+    for (const { target_id } of node.out) {
+      const sources = graph.inbound.get(target_id);
+      sources?.delete(id);
+      if (sources?.size === 0) graph.inbound.delete(target_id);
+    }
+  }
+
+  /** Replaces everything known of one store with a fresh dump of it (start, or after a restart). */
+  load(store: StoreType, dump: Record<string, RegistryEntry[]>): void {
+    for (const [space, graph] of this.#spaces) {
+      for (const [id, node] of graph.nodes) if (node.store === store) this.remove(space, id);
+    }
+    for (const [space, entries] of Object.entries(dump)) for (const entry of entries) this.upsert(space, store, entry);
+  }
+
+  storeOf(space: string, id: string): StoreType | undefined {
+    return this.#spaces.get(space)?.nodes.get(id)?.store;
+  }
+
+  outgoing(space: string, id: string): RegistryEntry['associations'] {
+    return this.#spaces.get(space)?.nodes.get(id)?.out ?? [];
+  }
+
+  /** Records (other than the targets themselves) with an edge to any of `targets`, grouped by store. */
+  sourcesOf(space: string, targets: Iterable<string>): Map<StoreType, string[]> {
+    const graph = this.#spaces.get(space);
+    const grouped = new Map<StoreType, string[]>();
+    if (!graph) return grouped;
+    const targetSet = new Set(targets);
+    const seen = new Set<string>();
+    for (const target of targetSet) {
+      for (const source of graph.inbound.get(target) ?? []) {
+        if (targetSet.has(source) || seen.has(source)) continue;
+        seen.add(source);
+        const store = graph.nodes.get(source)?.store;
+        if (!store) continue;
+        const sources = grouped.get(store);
+        if (sources) sources.push(source);
+        else grouped.set(store, [source]);
+      }
+    }
+    return grouped;
+  }
+
+  /** All ids of a space held by one store. */
+  idsIn(space: string, store: StoreType): string[] {
+    const graph = this.#spaces.get(space);
+    if (!graph) return [];
+    return [...graph.nodes].filter(([, node]) => node.store === store).map(([id]) => id);
+  }
+
+  totalAssociations(space: string): number {
+    let total = 0;
+    for (const node of this.#spaces.get(space)?.nodes.values() ?? []) total += node.out.length;
+    return total;
+  }
+}

@@ -1,0 +1,383 @@
+import { neutralEmotion } from '../../cmp/emotion.js';
+import { CmpError } from '../../cmp/errors.js';
+import { derivedId, fromTimestamp, newId, toTimestamp } from '../../cmp/ids.js';
+import { normaliseMeta } from '../../cmp/meta.js';
+import type {
+  EncodeBatchRawRequest, EncodeBatchRawResponse, EncodeBatchRequest, EncodeBatchResponse, EncodeStoreRawRequest,
+  EncodeStoreRawResponse, EncodeStoreRequest, EncodeStoreResponse, EncodeUpdateRequest, ForgetRequest, ForgetResponse,
+  IntrospectRecordRequest, StatsRequest,
+} from '../../cmp/operations.js';
+import { MAX_BATCH_SIZE } from '../../cmp/request-schemas.js';
+import { defaultFidelity, mergeMetadata, validateRawRecord, validateRecord } from '../../cmp/records.js';
+import {
+  PERSISTENT_STORES, STORE_TYPES, type Association, type MemoryRecord, type PartitionName, type RawJournalRecord,
+  type StoreType,
+} from '../../cmp/types.js';
+import type { EventEnvelope, MutationEvent, RecordFieldUpdate } from '../store/events.js';
+import type { ApplyReply, SpaceStats, StoreApi } from '../store/protocol.js';
+import { AssociationGraph } from './association-graph.js';
+import { classifyStore } from './classify.js';
+
+// The hippocampus (DESIGN §1, STYLE §6.2): every CMP operation enters here. It decides what changes,
+// routes each change as an event to the store actor that owns the record, and keeps the association
+// graph. It holds no memory itself; the stores do.
+
+/** Per-store parameters new records start with (DESIGN §2.1). */
+export interface StoreRecordParams {
+  /** Power-law exponent d. */
+  decay_rate: number;
+  /** Initial stability S0, seconds. */
+  stability: number;
+}
+
+export interface HippocampusOptions {
+  stores: Record<PartitionName, StoreApi>;
+  recordParams: Record<StoreType, StoreRecordParams>;
+  /** The clock, injected so tests can move time (milliseconds since the epoch). */
+  now?: () => number;
+}
+
+/** Sequential links of `encode.batch` with `infer_associations` (spec §3.2). */
+export const SEQUENTIAL_LINK_WEIGHT = 0.7;
+
+interface PlannedRecord {
+  record: MemoryRecord;
+  manualAssociations: number;
+}
+
+export class Hippocampus {
+  readonly #stores: Record<PartitionName, StoreApi>;
+  readonly #params: Record<StoreType, StoreRecordParams>;
+  readonly #now: () => number;
+  readonly graph = new AssociationGraph();
+  readonly #sequences = new Map<string, number>();
+
+  constructor(options: HippocampusOptions) {
+    this.#stores = options.stores;
+    this.#params = options.recordParams;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Loads the association graph and the per-space sequences from the stores. */
+  async start(): Promise<void> {
+    await Promise.all(
+      (Object.keys(this.#stores) as PartitionName[]).map(async (name) => {
+        const { sequences } = await this.#stores[name].whenReady();
+        for (const [space, seq] of Object.entries(sequences)) {
+          this.#sequences.set(space, Math.max(seq, this.#sequences.get(space) ?? 0));
+        }
+        if (name !== 'raw_journal') this.graph.load(name, await this.#stores[name].registry());
+      }),
+    );
+  }
+
+  /** After a store actor restarts, what it holds is the truth: reload its part of the graph. */
+  async resync(name: PartitionName): Promise<void> {
+    const { sequences } = await this.#stores[name].whenReady();
+    for (const [space, seq] of Object.entries(sequences)) {
+      this.#sequences.set(space, Math.max(seq, this.#sequences.get(space) ?? 0));
+    }
+    if (name !== 'raw_journal') this.graph.load(name, await this.#stores[name].registry());
+  }
+
+  #envelope(space: string, at: string, event: MutationEvent, idempotencyKey?: string): EventEnvelope {
+    const seq = (this.#sequences.get(space) ?? 0) + 1;
+    this.#sequences.set(space, seq);
+    return { space, seq, at, event, ...(idempotencyKey === undefined ? {} : { idempotency_key: idempotencyKey }) };
+  }
+
+  /**
+   * The time of the first attempt of an idempotent request, if any store applied it: a retry reuses it
+   * so that derived ids and timestamps come out the same.
+   */
+  async #firstAttempt(space: string, key: string | undefined, stores: Iterable<PartitionName>): Promise<Map<PartitionName, ApplyReply['replayed']>> {
+    const found = new Map<PartitionName, ApplyReply['replayed']>();
+    if (key === undefined) return found;
+    await Promise.all(
+      [...new Set(stores)].map(async (name) => {
+        const entry = await this.#stores[name].findIdempotent(space, key);
+        if (entry) found.set(name, entry);
+      }),
+    );
+    return found;
+  }
+
+  // ── encode ────────────────────────────────────────────────────────────────────────────────────
+
+  async encodeStore(request: EncodeStoreRequest): Promise<EncodeStoreResponse> {
+    const { space, idempotency_key, ...item } = request;
+    const [result] = await this.#encode(space, idempotency_key, [item], false, 'encode.store');
+    return result.response;
+  }
+
+  async encodeBatch(request: EncodeBatchRequest): Promise<EncodeBatchResponse> {
+    if (request.records.length > MAX_BATCH_SIZE) {
+      throw new CmpError('VALIDATION_ERROR', `Batch size ${request.records.length} exceeds maximum of ${MAX_BATCH_SIZE}`, { field: 'records' });
+    }
+    const results = await this.#encode(request.space, request.idempotency_key, request.records, request.infer_associations, 'encode.store');
+    const pairs = request.infer_associations ? Math.max(0, results.length - 1) : 0;
+    return { results: results.map((result) => result.response), associations_inferred: 2 * pairs };
+  }
+
+  async #encode(
+    space: string,
+    key: string | undefined,
+    items: Omit<EncodeStoreRequest, 'space' | 'idempotency_key'>[],
+    linkSequence: boolean,
+    trigger: string,
+  ): Promise<{ response: EncodeStoreResponse; record: MemoryRecord }[]> {
+    const stores = items.map((item) => item.store ?? classifyStore(item.content, item.emotion));
+    const replayed = await this.#firstAttempt(space, key, stores);
+    const firstAt = [...replayed.values()][0]?.at;
+    const atMs = firstAt === undefined ? this.#now() : fromTimestamp(firstAt);
+    const at = toTimestamp(atMs);
+
+    const planned: PlannedRecord[] = items.map((item, index) => {
+      const id = key === undefined ? newId(atMs) : derivedId(atMs, space, key, index);
+      const associations: Association[] = item.associations.map((manual) => ({
+        ...manual, created_at: at, last_co_activation: at,
+      }));
+      const record: MemoryRecord = {
+        id, space, store: stores[index], created_at: at, updated_at: at, last_accessed_at: at, access_count: 0,
+        content: item.content,
+        fidelity: defaultFidelity(at, this.#params[stores[index]]),
+        emotion: item.emotion ?? neutralEmotion(),
+        associations,
+        metadata: mergeMetadata(item.metadata, item.context),
+        version: 1,
+        meta: normaliseMeta(item.meta, trigger, at),
+      };
+      return { record, manualAssociations: associations.length };
+    });
+    if (linkSequence) linkSequential(planned.map((plan) => plan.record), at);
+    // Validate everything before writing anything: bad input leaves the stores untouched.
+    planned.forEach((plan, index) => validateRecord(plan.record, items.length === 1 ? '' : `records.${index}`));
+
+    const byStore = groupBy(planned.map((plan) => plan.record), (record) => record.store);
+    await Promise.all(
+      [...byStore].map(async ([store, records]) => {
+        if (replayed.has(store)) return;
+        const reply = await this.#stores[store].apply(this.#envelope(space, at, { type: 'records.put', records }, key));
+        this.#absorb(space, store, reply);
+        if (reply.evicted?.length) await this.#cleanUpAfterRemoval(space, reply.evicted, at);
+      }),
+    );
+    return planned.map(({ record, manualAssociations }) => ({
+      record,
+      response: { record_id: record.id, store: record.store, initial_fidelity: record.fidelity.score, associations_created: manualAssociations },
+    }));
+  }
+
+  /** Brings the graph up to date with what a store acknowledged. */
+  #absorb(space: string, store: StoreType, reply: ApplyReply): void {
+    for (const id of reply.removed) this.graph.remove(space, id);
+    for (const entry of reply.written) this.graph.upsert(space, store, entry);
+  }
+
+  /** After records left (forget, eviction): strip the edges that pointed at them, in their owners' stores. */
+  async #cleanUpAfterRemoval(space: string, removed: string[], at: string): Promise<void> {
+    const sources = this.graph.sourcesOf(space, removed);
+    await Promise.all(
+      [...sources].map(async ([store, sourceIds]) => {
+        const event: MutationEvent = { type: 'associations.stripped', source_ids: sourceIds, target_ids: removed };
+        this.#absorb(space, store, await this.#stores[store].apply(this.#envelope(space, at, event)));
+      }),
+    );
+  }
+
+  async encodeUpdate(request: EncodeUpdateRequest): Promise<void> {
+    const { space, record_id } = request;
+    const store = await this.#locate(space, record_id);
+    const current = (await this.#stores[store].get(space, record_id)) as MemoryRecord | undefined;
+    if (!current) throw notFound(record_id);
+    const at = toTimestamp(this.#now());
+    const fields: RecordFieldUpdate = {};
+    if (request.content !== undefined) fields.content = request.content;
+    if (request.emotion !== undefined) fields.emotion = request.emotion;
+    if (request.metadata !== undefined) fields.metadata = request.metadata;
+    if (request.meta !== undefined) fields.meta = normaliseMeta(request.meta, 'encode.update', at);
+    validateRecord({ ...current, ...fields }, '');
+    const reply = await this.#stores[store].apply(
+      this.#envelope(space, at, { type: 'record.updated', id: record_id, fields }, request.idempotency_key),
+    );
+    if (reply.missing.includes(record_id)) throw notFound(record_id);
+    this.#absorb(space, store, reply);
+  }
+
+  async encodeStoreRaw(request: EncodeStoreRawRequest): Promise<EncodeStoreRawResponse> {
+    const { space, idempotency_key, ...item } = request;
+    const [response] = await this.#encodeRaw(space, idempotency_key, [item]);
+    return response;
+  }
+
+  async encodeBatchRaw(request: EncodeBatchRawRequest): Promise<EncodeBatchRawResponse> {
+    return { results: await this.#encodeRaw(request.space, request.idempotency_key, request.records) };
+  }
+
+  async #encodeRaw(
+    space: string,
+    key: string | undefined,
+    items: Omit<EncodeStoreRawRequest, 'space' | 'idempotency_key'>[],
+  ): Promise<EncodeStoreRawResponse[]> {
+    const replayed = await this.#firstAttempt(space, key, ['raw_journal']);
+    const firstAt = replayed.get('raw_journal')?.at;
+    const atMs = firstAt === undefined ? this.#now() : fromTimestamp(firstAt);
+    const at = toTimestamp(atMs);
+    const records: RawJournalRecord[] = items.map((item, index) => ({
+      id: key === undefined ? newId(atMs) : derivedId(atMs, space, key, index),
+      space,
+      session_id: item.session_id,
+      turn_id: item.turn_id,
+      topic_id: item.topic_id,
+      source: item.source,
+      speaker: item.speaker,
+      visibility: item.visibility,
+      secrecy_level: item.secrecy_level,
+      created_at: at,
+      updated_at: at,
+      content: item.content,
+      metadata: item.metadata,
+      derived_memory_ids: [],
+      suppressed: false,
+      meta: normaliseMeta(item.meta, 'encode.store_raw', at),
+    }));
+    records.forEach((record, index) => validateRawRecord(record, items.length === 1 ? '' : `records.${index}`));
+    if (!replayed.has('raw_journal')) {
+      await this.#stores.raw_journal.apply(this.#envelope(space, at, { type: 'records.put', records }, key));
+    }
+    return records.map((record) => ({
+      record_id: record.id, session_id: record.session_id, visibility: record.visibility, secrecy_level: record.secrecy_level,
+    }));
+  }
+
+  // ── introspect ────────────────────────────────────────────────────────────────────────────────
+
+  async introspectRecord(request: IntrospectRecordRequest): Promise<MemoryRecord> {
+    const store = await this.#locate(request.space, request.record_id);
+    const record = await this.#stores[store].get(request.space, request.record_id);
+    if (!record || !('store' in record)) throw notFound(request.record_id);
+    return record;
+  }
+
+  /** Where a record lives: the graph knows; if it does not (it is derived data), ask the stores. */
+  async #locate(space: string, id: string): Promise<StoreType> {
+    const known = this.graph.storeOf(space, id);
+    if (known) return known;
+    for (const store of ['working', ...PERSISTENT_STORES] as const) {
+      if (await this.#stores[store].get(space, id)) return store;
+    }
+    throw notFound(id);
+  }
+
+  async stats(request: StatsRequest): Promise<Record<string, unknown>> {
+    const { space } = request;
+    const perStore = Object.fromEntries(
+      await Promise.all(STORE_TYPES.map(async (store) => [store, await this.#stores[store].stats(space)] as const)),
+    ) as Record<StoreType, SpaceStats>;
+    const raw = await this.#stores.raw_journal.stats(space);
+    const curated = Object.values(perStore);
+    const totalRecords = curated.reduce((sum, stats) => sum + stats.records, 0);
+    const fidelitySum = curated.reduce((sum, stats) => sum + stats.fidelity_sum, 0);
+    const created = curated.flatMap((stats) => [stats.oldest_created_at, stats.newest_created_at]).filter((at): at is string => at !== null);
+    created.sort();
+    return {
+      space,
+      total_records: totalRecords,
+      records_by_store: Object.fromEntries(STORE_TYPES.map((store) => [store, perStore[store].records])),
+      total_associations: this.graph.totalAssociations(space),
+      avg_fidelity: totalRecords === 0 ? 0 : fidelitySum / totalRecords,
+      avg_fidelity_by_store: Object.fromEntries(
+        STORE_TYPES.filter((store) => perStore[store].records > 0).map((store) => [store, perStore[store].fidelity_sum / perStore[store].records]),
+      ),
+      oldest_record: created[0] ?? null,
+      newest_record: created.at(-1) ?? null,
+      total_recall_count: curated.reduce((sum, stats) => sum + stats.access_sum, 0),
+      raw_journal_records: raw.records,
+      raw_journal_pending_dream: raw.raw_pending_dream,
+      vector_index_records: curated.reduce((sum, stats) => sum + stats.embedded, 0),
+      dream_episodic_summaries: perStore.episodic.dream_episodic_summaries,
+      dream_semantic_nodes: perStore.semantic.dream_semantic_nodes,
+      background_decay_enabled: false,
+      background_dream_enabled: false,
+    };
+  }
+
+  // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────
+
+  async forget(request: ForgetRequest): Promise<ForgetResponse> {
+    if (request.confirm !== true) {
+      throw new CmpError('FORGET_UNCONFIRMED', "Forget requires explicit confirmation. Set 'confirm: true' to proceed.", { field: 'confirm' });
+    }
+    const { space } = request;
+    const targets = new Map<string, StoreType>();
+    const add = (id: string, store: StoreType | undefined) => {
+      if (store) targets.set(id, store);
+    };
+    for (const id of request.record_ids) {
+      const store = this.graph.storeOf(space, id);
+      add(id, store);
+      if (store && request.cascade) for (const edge of this.graph.outgoing(space, id)) add(edge.target_id, this.graph.storeOf(space, edge.target_id));
+    }
+    if (request.store) for (const id of this.graph.idsIn(space, request.store)) add(id, request.store);
+    if (request.temporal_range) {
+      const start = fromTimestamp(request.temporal_range.start);
+      const end = fromTimestamp(request.temporal_range.end);
+      await Promise.all(
+        STORE_TYPES.map(async (store) => {
+          for (const id of await this.#stores[store].idsCreatedBetween(space, start, end)) add(id, store);
+        }),
+      );
+    }
+    const affected = new Set(targets.values());
+    const replayed = await this.#firstAttempt(space, request.idempotency_key, affected);
+    const at = toTimestamp(this.#now());
+    const byStore = groupBy([...targets], ([, store]) => store);
+    let deleted = 0;
+    const removed: string[] = [];
+    await Promise.all(
+      [...byStore].map(async ([store, entries]) => {
+        const earlier = replayed.get(store);
+        if (earlier) {
+          deleted += earlier.removed.length;
+          return;
+        }
+        const ids = entries.map(([id]) => id);
+        const reply = await this.#stores[store].apply(this.#envelope(space, at, { type: 'records.deleted', ids }, request.idempotency_key));
+        this.#absorb(space, store, reply);
+        deleted += reply.removed.length;
+        removed.push(...reply.removed);
+      }),
+    );
+    if (removed.length > 0) await this.#cleanUpAfterRemoval(space, removed, at);
+    return { records_deleted: deleted };
+  }
+}
+
+function notFound(id: string): CmpError {
+  return new CmpError('RECORD_NOT_FOUND', `Record not found: ${id}`, { field: 'record_id' });
+}
+
+function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+/** Spec §3.2: consecutive records are linked both ways (sequential, 0.7), one link per (target, type). */
+function linkSequential(records: MemoryRecord[], at: string): void {
+  const link = (from: MemoryRecord, to: MemoryRecord) => {
+    const exists = from.associations.some((edge) => edge.target_id === to.id && edge.association_type === 'sequential');
+    if (!exists) {
+      from.associations.push({ target_id: to.id, association_type: 'sequential', weight: SEQUENTIAL_LINK_WEIGHT, created_at: at, last_co_activation: at });
+    }
+  };
+  for (let index = 1; index < records.length; index++) {
+    link(records[index - 1], records[index]);
+    link(records[index], records[index - 1]);
+  }
+}

@@ -1,0 +1,260 @@
+import { ClassicLevel } from 'classic-level';
+import { CmpError } from '../../cmp/errors.js';
+import type { PartitionName, StoredRecord } from '../../cmp/types.js';
+import { applyEvent, touchedIds, type ApplyOutcome, type EventEnvelope } from './events.js';
+
+// A store actor's LevelDB partition: the only file that imports classic-level. One directory per
+// store, owned by exactly one worker thread. Keys are laid out per space so that a space can be
+// exported, forgotten or moved on its own (DESIGN §4). `!` separates parts; space names cannot hold it.
+//
+//   key                                         value
+//   m!format                                    partition format version ("1")
+//   m!partition                                 partition name, e.g. "episodic"
+//   r!<space>!<id>                              record JSON
+//   t!<space>!<created_ms:15>!<id>              "" — time index (recency, temporal ranges)
+//   s!<space>!<session, URI-encoded>!<created_ms:15>!<id>   "" — raw journal session index
+//   e!<space>!<seq:16>                          applied event envelope JSON
+//   q!<space>                                   last applied sequence number
+//   k!<space>!<idempotency key, URI-encoded>    IdempotencyEntry JSON
+
+export const PARTITION_FORMAT = '1';
+
+export interface IdempotencyEntry {
+  seq: number;
+  at: string;
+  written: string[];
+  removed: string[];
+  missing: string[];
+}
+
+export interface AppliedEvent {
+  outcome: ApplyOutcome;
+  /** The state before the event of every id it touched. */
+  previous: Map<string, StoredRecord | undefined>;
+  /** Set when the envelope's idempotency key had been applied before; nothing was written. */
+  replayed?: IdempotencyEntry;
+}
+
+const pad = (value: number, width: number) => String(Math.max(0, Math.trunc(value))).padStart(width, '0');
+const createdMs = (record: StoredRecord) => Date.parse(record.created_at);
+
+export const keys = {
+  record: (space: string, id: string) => `r!${space}!${id}`,
+  recordPrefix: (space: string) => `r!${space}!`,
+  time: (space: string, ms: number, id: string) => `t!${space}!${pad(ms, 15)}!${id}`,
+  timePrefix: (space: string) => `t!${space}!`,
+  session: (space: string, session: string, ms: number, id: string) =>
+    `s!${space}!${encodeURIComponent(session)}!${pad(ms, 15)}!${id}`,
+  sessionPrefix: (space: string, session: string) => `s!${space}!${encodeURIComponent(session)}!`,
+  event: (space: string, seq: number) => `e!${space}!${pad(seq, 16)}`,
+  eventPrefix: (space: string) => `e!${space}!`,
+  sequence: (space: string) => `q!${space}`,
+  idempotency: (space: string, key: string) => `k!${space}!${encodeURIComponent(key)}`,
+  idempotencyPrefix: (space: string) => `k!${space}!`,
+};
+
+/** The exclusive upper bound of a key prefix. */
+const end = (prefix: string) => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+const lastSegment = (key: string) => key.slice(key.lastIndexOf('!') + 1);
+
+type BatchOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+export interface PartitionOptions {
+  /** fsync every write batch, so an acknowledged write survives power loss and not only a crash. */
+  syncWrites: boolean;
+}
+
+export class Partition {
+  readonly #db: ClassicLevel<string, string>;
+  readonly #options: PartitionOptions;
+
+  private constructor(db: ClassicLevel<string, string>, options: PartitionOptions) {
+    this.#db = db;
+    this.#options = options;
+  }
+
+  static async open(location: string, name: PartitionName, options: PartitionOptions): Promise<Partition> {
+    const db = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    try {
+      await db.open();
+    } catch (error) {
+      throw translateOpenError(error, location);
+    }
+    const format = await db.get('m!format');
+    const owner = await db.get('m!partition');
+    if (format === undefined) {
+      await db.batch([
+        { type: 'put', key: 'm!format', value: PARTITION_FORMAT },
+        { type: 'put', key: 'm!partition', value: name },
+      ], { sync: true });
+    } else if (format !== PARTITION_FORMAT) {
+      await db.close();
+      throw new CmpError('INTERNAL_ERROR', `partition ${location} has format ${format}; this build reads format ${PARTITION_FORMAT}`);
+    } else if (owner !== name) {
+      await db.close();
+      throw new CmpError('INTERNAL_ERROR', `partition ${location} belongs to store ${owner}, not ${name}`);
+    }
+    return new Partition(db, options);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+
+  async get(space: string, id: string): Promise<StoredRecord | undefined> {
+    const value = await this.#db.get(keys.record(space, id));
+    return value === undefined ? undefined : (JSON.parse(value) as StoredRecord);
+  }
+
+  async getMany(space: string, ids: string[]): Promise<(StoredRecord | undefined)[]> {
+    if (ids.length === 0) return [];
+    const values = await this.#db.getMany(ids.map((id) => keys.record(space, id)));
+    return values.map((value) => (value === undefined ? undefined : (JSON.parse(value) as StoredRecord)));
+  }
+
+  async findIdempotent(space: string, key: string): Promise<IdempotencyEntry | undefined> {
+    const value = await this.#db.get(keys.idempotency(space, key));
+    return value === undefined ? undefined : (JSON.parse(value) as IdempotencyEntry);
+  }
+
+  /**
+   * Applies one event: reads what it touches, computes the effect with `applyEvent`, and writes the
+   * effect, the event, the space's sequence and the idempotency entry in one batch. Callers serialise
+   * calls (the store worker's write queue), so the read-compute-write is not interleaved.
+   */
+  async apply(envelope: EventEnvelope): Promise<AppliedEvent> {
+    const { space } = envelope;
+    if (envelope.idempotency_key !== undefined) {
+      const replayed = await this.findIdempotent(space, envelope.idempotency_key);
+      if (replayed) return { outcome: { writes: [], removed: [], missing: replayed.missing }, previous: new Map(), replayed };
+    }
+    const ids = touchedIds(envelope.event);
+    const records = await this.getMany(space, ids);
+    const current = new Map(ids.map((id, index) => [id, records[index]] as const));
+    const outcome = applyEvent(envelope, current);
+
+    const ops: BatchOp[] = [];
+    for (const record of outcome.removed) ops.push(...this.#indexOps(space, record, 'del'));
+    for (const record of outcome.writes) {
+      const previous = current.get(record.id);
+      if (previous) ops.push(...this.#indexOps(space, previous, 'del'));
+      ops.push({ type: 'put', key: keys.record(space, record.id), value: JSON.stringify(record) });
+      ops.push(...this.#indexOps(space, record, 'put'));
+    }
+    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: JSON.stringify(envelope) });
+    ops.push({ type: 'put', key: keys.sequence(space), value: String(envelope.seq) });
+    if (envelope.idempotency_key !== undefined) {
+      const entry: IdempotencyEntry = {
+        seq: envelope.seq,
+        at: envelope.at,
+        written: outcome.writes.map((record) => record.id),
+        removed: outcome.removed.map((record) => record.id),
+        missing: outcome.missing,
+      };
+      ops.push({ type: 'put', key: keys.idempotency(space, envelope.idempotency_key), value: JSON.stringify(entry) });
+    }
+    await this.#db.batch(ops, { sync: this.#options.syncWrites });
+    return { outcome, previous: current };
+  }
+
+  /** Secondary index entries of a record (the record key itself is written by the caller). */
+  #indexOps(space: string, record: StoredRecord, type: 'put' | 'del'): BatchOp[] {
+    const ms = createdMs(record);
+    const ops: BatchOp[] = [];
+    const op = (key: string): BatchOp => (type === 'put' ? { type, key, value: '' } : { type, key });
+    if (type === 'del') ops.push({ type: 'del', key: keys.record(space, record.id) });
+    ops.push(op(keys.time(space, ms, record.id)));
+    if ('session_id' in record) ops.push(op(keys.session(space, record.session_id, ms, record.id)));
+    return ops;
+  }
+
+  /** Every space that holds records or events. */
+  async spaces(): Promise<string[]> {
+    const found: string[] = [];
+    let from = 'q!';
+    for (;;) {
+      const [key] = await this.#db.keys({ gte: from, lt: 'q"', limit: 1 }).all();
+      if (key === undefined) return found;
+      found.push(key.slice(2));
+      from = key + '\u0000';
+    }
+  }
+
+  async lastSequence(space: string): Promise<number> {
+    const value = await this.#db.get(keys.sequence(space));
+    return value === undefined ? 0 : Number(value);
+  }
+
+  /** All records of a space in key order, `chunk` at a time, so a large partition never sits whole in memory. */
+  async *records(space: string, chunk = 1000): AsyncGenerator<StoredRecord[]> {
+    const prefix = keys.recordPrefix(space);
+    const iterator = this.#db.values({ gte: prefix, lt: end(prefix) });
+    try {
+      for (;;) {
+        const values = await iterator.nextv(chunk);
+        if (values.length === 0) return;
+        yield values.map((value) => JSON.parse(value) as StoredRecord);
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  /** Ids created in [startMs, endMs] (inclusive), oldest first. */
+  async idsCreatedBetween(space: string, startMs: number, endMs: number): Promise<string[]> {
+    const prefix = keys.timePrefix(space);
+    const found = await this.#db
+      .keys({ gte: `${prefix}${pad(startMs, 15)}!`, lt: `${prefix}${pad(endMs, 15)}"` })
+      .all();
+    return found.map(lastSegment);
+  }
+
+  /** The newest (or oldest) ids of a space by creation time. */
+  async idsByRecency(space: string, limit: number, newestFirst = true): Promise<string[]> {
+    const prefix = keys.timePrefix(space);
+    const found = await this.#db.keys({ gte: prefix, lt: end(prefix), reverse: newestFirst, limit }).all();
+    return found.map(lastSegment);
+  }
+
+  /** Ids of one raw-journal session, oldest first. */
+  async idsInSession(space: string, session: string): Promise<string[]> {
+    const prefix = keys.sessionPrefix(space, session);
+    const found = await this.#db.keys({ gte: prefix, lt: end(prefix) }).all();
+    return found.map(lastSegment);
+  }
+
+  async eventCount(space: string): Promise<number> {
+    const prefix = keys.eventPrefix(space);
+    let count = 0;
+    for await (const _ of this.#db.keys({ gte: prefix, lt: end(prefix) })) count++;
+    return count;
+  }
+
+  /**
+   * Drops applied events beyond the newest `keepEvents` and idempotency entries older than
+   * `idempotencyCutoff` (RFC 3339). Records are the snapshot; old events are history only.
+   */
+  async compact(space: string, keepEvents: number, idempotencyCutoffMs: number): Promise<{ events: number; keys: number }> {
+    const last = await this.lastSequence(space);
+    const eventPrefix = keys.eventPrefix(space);
+    const staleEvents = await this.#db
+      .keys({ gte: eventPrefix, lt: `${eventPrefix}${pad(Math.max(0, last - keepEvents + 1), 16)}` })
+      .all();
+    const idemPrefix = keys.idempotencyPrefix(space);
+    const staleKeys: string[] = [];
+    for await (const [key, value] of this.#db.iterator({ gte: idemPrefix, lt: end(idemPrefix) })) {
+      if (Date.parse((JSON.parse(value) as IdempotencyEntry).at) < idempotencyCutoffMs) staleKeys.push(key);
+    }
+    const ops: BatchOp[] = [...staleEvents, ...staleKeys].map((key) => ({ type: 'del', key }));
+    if (ops.length > 0) await this.#db.batch(ops, { sync: this.#options.syncWrites });
+    return { events: staleEvents.length, keys: staleKeys.length };
+  }
+}
+
+function translateOpenError(error: unknown, location: string): CmpError {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  if (cause?.code === 'LEVEL_LOCKED') {
+    return new CmpError('INTERNAL_ERROR', `partition ${location} is locked by another process or thread`, { cause: error });
+  }
+  return new CmpError('INTERNAL_ERROR', `partition ${location} could not be opened`, { cause: error });
+}

@@ -1,0 +1,151 @@
+// Zod schemas of the CMP request bodies (reference spec §3), wire names exactly as the reference sends
+// them. Unknown fields are dropped (§1.1). requests.ts turns each into a typed request.
+import { z } from 'zod';
+import { findContentProblem } from './content.js';
+import { completeEmotion, parseEmotionLabel } from './emotion.js';
+import { isCmpError } from './errors.js';
+import { metaSchema } from './meta.js';
+import {
+  ASSOCIATION_TYPES, DEFAULT_SPACE, MODALITIES, RAW_SOURCES, RAW_SPEAKERS, RAW_VISIBILITIES,
+  SECRECY_LEVELS, type EmotionVector, type MetaMemory,
+} from './types.js';
+import {
+  bytesSchema, flagSchema, jsonSchema, orDefault, orNull, storeSchema, timestampSchema, unitIntervalSchema, uuidSchema,
+} from './wire-primitives.js';
+import { parseNested, type CmpIssueParams } from './zod-issues.js';
+
+/** Largest `encode.batch` (§3.2). `encode.batch_raw` has no cap in the reference. */
+export const MAX_BATCH_SIZE = 1000;
+
+export const spaceSchema = orDefault(
+  z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' }),
+  DEFAULT_SPACE,
+);
+
+const keySchema = z.string().min(1).max(200);
+
+/** Fields every request may carry: the space and the idempotency key (CMP `header.request_id`). */
+export const baseSchema = z
+  .object({
+    space: spaceSchema,
+    header: z.object({ request_id: keySchema.optional() }).nullish(),
+    idempotency_key: keySchema.nullish(),
+  })
+  .transform(({ space, header, idempotency_key }) => {
+    const key = header?.request_id ?? idempotency_key ?? undefined;
+    return key === undefined ? { space } : { space, idempotency_key: key };
+  });
+
+const blockSchema = z.object({
+  modality: z.enum(MODALITIES),
+  format: z.string(),
+  data: bytesSchema,
+  embedding: orNull(z.array(z.number())),
+});
+
+/** Content with the §1.3 content rules applied (size errors stay CONTENT_TOO_LARGE). */
+export const contentSchema = z
+  .object({ blocks: z.array(blockSchema), summary: orNull(z.string()) })
+  .superRefine((content, ctx) => {
+    const found = findContentProblem(content);
+    if (found === null) return;
+    const params: CmpIssueParams = { cmp_code: found.code };
+    ctx.addIssue({ code: 'custom', message: found.problem, path: found.path, params });
+  });
+
+const dimension = z.number().optional();
+const partialEmotionSchema = z
+  .object({
+    joy: dimension, trust: dimension, fear: dimension, surprise: dimension, sadness: dimension,
+    disgust: dimension, anger: dimension, anticipation: dimension, intensity: dimension, valence: dimension,
+  })
+  .transform(completeEmotion);
+
+/** A (partial) emotion vector, or a label such as "joy" (§1.6). */
+export const emotionSchema = z.unknown().transform((value, ctx): EmotionVector => {
+  if (typeof value !== 'string') return parseNested(partialEmotionSchema, value, ctx);
+  try {
+    return parseEmotionLabel(value);
+  } catch (error) {
+    if (!isCmpError(error)) throw error;
+    const params: CmpIssueParams = { verbatim: true };
+    ctx.addIssue({ code: 'custom', message: error.message, input: value, params });
+    return z.NEVER;
+  }
+});
+
+export const contextSchema = z.object({
+  source: orNull(z.string()),
+  session_id: orNull(z.string()),
+  spatial: orDefault(jsonSchema, null),
+  temporal: orDefault(jsonSchema, null),
+});
+
+export const associationSchema = z.object({
+  target_id: uuidSchema,
+  association_type: z.enum(ASSOCIATION_TYPES),
+  weight: unitIntervalSchema,
+});
+
+/** Caller meta, validated with defaults filled; normalisation (trigger, now) happens in the engine. */
+const callerMetaSchema = orNull(metaSchema).transform((meta) => meta as (MetaMemory & Record<string, unknown>) | null);
+
+export const encodeItemSchema = z.object({
+  content: contentSchema,
+  store: orNull(storeSchema),
+  emotion: orNull(emotionSchema),
+  context: orNull(contextSchema),
+  metadata: orNull(jsonSchema),
+  associations: orDefault(z.array(associationSchema), []),
+  meta: callerMetaSchema,
+});
+
+export const encodeBatchSchema = z.object({
+  records: z.array(encodeItemSchema),
+  infer_associations: orDefault(z.boolean(), false),
+});
+
+export const encodeUpdateSchema = z.object({
+  record_id: uuidSchema.optional(),
+  content: contentSchema.nullish(),
+  emotion: emotionSchema.nullish(),
+  metadata: jsonSchema.nullish(),
+  meta: callerMetaSchema,
+});
+
+export const rawItemSchema = z.object({
+  session_id: z.string().superRefine((id, ctx) => {
+    if (id.trim() !== '') return;
+    const params: CmpIssueParams = { verbatim: true };
+    ctx.addIssue({ code: 'custom', message: 'session_id must not be empty', input: id, params });
+  }),
+  turn_id: orNull(z.string()),
+  topic_id: orNull(z.string()),
+  source: z.enum(RAW_SOURCES),
+  speaker: z.enum(RAW_SPEAKERS),
+  visibility: z.enum(RAW_VISIBILITIES),
+  secrecy_level: z.enum(SECRECY_LEVELS),
+  content: contentSchema,
+  metadata: orDefault(jsonSchema, {}),
+  meta: callerMetaSchema,
+});
+
+export const rawBatchSchema = z.object({ records: z.array(rawItemSchema) });
+
+export const introspectRecordSchema = z.object({
+  record_id: uuidSchema.optional(),
+  include_history: orDefault(flagSchema, false),
+  include_associations: orDefault(flagSchema, false),
+  include_versions: orDefault(flagSchema, false),
+});
+
+export const temporalRangeSchema = z.object({ start: timestampSchema, end: timestampSchema });
+
+export const forgetSchema = z.object({
+  record_ids: orDefault(z.array(uuidSchema), []),
+  store: orNull(storeSchema),
+  temporal_range: orNull(temporalRangeSchema),
+  cascade: orDefault(z.boolean(), false),
+  // Absent or false is not a parse error: the engine answers FORGET_UNCONFIRMED (§3.15).
+  confirm: orDefault(z.boolean(), false),
+});

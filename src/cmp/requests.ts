@@ -1,0 +1,104 @@
+// One parser per CMP operation: wire JSON (already decoded from the transport) → the typed request the
+// hippocampus receives (operations.ts), defaults applied, binary data as base64. Every failure is a
+// CmpError naming the field: VALIDATION_ERROR, or STORE_INVALID / CONTENT_TOO_LARGE where §3.22 says so.
+import { CmpError, invalidField } from './errors.js';
+import type {
+  EncodeBatchRawRequest, EncodeBatchRequest, EncodeStoreRawRequest, EncodeStoreRequest, EncodeUpdateRequest,
+  ForgetRequest, IntrospectRecordRequest, RequestBase, StatsRequest,
+} from './operations.js';
+import {
+  MAX_BATCH_SIZE, baseSchema, encodeBatchSchema, encodeItemSchema, encodeUpdateSchema, forgetSchema,
+  introspectRecordSchema, rawBatchSchema, rawItemSchema,
+} from './request-schemas.js';
+import { uuidSchema } from './wire-primitives.js';
+import { parseWith } from './zod-issues.js';
+
+/** The request body as an object; anything else (array, string, null) is refused as a whole. */
+function body(input: unknown): Record<string, unknown> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalidField('body', 'expected a JSON object');
+  }
+  return input as Record<string, unknown>;
+}
+
+function base(fields: Record<string, unknown>): RequestBase {
+  return parseWith(baseSchema, fields);
+}
+
+/** The record id of a path parameter (which wins, §6.1) or else of the body. */
+function recordId(pathRecordId: string | undefined, bodyRecordId: string | undefined): string {
+  if (pathRecordId !== undefined) return parseWith(uuidSchema, pathRecordId, 'record_id');
+  if (bodyRecordId === undefined) throw invalidField('record_id', 'is required');
+  return bodyRecordId;
+}
+
+/** §3.1 `encode.store`. */
+export function parseEncodeStore(input: unknown): EncodeStoreRequest {
+  const fields = body(input);
+  const request = base(fields);
+  return { ...request, ...parseWith(encodeItemSchema, fields) };
+}
+
+/** §3.2 `encode.batch`: at most MAX_BATCH_SIZE records, checked before any record is parsed. */
+export function parseEncodeBatch(input: unknown): EncodeBatchRequest {
+  const fields = body(input);
+  const request = base(fields);
+  if (Array.isArray(fields.records) && fields.records.length > MAX_BATCH_SIZE) {
+    throw new CmpError(
+      'VALIDATION_ERROR',
+      `Batch size ${fields.records.length} exceeds maximum of ${MAX_BATCH_SIZE}`,
+      { field: 'records' },
+    );
+  }
+  return { ...request, ...parseWith(encodeBatchSchema, fields) };
+}
+
+/**
+ * §3.3 `encode.update`. The id comes from the path when given (the reference also insisted on one in
+ * the body; we do not). Fields that are absent or null are left out: only given fields replace.
+ */
+export function parseEncodeUpdate(input: unknown, pathRecordId?: string): EncodeUpdateRequest {
+  const fields = body(input);
+  const request = base(fields);
+  const parsed = parseWith(encodeUpdateSchema, fields);
+  const update: EncodeUpdateRequest = { ...request, record_id: recordId(pathRecordId, parsed.record_id) };
+  if (parsed.content != null) update.content = parsed.content;
+  if (parsed.emotion != null) update.emotion = parsed.emotion;
+  if (parsed.metadata != null) update.metadata = parsed.metadata;
+  if (parsed.meta != null) update.meta = parsed.meta;
+  return update;
+}
+
+/** §3.4 `encode.store_raw`. */
+export function parseEncodeStoreRaw(input: unknown): EncodeStoreRawRequest {
+  const fields = body(input);
+  const request = base(fields);
+  return { ...request, ...parseWith(rawItemSchema, fields) };
+}
+
+/** §3.5 `encode.batch_raw` (no size cap, as in the reference; the transport's body limit bounds it). */
+export function parseEncodeBatchRaw(input: unknown): EncodeBatchRawRequest {
+  const fields = body(input);
+  const request = base(fields);
+  return { ...request, ...parseWith(rawBatchSchema, fields) };
+}
+
+/** §3.19 `introspect.record`; flags may be booleans or "true"/"false" (query strings). */
+export function parseIntrospectRecord(input: unknown, pathRecordId?: string): IntrospectRecordRequest {
+  const fields = body(input ?? {});
+  const request = base(fields);
+  const { record_id, ...flags } = parseWith(introspectRecordSchema, fields);
+  return { ...request, record_id: recordId(pathRecordId, record_id), ...flags };
+}
+
+/** §3.18 `introspect.stats`: a GET without a body is fine. */
+export function parseStats(input: unknown): StatsRequest {
+  return base(body(input ?? {}));
+}
+
+/** §3.15 `lifecycle.forget`; a missing or false `confirm` parses (the engine refuses it). */
+export function parseForget(input: unknown): ForgetRequest {
+  const fields = body(input);
+  const request = base(fields);
+  return { ...request, ...parseWith(forgetSchema, fields) };
+}

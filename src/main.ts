@@ -1,0 +1,3 @@
+import { createProgram } from './transports/cli/program.js';
+
+await createProgram().parseAsync(process.argv);

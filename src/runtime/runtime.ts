@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { Hippocampus } from '../actors/hippocampus/coordinator.js';
+import type { StoreApi } from '../actors/store/protocol.js';
+import { WorkingStore } from '../actors/working/working-store.js';
+import { PERSISTENT_STORES, type PartitionName, type StoreType } from '../cmp/types.js';
+import type { CerememoryConfig } from './config.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { SupervisedStore, type StoreHealth } from './supervised-store.js';
+
+// Starts the actor system on one data directory: the directory lock, one supervised worker per
+// persistent partition (opened in parallel), working memory in RAM, and the hippocampus over them.
+// `close()` stops it in reverse order and releases the directory.
+
+export interface Runtime {
+  readonly config: CerememoryConfig;
+  readonly hippocampus: Hippocampus;
+  /** The supervised workers, by partition (working memory is not a worker). */
+  readonly workers: ReadonlyMap<PartitionName, SupervisedStore>;
+  health(): StoreHealth[];
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+const WORKER_PARTITIONS = [...PERSISTENT_STORES, 'raw_journal'] as const;
+
+export async function startRuntime(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const lock: DataDirLock = lockDataDir(config.data_dir);
+  const workers = new Map<PartitionName, SupervisedStore>();
+  let hippocampus: Hippocampus | undefined;
+  try {
+    const started = await Promise.allSettled(
+      WORKER_PARTITIONS.map((name) => {
+        const section = config.stores[name];
+        return SupervisedStore.start({
+          worker: {
+            name,
+            location: join(config.data_dir, name),
+            syncWrites: config.runtime.sync_writes,
+            compactEvery: Math.max(1000, Math.ceil(section.log_retention_events / 10)),
+            keepEvents: section.log_retention_events,
+            idempotencyTtlMs: config.runtime.idempotency_ttl_secs * 1000,
+          },
+          backoffInitialMs: config.runtime.restart_backoff_initial_ms,
+          backoffMaxMs: config.runtime.restart_backoff_max_ms,
+          mailboxLimit: section.mailbox_limit,
+          callTimeoutMs: config.runtime.call_timeout_ms,
+          log,
+          onRestarted: (partition) => {
+            hippocampus?.resync(partition).catch((error: unknown) => log(`${partition}: resync failed: ${String(error)}`));
+          },
+        }).then((store) => workers.set(name, store));
+      }),
+    );
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    const working = new WorkingStore({
+      capacity: config.stores.working.capacity,
+      idempotencyTtlMs: config.runtime.idempotency_ttl_secs * 1000,
+    });
+    const stores = { working } as Partial<Record<PartitionName, StoreApi>> as Record<PartitionName, StoreApi>;
+    for (const [name, store] of workers) stores[name] = store.api;
+
+    const recordParams = Object.fromEntries(
+      (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [
+        store,
+        { decay_rate: config.stores[store].decay_exponent, stability: config.stores[store].initial_stability_secs },
+      ]),
+    ) as Record<StoreType, { decay_rate: number; stability: number }>;
+    hippocampus = new Hippocampus({ stores, recordParams, now: options.now });
+    await hippocampus.start();
+
+    const ready = hippocampus;
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      hippocampus: ready,
+      workers,
+      health: () => [...workers.values()].map((store) => store.health()),
+      close: () =>
+        (closing ??= (async () => {
+          await Promise.allSettled([working.close(), ...[...workers.values()].map((store) => store.close())]);
+          lock.release();
+        })()),
+    };
+  } catch (error) {
+    await Promise.allSettled([...workers.values()].map((store) => store.close()));
+    lock.release();
+    throw error;
+  }
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
+import { CmpError } from '../../cmp/errors.js';
+import {
+  parseEncodeBatch, parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseForget,
+  parseIntrospectRecord, parseStats,
+} from '../../cmp/requests.js';
+import type { StoreHealth } from '../../runtime/supervised-store.js';
+import { toEnvelope } from './errors.js';
+
+// The reference-compatible REST binding under /v1 (DESIGN §2.10). Each handler decodes, makes one
+// call on the hippocampus and encodes; request ids and errors are handled once, here at the edge.
+
+export interface RestAppOptions {
+  hippocampus: Hippocampus;
+  health: () => StoreHealth[];
+  log?: (line: string) => void;
+  /** Largest request body accepted (bytes); larger ones get CONTENT_TOO_LARGE. */
+  maxBodyBytes: number;
+}
+
+type Env = { Variables: { requestId: string } };
+
+export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAppOptions): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.use(async function requestId(c, next) {
+    const id = c.req.header('x-request-id') ?? randomUUID();
+    c.set('requestId', id);
+    await next();
+    c.header('X-Request-Id', id);
+  });
+
+  app.onError(function cmpErrorHandler(error, c) {
+    const cmpError = CmpError.from(error);
+    if (cmpError.code === 'INTERNAL_ERROR') log?.(`request ${c.get('requestId')}: ${String(cmpError.cause ?? cmpError)}`);
+    const { status, body } = toEnvelope(cmpError, c.get('requestId'));
+    if (body.retry_after !== null) c.header('Retry-After', String(body.retry_after));
+    c.header('X-Request-Id', c.get('requestId'));
+    return c.json(body, status as 400);
+  });
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new CmpError('CONTENT_TOO_LARGE', `body: request body exceeds ${maxBodyBytes} bytes`, { field: 'body' });
+      },
+    }),
+  );
+
+  app.notFound((c) => {
+    throw new CmpError('VALIDATION_ERROR', `No route for ${c.req.method} ${c.req.path}`);
+  });
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/readiness', (c) => {
+    const stores = health();
+    const ready = stores.every((store) => store.state === 'ready');
+    return c.json({ status: ready ? 'ready' : 'degraded', stores }, ready ? 200 : 503);
+  });
+
+  app.post('/v1/encode', async (c) => c.json(await hippocampus.encodeStore(parseEncodeStore(await body(c)))));
+  app.post('/v1/encode/batch', async (c) => c.json(await hippocampus.encodeBatch(parseEncodeBatch(await body(c)))));
+  app.post('/v1/encode/raw', async (c) => c.json(await hippocampus.encodeStoreRaw(parseEncodeStoreRaw(await body(c)))));
+  app.post('/v1/encode/raw/batch', async (c) => c.json(await hippocampus.encodeBatchRaw(parseEncodeBatchRaw(await body(c)))));
+  app.patch('/v1/encode/:record_id', async (c) => {
+    await hippocampus.encodeUpdate(parseEncodeUpdate(await body(c), c.req.param('record_id')));
+    return c.body(null, 204);
+  });
+  app.get('/v1/introspect/record/:record_id', async (c) =>
+    c.json(await hippocampus.introspectRecord(parseIntrospectRecord(c.req.query(), c.req.param('record_id')))),
+  );
+  app.get('/v1/introspect/stats', async (c) => c.json(await hippocampus.stats(parseStats(c.req.query()))));
+  app.delete('/v1/lifecycle/forget', async (c) => c.json(await hippocampus.forget(parseForget(await body(c)))));
+
+  return app;
+}
+
+/**
+ * The JSON body, with the `Idempotency-Key` header folded in as the request's idempotency key.
+ * Malformed JSON is a VALIDATION_ERROR naming the body (spec §3.22).
+ */
+async function body(c: Context<Env>): Promise<unknown> {
+  const text = await c.req.text();
+  let parsed: unknown;
+  try {
+    parsed = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (error) {
+    throw new CmpError('VALIDATION_ERROR', `body: malformed JSON (${(error as Error).message})`, { field: 'body' });
+  }
+  const key = c.req.header('idempotency-key');
+  if (key !== undefined && parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    return { idempotency_key: key, ...(parsed as object) };
+  }
+  return parsed;
+}
