@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type CerememoryConfig, type PartialDeep } from '../../src/runtime/config.js';
+import { startServer, type CerememoryServer } from '../../src/server.js';
+
+// Starts the real server on a random loopback port over a fresh (or given) data directory, with the
+// environment left out so a developer's CEREMEMORY_* variables cannot change a test.
+
+export function tempDataDir(prefix = 'cerememory-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function testConfig(dataDir: string, flags: PartialDeep<CerememoryConfig> = {}): CerememoryConfig {
+  return loadConfig({
+    env: {},
+    cwd: dataDir,
+    flags: {
+      ...flags,
+      data_dir: dataDir,
+      http: { port: 0, ...flags.http },
+      // Tests kill workers on purpose; restart them quickly.
+      runtime: { restart_backoff_initial_ms: 50, restart_backoff_max_ms: 500, ...flags.runtime },
+    },
+  });
+}
+
+export interface TestServer extends CerememoryServer {
+  dataDir: string;
+  /** fetch against the server; JSON bodies are encoded, JSON answers decoded. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+export async function startTestServer(
+  options: { dataDir?: string; flags?: PartialDeep<CerememoryConfig>; now?: () => number } = {},
+): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDataDir();
+  const logs: string[] = [];
+  const server = await startServer(testConfig(dataDir, options.flags), { log: (line) => logs.push(line), now: options.now });
+  return Object.assign(server, {
+    dataDir,
+    async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text === '' ? null : JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, headers: response.headers, body: parsed };
+    },
+  });
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A text content block list as the reference wire sends it (bytes as an integer array). */
+export function textContent(text: string, summary?: string) {
+  return {
+    blocks: [{ modality: 'text', format: 'text/plain', data: [...Buffer.from(text, 'utf8')] }],
+    ...(summary === undefined ? {} : { summary }),
+  };
+}
+
+export function textOfRecord(record: { content: { blocks: { modality: string; data: string }[] } }): string {
+  const block = record.content.blocks.find((candidate) => candidate.modality === 'text');
+  return block ? Buffer.from(block.data, 'base64').toString('utf8') : '';
+}
