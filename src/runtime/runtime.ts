@@ -84,6 +84,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       health: () => [...workers.values()].map((store) => store.health()),
       close: () =>
         (closing ??= (async () => {
+          ready.stop();
           await Promise.allSettled([working.close(), ...[...workers.values()].map((store) => store.close())]);
           lock.release();
         })()),

@@ -12,7 +12,8 @@ import type { EmotionVector, MemoryContent, StoreType } from '../../cmp/types.js
 
 export const STRONG_EMOTION_INTENSITY = 0.7;
 
-const PROCEDURE_OPENING = /^\s*(how\s+to|how\s+do\s+(i|you|we)|steps?\s+to|instructions?\b|recipe\b)/i;
+// Whole words only: "How tomorrow went" or "How do icebergs form" do not open a procedure.
+const PROCEDURE_OPENING = /^\s*(how\s+to|how\s+do\s+(i|you|we)|steps?\s+to|instructions?|recipe)\b/i;
 const STEP_LINE = /^\s*(\d{1,3}[.)]|[-*•]|step\s+\d{1,3}\s*[:.)-]?)\s+\S/i;
 
 export function looksProcedural(text: string): boolean {

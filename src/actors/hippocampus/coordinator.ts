@@ -1,3 +1,4 @@
+import { createActor, fromPromise, waitFor } from 'xstate';
 import { neutralEmotion } from '../../cmp/emotion.js';
 import { CmpError } from '../../cmp/errors.js';
 import { derivedId, fromTimestamp, newId, toTimestamp } from '../../cmp/ids.js';
@@ -8,7 +9,7 @@ import type {
   IntrospectRecordRequest, StatsRequest,
 } from '../../cmp/operations.js';
 import { MAX_BATCH_SIZE } from '../../cmp/request-schemas.js';
-import { defaultFidelity, mergeMetadata, validateRawRecord, validateRecord } from '../../cmp/records.js';
+import { defaultFidelity, mergeMetadata, validateRecord } from '../../cmp/records.js';
 import {
   PERSISTENT_STORES, STORE_TYPES, type Association, type MemoryRecord, type PartitionName, type RawJournalRecord,
   type StoreType,
@@ -17,6 +18,7 @@ import type { EventEnvelope, MutationEvent, RecordFieldUpdate } from '../store/e
 import type { ApplyReply, SpaceStats, StoreApi } from '../store/protocol.js';
 import { AssociationGraph } from './association-graph.js';
 import { classifyStore } from './classify.js';
+import { hippocampusMachine } from './machine.js';
 
 // The hippocampus (DESIGN §1, STYLE §6.2): every CMP operation enters here. It decides what changes,
 // routes each change as an event to the store actor that owns the record, and keeps the association
@@ -51,15 +53,49 @@ export class Hippocampus {
   readonly #now: () => number;
   readonly graph = new AssociationGraph();
   readonly #sequences = new Map<string, number>();
+  readonly #actor;
+  #loadError: unknown;
 
   constructor(options: HippocampusOptions) {
     this.#stores = options.stores;
     this.#params = options.recordParams;
     this.#now = options.now ?? Date.now;
+    this.#actor = createActor(
+      hippocampusMachine.provide({
+        actors: {
+          load: fromPromise<void>(async () => {
+            try {
+              await this.#load();
+            } catch (error) {
+              this.#loadError = error;
+              throw error;
+            }
+          }),
+        },
+      }),
+    );
   }
 
-  /** Loads the association graph and the per-space sequences from the stores. */
+  /** Loads the association graph and the per-space sequences from the stores, then serves. */
   async start(): Promise<void> {
+    this.#actor.start();
+    const state = await waitFor(this.#actor, (snapshot) => snapshot.status === 'done' || snapshot.matches('ready'));
+    if (!state.matches('ready')) throw this.#loadError ?? new CmpError('INTERNAL_ERROR', 'hippocampus failed to start');
+  }
+
+  /** Refuses new operations from now on; those already running finish. */
+  stop(): void {
+    this.#actor.send({ type: 'STOP' });
+  }
+
+  #accepting(): void {
+    const snapshot = this.#actor.getSnapshot();
+    if (snapshot.matches('ready')) return;
+    const state = snapshot.matches('starting') ? 'starting' : 'shutting down';
+    throw new CmpError('STORE_UNAVAILABLE', `the memory service is ${state}; retry shortly`, { retryAfter: 1 });
+  }
+
+  async #load(): Promise<void> {
     await Promise.all(
       (Object.keys(this.#stores) as PartitionName[]).map(async (name) => {
         const { sequences } = await this.#stores[name].whenReady();
@@ -105,12 +141,14 @@ export class Hippocampus {
   // ── encode ────────────────────────────────────────────────────────────────────────────────────
 
   async encodeStore(request: EncodeStoreRequest): Promise<EncodeStoreResponse> {
+    this.#accepting();
     const { space, idempotency_key, ...item } = request;
     const [result] = await this.#encode(space, idempotency_key, [item], false, 'encode.store');
     return result.response;
   }
 
   async encodeBatch(request: EncodeBatchRequest): Promise<EncodeBatchResponse> {
+    this.#accepting();
     if (request.records.length > MAX_BATCH_SIZE) {
       throw new CmpError('VALIDATION_ERROR', `Batch size ${request.records.length} exceeds maximum of ${MAX_BATCH_SIZE}`, { field: 'records' });
     }
@@ -150,14 +188,15 @@ export class Hippocampus {
       return { record, manualAssociations: associations.length };
     });
     if (linkSequence) linkSequential(planned.map((plan) => plan.record), at);
-    // Validate everything before writing anything: bad input leaves the stores untouched.
-    planned.forEach((plan, index) => validateRecord(plan.record, items.length === 1 ? '' : `records.${index}`));
+    // Every item was validated when its request was parsed (src/cmp/requests.ts) and the rest of each
+    // record is built here, valid by construction, so the whole batch is known good before any write.
 
     const byStore = groupBy(planned.map((plan) => plan.record), (record) => record.store);
     await Promise.all(
       [...byStore].map(async ([store, records]) => {
         if (replayed.has(store)) return;
-        const reply = await this.#stores[store].apply(this.#envelope(space, at, { type: 'records.put', records }, key));
+        const event: MutationEvent = { type: 'records.put', records, fresh: true };
+        const reply = await this.#stores[store].apply(this.#envelope(space, at, event, key));
         this.#absorb(space, store, reply);
         if (reply.evicted?.length) await this.#cleanUpAfterRemoval(space, reply.evicted, at);
       }),
@@ -186,6 +225,7 @@ export class Hippocampus {
   }
 
   async encodeUpdate(request: EncodeUpdateRequest): Promise<void> {
+    this.#accepting();
     const { space, record_id } = request;
     const store = await this.#locate(space, record_id);
     const current = (await this.#stores[store].get(space, record_id)) as MemoryRecord | undefined;
@@ -205,12 +245,14 @@ export class Hippocampus {
   }
 
   async encodeStoreRaw(request: EncodeStoreRawRequest): Promise<EncodeStoreRawResponse> {
+    this.#accepting();
     const { space, idempotency_key, ...item } = request;
     const [response] = await this.#encodeRaw(space, idempotency_key, [item]);
     return response;
   }
 
   async encodeBatchRaw(request: EncodeBatchRawRequest): Promise<EncodeBatchRawResponse> {
+    this.#accepting();
     return { results: await this.#encodeRaw(request.space, request.idempotency_key, request.records) };
   }
 
@@ -241,9 +283,9 @@ export class Hippocampus {
       suppressed: false,
       meta: normaliseMeta(item.meta, 'encode.store_raw', at),
     }));
-    records.forEach((record, index) => validateRawRecord(record, items.length === 1 ? '' : `records.${index}`));
     if (!replayed.has('raw_journal')) {
-      await this.#stores.raw_journal.apply(this.#envelope(space, at, { type: 'records.put', records }, key));
+      const event: MutationEvent = { type: 'records.put', records, fresh: true };
+      await this.#stores.raw_journal.apply(this.#envelope(space, at, event, key));
     }
     return records.map((record) => ({
       record_id: record.id, session_id: record.session_id, visibility: record.visibility, secrecy_level: record.secrecy_level,
@@ -253,6 +295,7 @@ export class Hippocampus {
   // ── introspect ────────────────────────────────────────────────────────────────────────────────
 
   async introspectRecord(request: IntrospectRecordRequest): Promise<MemoryRecord> {
+    this.#accepting();
     const store = await this.#locate(request.space, request.record_id);
     const record = await this.#stores[store].get(request.space, request.record_id);
     if (!record || !('store' in record)) throw notFound(request.record_id);
@@ -270,6 +313,7 @@ export class Hippocampus {
   }
 
   async stats(request: StatsRequest): Promise<Record<string, unknown>> {
+    this.#accepting();
     const { space } = request;
     const perStore = Object.fromEntries(
       await Promise.all(STORE_TYPES.map(async (store) => [store, await this.#stores[store].stats(space)] as const)),
@@ -305,6 +349,7 @@ export class Hippocampus {
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────
 
   async forget(request: ForgetRequest): Promise<ForgetResponse> {
+    this.#accepting();
     if (request.confirm !== true) {
       throw new CmpError('FORGET_UNCONFIRMED', "Forget requires explicit confirmation. Set 'confirm: true' to proceed.", { field: 'confirm' });
     }

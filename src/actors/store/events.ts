@@ -10,8 +10,11 @@ import type {
 // replace the local one.
 
 export type MutationEvent =
-  /** Inserts or replaces whole records (encode, import). */
-  | { type: 'records.put'; records: StoredRecord[] }
+  /**
+   * Inserts or replaces whole records (encode, import). `fresh` promises that none of the ids exists
+   * yet (ids just minted by the hippocampus), so the partition need not read before writing.
+   */
+  | { type: 'records.put'; records: StoredRecord[]; fresh?: boolean }
   /** Replaces whole fields of one record (encode.update); bumps version and updated_at. */
   | { type: 'record.updated'; id: string; fields: RecordFieldUpdate }
   /** Deletes records; unknown ids are ignored. */
@@ -53,7 +56,7 @@ export interface ApplyOutcome {
 export function touchedIds(event: MutationEvent): string[] {
   switch (event.type) {
     case 'records.put':
-      return event.records.map((record) => record.id);
+      return event.fresh ? [] : event.records.map((record) => record.id);
     case 'record.updated':
       return [event.id];
     case 'records.deleted':

@@ -130,7 +130,7 @@ export class Partition {
     }
     const ids = touchedIds(envelope.event);
     const records = await this.getMany(space, ids);
-    const current = new Map(ids.map((id, index) => [id, records[index]] as const));
+    const current = new Map<string, StoredRecord | undefined>(ids.map((id, index) => [id, records[index]] as const));
     const outcome = applyEvent(envelope, current);
 
     const ops: BatchOp[] = [];
@@ -220,7 +220,8 @@ export class Partition {
   async idsInSession(space: string, session: string): Promise<string[]> {
     const prefix = keys.sessionPrefix(space, session);
     const found = await this.#db.keys({ gte: prefix, lt: end(prefix) }).all();
-    return found.map(lastSegment);
+    // encodeURIComponent keeps "!", so a longer session ("a!b") shares this prefix; its keys have more parts.
+    return found.filter((key) => key.indexOf('!', prefix.length) === key.lastIndexOf('!')).map(lastSegment);
   }
 
   async eventCount(space: string): Promise<number> {
@@ -232,14 +233,16 @@ export class Partition {
 
   /**
    * Drops applied events beyond the newest `keepEvents` and idempotency entries older than
-   * `idempotencyCutoff` (RFC 3339). Records are the snapshot; old events are history only.
+   * `idempotencyCutoffMs` (ms since the epoch). Records are the snapshot; old events are history only.
    */
   async compact(space: string, keepEvents: number, idempotencyCutoffMs: number): Promise<{ events: number; keys: number }> {
-    const last = await this.lastSequence(space);
     const eventPrefix = keys.eventPrefix(space);
-    const staleEvents = await this.#db
-      .keys({ gte: eventPrefix, lt: `${eventPrefix}${pad(Math.max(0, last - keepEvents + 1), 16)}` })
-      .all();
+    // Sequences are per space across all stores, so a store's own have gaps: count events, not numbers.
+    const newest = keepEvents > 0
+      ? await this.#db.keys({ gte: eventPrefix, lt: end(eventPrefix), reverse: true, limit: keepEvents }).all()
+      : [];
+    const oldestKept = newest.length < keepEvents ? eventPrefix : (newest.at(-1) ?? end(eventPrefix));
+    const staleEvents = await this.#db.keys({ gte: eventPrefix, lt: oldestKept }).all();
     const idemPrefix = keys.idempotencyPrefix(space);
     const staleKeys: string[] = [];
     for await (const [key, value] of this.#db.iterator({ gte: idemPrefix, lt: end(idemPrefix) })) {

@@ -137,10 +137,12 @@ export class WorkingStore implements StoreApi {
   }
 
   async findIdempotent(space: string, key: string) {
+    await this.#ready();
     return this.#spaces.get(space)?.idempotency.get(key);
   }
 
   async idsCreatedBetween(space: string, startMs: number, endMs: number) {
+    await this.#ready();
     return this.#sorted(space)
       .filter((record) => {
         const ms = Date.parse(record.created_at);
@@ -150,10 +152,12 @@ export class WorkingStore implements StoreApi {
   }
 
   async idsByRecency(space: string, limit: number) {
+    await this.#ready();
     return this.#sorted(space).reverse().slice(0, limit).map((record) => record.id);
   }
 
   async idsInSession(): Promise<string[]> {
+    await this.#ready();
     return [];
   }
 
@@ -163,12 +167,14 @@ export class WorkingStore implements StoreApi {
   }
 
   async registry() {
+    await this.#ready();
     const dump: Record<string, RegistryEntry[]> = {};
     for (const [name, space] of this.#spaces) dump[name] = [...space.records.values()].map(registryEntryOf);
     return dump;
   }
 
   async stats(space: string): Promise<SpaceStats> {
+    await this.#ready();
     const sorted = this.#sorted(space);
     return {
       ...(this.#spaces.get(space)?.totals ?? emptyAggregates()),

@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LOCK_FILE } from '../../../src/runtime/data-dir-lock.js';
+import { removeDir, tempDataDir, textContent } from '../../helpers/server.js';
+
+// `cerememory serve` as a user runs it: a separate process, signals, and a second process on the same
+// data directory.
+
+const BIN = join(import.meta.dirname, '../../../bin/cerememory.js');
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) removeDir(dir);
+});
+
+interface Running {
+  child: ChildProcess;
+  url: Promise<string>;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function serve(dataDir: string): Running {
+  const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, 'serve', '--port', '0'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stderr = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', () => reject(new Error(`server exited before listening:\n${stderr}`)));
+  });
+  url.catch(() => undefined);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, url, stderr: () => stderr, exited };
+}
+
+describe('cerememory serve', () => {
+  it('shuts down cleanly on SIGTERM, releasing the data directory, and keeps what it acknowledged', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const first = serve(dataDir);
+    const url = await first.url;
+    const stored = await fetch(`${url}/v1/encode`, {
+      method: 'POST',
+      body: JSON.stringify({ content: textContent('survives a restart') }),
+    }).then((response) => response.json());
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(true);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+
+    const second = serve(dataDir);
+    const record = await fetch(`${await second.url}/v1/introspect/record/${stored.record_id}`);
+    expect(record.status).toBe(200);
+  });
+
+  it('refuses a second server on the same data directory at once, naming the holder', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const first = serve(dataDir);
+    await first.url;
+    const second = serve(dataDir);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toContain(`in use by process ${first.child.pid}`);
+    // The first one is unharmed.
+    expect((await fetch(`${await first.url}/health`)).status).toBe(200);
+  });
+
+  it('names the offending key when the configuration is invalid', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, 'serve'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CEREMEMORY_HTTP__PORT: 'eighty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('http.port (from env CEREMEMORY_HTTP__PORT)');
+  });
+
+  it('prints help for every command', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+    expect(stdout).toContain('--port <port>');
+  });
+});
