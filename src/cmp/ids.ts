@@ -1,11 +1,21 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { v7 as uuidv7, validate as uuidValidate } from 'uuid';
 
 // Record ids are UUIDv7 (time-ordered, spec §1.1). Retried requests with an idempotency key must get
 // the same ids the first attempt got, so those are derived from the key rather than drawn at random.
 
+// Random bytes are drawn 4 KiB at a time: one system call per 256 ids instead of one per id, which
+// shows in batch encoding profiles.
+const pool = new Uint8Array(4096);
+let poolOffset = pool.length;
+
 export function newId(nowMs: number): string {
-  return uuidv7({ msecs: nowMs });
+  if (poolOffset + 16 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const random = pool.slice(poolOffset, (poolOffset += 16));
+  return uuidv7({ msecs: nowMs, random });
 }
 
 /** A UUIDv7 stamped at `atMs` whose random bits come from (space, key, index): stable across retries. */

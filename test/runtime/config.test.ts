@@ -365,3 +365,13 @@ describe('redactConfig', () => {
     expect(redacted.security.store_encryption_passphrase).toBeUndefined();
   });
 });
+
+describe('cerememory.example.toml', () => {
+  it('loads and states the defaults', async () => {
+    const { loadConfig: load, defaultConfig: defaults } = await import('../../src/runtime/config.js');
+    const { join: joinPath } = await import('node:path');
+    const config = load({ env: {}, file: joinPath(import.meta.dirname, '../../cerememory.example.toml') });
+    expect(config.stores).toEqual(defaults.stores);
+    expect(config.http.port).toBe(defaults.http.port);
+  });
+});

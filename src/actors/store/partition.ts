@@ -135,13 +135,16 @@ export class Partition {
 
     const ops: BatchOp[] = [];
     for (const record of outcome.removed) ops.push(...this.#indexOps(space, record, 'del'));
+    const serialised = new Map<StoredRecord, string>();
     for (const record of outcome.writes) {
       const previous = current.get(record.id);
       if (previous) ops.push(...this.#indexOps(space, previous, 'del'));
-      ops.push({ type: 'put', key: keys.record(space, record.id), value: JSON.stringify(record) });
+      const json = JSON.stringify(record);
+      serialised.set(record, json);
+      ops.push({ type: 'put', key: keys.record(space, record.id), value: json });
       ops.push(...this.#indexOps(space, record, 'put'));
     }
-    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: JSON.stringify(envelope) });
+    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: serialiseEnvelope(envelope, serialised) });
     ops.push({ type: 'put', key: keys.sequence(space), value: String(envelope.seq) });
     if (envelope.idempotency_key !== undefined) {
       const entry: IdempotencyEntry = {
@@ -224,6 +227,13 @@ export class Partition {
     return found.filter((key) => key.indexOf('!', prefix.length) === key.lastIndexOf('!')).map(lastSegment);
   }
 
+  /** Applied events of a space with a sequence above `afterSeq`, oldest first (the replication seam). */
+  async eventsAfter(space: string, afterSeq: number, limit = 1000): Promise<EventEnvelope[]> {
+    const prefix = keys.eventPrefix(space);
+    const values = await this.#db.values({ gt: keys.event(space, afterSeq), lt: end(prefix), limit }).all();
+    return values.map((value) => JSON.parse(value) as EventEnvelope);
+  }
+
   async eventCount(space: string): Promise<number> {
     const prefix = keys.eventPrefix(space);
     let count = 0;
@@ -252,6 +262,18 @@ export class Partition {
     if (ops.length > 0) await this.#db.batch(ops, { sync: this.#options.syncWrites });
     return { events: staleEvents.length, keys: staleKeys.length };
   }
+}
+
+/**
+ * JSON of an envelope; a put's records reuse the JSON already made for their record keys, since
+ * serialising is most of a write's CPU and a put carries the same records twice (effect and event).
+ */
+function serialiseEnvelope(envelope: EventEnvelope, serialised: Map<StoredRecord, string>): string {
+  const { event } = envelope;
+  if (event.type !== 'records.put' || !event.records.every((record) => serialised.has(record))) return JSON.stringify(envelope);
+  const placeholder = '\u0000records\u0000';
+  const shell = JSON.stringify({ ...envelope, event: { ...event, records: placeholder } });
+  return shell.replace(JSON.stringify(placeholder), `[${event.records.map((record) => serialised.get(record)).join(',')}]`);
 }
 
 function translateOpenError(error: unknown, location: string): CmpError {

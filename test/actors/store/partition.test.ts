@@ -70,6 +70,28 @@ describe('apply and read', () => {
   });
 });
 
+describe('event log', () => {
+  it('keeps every applied event, byte-for-byte what was applied, in sequence order', async () => {
+    const partition = await open();
+    const first = put(3, [memoryRecord({ id: 'a', content: textContent('quote " and \\ backslash') })]);
+    const fresh: MutationEvent = { type: 'records.put', records: [memoryRecord({ id: 'b' })], fresh: true };
+    const second = event(7, fresh, { idempotency_key: 'k' });
+    const third = event(9, { type: 'records.deleted', ids: ['a'] });
+    for (const applied of [first, second, third]) await partition.apply(applied);
+
+    expect(await partition.eventsAfter('default', 0)).toEqual([first, second, third]);
+    expect(await partition.eventsAfter('default', 7)).toEqual([third]);
+  });
+
+  it('skips the read of a fresh put and still indexes it', async () => {
+    const partition = await open();
+    const fresh: MutationEvent = { type: 'records.put', records: [memoryRecord({ id: 'a', created_at: at(1) })], fresh: true };
+    const { previous } = await partition.apply(event(1, fresh));
+    expect(previous.size).toBe(0);
+    expect(await partition.idsByRecency('default', 10)).toEqual(['a']);
+  });
+});
+
 describe('idempotency', () => {
   it('a replayed key writes nothing and returns the first entry', async () => {
     const partition = await open();

@@ -8,7 +8,9 @@ import { removeDir, tempDataDir, textContent } from '../../helpers/server.js';
 // `cerememory serve` as a user runs it: a separate process, signals, and a second process on the same
 // data directory.
 
-const BIN = join(import.meta.dirname, '../../../bin/cerememory.js');
+// From source, always: bin/cerememory.js would prefer a dist/ left by an earlier `npm run build`.
+const ROOT = join(import.meta.dirname, '../../..');
+const CLI = ['--import', 'tsx', join(ROOT, 'src/main.ts')];
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
@@ -25,7 +27,7 @@ interface Running {
 }
 
 function serve(dataDir: string): Running {
-  const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [...CLI, '--data-dir', dataDir, 'serve', '--port', '0'], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -79,7 +81,7 @@ describe('cerememory serve', () => {
   it('names the offending key when the configuration is invalid', async () => {
     const dataDir = tempDataDir();
     dirs.push(dataDir);
-    const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, 'serve'], {
+    const child = spawn(process.execPath, [...CLI, '--data-dir', dataDir, 'serve'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CEREMEMORY_HTTP__PORT: 'eighty' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -92,7 +94,7 @@ describe('cerememory serve', () => {
   });
 
   it('prints help for every command', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, 'serve', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
