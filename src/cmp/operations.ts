@@ -102,3 +102,130 @@ export interface ForgetResponse {
 }
 
 export type { MemoryRecord, RawJournalRecord };
+
+// ── recall (§3.6–§3.10) ──────────────────────────────────────────────────────────────────────────
+
+export interface RecallCue {
+  /** Trimmed; null when absent or blank. */
+  text: string | null;
+  embedding: number[] | null;
+  emotion: EmotionVector | null;
+  temporal: TemporalRange | null;
+  /** base64 */
+  image: string | null;
+  /** base64 */
+  audio: string | null;
+  spatial: JsonValue;
+  semantic: JsonValue;
+}
+
+export type RecallMode = 'human' | 'perfect';
+
+export interface RecallQueryRequest extends RequestBase {
+  cue: RecallCue;
+  /** null → all five stores. */
+  stores: StoreType[] | null;
+  limit: number;
+  min_fidelity: number | null;
+  include_decayed: boolean;
+  reconsolidate: boolean;
+  activation_depth: number;
+  recall_mode: RecallMode;
+}
+
+export interface RecalledMemory {
+  record: MemoryRecord;
+  relevance_score: number;
+  /** The path activation took to reach this memory, from the hit it spread from; null for direct hits. */
+  activation_path: string[] | null;
+  rendered_content: MemoryContent;
+}
+
+export interface RecallQueryResponse {
+  memories: RecalledMemory[];
+  activation_trace: null;
+  total_candidates: number;
+  query_metadata: {
+    total_records_scanned: number;
+    stores_searched: StoreType[];
+    fidelity_filtered: number;
+    /** Ours: which retrieval paths ran ("text", "vector", "temporal", "activation", "recent"). */
+    strategies: string[];
+    /** Ours: stores skipped because they were restarting; the answer comes from the others. */
+    stores_unavailable?: StoreType[];
+  };
+}
+
+export interface RecallAssociateRequest extends RequestBase {
+  record_id: string;
+  association_types: import('./types.js').AssociationType[] | null;
+  depth: number;
+  min_weight: number;
+  limit: number;
+}
+
+export interface RecallAssociateResponse {
+  memories: RecalledMemory[];
+  total_candidates: number;
+}
+
+export type TimeGranularity = 'minute' | 'hour' | 'day' | 'week' | 'month';
+
+export interface RecallTimelineRequest extends RequestBase {
+  range: TemporalRange;
+  granularity: TimeGranularity;
+  min_fidelity: number | null;
+  emotion_filter: EmotionVector | null;
+}
+
+export interface TimelineBucket {
+  start: string;
+  end: string;
+  memories: RecalledMemory[];
+  count: number;
+}
+
+export interface RecallGraphRequest extends RequestBase {
+  center_id: string | null;
+  depth: number;
+  edge_types: string[] | null;
+  limit_nodes: number;
+  include_meta: boolean;
+}
+
+export interface GraphNode {
+  id: string;
+  store: StoreType;
+  summary: string;
+  fidelity: number;
+  meta?: import('./types.js').MetaMemory;
+}
+
+export interface GraphEdge {
+  source: string;
+  target: string;
+  edge_type: string;
+  weight: number;
+}
+
+export interface RecallGraphResponse {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  total_nodes: number;
+  meta_edges: import('./types.js').MetaEdge[];
+}
+
+export interface RecallRawQueryRequest extends RequestBase {
+  session_id: string | null;
+  query: string | null;
+  temporal: TemporalRange | null;
+  limit: number;
+  include_private_scratch: boolean;
+  include_sealed: boolean;
+  secrecy_levels: SecrecyLevel[] | null;
+}
+
+export interface RecallRawQueryResponse {
+  records: RawJournalRecord[];
+  total_candidates: number;
+}

@@ -16,6 +16,8 @@ export function defaultFidelity(nowIso: string, params: { decay_rate: number; st
     reinforcement_count: 0,
     stability: params.stability,
     last_decay_tick: nowIso,
+    anchor_score: 1,
+    anchor_at: nowIso,
   };
 }
 

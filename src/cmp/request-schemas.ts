@@ -149,3 +149,81 @@ export const forgetSchema = z.object({
   // Absent or false is not a parse error: the engine answers FORGET_UNCONFIRMED (§3.15).
   confirm: orDefault(z.boolean(), false),
 });
+
+// ── recall (§3.6–§3.10) ──────────────────────────────────────────────────────────────────────────
+
+/** Largest `recall.associate` depth and limit (§3.8); larger is a VALIDATION_ERROR, not a clamp. */
+export const MAX_ASSOCIATE_DEPTH = 8;
+export const MAX_ASSOCIATE_LIMIT = 256;
+/** Upper bound of `limit` on recall.query (ours: keeps one request from asking for the whole store). */
+export const MAX_RECALL_LIMIT = 1000;
+
+const embeddingSchema = z
+  .array(z.number().refine(Number.isFinite, { error: 'must be a finite number' }))
+  .min(1, { error: 'must not be empty' });
+
+export const cueSchema = z.object({
+  text: orNull(z.string()).transform((text) => (text === null || text.trim() === '' ? null : text.trim())),
+  embedding: orNull(embeddingSchema),
+  emotion: orNull(emotionSchema),
+  temporal: orNull(temporalRangeSchema),
+  image: orNull(bytesSchema),
+  audio: orNull(bytesSchema),
+  spatial: orDefault(jsonSchema, null),
+  semantic: orDefault(jsonSchema, null),
+});
+
+const limitSchema = (max: number, fallback: number) =>
+  orDefault(z.number().int({ error: 'must be a whole number' }).min(0).max(max, { error: `must be at most ${max}` }), fallback);
+
+export const recallQuerySchema = z.object({
+  cue: orDefault(cueSchema, {} as z.input<typeof cueSchema>),
+  stores: orNull(z.array(storeSchema).min(1, { error: 'must name at least one store' })),
+  limit: limitSchema(MAX_RECALL_LIMIT, 10),
+  min_fidelity: orNull(unitIntervalSchema),
+  include_decayed: orDefault(z.boolean(), false),
+  reconsolidate: orDefault(z.boolean(), true),
+  activation_depth: orDefault(z.number().int().min(0).max(MAX_ASSOCIATE_DEPTH), 2),
+  recall_mode: orDefault(z.enum(['human', 'perfect']), 'human'),
+});
+
+export const recallAssociateSchema = z.object({
+  record_id: uuidSchema.optional(),
+  association_types: orNull(z.array(z.enum(ASSOCIATION_TYPES))),
+  // depth and limit bounds are checked by the parser with the reference's messages.
+  depth: orDefault(z.number().int().min(0), 2),
+  min_weight: orDefault(unitIntervalSchema, 0.1),
+  limit: orDefault(z.number().int().min(0), 10),
+});
+
+export const TIME_GRANULARITIES = ['minute', 'hour', 'day', 'week', 'month'] as const;
+
+export const recallTimelineSchema = z.object({
+  range: temporalRangeSchema,
+  granularity: orDefault(z.enum(TIME_GRANULARITIES), 'hour'),
+  min_fidelity: orNull(unitIntervalSchema),
+  emotion_filter: orNull(emotionSchema),
+});
+
+export const recallGraphSchema = z.object({
+  center_id: orNull(uuidSchema),
+  depth: orDefault(z.number().int().min(0).max(MAX_ASSOCIATE_DEPTH), 2),
+  edge_types: orNull(z.array(z.string())),
+  limit_nodes: limitSchema(MAX_ASSOCIATE_LIMIT * 4, 10),
+  include_meta: orDefault(z.boolean(), false),
+});
+
+export const recallRawSchema = z.object({
+  session_id: orNull(z.string()).transform((id) => (id === null || id.trim() === '' ? null : id.trim())),
+  query: orNull(z.string()).transform((query) => (query === null || query.trim() === '' ? null : query.trim())),
+  temporal: orNull(temporalRangeSchema),
+  limit: limitSchema(MAX_RECALL_LIMIT, 10),
+  include_private_scratch: orDefault(z.boolean(), false),
+  include_sealed: orDefault(z.boolean(), false),
+  secrecy_levels: orNull(z.array(z.enum(SECRECY_LEVELS))),
+});
+
+export const setModeSchema = z.object({
+  mode: z.enum(['human', 'perfect']),
+  scope: orNull(z.array(storeSchema)),
+});

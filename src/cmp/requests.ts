@@ -4,12 +4,15 @@
 import { CmpError, invalidField } from './errors.js';
 import type {
   EncodeBatchRawRequest, EncodeBatchRequest, EncodeStoreRawRequest, EncodeStoreRequest, EncodeUpdateRequest,
-  ForgetRequest, IntrospectRecordRequest, RequestBase, StatsRequest,
+  ForgetRequest, IntrospectRecordRequest, RecallAssociateRequest, RecallGraphRequest, RecallQueryRequest,
+  RecallRawQueryRequest, RecallTimelineRequest, RequestBase, StatsRequest,
 } from './operations.js';
 import {
   MAX_BATCH_SIZE, baseSchema, encodeBatchSchema, encodeItemSchema, encodeUpdateSchema, forgetSchema,
-  introspectRecordSchema, rawBatchSchema, rawItemSchema,
+  introspectRecordSchema, MAX_ASSOCIATE_DEPTH, MAX_ASSOCIATE_LIMIT, rawBatchSchema, rawItemSchema, recallAssociateSchema,
+  recallGraphSchema, recallQuerySchema, recallRawSchema, recallTimelineSchema, setModeSchema,
 } from './request-schemas.js';
+import type { StoreType } from './types.js';
 import { uuidSchema } from './wire-primitives.js';
 import { parseWith } from './zod-issues.js';
 
@@ -101,4 +104,49 @@ export function parseForget(input: unknown): ForgetRequest {
   const fields = body(input);
   const request = base(fields);
   return { ...request, ...parseWith(forgetSchema, fields) };
+}
+
+/** §3.6 `recall.query`; an absent cue is an empty cue (a recency listing). */
+export function parseRecallQuery(input: unknown): RecallQueryRequest {
+  const fields = body(input);
+  const request = base(fields);
+  return { ...request, ...parseWith(recallQuerySchema, fields) } as RecallQueryRequest;
+}
+
+/** §3.8 `recall.associate`: depth ≤ 8 and limit ≤ 256, refused (not clamped) beyond; depth 0 → 2. */
+export function parseRecallAssociate(input: unknown, pathRecordId?: string): RecallAssociateRequest {
+  const fields = body(input);
+  const request = base(fields);
+  const { record_id, ...parsed } = parseWith(recallAssociateSchema, fields);
+  if (parsed.depth > MAX_ASSOCIATE_DEPTH) {
+    throw new CmpError('VALIDATION_ERROR', `recall.associate depth ${parsed.depth} exceeds maximum of ${MAX_ASSOCIATE_DEPTH}`, { field: 'depth' });
+  }
+  if (parsed.limit > MAX_ASSOCIATE_LIMIT) {
+    throw new CmpError('VALIDATION_ERROR', `recall.associate limit ${parsed.limit} exceeds maximum of ${MAX_ASSOCIATE_LIMIT}`, { field: 'limit' });
+  }
+  return { ...request, record_id: recordId(pathRecordId, record_id), ...parsed, depth: parsed.depth === 0 ? 2 : parsed.depth };
+}
+
+/** §3.9 `recall.timeline`. */
+export function parseRecallTimeline(input: unknown): RecallTimelineRequest {
+  const fields = body(input);
+  return { ...base(fields), ...parseWith(recallTimelineSchema, fields) };
+}
+
+/** §3.10 `recall.graph`. */
+export function parseRecallGraph(input: unknown): RecallGraphRequest {
+  const fields = body(input);
+  return { ...base(fields), ...parseWith(recallGraphSchema, fields) };
+}
+
+/** §3.7 `recall.raw_query`. */
+export function parseRecallRaw(input: unknown): RecallRawQueryRequest {
+  const fields = body(input);
+  return { ...base(fields), ...parseWith(recallRawSchema, fields) };
+}
+
+/** §3.14 `lifecycle.set_mode`. */
+export function parseSetMode(input: unknown): RequestBase & { mode: 'human' | 'perfect'; scope: StoreType[] | null } {
+  const fields = body(input);
+  return { ...base(fields), ...parseWith(setModeSchema, fields) };
 }

@@ -45,6 +45,14 @@ export interface FidelityState {
   /** S in seconds: how slowly the record fades (DESIGN §2.1). */
   stability: number;
   last_decay_tick: string;
+  /**
+   * F_anchor: the fidelity at the last reinforcement (encode or reconsolidating recall). Decay is
+   * evaluated in closed form from this anchor (DESIGN §2.1). Absent on imported reference records:
+   * then `score` at `last_decay_tick` is the anchor.
+   */
+  anchor_score?: number;
+  /** t_anchor: when the last reinforcement happened (RFC 3339). */
+  anchor_at?: string;
 }
 
 export const EMOTION_DIMENSIONS = [

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import type { StoreApi } from '../actors/store/protocol.js';
 import { WorkingStore } from '../actors/working/working-store.js';
+import { createEmbedder } from '../embedding/embedder.js';
 import { PERSISTENT_STORES, type PartitionName, type StoreType } from '../cmp/types.js';
 import type { CerememoryConfig } from './config.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -44,6 +45,14 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
             compactEvery: Math.max(1000, Math.ceil(section.log_retention_events / 10)),
             keepEvents: section.log_retention_events,
             idempotencyTtlMs: config.runtime.idempotency_ttl_secs * 1000,
+            indexDir: join(config.data_dir, `${name}.indexes`),
+            embedding: config.embedding,
+            vectorIndex: {
+              m: section.vector_index.m,
+              efConstruction: section.vector_index.ef_construction,
+              efSearch: section.vector_index.ef_search,
+              initialCapacity: section.vector_index.initial_capacity,
+            },
           },
           backoffInitialMs: config.runtime.restart_backoff_initial_ms,
           backoffMaxMs: config.runtime.restart_backoff_max_ms,
@@ -59,9 +68,11 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
 
+    const embedder = createEmbedder(config.embedding);
     const working = new WorkingStore({
       capacity: config.stores.working.capacity,
       idempotencyTtlMs: config.runtime.idempotency_ttl_secs * 1000,
+      embedder,
     });
     const stores = { working } as Partial<Record<PartitionName, StoreApi>> as Record<PartitionName, StoreApi>;
     for (const [name, store] of workers) stores[name] = store.api;
@@ -72,7 +83,15 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
         { decay_rate: config.stores[store].decay_exponent, stability: config.stores[store].initial_stability_secs },
       ]),
     ) as Record<StoreType, { decay_rate: number; stability: number }>;
-    hippocampus = new Hippocampus({ stores, recordParams, now: options.now });
+    hippocampus = new Hippocampus({
+      stores,
+      recordParams,
+      embedder,
+      activation: { decayFactor: config.recall.activation_decay_factor, threshold: config.recall.activation_threshold },
+      associationThreshold: config.embedding.association_threshold,
+      now: options.now,
+      log,
+    });
     await hippocampus.start();
 
     const ready = hippocampus;

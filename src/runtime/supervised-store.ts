@@ -36,8 +36,8 @@ export interface StoreHealth {
 type Remote = Comlink.Remote<StoreApi>;
 
 const STORE_METHODS = [
-  'whenReady', 'apply', 'get', 'getMany', 'findIdempotent', 'idsCreatedBetween', 'idsByRecency', 'idsInSession',
-  'registry', 'stats', 'compact', 'close',
+  'whenReady', 'apply', 'get', 'getMany', 'findIdempotent', 'idsCreatedBetween',
+  'registry', 'stats', 'search', 'similar', 'recent', 'createdBetween', 'inSession', 'compact', 'close',
 ] as const satisfies readonly (keyof StoreApi)[];
 type Pending = { reject: (reason: unknown) => void };
 

@@ -14,6 +14,8 @@ interface Node {
 interface SpaceGraph {
   nodes: Map<string, Node>;
   inbound: Map<string, Set<string>>;
+  /** session → its newest record (id, created_at): the record a new one of the session follows. */
+  sessions: Map<string, { id: string; created_at: string }>;
 }
 
 export class AssociationGraph {
@@ -21,7 +23,7 @@ export class AssociationGraph {
 
   #space(space: string): SpaceGraph {
     let graph = this.#spaces.get(space);
-    if (!graph) this.#spaces.set(space, (graph = { nodes: new Map(), inbound: new Map() }));
+    if (!graph) this.#spaces.set(space, (graph = { nodes: new Map(), inbound: new Map(), sessions: new Map() }));
     return graph;
   }
 
@@ -29,6 +31,12 @@ export class AssociationGraph {
     const graph = this.#space(space);
     this.#unlinkOutgoing(graph, entry.id);
     graph.nodes.set(entry.id, { store, out: entry.associations });
+    if (entry.session !== undefined) {
+      const newest = graph.sessions.get(entry.session);
+      if (!newest || newest.created_at < entry.created_at || (newest.created_at === entry.created_at && newest.id < entry.id)) {
+        graph.sessions.set(entry.session, { id: entry.id, created_at: entry.created_at });
+      }
+    }
     for (const { target_id } of entry.associations) {
       let sources = graph.inbound.get(target_id);
       if (!sources) graph.inbound.set(target_id, (sources = new Set()));
@@ -60,6 +68,13 @@ export class AssociationGraph {
       for (const [id, node] of graph.nodes) if (node.store === store) this.remove(space, id);
     }
     for (const [space, entries] of Object.entries(dump)) for (const entry of entries) this.upsert(space, store, entry);
+  }
+
+  /** The newest record of a session still held, if any. */
+  lastInSession(space: string, session: string): string | undefined {
+    const graph = this.#spaces.get(space);
+    const newest = graph?.sessions.get(session);
+    return newest && graph!.nodes.has(newest.id) ? newest.id : undefined;
   }
 
   storeOf(space: string, id: string): StoreType | undefined {
@@ -96,6 +111,35 @@ export class AssociationGraph {
     const graph = this.#spaces.get(space);
     if (!graph) return [];
     return [...graph.nodes].filter(([, node]) => node.store === store).map(([id]) => id);
+  }
+
+  /**
+   * Links of a record in both directions (DESIGN §2 item 5: associations are navigable both ways):
+   * its own outgoing edges and the edges other records have to it, each with its weight. Where both
+   * directions exist the stronger weight counts.
+   */
+  neighbours(space: string, id: string): { id: string; weight: number; type: string }[] {
+    const graph = this.#spaces.get(space);
+    if (!graph) return [];
+    const found = new Map<string, { id: string; weight: number; type: string }>();
+    const offer = (target: string, weight: number, type: string) => {
+      const existing = found.get(target);
+      if (!existing || existing.weight < weight) found.set(target, { id: target, weight, type });
+    };
+    for (const edge of graph.nodes.get(id)?.out ?? []) offer(edge.target_id, edge.weight, edge.association_type);
+    for (const source of graph.inbound.get(id) ?? []) {
+      for (const edge of graph.nodes.get(source)?.out ?? []) if (edge.target_id === id) offer(source, edge.weight, edge.association_type);
+    }
+    return [...found.values()];
+  }
+
+  /** The weight of the strongest edge from `source` to `target`, if any. */
+  edge(space: string, source: string, target: string): { weight: number; type: string } | undefined {
+    let best: { weight: number; type: string } | undefined;
+    for (const edge of this.#spaces.get(space)?.nodes.get(source)?.out ?? []) {
+      if (edge.target_id === target && (!best || edge.weight > best.weight)) best = { weight: edge.weight, type: edge.association_type };
+    }
+    return best;
   }
 
   totalAssociations(space: string): number {

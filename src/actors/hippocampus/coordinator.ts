@@ -6,7 +6,9 @@ import { normaliseMeta } from '../../cmp/meta.js';
 import type {
   EncodeBatchRawRequest, EncodeBatchRawResponse, EncodeBatchRequest, EncodeBatchResponse, EncodeStoreRawRequest,
   EncodeStoreRawResponse, EncodeStoreRequest, EncodeStoreResponse, EncodeUpdateRequest, ForgetRequest, ForgetResponse,
-  IntrospectRecordRequest, StatsRequest,
+  IntrospectRecordRequest, RecallAssociateRequest, RecallAssociateResponse, RecallGraphRequest, RecallGraphResponse,
+  RecallMode, RecallQueryRequest, RecallQueryResponse, RecallRawQueryRequest, RecallRawQueryResponse,
+  RecallTimelineRequest, StatsRequest, TimelineBucket,
 } from '../../cmp/operations.js';
 import { MAX_BATCH_SIZE } from '../../cmp/request-schemas.js';
 import { defaultFidelity, mergeMetadata, validateRecord } from '../../cmp/records.js';
@@ -14,11 +16,15 @@ import {
   PERSISTENT_STORES, STORE_TYPES, type Association, type MemoryRecord, type PartitionName, type RawJournalRecord,
   type StoreType,
 } from '../../cmp/types.js';
+import type { Embedder } from '../../embedding/embedder.js';
+import { defaultDecayParams } from '../store/decay.js';
 import type { EventEnvelope, MutationEvent, RecordFieldUpdate } from '../store/events.js';
-import type { ApplyReply, SpaceStats, StoreApi } from '../store/protocol.js';
+import { StoreIndexes } from '../store/indexes.js';
+import { sessionOf, type ApplyReply, type SpaceStats, type StoreApi } from '../store/protocol.js';
 import { AssociationGraph } from './association-graph.js';
 import { classifyStore } from './classify.js';
 import { hippocampusMachine } from './machine.js';
+import { Recaller } from './recaller.js';
 
 // The hippocampus (DESIGN §1, STYLE §6.2): every CMP operation enters here. It decides what changes,
 // routes each change as an event to the store actor that owns the record, and keeps the association
@@ -35,9 +41,20 @@ export interface StoreRecordParams {
 export interface HippocampusOptions {
   stores: Record<PartitionName, StoreApi>;
   recordParams: Record<StoreType, StoreRecordParams>;
+  embedder: Embedder;
+  /** Spreading activation (spec §4.5): activation kept per hop, and the floor below which it stops. */
+  activation: { decayFactor: number; threshold: number };
+  /** Cosine similarity from which a new memory is linked to an existing one (type `semantic`). */
+  associationThreshold: number;
   /** The clock, injected so tests can move time (milliseconds since the epoch). */
   now?: () => number;
+  log?: (line: string) => void;
 }
+
+/** How many similar memories a new one is linked to, at most. */
+export const INFERRED_LINKS = 3;
+/** Weight of the link from a memory to the one before it in the same session. */
+export const SESSION_LINK_WEIGHT = 0.5;
 
 /** Sequential links of `encode.batch` with `infer_associations` (spec §3.2). */
 export const SEQUENTIAL_LINK_WEIGHT = 0.7;
@@ -54,12 +71,32 @@ export class Hippocampus {
   readonly graph = new AssociationGraph();
   readonly #sequences = new Map<string, number>();
   readonly #actor;
+  readonly #embedder: Embedder;
+  readonly #associationThreshold: number;
+  readonly #recaller: Recaller;
+  #mode: RecallMode = 'human';
   #loadError: unknown;
 
   constructor(options: HippocampusOptions) {
     this.#stores = options.stores;
     this.#params = options.recordParams;
     this.#now = options.now ?? Date.now;
+    this.#embedder = options.embedder;
+    this.#associationThreshold = options.associationThreshold;
+    const log = options.log ?? ((line: string) => console.error(line));
+    this.#recaller = new Recaller({
+      stores: this.#stores,
+      graph: this.graph,
+      embedder: this.#embedder,
+      now: this.#now,
+      write: async (space, store, event) => {
+        this.#absorb(space, store, await this.#stores[store].apply(this.#envelope(space, toTimestamp(this.#now()), event)));
+      },
+      globalMode: () => this.#mode,
+      retrievalBoost: (store) => defaultDecayParams[store].retrieval_boost,
+      activation: options.activation,
+      log,
+    });
     this.#actor = createActor(
       hippocampusMachine.provide({
         actors: {
@@ -188,6 +225,7 @@ export class Hippocampus {
       return { record, manualAssociations: associations.length };
     });
     if (linkSequence) linkSequential(planned.map((plan) => plan.record), at);
+    const vectors = await this.#inferAssociations(space, planned.map((plan) => plan.record), at);
     // Every item was validated when its request was parsed (src/cmp/requests.ts) and the rest of each
     // record is built here, valid by construction, so the whole batch is known good before any write.
 
@@ -196,7 +234,8 @@ export class Hippocampus {
       [...byStore].map(async ([store, records]) => {
         if (replayed.has(store)) return;
         const event: MutationEvent = { type: 'records.put', records, fresh: true };
-        const reply = await this.#stores[store].apply(this.#envelope(space, at, event, key));
+        const storeVectors = Object.fromEntries(records.filter((record) => vectors[record.id]).map((record) => [record.id, vectors[record.id]]));
+        const reply = await this.#stores[store].apply(this.#envelope(space, at, event, key), storeVectors);
         this.#absorb(space, store, reply);
         if (reply.evicted?.length) await this.#cleanUpAfterRemoval(space, reply.evicted, at);
       }),
@@ -205,6 +244,49 @@ export class Hippocampus {
       record,
       response: { record_id: record.id, store: record.store, initial_fidelity: record.fidelity.score, associations_created: manualAssociations },
     }));
+  }
+
+  /**
+   * Links new memories to what is already there (DESIGN §2 item 4, reference §4.7 extended): to the
+   * most similar existing memories of the space (type `semantic`, weight = cosine similarity, at most
+   * INFERRED_LINKS, from the configured threshold up) and to the previous memory of the same session
+   * (type `temporal`). Returns the embedder's vectors, so the stores need not embed the texts again.
+   */
+  async #inferAssociations(space: string, records: MemoryRecord[], at: string): Promise<Record<string, number[]>> {
+    const texts = records.map(StoreIndexes.embeddableText);
+    const embeddable = records.filter((_, index) => texts[index] !== '');
+    const vectors: Record<string, number[]> = {};
+    if (embeddable.length > 0) {
+      const embedded = await this.#embedder.embed(embeddable.map(StoreIndexes.embeddableText));
+      embeddable.forEach((record, index) => {
+        if (embedded[index].some((value) => value !== 0)) vectors[record.id] = Array.from(embedded[index]);
+      });
+      const withVectors = embeddable.filter((record) => vectors[record.id]);
+      // A store that is restarting just contributes no links: inference must never block an encode.
+      const settled = await Promise.allSettled(
+        STORE_TYPES.map((store) =>
+          this.#stores[store].similar(space, withVectors.map((record) => vectors[record.id]), INFERRED_LINKS, this.#associationThreshold),
+        ),
+      );
+      const found = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      withVectors.forEach((record, index) => {
+        const best = found.flatMap((perStore) => perStore[index]).sort((a, b) => b.similarity - a.similarity).slice(0, INFERRED_LINKS);
+        for (const hit of best) {
+          if (hit.id === record.id || record.associations.some((edge) => edge.target_id === hit.id && edge.association_type === 'semantic')) continue;
+          record.associations.push({ target_id: hit.id, association_type: 'semantic', weight: Math.min(1, hit.similarity), created_at: at, last_co_activation: at });
+        }
+      });
+    }
+    const previousInSession = new Map<string, string>();
+    for (const record of records) {
+      const session = sessionOf(record);
+      if (session === undefined) continue;
+      const previous = previousInSession.get(session) ?? this.graph.lastInSession(space, session);
+      previousInSession.set(session, record.id);
+      if (previous === undefined || record.associations.some((edge) => edge.target_id === previous && edge.association_type === 'temporal')) continue;
+      record.associations.push({ target_id: previous, association_type: 'temporal', weight: SESSION_LINK_WEIGHT, created_at: at, last_co_activation: at });
+    }
+    return vectors;
   }
 
   /** Brings the graph up to date with what a store acknowledged. */
@@ -292,6 +374,39 @@ export class Hippocampus {
     }));
   }
 
+  // ── recall ────────────────────────────────────────────────────────────────────────────────────
+
+  async recallQuery(request: RecallQueryRequest): Promise<RecallQueryResponse> {
+    this.#accepting();
+    return this.#recaller.query(request);
+  }
+
+  async recallAssociate(request: RecallAssociateRequest): Promise<RecallAssociateResponse> {
+    this.#accepting();
+    return this.#recaller.associate(request);
+  }
+
+  async recallTimeline(request: RecallTimelineRequest): Promise<{ buckets: TimelineBucket[] }> {
+    this.#accepting();
+    return this.#recaller.timeline(request);
+  }
+
+  async recallGraph(request: RecallGraphRequest): Promise<RecallGraphResponse> {
+    this.#accepting();
+    return this.#recaller.graphQuery(request);
+  }
+
+  async recallRaw(request: RecallRawQueryRequest): Promise<RecallRawQueryResponse> {
+    this.#accepting();
+    return this.#recaller.raw(request);
+  }
+
+  /** lifecycle.set_mode (spec §3.14). */
+  setMode(mode: RecallMode): void {
+    this.#accepting();
+    this.#mode = mode;
+  }
+
   // ── introspect ────────────────────────────────────────────────────────────────────────────────
 
   async introspectRecord(request: IntrospectRecordRequest): Promise<MemoryRecord> {
@@ -338,7 +453,9 @@ export class Hippocampus {
       total_recall_count: curated.reduce((sum, stats) => sum + stats.access_sum, 0),
       raw_journal_records: raw.records,
       raw_journal_pending_dream: raw.raw_pending_dream,
-      vector_index_records: curated.reduce((sum, stats) => sum + stats.embedded, 0),
+      vector_index_records: curated.reduce((sum, stats) => sum + stats.indexed_vectors, 0),
+      vector_search_backend: 'hnsw',
+      embedder: `${this.#embedder.name}/${this.#embedder.dimension}`,
       dream_episodic_summaries: perStore.episodic.dream_episodic_summaries,
       dream_semantic_nodes: perStore.semantic.dream_semantic_nodes,
       background_decay_enabled: false,

@@ -1,6 +1,7 @@
 import { CmpError } from '../../cmp/errors.js';
+import { reconsolidate } from './decay.js';
 import type {
-  Association, EmotionVector, JsonValue, MemoryContent, MemoryRecord, MetaMemory, StoredRecord,
+  Association, AssociationType, EmotionVector, JsonValue, MemoryContent, MemoryRecord, MetaMemory, StoredRecord,
 } from '../../cmp/types.js';
 
 // Every mutation of a partition is an event (DESIGN §4): the hippocampus decides *what* changes and
@@ -22,7 +23,18 @@ export type MutationEvent =
   /** Removes associations that point at `target_ids` from the records `source_ids`. */
   | { type: 'associations.stripped'; source_ids: string[]; target_ids: string[] }
   /** Adds associations to records, one per (target, type): an existing pair keeps the higher weight. */
-  | { type: 'associations.added'; links: { source_id: string; association: Association }[] };
+  | { type: 'associations.added'; links: { source_id: string; association: Association }[] }
+  /**
+   * Recall happened (DESIGN §2.1): each record is reconsolidated — stability grows by
+   * `retrieval_boost`, fidelity is restored towards 1, the anchor moves to the event's time, and the
+   * access is counted. Not a new version (spec §1.3): content did not change.
+   */
+  | { type: 'records.reconsolidated'; ids: string[]; retrieval_boost: number }
+  /**
+   * Hebbian learning (DESIGN §2 item 5): sets the weight of a link, creating it when absent, and marks
+   * it co-activated now. One entry per (source, target, type).
+   */
+  | { type: 'associations.reweighted'; links: { source_id: string; target_id: string; association_type: AssociationType; weight: number }[] };
 
 export interface RecordFieldUpdate {
   content?: MemoryContent;
@@ -64,7 +76,10 @@ export function touchedIds(event: MutationEvent): string[] {
     case 'associations.stripped':
       return event.source_ids;
     case 'associations.added':
+    case 'associations.reweighted':
       return [...new Set(event.links.map((link) => link.source_id))];
+    case 'records.reconsolidated':
+      return event.ids;
   }
 }
 
@@ -123,7 +138,56 @@ export function applyEvent(envelope: EventEnvelope, current: Map<string, StoredR
       for (const record of changed.values()) outcome.writes.push({ ...record, version: record.version + 1, updated_at: at });
       return outcome;
     }
+    case 'records.reconsolidated':
+      for (const id of new Set(event.ids)) {
+        const record = current.get(id);
+        if (record && 'store' in record) outcome.writes.push(reconsolidatedRecord(record, at, event.retrieval_boost));
+        else outcome.missing.push(id);
+      }
+      return outcome;
+    case 'associations.reweighted': {
+      const changed = new Map<string, MemoryRecord>();
+      for (const link of event.links) {
+        const record = changed.get(link.source_id) ?? current.get(link.source_id);
+        if (!record || !('store' in record)) {
+          outcome.missing.push(link.source_id);
+          continue;
+        }
+        changed.set(link.source_id, withWeight(record, link, at));
+      }
+      // Link strength is learned state, not an edit by the user: no new version.
+      for (const record of changed.values()) outcome.writes.push({ ...record, updated_at: at });
+      return outcome;
+    }
   }
+}
+
+/** A record after a reconsolidating recall at `at` (the hippocampus shows callers the same state). */
+export function reconsolidatedRecord(record: MemoryRecord, at: string, retrievalBoost: number): MemoryRecord {
+  return {
+    ...record,
+    fidelity: reconsolidate(record.fidelity, record.emotion.intensity, Date.parse(at), retrievalBoost),
+    access_count: record.access_count + 1,
+    last_accessed_at: at,
+    updated_at: at,
+  };
+}
+
+function withWeight(
+  record: MemoryRecord,
+  link: { target_id: string; association_type: AssociationType; weight: number },
+  at: string,
+): MemoryRecord {
+  const index = record.associations.findIndex(
+    (edge) => edge.target_id === link.target_id && edge.association_type === link.association_type,
+  );
+  const associations = record.associations.slice();
+  if (index === -1) {
+    associations.push({ target_id: link.target_id, association_type: link.association_type, weight: link.weight, created_at: at, last_co_activation: at });
+  } else {
+    associations[index] = { ...associations[index], weight: link.weight, last_co_activation: at };
+  }
+  return { ...record, associations };
 }
 
 /** One association per (target, type): a repeated pair keeps the stronger weight (spec §1.7). */

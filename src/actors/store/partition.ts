@@ -16,6 +16,7 @@ import { applyEvent, touchedIds, type ApplyOutcome, type EventEnvelope } from '.
 //   e!<space>!<seq:16>                          applied event envelope JSON
 //   q!<space>                                   last applied sequence number
 //   k!<space>!<idempotency key, URI-encoded>    IdempotencyEntry JSON
+//   c!<space>                                   highest sequence compaction removed from the log
 
 export const PARTITION_FORMAT = '1';
 
@@ -227,6 +228,12 @@ export class Partition {
     return found.filter((key) => key.indexOf('!', prefix.length) === key.lastIndexOf('!')).map(lastSegment);
   }
 
+  /** The highest sequence compaction removed from the log (0: none); events up to it cannot be replayed. */
+  async compactedThrough(space: string): Promise<number> {
+    const value = await this.#db.get(`c!${space}`);
+    return value === undefined ? 0 : Number(value);
+  }
+
   /** Applied events of a space with a sequence above `afterSeq`, oldest first (the replication seam). */
   async eventsAfter(space: string, afterSeq: number, limit = 1000): Promise<EventEnvelope[]> {
     const prefix = keys.eventPrefix(space);
@@ -259,6 +266,8 @@ export class Partition {
       if (Date.parse((JSON.parse(value) as IdempotencyEntry).at) < idempotencyCutoffMs) staleKeys.push(key);
     }
     const ops: BatchOp[] = [...staleEvents, ...staleKeys].map((key) => ({ type: 'del', key }));
+    const lastStale = staleEvents.at(-1);
+    if (lastStale !== undefined) ops.push({ type: 'put', key: `c!${space}`, value: String(Number(lastSegment(lastStale))) });
     if (ops.length > 0) await this.#db.batch(ops, { sync: this.#options.syncWrites });
     return { events: staleEvents.length, keys: staleKeys.length };
   }

@@ -1,7 +1,9 @@
 import type { AssociationType, PartitionName, StoredRecord } from '../../cmp/types.js';
 import type { SpaceAggregates } from './aggregates.js';
 import type { EventEnvelope } from './events.js';
+import type { EmbedderConfig } from '../../embedding/embedder.js';
 import type { IdempotencyEntry } from './partition.js';
+import type { VectorIndexOptions } from './vector-index.js';
 
 // What crosses between the hippocampus and a store actor: the worker's start parameters and the API
 // it serves. Plain data only (comlink structured-clones every argument and result).
@@ -16,12 +18,19 @@ export interface StoreWorkerData {
   /** Applied events kept per space after compaction. */
   keepEvents: number;
   idempotencyTtlMs: number;
+  /** Where the store keeps its index snapshots (beside the partition, never inside it). */
+  indexDir: string;
+  embedding: EmbedderConfig;
+  vectorIndex: Partial<VectorIndexOptions>;
 }
 
 /** A record's outgoing edges: what the hippocampus's association graph holds of it. */
 export interface RegistryEntry {
   id: string;
   associations: { target_id: string; association_type: AssociationType; weight: number }[];
+  /** `metadata._context.session_id`, for linking a session's memories in time. */
+  session?: string;
+  created_at: string;
 }
 
 export interface ApplyReply {
@@ -34,7 +43,28 @@ export interface ApplyReply {
   evicted?: string[];
 }
 
+/** What a store searches for one recall (the hippocampus fans one of these out to each store). */
+export interface StoreSearchQuery {
+  /** Cue text for BM25; null when the cue has none. */
+  text: string | null;
+  /** Query vectors: the embedder's vector of the cue text and/or the caller's own embedding. */
+  vectors: number[][];
+  /** Hits per signal, before fusion. */
+  k: number;
+  /** Vector hits below this cosine similarity are dropped. */
+  minSimilarity: number;
+}
+
+export interface StoreSearchResult {
+  text_hits: { id: string; score: number }[];
+  vector_hits: { id: string; similarity: number }[];
+  /** Every hit's record, so the hippocampus need not ask again. */
+  records: StoredRecord[];
+}
+
 export interface SpaceStats extends SpaceAggregates {
+  /** Live vectors in the store's HNSW indexes for the space (all dimensions). */
+  indexed_vectors: number;
   oldest_created_at: string | null;
   newest_created_at: string | null;
 }
@@ -42,15 +72,27 @@ export interface SpaceStats extends SpaceAggregates {
 /** The store API, served by every store actor (a worker's, or working memory's in-process one). */
 export interface StoreApi {
   whenReady(): Promise<{ name: PartitionName; sequences: Record<string, number> }>;
-  apply(envelope: EventEnvelope): Promise<ApplyReply>;
+  /**
+   * Applies one event. `vectors` may carry the embedder's vectors of records the event writes (the
+   * hippocampus already computed them for association inference), saving the store a second pass.
+   */
+  apply(envelope: EventEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply>;
   get(space: string, id: string): Promise<StoredRecord | undefined>;
   getMany(space: string, ids: string[]): Promise<(StoredRecord | undefined)[]>;
   findIdempotent(space: string, key: string): Promise<IdempotencyEntry | undefined>;
   idsCreatedBetween(space: string, startMs: number, endMs: number): Promise<string[]>;
-  idsByRecency(space: string, limit: number): Promise<string[]>;
-  idsInSession(space: string, session: string): Promise<string[]>;
   registry(): Promise<Record<string, RegistryEntry[]>>;
   stats(space: string): Promise<SpaceStats>;
+  /** Text and vector candidates of one recall. */
+  search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult>;
+  /** For each vector, this store's records at least `minSimilarity` alike (association inference). */
+  similar(space: string, vectors: number[][], k: number, minSimilarity: number): Promise<{ id: string; similarity: number }[][]>;
+  /** The newest records, newest first. */
+  recent(space: string, limit: number): Promise<StoredRecord[]>;
+  /** The records of one raw-journal session, oldest first. */
+  inSession(space: string, session: string): Promise<StoredRecord[]>;
+  /** Records created in [startMs, endMs], oldest first, at most `limit`. */
+  createdBetween(space: string, startMs: number, endMs: number, limit: number): Promise<StoredRecord[]>;
   compact(): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,10 +100,23 @@ export interface StoreApi {
 export type StoreWorkerApi = StoreApi;
 
 export function registryEntryOf(record: StoredRecord): RegistryEntry {
-  return {
+  const entry: RegistryEntry = {
     id: record.id,
     associations: 'associations' in record
       ? record.associations.map(({ target_id, association_type, weight }) => ({ target_id, association_type, weight }))
       : [],
+    created_at: record.created_at,
   };
+  const session = sessionOf(record);
+  if (session !== undefined) entry.session = session;
+  return entry;
+}
+
+/** The session a curated record was encoded in (`metadata._context.session_id`), if any. */
+export function sessionOf(record: StoredRecord): string | undefined {
+  const metadata = record.metadata;
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
+  const context = metadata._context;
+  if (context === null || typeof context !== 'object' || Array.isArray(context)) return undefined;
+  return typeof context.session_id === 'string' && context.session_id !== '' ? context.session_id : undefined;
 }

@@ -2,23 +2,30 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { CmpError } from '../../cmp/errors.js';
 import type { PartitionName, StoredRecord } from '../../cmp/types.js';
+import { createEmbedder } from '../../embedding/embedder.js';
 import { Comlink, installErrorTransfer, nodeEndpoint } from '../../runtime/comlink-node.js';
 import { countRecord, emptyAggregates, type SpaceAggregates } from './aggregates.js';
-import type { EventEnvelope } from './events.js';
+import { touchedIds, type EventEnvelope } from './events.js';
+import { StoreIndexes } from './indexes.js';
 import { storeMachine } from './machine.js';
 import { Partition, type IdempotencyEntry } from './partition.js';
-import { registryEntryOf, type ApplyReply, type RegistryEntry, type SpaceStats, type StoreWorkerApi, type StoreWorkerData } from './protocol.js';
+import {
+  registryEntryOf, type ApplyReply, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
+  type StoreWorkerApi, type StoreWorkerData,
+} from './protocol.js';
 
-// A store actor's worker thread: opens its partition, runs the life-cycle machine with the real
-// effects, and serves the store API to the hippocampus over comlink. The only file of the store actor
-// that touches worker_threads or comlink.
+// A store actor's worker thread: opens its partition and indexes, runs the life-cycle machine with the
+// real effects, and serves the store API to the hippocampus over comlink. The only file of the store
+// actor that touches worker_threads or comlink.
 
 installErrorTransfer();
 const data = workerData as StoreWorkerData;
 const name: PartitionName = data.name;
+const log = (line: string) => console.error(`${name}: ${line}`);
 
 let partition: Partition | undefined;
 const totals = new Map<string, SpaceAggregates>();
+const indexes = new StoreIndexes(name === 'raw_journal' ? 'raw' : 'curated', createEmbedder(data.embedding), data.vectorIndex);
 let writeQueue: Promise<unknown> = Promise.resolve();
 
 const totalsOf = (space: string) => {
@@ -27,24 +34,105 @@ const totalsOf = (space: string) => {
   return found;
 };
 
+async function sequences(open: Partition): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  for (const space of await open.spaces()) result[space] = await open.lastSequence(space);
+  return result;
+}
+
+/**
+ * Opens the indexes: from their snapshot when it is usable, caught up by replaying the event log;
+ * otherwise rebuilt from the records (with progress lines, since re-embedding a large store takes time).
+ * Aggregates are counted in the same pass over the records.
+ */
+async function openIndexes(open: Partition): Promise<void> {
+  const loaded = indexes.load(data.indexDir);
+  const spaces = await open.spaces();
+  let rebuild = 'reason' in loaded ? loaded.reason : null;
+  if (!('reason' in loaded)) {
+    for (const space of spaces) {
+      const from = loaded.sequences[space] ?? 0;
+      if ((await open.lastSequence(space)) === from) continue;
+      if ((await open.compactedThrough(space)) > from) {
+        rebuild = `the event log no longer reaches back to the snapshot of space ${space}`;
+        break;
+      }
+      await replay(open, space, from);
+    }
+  }
+  if (rebuild !== null) {
+    indexes.reset();
+    // A new, empty store has nothing to rebuild: say nothing.
+    if (spaces.length > 0) log(`rebuilding indexes: ${rebuild}`);
+  }
+  let done = 0;
+  for (const space of spaces) {
+    const spaceTotals = totalsOf(space);
+    for await (const chunk of open.records(space, 500)) {
+      for (const record of chunk) countRecord(spaceTotals, record, 1);
+      if (rebuild !== null) {
+        await indexes.index(space, chunk, new Map());
+        done += chunk.length;
+        if (done % 10_000 < chunk.length) log(`indexed ${done} records`);
+      }
+    }
+  }
+  if (rebuild !== null) {
+    if (spaces.length > 0) log(`indexes rebuilt (${done} records)`);
+    indexes.save(data.indexDir, await sequences(open));
+  }
+}
+
+/** Re-indexes every record an event after `fromSeq` touched, from its current state. */
+async function replay(open: Partition, space: string, fromSeq: number): Promise<void> {
+  let after = fromSeq;
+  for (;;) {
+    const events = await open.eventsAfter(space, after, 500);
+    if (events.length === 0) return;
+    const ids = new Set<string>();
+    for (const envelope of events) {
+      const { event } = envelope;
+      for (const id of event.type === 'records.put' ? event.records.map((record) => record.id) : touchedIds(event)) ids.add(id);
+      if (event.type === 'records.deleted') for (const id of event.ids) ids.add(id);
+      after = envelope.seq;
+    }
+    const current = await open.getMany(space, [...ids]);
+    const present: StoredRecord[] = [];
+    [...ids].forEach((id, index) => {
+      const record = current[index];
+      if (record) present.push(record);
+      else indexes.unindex(space, id);
+    });
+    await indexes.index(space, present, new Map());
+  }
+}
+
 const actor = createActor(
   storeMachine.provide({
     actors: {
       open: fromPromise(async () => {
         partition = await Partition.open(data.location, name, { syncWrites: data.syncWrites });
-        for (const space of await partition.spaces()) {
-          const spaceTotals = totalsOf(space);
-          for await (const chunk of partition.records(space)) for (const record of chunk) countRecord(spaceTotals, record, 1);
-        }
+        await openIndexes(partition);
       }),
       compact: fromPromise(async () => {
         const open = partition!;
         const cutoff = Date.now() - data.idempotencyTtlMs;
-        for (const space of await open.spaces()) await open.compact(space, data.keepEvents, cutoff);
+        await serialised(async () => {
+          // Snapshot first: compaction may drop events a later replay would need.
+          indexes.save(data.indexDir, await sequences(open));
+          for (const space of await open.spaces()) await open.compact(space, data.keepEvents, cutoff);
+        });
       }),
       close: fromPromise(async () => {
         await writeQueue.catch(() => undefined);
-        await partition?.close();
+        if (partition) {
+          try {
+            indexes.save(data.indexDir, await sequences(partition));
+          } catch (error) {
+            log(`could not save the index snapshot; it will be rebuilt at the next start (${String(error)})`);
+          }
+          await partition.close();
+        }
       }),
     },
   }),
@@ -70,25 +158,26 @@ function serialised<T>(work: () => Promise<T>): Promise<T> {
 
 const api: StoreWorkerApi = {
   async whenReady() {
-    const open = await ready();
-    const sequences: Record<string, number> = {};
-    for (const space of await open.spaces()) sequences[space] = await open.lastSequence(space);
-    return { name, sequences };
+    return { name, sequences: await sequences(await ready()) };
   },
 
-  async apply(envelope: EventEnvelope): Promise<ApplyReply> {
+  async apply(envelope: EventEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply> {
     const open = await ready();
     return serialised(async () => {
       const { outcome, previous, replayed } = await open.apply(envelope);
       if (replayed) return { written: [], removed: [], missing: replayed.missing, replayed };
       // Aggregates move by the difference: the old state out, the new state in.
       const spaceTotals = totalsOf(envelope.space);
-      for (const record of outcome.removed) countRecord(spaceTotals, record, -1);
+      for (const record of outcome.removed) {
+        countRecord(spaceTotals, record, -1);
+        indexes.unindex(envelope.space, record.id);
+      }
       for (const record of outcome.writes) {
         const old = previous.get(record.id);
         if (old) countRecord(spaceTotals, old, -1);
         countRecord(spaceTotals, record, 1);
       }
+      await indexes.index(envelope.space, outcome.writes, previous, vectors);
       actor.send({ type: 'APPLIED', count: 1 });
       return {
         written: outcome.writes.map(registryEntryOf),
@@ -114,12 +203,35 @@ const api: StoreWorkerApi = {
     return (await ready()).idsCreatedBetween(space, startMs, endMs);
   },
 
-  async idsByRecency(space, limit) {
-    return (await ready()).idsByRecency(space, limit);
+  async search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult> {
+    const open = await ready();
+    const { text_hits, vector_hits } = indexes.search(space, query);
+    const ids = [...new Set([...text_hits.map((hit) => hit.id), ...vector_hits.map((hit) => hit.id)])];
+    const records = (await open.getMany(space, ids)).filter((record): record is StoredRecord => record !== undefined);
+    return { text_hits, vector_hits, records };
   },
 
-  async idsInSession(space, session) {
-    return (await ready()).idsInSession(space, session);
+  async similar(space: string, vectors: number[][], k: number, minSimilarity: number) {
+    await ready();
+    return vectors.map((vector) => indexes.search(space, { text: null, vectors: [vector], k, minSimilarity }).vector_hits);
+  },
+
+  async recent(space, limit) {
+    const open = await ready();
+    const ids = await open.idsByRecency(space, limit);
+    return (await open.getMany(space, ids)).filter((record): record is StoredRecord => record !== undefined);
+  },
+
+  async createdBetween(space, startMs, endMs, limit) {
+    const open = await ready();
+    const ids = (await open.idsCreatedBetween(space, startMs, endMs)).slice(0, limit);
+    return (await open.getMany(space, ids)).filter((record): record is StoredRecord => record !== undefined);
+  },
+
+  async inSession(space, session) {
+    const open = await ready();
+    const ids = await open.idsInSession(space, session);
+    return (await open.getMany(space, ids)).filter((record): record is StoredRecord => record !== undefined);
   },
 
   async registry() {
@@ -139,6 +251,7 @@ const api: StoreWorkerApi = {
     const [oldestRecord, newestRecord] = await open.getMany(space, [oldest, newest].filter((id): id is string => id !== undefined));
     return {
       ...(totals.get(space) ?? emptyAggregates()),
+      indexed_vectors: indexes.vectors.count(space),
       oldest_created_at: oldestRecord?.created_at ?? null,
       newest_created_at: (newestRecord ?? oldestRecord)?.created_at ?? null,
     };

@@ -5,7 +5,12 @@ import { countRecord, emptyAggregates, type SpaceAggregates } from '../store/agg
 import { applyEvent, touchedIds, type EventEnvelope } from '../store/events.js';
 import { storeMachine } from '../store/machine.js';
 import type { IdempotencyEntry } from '../store/partition.js';
-import { registryEntryOf, type ApplyReply, type RegistryEntry, type SpaceStats, type StoreApi } from '../store/protocol.js';
+import type { Embedder } from '../../embedding/embedder.js';
+import { StoreIndexes } from '../store/indexes.js';
+import {
+  registryEntryOf, type ApplyReply, type RegistryEntry, type SpaceStats, type StoreApi, type StoreSearchQuery,
+  type StoreSearchResult,
+} from '../store/protocol.js';
 
 // Working memory (spec §2.6): the same store actor — same machine, same events, same `applyEvent` —
 // kept in RAM on the main thread and never persisted. What is its own: the capacity (Miller's 7 by
@@ -22,15 +27,18 @@ export interface WorkingStoreOptions {
   /** Records per space, at least 1. */
   capacity: number;
   idempotencyTtlMs: number;
+  embedder: Embedder;
 }
 
 export class WorkingStore implements StoreApi {
   readonly #options: WorkingStoreOptions;
   readonly #spaces = new Map<string, Space>();
   readonly #actor;
+  readonly #indexes: StoreIndexes;
 
   constructor(options: WorkingStoreOptions) {
     this.#options = options;
+    this.#indexes = new StoreIndexes('curated', options.embedder, { initialCapacity: 16 });
     this.#actor = createActor(
       storeMachine.provide({
         actors: {
@@ -82,6 +90,7 @@ export class WorkingStore implements StoreApi {
     const current = new Map<string, StoredRecord | undefined>(touchedIds(envelope.event).map((id) => [id, space.records.get(id)]));
     const outcome = applyEvent(envelope, current);
     const evicted: string[] = [];
+    const previous = new Map<string, StoredRecord | undefined>(outcome.writes.map((record) => [record.id, space.records.get(record.id)]));
     for (const record of outcome.removed) this.#remove(space, record.id);
     for (const record of outcome.writes as MemoryRecord[]) {
       if (!space.records.has(record.id) && space.records.size >= this.#options.capacity) {
@@ -91,6 +100,8 @@ export class WorkingStore implements StoreApi {
       space.records.set(record.id, record);
       countRecord(space.totals, record, 1);
     }
+    for (const id of [...outcome.removed.map((record) => record.id), ...evicted]) this.#indexes.unindex(envelope.space, id);
+    await this.#indexes.index(envelope.space, outcome.writes.filter((record) => space.records.has(record.id)), previous);
     space.seq = Math.max(space.seq, envelope.seq);
     if (key !== undefined) {
       space.idempotency.set(key, {
@@ -151,12 +162,37 @@ export class WorkingStore implements StoreApi {
       .map((record) => record.id);
   }
 
-  async idsByRecency(space: string, limit: number) {
+
+  async search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult> {
     await this.#ready();
-    return this.#sorted(space).reverse().slice(0, limit).map((record) => record.id);
+    const hits = this.#indexes.search(space, query);
+    const records = this.#spaces.get(space)?.records;
+    const ids = new Set([...hits.text_hits.map((hit) => hit.id), ...hits.vector_hits.map((hit) => hit.id)]);
+    return { ...hits, records: [...ids].map((id) => records?.get(id)).filter((record): record is MemoryRecord => record !== undefined) };
   }
 
-  async idsInSession(): Promise<string[]> {
+  async similar(space: string, vectors: number[][], k: number, minSimilarity: number) {
+    await this.#ready();
+    return vectors.map((vector) => this.#indexes.search(space, { text: null, vectors: [vector], k, minSimilarity }).vector_hits);
+  }
+
+  async recent(space: string, limit: number) {
+    await this.#ready();
+    return this.#sorted(space).reverse().slice(0, limit);
+  }
+
+  async createdBetween(space: string, startMs: number, endMs: number, limit: number) {
+    await this.#ready();
+    return this.#sorted(space)
+      .filter((record) => {
+        const ms = Date.parse(record.created_at);
+        return ms >= startMs && ms <= endMs;
+      })
+      .slice(0, limit);
+  }
+
+  /** Working memory holds no raw journal sessions. */
+  async inSession(): Promise<StoredRecord[]> {
     await this.#ready();
     return [];
   }
@@ -178,6 +214,7 @@ export class WorkingStore implements StoreApi {
     const sorted = this.#sorted(space);
     return {
       ...(this.#spaces.get(space)?.totals ?? emptyAggregates()),
+      indexed_vectors: this.#indexes.vectors.count(space),
       oldest_created_at: sorted[0]?.created_at ?? null,
       newest_created_at: sorted.at(-1)?.created_at ?? null,
     };

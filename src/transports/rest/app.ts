@@ -5,7 +5,8 @@ import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError } from '../../cmp/errors.js';
 import {
   parseEncodeBatch, parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseForget,
-  parseIntrospectRecord, parseStats,
+  parseIntrospectRecord, parseRecallAssociate, parseRecallGraph, parseRecallQuery, parseRecallRaw, parseRecallTimeline,
+  parseSetMode, parseStats,
 } from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
 import { toEnvelope } from './errors.js';
@@ -69,6 +70,17 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAp
   app.post('/v1/encode/raw/batch', async (c) => c.json(await hippocampus.encodeBatchRaw(parseEncodeBatchRaw(await body(c)))));
   app.patch('/v1/encode/:record_id', async (c) => {
     await hippocampus.encodeUpdate(parseEncodeUpdate(await body(c), c.req.param('record_id')));
+    return c.body(null, 204);
+  });
+  app.post('/v1/recall/query', async (c) => c.json(await hippocampus.recallQuery(parseRecallQuery(await body(c)))));
+  app.post('/v1/recall/raw', async (c) => c.json(await hippocampus.recallRaw(parseRecallRaw(await body(c)))));
+  app.post('/v1/recall/associate/:record_id', async (c) =>
+    c.json(await hippocampus.recallAssociate(parseRecallAssociate(await body(c), c.req.param('record_id')))),
+  );
+  app.post('/v1/recall/timeline', async (c) => c.json(await hippocampus.recallTimeline(parseRecallTimeline(await body(c)))));
+  app.post('/v1/recall/graph', async (c) => c.json(await hippocampus.recallGraph(parseRecallGraph(await body(c)))));
+  app.put('/v1/lifecycle/mode', async (c) => {
+    hippocampus.setMode(parseSetMode(await body(c)).mode);
     return c.body(null, 204);
   });
   app.get('/v1/introspect/record/:record_id', async (c) =>

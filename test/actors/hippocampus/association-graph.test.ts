@@ -7,7 +7,7 @@ const S = 'default';
 
 /** A registry entry for `id` with one semantic edge (weight 0.5) to each target. */
 function entry(id: string, ...targets: string[]): RegistryEntry {
-  return { id, associations: targets.map((target_id) => ({ target_id, association_type: 'semantic', weight: 0.5 })) };
+  return { id, created_at: '2026-01-01T00:00:00.000Z', associations: targets.map((target_id) => ({ target_id, association_type: 'semantic', weight: 0.5 })) };
 }
 
 /** sourcesOf as a plain object, with each store's ids sorted, for order-free comparison. */
@@ -48,6 +48,7 @@ describe('upsert', () => {
     const graph = new AssociationGraph();
     graph.upsert(S, 'episodic', {
       id: 'a',
+      created_at: '2026-01-01T00:00:00.000Z',
       associations: [
         { target_id: 't', association_type: 'semantic', weight: 0.5 },
         { target_id: 't', association_type: 'temporal', weight: 0.5 },
@@ -159,5 +160,31 @@ describe('totalAssociations', () => {
     graph.upsert(S, 'episodic', entry('a', 'b'));
     expect(graph.totalAssociations(S)).toBe(2);
     expect(graph.totalAssociations('nowhere')).toBe(0);
+  });
+});
+
+describe('neighbours and sessions', () => {
+  it('navigates links both ways, the stronger direction counting', () => {
+    const graph = new AssociationGraph();
+    graph.upsert(S, 'episodic', { ...entry('a', 'b'), associations: [{ target_id: 'b', association_type: 'causal', weight: 0.9 }] });
+    graph.upsert(S, 'episodic', { ...entry('b'), associations: [{ target_id: 'a', association_type: 'semantic', weight: 0.2 }] });
+    graph.upsert(S, 'semantic', entry('c', 'a'));
+    expect(graph.neighbours(S, 'a').sort((x, y) => x.id.localeCompare(y.id))).toEqual([
+      { id: 'b', weight: 0.9, type: 'causal' },
+      { id: 'c', weight: 0.5, type: 'semantic' },
+    ]);
+    expect(graph.edge(S, 'a', 'b')).toEqual({ weight: 0.9, type: 'causal' });
+    expect(graph.edge(S, 'b', 'c')).toBeUndefined();
+  });
+
+  it('remembers the newest record of each session, forgetting it when it is removed', () => {
+    const graph = new AssociationGraph();
+    graph.upsert(S, 'episodic', { ...entry('old'), session: 's1', created_at: '2026-01-01T00:00:00.000Z' });
+    graph.upsert(S, 'episodic', { ...entry('new'), session: 's1', created_at: '2026-01-02T00:00:00.000Z' });
+    graph.upsert(S, 'episodic', { ...entry('other'), session: 's2', created_at: '2026-01-03T00:00:00.000Z' });
+    expect(graph.lastInSession(S, 's1')).toBe('new');
+    graph.remove(S, 'new');
+    expect(graph.lastInSession(S, 's1')).toBeUndefined();
+    expect(graph.lastInSession('elsewhere', 's1')).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, it, expect } from 'vitest';
 import type { EventEnvelope, MutationEvent } from '../../../src/actors/store/events.js';
 import type { StoreApi } from '../../../src/actors/store/protocol.js';
 import { WorkingStore } from '../../../src/actors/working/working-store.js';
+import { LocalEmbedder } from '../../../src/embedding/local.js';
 import { isCmpError } from '../../../src/cmp/errors.js';
 import type { MemoryRecord } from '../../../src/cmp/types.js';
 import { association, at, envelope, memoryRecord, T0_MS, textContent } from '../../helpers/records.js';
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 function workingStore(capacity = 7): WorkingStore {
-  const store = new WorkingStore({ capacity, idempotencyTtlMs: 60_000 });
+  const store = new WorkingStore({ capacity, idempotencyTtlMs: 60_000, embedder: new LocalEmbedder({ dimension: 64 }) });
   stores.push(store);
   return store;
 }
@@ -145,12 +146,12 @@ describe('stats', () => {
 });
 
 describe('indexes', () => {
-  it('idsCreatedBetween is inclusive and oldest first; idsByRecency is newest first', async () => {
+  it('idsCreatedBetween is inclusive and oldest first; recent is newest first', async () => {
     const store = workingStore();
     await store.apply(put([record('c', 0, { created_at: at(2000) }), record('a', 0, { created_at: at(0) }), record('b', 0, { created_at: at(1000) })]));
 
     expect(await store.idsCreatedBetween('default', T0_MS, T0_MS + 1000)).toEqual(['a', 'b']);
-    expect(await store.idsByRecency('default', 2)).toEqual(['c', 'b']);
+    expect((await store.recent('default', 2)).map((stored) => stored.id)).toEqual(['c', 'b']);
   });
 });
 
@@ -176,8 +177,9 @@ describe('after close', () => {
     ['getMany', (store) => store.getMany('default', ['a'])],
     ['findIdempotent', (store) => store.findIdempotent('default', 'k')],
     ['idsCreatedBetween', (store) => store.idsCreatedBetween('default', 0, Number.MAX_SAFE_INTEGER)],
-    ['idsByRecency', (store) => store.idsByRecency('default', 10)],
-    ['idsInSession', (store) => store.idsInSession('default', 's')],
+    ['recent', (store) => store.recent('default', 10)],
+    ['inSession', (store) => store.inSession('default', 's')],
+    ['search', (store) => store.search('default', { text: 'x', vectors: [], k: 5, minSimilarity: 0 })],
     ['registry', (store) => store.registry()],
     ['stats', (store) => store.stats('default')],
     ['compact', (store) => store.compact()],

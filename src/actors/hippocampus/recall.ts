@@ -1,0 +1,106 @@
+import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../../cmp/types.js';
+
+// Hybrid recall scoring (DESIGN §2 item 4): pure functions of the candidates the stores returned, the
+// cue and `now`. The score of a memory, all terms in [0, 1] unless stated:
+//
+//   match      = wText·t + wVector·v          t = BM25 / best BM25 of this recall, v = cosine (≥ 0)
+//                                             weights renormalised over the signals the cue has
+//                                             (a text cue has both: the local embedder embeds it)
+//   modulation = (0.6 + 0.4·F)                F = the memory's fidelity now: faded memories rank lower
+//              · (1 + 0.1·recency)            recency = e^(−days since last access / 30)
+//              · (1 + 0.2·congruence)         congruence = cosine of cue.emotion and the memory's
+//                                             Plutchik vector (0 without cue.emotion): mood-congruent recall
+//   relevance  = match·modulation + 0.3·activation        for memories found directly
+//              = 0.5·activation·modulation                for memories reached only by activation
+//
+// Activation spreads from the strongest direct hits over the association graph (activation.ts); a
+// memory reached that way carries the real path it was reached by.
+
+export const defaultRecallScoring = {
+  /** Share of the text (BM25) signal when the cue has text and a vector. */
+  textWeight: 0.6,
+  /** Share of the vector signal when the cue has text and a vector. */
+  vectorWeight: 0.4,
+  /** How much fidelity matters: modulation ranges over [1 − fidelityWeight, 1]. */
+  fidelityWeight: 0.4,
+  recencyBoost: 0.1,
+  /** Days for recency to fall to 1/e. */
+  recencyDays: 30,
+  congruenceBoost: 0.2,
+  /** Added per unit of activation to a memory also found directly (spec §4.4 step 6). */
+  activationBoost: 0.3,
+  /** Score per unit of activation of a memory found only by activation (spec §4.4 step 5). */
+  activationOnly: 0.5,
+  /** How many of the best direct hits activation spreads from. */
+  activationSources: 3,
+};
+export type RecallScoring = typeof defaultRecallScoring;
+
+const DAY_MS = 86_400_000;
+
+/** Cosine of two emotions over the eight Plutchik dimensions, clipped at 0; 0 if either is neutral. */
+export function emotionalCongruence(a: EmotionVector, b: EmotionVector): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (const dimension of EMOTION_DIMENSIONS) {
+    dot += a[dimension] * b[dimension];
+    na += a[dimension] ** 2;
+    nb += b[dimension] ** 2;
+  }
+  if (na === 0 || nb === 0) return 0;
+  return Math.max(0, dot / Math.sqrt(na * nb));
+}
+
+export function recency(lastAccessMs: number, nowMs: number, days = defaultRecallScoring.recencyDays): number {
+  return Math.exp(-Math.max(0, nowMs - lastAccessMs) / (days * DAY_MS));
+}
+
+export interface Candidate {
+  record: MemoryRecord;
+  /** Raw BM25 score, when the text side found it. */
+  text?: number;
+  /** Cosine similarity, when the vector side found it. */
+  vector?: number;
+  /** Found by the temporal range of the cue. */
+  temporal?: boolean;
+}
+
+export interface ScoringContext {
+  nowMs: number;
+  /** The fidelity of a record now (closed-form decay). */
+  fidelityOf: (record: MemoryRecord) => number;
+  cueHasText: boolean;
+  cueHasVector: boolean;
+  cueEmotion: EmotionVector | null;
+  scoring?: RecallScoring;
+}
+
+export function modulation(record: MemoryRecord, context: ScoringContext): number {
+  const s = context.scoring ?? defaultRecallScoring;
+  const fidelity = context.fidelityOf(record);
+  const congruence = context.cueEmotion ? emotionalCongruence(context.cueEmotion, record.emotion) : 0;
+  return (
+    (1 - s.fidelityWeight + s.fidelityWeight * fidelity) *
+    (1 + s.recencyBoost * recency(Date.parse(record.last_accessed_at), context.nowMs, s.recencyDays)) *
+    (1 + s.congruenceBoost * congruence)
+  );
+}
+
+/** The match term of every candidate, keyed by id. Temporal-only matches score their fidelity (spec §4.4 step 4). */
+export function matchScores(candidates: Candidate[], context: ScoringContext): Map<string, number> {
+  const s = context.scoring ?? defaultRecallScoring;
+  const bestText = Math.max(0, ...candidates.map((candidate) => candidate.text ?? 0));
+  const both = context.cueHasText && context.cueHasVector;
+  const textWeight = both ? s.textWeight : context.cueHasText ? 1 : 0;
+  const vectorWeight = both ? s.vectorWeight : context.cueHasVector ? 1 : 0;
+  const scores = new Map<string, number>();
+  for (const candidate of candidates) {
+    const t = bestText > 0 && candidate.text !== undefined ? candidate.text / bestText : 0;
+    const v = Math.max(0, candidate.vector ?? 0);
+    let match = textWeight * t + vectorWeight * v;
+    if (candidate.text === undefined && candidate.vector === undefined && candidate.temporal) match = context.fidelityOf(candidate.record);
+    scores.set(candidate.record.id, match);
+  }
+  return scores;
+}

@@ -1,0 +1,449 @@
+import { CmpError, isCmpError } from '../../cmp/errors.js';
+import type {
+  GraphEdge, GraphNode, RecallAssociateRequest, RecallAssociateResponse, RecallGraphRequest, RecallGraphResponse,
+  RecallQueryRequest, RecallQueryResponse, RecallRawQueryRequest, RecallRawQueryResponse, RecalledMemory,
+  RecallTimelineRequest, TimelineBucket,
+} from '../../cmp/operations.js';
+import { textOf } from '../../cmp/content.js';
+import { toTimestamp } from '../../cmp/ids.js';
+import {
+  PERSISTENT_STORES, type AssociationType, STORE_TYPES, type MemoryRecord, type MetaEdge, type RawJournalRecord,
+  type StoreType, type StoredRecord,
+} from '../../cmp/types.js';
+import type { Embedder } from '../../embedding/embedder.js';
+import { fidelityAt } from '../store/decay.js';
+import { reconsolidatedRecord, type MutationEvent } from '../store/events.js';
+import type { StoreApi, StoreSearchResult } from '../store/protocol.js';
+import { spreadActivation } from './activation.js';
+import type { AssociationGraph } from './association-graph.js';
+import { coActivationUpdates } from './associations.js';
+import { byCreation, rawMatches } from './raw-recall.js';
+import { defaultRecallScoring, emotionalCongruence, matchScores, modulation, type Candidate, type ScoringContext } from './recall.js';
+import { renderHuman } from './render.js';
+import { groupIntoBuckets } from './timeline.js';
+
+// The recall operations of the hippocampus (spec §3.6–§3.10): fan out to the stores in parallel,
+// fuse and score in recall.ts, spread activation over the association graph, then write back what
+// recall changes (reconsolidation, Hebbian links) without making the caller wait for those writes.
+
+export interface RecallerOptions {
+  stores: Record<StoreType | 'raw_journal', StoreApi>;
+  graph: AssociationGraph;
+  embedder: Embedder;
+  now: () => number;
+  /** Writes an event to a store through the hippocampus (sequence numbers, graph upkeep). */
+  write: (space: string, store: StoreType, event: MutationEvent) => Promise<void>;
+  /** The global recall mode (lifecycle.set_mode); 'perfect' overrides a request's 'human'. */
+  globalMode: () => 'human' | 'perfect';
+  retrievalBoost: (store: StoreType) => number;
+  activation: { decayFactor: number; threshold: number };
+  log: (line: string) => void;
+}
+
+const byRelevance = (a: RecalledMemory, b: RecalledMemory) =>
+  b.relevance_score - a.relevance_score || (a.record.id < b.record.id ? -1 : 1);
+
+export class Recaller {
+  readonly #o: RecallerOptions;
+
+  constructor(options: RecallerOptions) {
+    this.#o = options;
+  }
+
+  #fidelityOf = (record: MemoryRecord) => fidelityAt(record.fidelity, record.emotion.intensity, this.#o.now());
+
+  // ── recall.query ──────────────────────────────────────────────────────────────────────────────
+
+  async query(request: RecallQueryRequest): Promise<RecallQueryResponse> {
+    const { space, cue, limit } = request;
+    if (cue.image !== null || cue.audio !== null) {
+      throw new CmpError('MODALITY_UNSUPPORTED', `${cue.image !== null ? 'Image' : 'Audio'} recall requires a configured provider`, {
+        field: cue.image !== null ? 'cue.image' : 'cue.audio',
+      });
+    }
+    const nowMs = this.#o.now();
+    const stores = request.stores ? [...new Set(request.stores)] : [...STORE_TYPES];
+    const strategies: string[] = [];
+    const vectors: number[][] = [];
+    if (cue.text !== null) {
+      const [embedded] = await this.#o.embedder.embed([cue.text]);
+      if (embedded.some((value) => value !== 0)) vectors.push(Array.from(embedded));
+    }
+    if (cue.embedding !== null) vectors.push(cue.embedding);
+    const candidates = new Map<string, Candidate>();
+    const unavailable: StoreType[] = [];
+    let scanned = 0;
+
+    if (cue.text !== null || vectors.length > 0) {
+      if (cue.text !== null) strategies.push('text');
+      if (vectors.length > 0) strategies.push('vector');
+      const k = Math.max(limit * 2, 10);
+      const results = await this.#fanOut(stores, unavailable, (store) =>
+        this.#o.stores[store].search(space, { text: cue.text, vectors, k, minSimilarity: 0.05 }),
+      );
+      for (const result of results) scanned += this.#collect(candidates, result);
+    }
+    if (cue.temporal) {
+      strategies.push('temporal');
+      const start = Date.parse(cue.temporal.start);
+      const end = Date.parse(cue.temporal.end);
+      const found = await this.#fanOut(stores, unavailable, (store) => this.#o.stores[store].createdBetween(space, start, end, 10_000));
+      for (const record of found.flat() as MemoryRecord[]) {
+        scanned += 1;
+        const existing = candidates.get(record.id);
+        if (existing) existing.temporal = true;
+        else candidates.set(record.id, { record, temporal: true });
+      }
+    }
+    if (strategies.length === 0) return this.#recent(request, stores, nowMs);
+    if (unavailable.length === stores.length) {
+      throw new CmpError('STORE_UNAVAILABLE', 'no store could be searched; retry shortly', { retryAfter: 1 });
+    }
+
+    // Filters before scoring: temporal range (when given, it bounds every path) and fidelity.
+    let fidelityFiltered = 0;
+    const passes = (record: MemoryRecord) => {
+      if (!stores.includes(record.store)) return false;
+      if (cue.temporal) {
+        const created = Date.parse(record.created_at);
+        if (created < Date.parse(cue.temporal.start) || created > Date.parse(cue.temporal.end)) return false;
+      }
+      if (request.min_fidelity !== null && !request.include_decayed && this.#fidelityOf(record) < request.min_fidelity) {
+        fidelityFiltered += 1;
+        return false;
+      }
+      return true;
+    };
+    const direct = [...candidates.values()].filter((candidate) => passes(candidate.record));
+
+    const context: ScoringContext = {
+      nowMs,
+      fidelityOf: this.#fidelityOf,
+      cueHasText: cue.text !== null,
+      cueHasVector: vectors.length > 0,
+      cueEmotion: cue.emotion,
+    };
+    const matches = matchScores(direct, context);
+    const scored = new Map<string, RecalledMemory>();
+    for (const candidate of direct) {
+      const relevance = (matches.get(candidate.record.id) ?? 0) * modulation(candidate.record, context);
+      if (relevance <= 0) continue;
+      scored.set(candidate.record.id, { record: candidate.record, relevance_score: relevance, activation_path: null, rendered_content: candidate.record.content });
+    }
+
+    // Spreading activation from the strongest direct hits, over links in both directions.
+    if (request.activation_depth > 0 && scored.size > 0) {
+      strategies.push('activation');
+      const top = [...scored.values()].sort(byRelevance).slice(0, defaultRecallScoring.activationSources);
+      const best = top[0].relevance_score;
+      const activated = spreadActivation(
+        top.map((memory) => ({ id: memory.record.id, activation: memory.relevance_score / best })),
+        (id) => this.#o.graph.neighbours(space, id),
+        { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
+      );
+      const missing = [...activated.keys()].filter((id) => !scored.has(id));
+      const loaded = await this.#load(space, missing);
+      for (const [id, { activation, path }] of activated) {
+        const existing = scored.get(id);
+        if (existing) {
+          existing.relevance_score += defaultRecallScoring.activationBoost * activation;
+          existing.activation_path = path;
+          continue;
+        }
+        const record = loaded.get(id);
+        if (!record || !passes(record)) continue;
+        scanned += 1;
+        scored.set(id, {
+          record,
+          relevance_score: defaultRecallScoring.activationOnly * activation * modulation(record, context),
+          activation_path: path,
+          rendered_content: record.content,
+        });
+      }
+    }
+
+    const ranked = [...scored.values()].sort(byRelevance);
+    const memories = ranked.slice(0, limit);
+    this.#afterRecall(space, memories, request.reconsolidate, nowMs);
+    this.#render(memories, request.recall_mode);
+    return {
+      memories,
+      activation_trace: null,
+      total_candidates: ranked.length,
+      query_metadata: {
+        total_records_scanned: scanned,
+        stores_searched: stores.filter((store) => !unavailable.includes(store)),
+        fidelity_filtered: fidelityFiltered,
+        strategies,
+        ...(unavailable.length > 0 ? { stores_unavailable: unavailable } : {}),
+      },
+    };
+  }
+
+  /**
+   * Asks every store in parallel. A store that is restarting (STORE_UNAVAILABLE) is skipped and named in
+   * `unavailable`, so recall degrades to the stores that answer instead of failing while one restarts;
+   * any other failure fails the recall.
+   */
+  async #fanOut<T>(stores: StoreType[], unavailable: StoreType[], ask: (store: StoreType) => Promise<T>): Promise<T[]> {
+    const settled = await Promise.allSettled(stores.map(ask));
+    const answers: T[] = [];
+    settled.forEach((result, index) => {
+      if (result.status === 'fulfilled') answers.push(result.value);
+      else if (isCmpError(result.reason) && result.reason.code === 'STORE_UNAVAILABLE') {
+        if (!unavailable.includes(stores[index])) unavailable.push(stores[index]);
+      } else throw result.reason;
+    });
+    return answers;
+  }
+
+  #collect(candidates: Map<string, Candidate>, result: StoreSearchResult): number {
+    const records = new Map(result.records.map((record) => [record.id, record as MemoryRecord]));
+    const seen = new Set<string>();
+    for (const hit of result.text_hits) {
+      const record = records.get(hit.id);
+      if (!record) continue;
+      seen.add(hit.id);
+      const candidate = candidates.get(hit.id) ?? { record };
+      candidate.text = Math.max(candidate.text ?? 0, hit.score);
+      candidates.set(hit.id, candidate);
+    }
+    for (const hit of result.vector_hits) {
+      const record = records.get(hit.id);
+      if (!record) continue;
+      seen.add(hit.id);
+      const candidate = candidates.get(hit.id) ?? { record };
+      candidate.vector = Math.max(candidate.vector ?? 0, hit.similarity);
+      candidates.set(hit.id, candidate);
+    }
+    return seen.size;
+  }
+
+  /** A recall with no cue lists the most recent memories (DESIGN §2 item 4), scored by fidelity. */
+  async #recent(request: RecallQueryRequest, stores: StoreType[], nowMs: number): Promise<RecallQueryResponse> {
+    const found = (await Promise.all(stores.map((store) => this.#o.stores[store].recent(request.space, request.limit)))).flat() as MemoryRecord[];
+    found.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || (a.id < b.id ? 1 : -1));
+    let fidelityFiltered = 0;
+    const kept = found.filter((record) => {
+      if (request.min_fidelity === null || request.include_decayed || this.#fidelityOf(record) >= request.min_fidelity) return true;
+      fidelityFiltered += 1;
+      return false;
+    });
+    const memories = kept.slice(0, request.limit).map((record) => ({
+      record,
+      relevance_score: this.#fidelityOf(record),
+      activation_path: null,
+      rendered_content: record.content,
+    }));
+    // A listing is not a cue: its memories are refreshed, but being listed together links nothing.
+    this.#afterRecall(request.space, memories, request.reconsolidate, nowMs, false);
+    this.#render(memories, request.recall_mode);
+    return {
+      memories,
+      activation_trace: null,
+      total_candidates: kept.length,
+      query_metadata: { total_records_scanned: found.length, stores_searched: stores, fidelity_filtered: fidelityFiltered, strategies: ['recent'] },
+    };
+  }
+
+  /**
+   * What recalling does to memory: each returned memory is reconsolidated (stronger, refreshed) and
+   * memories returned together strengthen their links (Hebbian). The caller sees the new state at once;
+   * the writes go to the stores in the background, so recall latency never includes a disk flush.
+   */
+  #afterRecall(space: string, memories: RecalledMemory[], reconsolidate: boolean, nowMs: number, learnLinks = true): void {
+    if (!reconsolidate || memories.length === 0) return;
+    const at = toTimestamp(nowMs);
+    const byStore = new Map<StoreType, string[]>();
+    for (const memory of memories) {
+      const { record } = memory;
+      memory.record = reconsolidatedRecord(record, at, this.#o.retrievalBoost(record.store));
+      byStore.set(record.store, [...(byStore.get(record.store) ?? []), record.id]);
+    }
+    const writes: Promise<void>[] = [];
+    for (const [store, ids] of byStore) {
+      writes.push(this.#o.write(space, store, { type: 'records.reconsolidated', ids, retrieval_boost: this.#o.retrievalBoost(store) }));
+    }
+    const links = learnLinks
+      ? coActivationUpdates(memories.map((memory) => memory.record.id), (a, b) => this.#o.graph.edge(space, a, b))
+      : [];
+    type Reweight = { source_id: string; target_id: string; association_type: AssociationType; weight: number };
+    const bySource = new Map<StoreType, Reweight[]>();
+    for (const link of links) {
+      const store = this.#o.graph.storeOf(space, link.source_id);
+      if (!store) continue;
+      // Strengthen the existing link of the pair; a pair recalled together without one gets a weak
+      // `semantic` link (they answered the same cue).
+      const association_type = (this.#o.graph.edge(space, link.source_id, link.target_id)?.type ?? 'semantic') as AssociationType;
+      bySource.set(store, [...(bySource.get(store) ?? []), { ...link, association_type }]);
+    }
+    for (const [store, storeLinks] of bySource) {
+      writes.push(this.#o.write(space, store, { type: 'associations.reweighted', links: storeLinks }));
+    }
+    void Promise.allSettled(writes).then((results) => {
+      for (const result of results) if (result.status === 'rejected') this.#o.log(`recall write-back failed: ${String(result.reason)}`);
+    });
+  }
+
+  /** Human mode degrades the rendered text with fidelity; perfect mode returns it byte for byte. */
+  #render(memories: RecalledMemory[], requested: 'human' | 'perfect'): void {
+    const mode = this.#o.globalMode() === 'perfect' ? 'perfect' : requested;
+    for (const memory of memories) {
+      memory.rendered_content = mode === 'perfect'
+        ? memory.record.content
+        : renderHuman(memory.record.content, this.#fidelityOf(memory.record), memory.record.fidelity.noise_level, memory.record.id);
+    }
+  }
+
+  async #load(space: string, ids: string[]): Promise<Map<string, MemoryRecord>> {
+    const found = new Map<string, MemoryRecord>();
+    const byStore = new Map<StoreType, string[]>();
+    for (const id of ids) {
+      const store = this.#o.graph.storeOf(space, id);
+      if (store) byStore.set(store, [...(byStore.get(store) ?? []), id]);
+    }
+    await Promise.all(
+      [...byStore].map(async ([store, storeIds]) => {
+        for (const record of await this.#o.stores[store].getMany(space, storeIds)) if (record) found.set(record.id, record as MemoryRecord);
+      }),
+    );
+    return found;
+  }
+
+  // ── recall.associate ─────────────────────────────────────────────────────────────────────────
+
+  async associate(request: RecallAssociateRequest): Promise<RecallAssociateResponse> {
+    const { space, record_id } = request;
+    if (!this.#o.graph.storeOf(space, record_id)) throw new CmpError('RECORD_NOT_FOUND', `Record not found: ${record_id}`, { field: 'record_id' });
+    const types = request.association_types ? new Set<string>(request.association_types) : null;
+    const activated = spreadActivation(
+      [{ id: record_id, activation: 1 }],
+      (id) => this.#o.graph.neighbours(space, id).filter((edge) => !types || id !== record_id || types.has(edge.type)),
+      { depth: request.depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: request.min_weight },
+    );
+    const ranked = [...activated].sort((a, b) => b[1].activation - a[1].activation || (a[0] < b[0] ? -1 : 1)).slice(0, request.limit);
+    const loaded = await this.#load(space, ranked.map(([id]) => id));
+    const memories: RecalledMemory[] = [];
+    for (const [id, { activation, path }] of ranked) {
+      const record = loaded.get(id);
+      if (record) memories.push({ record, relevance_score: activation, activation_path: path, rendered_content: record.content });
+    }
+    return { memories, total_candidates: memories.length };
+  }
+
+  // ── recall.timeline ──────────────────────────────────────────────────────────────────────────
+
+  async timeline(request: RecallTimelineRequest): Promise<{ buckets: TimelineBucket[] }> {
+    const start = Date.parse(request.range.start);
+    const end = Date.parse(request.range.end);
+    const found = (await Promise.all(
+      PERSISTENT_STORES.map((store) => this.#o.stores[store].createdBetween(request.space, start, end, 100_000)),
+    )).flat() as MemoryRecord[];
+    const kept = found.filter((record) => {
+      if (request.min_fidelity !== null && this.#fidelityOf(record) < request.min_fidelity) return false;
+      if (request.emotion_filter && !(emotionalCongruence(request.emotion_filter, record.emotion) > 0.5)) return false;
+      return true;
+    });
+    kept.sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || (a.id < b.id ? -1 : 1));
+    const buckets = groupIntoBuckets(kept, (record) => Date.parse(record.created_at), request.granularity);
+    return {
+      buckets: buckets.map((bucket) => ({
+        start: toTimestamp(bucket.start),
+        end: toTimestamp(bucket.end),
+        count: bucket.items.length,
+        memories: bucket.items.map((record) => ({ record, relevance_score: this.#fidelityOf(record), activation_path: null, rendered_content: record.content })),
+      })),
+    };
+  }
+
+  // ── recall.graph ─────────────────────────────────────────────────────────────────────────────
+
+  async graphQuery(request: RecallGraphRequest): Promise<RecallGraphResponse> {
+    const { space } = request;
+    const seeds: string[] = [];
+    if (request.center_id !== null) {
+      if (this.#o.graph.storeOf(space, request.center_id)) seeds.push(request.center_id);
+    } else {
+      for (const store of PERSISTENT_STORES) {
+        for (const id of this.#o.graph.idsIn(space, store)) {
+          if (seeds.length >= request.limit_nodes) break;
+          seeds.push(id);
+        }
+      }
+    }
+    const edgeTypes = request.edge_types ? new Set(request.edge_types.map((type) => type.toLowerCase())) : null;
+    const depthOf = new Map<string, number>(seeds.map((id) => [id, 0]));
+    const order: string[] = [];
+    const edges: GraphEdge[] = [];
+    const queue = [...seeds];
+    while (queue.length > 0 && order.length < request.limit_nodes) {
+      const id = queue.shift()!;
+      order.push(id);
+      const depth = depthOf.get(id)!;
+      if (depth >= request.depth) continue;
+      for (const edge of this.#o.graph.outgoing(space, id)) {
+        if (edgeTypes && !edgeTypes.has(edge.association_type)) continue;
+        if (edges.length >= 10 * request.limit_nodes) break;
+        edges.push({ source: id, target: edge.target_id, edge_type: edge.association_type, weight: edge.weight });
+        if (!depthOf.has(edge.target_id)) {
+          depthOf.set(edge.target_id, depth + 1);
+          queue.push(edge.target_id);
+        }
+      }
+    }
+    const loaded = await this.#load(space, order);
+    const nodes: GraphNode[] = [];
+    const metaEdges: MetaEdge[] = [];
+    for (const id of order) {
+      const record = loaded.get(id);
+      if (!record) continue;
+      const node: GraphNode = { id, store: record.store, summary: nodeSummary(record), fidelity: this.#fidelityOf(record) };
+      if (request.include_meta) {
+        node.meta = record.meta;
+        for (const edge of record.meta.context_edges) metaEdges.push({ ...edge, source_id: edge.source_id ?? id });
+      }
+      nodes.push(node);
+    }
+    const kept = new Set(nodes.map((node) => node.id));
+    return {
+      nodes,
+      edges: edges.filter((edge) => kept.has(edge.source) && kept.has(edge.target)),
+      total_nodes: nodes.length,
+      meta_edges: metaEdges,
+    };
+  }
+
+  // ── recall.raw_query ─────────────────────────────────────────────────────────────────────────
+
+  async raw(request: RecallRawQueryRequest): Promise<RecallRawQueryResponse> {
+    const journal = this.#o.stores.raw_journal;
+    let candidates: StoredRecord[];
+    if (request.session_id !== null) {
+      candidates = await journal.inSession(request.space, request.session_id);
+    } else if (request.query !== null) {
+      // The text index narrows; the substring rule decides. Ask for plenty so narrowing loses nothing.
+      const result = await journal.search(request.space, { text: request.query, vectors: [], k: Math.max(request.limit * 20, 200), minSimilarity: 1 });
+      candidates = result.records;
+    } else {
+      candidates = await journal.createdBetween(
+        request.space,
+        request.temporal ? Date.parse(request.temporal.start) : 0,
+        request.temporal ? Date.parse(request.temporal.end) : Number.MAX_SAFE_INTEGER,
+        1_000_000,
+      );
+    }
+    const matching = (candidates as RawJournalRecord[]).filter((record) => rawMatches(record, request)).sort(byCreation);
+    return { records: matching.slice(0, request.limit), total_candidates: matching.length };
+  }
+}
+
+/** The reference's graph node label: the summary, else the text cut to 80 bytes (UTF-8 safe) + "...". */
+function nodeSummary(record: MemoryRecord): string {
+  if (record.content.summary) return record.content.summary;
+  const text = textOf(record.content) ?? '';
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= 80) return text;
+  let cut = 80;
+  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--;
+  return bytes.subarray(0, cut).toString('utf8') + '...';
+}

@@ -1,0 +1,163 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { firstEmbedding, searchableText, textOf } from '../../cmp/content.js';
+import type { StoredRecord } from '../../cmp/types.js';
+import type { Embedder } from '../../embedding/embedder.js';
+import type { StoreSearchQuery } from './protocol.js';
+import { TextIndex } from './text-index.js';
+import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
+
+// A store actor's derived indexes over its records: BM25 text (text-index.ts) and HNSW vectors
+// (vector-index.ts), both per memory space. They are views of the partition: rebuilt from it when a
+// snapshot is missing, stale beyond the event log, corrupt, or made by another embedder.
+//
+// What gets indexed (DESIGN §2 items 2–3):
+//   curated records  text: searchable text (text blocks, structured `key: value`, provided/inferred
+//                          meta, spec §5.1) + summary; vectors: the caller's embedding (first block
+//                          that has one, any length) and the embedder's vector of summary + text
+//   raw journal      text: the first text block (spec §5.2); no vectors (raw recall is by text)
+
+export type IndexKind = 'curated' | 'raw';
+
+export interface IndexSnapshotMeta {
+  embedder: string;
+  dimension: number;
+  /** Per space: the last event sequence the snapshot includes. */
+  sequences: Record<string, number>;
+}
+
+export class StoreIndexes {
+  text: TextIndex;
+  vectors: VectorIndex;
+  readonly #kind: IndexKind;
+  readonly #embedder: Embedder;
+  readonly #vectorOptions: Partial<VectorIndexOptions>;
+
+  constructor(kind: IndexKind, embedder: Embedder, vectorOptions: Partial<VectorIndexOptions> = {}) {
+    this.#kind = kind;
+    this.#embedder = embedder;
+    this.#vectorOptions = vectorOptions;
+    this.text = new TextIndex();
+    this.vectors = new VectorIndex(vectorOptions);
+  }
+
+  get embedderName(): string {
+    return `${this.#embedder.name}/${this.#embedder.dimension}`;
+  }
+
+  /** The text the embedder sees for a curated record: its summary and its text. */
+  static embeddableText(record: StoredRecord): string {
+    return [record.content.summary ?? '', textOf(record.content) ?? ''].filter((part) => part.trim() !== '').join('\n');
+  }
+
+  /**
+   * Brings the indexes up to date with records' new states. `vectors` may hold embedder vectors the
+   * hippocampus already computed; the rest are embedded here, in one call. Records whose indexed text
+   * did not change (a reconsolidation, a link update) are not re-indexed.
+   */
+  async index(space: string, records: StoredRecord[], previous: Map<string, StoredRecord | undefined>, vectors: Record<string, number[]> = {}): Promise<void> {
+    const toEmbed: StoredRecord[] = [];
+    for (const record of records) {
+      const before = previous.get(record.id);
+      if (before && sameIndexedText(before, record)) continue;
+      if (this.#kind === 'raw') {
+        this.text.upsert(space, record.id, { body: textOf(record.content) ?? '', summary: null });
+        continue;
+      }
+      this.text.upsert(space, record.id, { body: searchableText(record.content, record.meta), summary: record.content.summary ?? null });
+      const own = firstEmbedding(record.content);
+      if (own) this.#upsertVector(space, record.id, own);
+      else this.vectors.remove(space, record.id);
+      // The caller's own vector of the embedder's length wins: it is honoured, never overwritten.
+      if (own && own.length === this.#embedder.dimension) continue;
+      if (vectors[record.id]) this.#upsertVector(space, record.id, vectors[record.id]);
+      else if (StoreIndexes.embeddableText(record) !== '') toEmbed.push(record);
+    }
+    if (toEmbed.length === 0) return;
+    const embedded = await this.#embedder.embed(toEmbed.map(StoreIndexes.embeddableText));
+    toEmbed.forEach((record, index) => this.#upsertVector(space, record.id, embedded[index]));
+  }
+
+  #upsertVector(space: string, id: string, vector: ArrayLike<number>): void {
+    // A zero vector (text with no features) carries no direction: leave it out rather than fail.
+    let norm = 0;
+    for (let i = 0; i < vector.length; i++) norm += vector[i] * vector[i];
+    if (!(norm > 0) || !Number.isFinite(norm)) return;
+    this.vectors.upsert(space, id, vector as number[]);
+  }
+
+  unindex(space: string, id: string): void {
+    this.text.remove(space, id);
+    this.vectors.remove(space, id);
+  }
+
+  search(space: string, query: StoreSearchQuery): { text_hits: { id: string; score: number }[]; vector_hits: { id: string; similarity: number }[] } {
+    const text_hits = query.text === null ? [] : this.text.search(space, query.text, query.k);
+    const best = new Map<string, number>();
+    for (const vector of query.vectors) {
+      for (const hit of this.vectors.search(space, vector, query.k)) {
+        if (hit.similarity < query.minSimilarity) continue;
+        best.set(hit.id, Math.max(best.get(hit.id) ?? -1, hit.similarity));
+      }
+    }
+    const vector_hits = [...best].map(([id, similarity]) => ({ id, similarity })).sort((a, b) => b.similarity - a.similarity);
+    return { text_hits, vector_hits };
+  }
+
+  // ── snapshots ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Writes both indexes under `dir` (text.json + the vector snapshot), each replaced atomically. */
+  save(dir: string, sequences: Record<string, number>): void {
+    mkdirSync(dir, { recursive: true });
+    const meta: IndexSnapshotMeta = { embedder: this.embedderName, dimension: this.#embedder.dimension, sequences };
+    const textPath = join(dir, 'text.json');
+    writeFileSync(`${textPath}.tmp`, JSON.stringify({ meta, index: this.text.toJSON() }));
+    renameSync(`${textPath}.tmp`, textPath);
+    this.vectors.save(join(dir, 'vectors'), { ...meta });
+  }
+
+  /**
+   * Loads the snapshot under `dir`. Returns its sequences, or a reason when it cannot be used (then the
+   * indexes stay empty and the caller rebuilds).
+   */
+  load(dir: string): { sequences: Record<string, number> } | { reason: string } {
+    let textSnapshot: { meta: IndexSnapshotMeta; index: unknown };
+    try {
+      textSnapshot = JSON.parse(readFileSync(join(dir, 'text.json'), 'utf8')) as typeof textSnapshot;
+    } catch (error) {
+      return { reason: `no usable text index snapshot (${(error as Error).message.split('\n')[0]})` };
+    }
+    if (textSnapshot.meta?.embedder !== this.embedderName) {
+      return { reason: `the snapshot was embedded by ${String(textSnapshot.meta?.embedder)}, now ${this.embedderName}: re-embedding` };
+    }
+    const loaded = VectorIndex.load(join(dir, 'vectors'), this.#vectorOptions);
+    if ('error' in loaded) return { reason: loaded.error };
+    const vectorMeta = loaded.meta as unknown as IndexSnapshotMeta;
+    if (JSON.stringify(vectorMeta.sequences) !== JSON.stringify(textSnapshot.meta.sequences)) {
+      return { reason: 'the text and vector snapshots are of different moments' };
+    }
+    try {
+      this.text = TextIndex.fromJSON(textSnapshot.index as never);
+    } catch (error) {
+      return { reason: (error as Error).message };
+    }
+    this.vectors = loaded.index;
+    return { sequences: textSnapshot.meta.sequences };
+  }
+
+  /** Empties both indexes (before a rebuild). */
+  reset(): void {
+    this.text = new TextIndex();
+    this.vectors = new VectorIndex(this.#vectorOptions);
+  }
+
+  static discard(dir: string): void {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function sameIndexedText(a: StoredRecord, b: StoredRecord): boolean {
+  const sameContent = a.content === b.content || JSON.stringify(a.content) === JSON.stringify(b.content);
+  const sameMeta = a.meta === b.meta || JSON.stringify(a.meta) === JSON.stringify(b.meta);
+  return sameContent && sameMeta;
+}
