@@ -24,7 +24,8 @@ export function dotted(...parts: PropertyKey[]): string {
 function received(input: unknown): string {
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'array';
-  if (typeof input === 'number' && Number.isNaN(input)) return 'NaN';
+  // NaN, Infinity, -Infinity (JSON's 1e400 parses to Infinity): "received number" would puzzle.
+  if (typeof input === 'number' && !Number.isFinite(input)) return String(input);
   return typeof input;
 }
 

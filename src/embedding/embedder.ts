@@ -22,7 +22,7 @@ export interface Embedder {
 
 /** The `[embedding]` configuration section, as far as building an embedder needs it. */
 export interface EmbedderConfig {
-  provider: 'local' | 'openai_compatible';
+  provider: 'local' | 'openai_compatible' | 'none';
   dimension: number;
   base_url?: string;
   model?: string;
@@ -36,6 +36,8 @@ export function createEmbedder(config: EmbedderConfig, options: EmbedderOptions 
   switch (config.provider) {
     case 'local':
       return new LocalEmbedder({ dimension: config.dimension });
+    case 'none':
+      return noEmbedder;
     case 'openai_compatible': {
       const { base_url: baseUrl, model } = config;
       const required = 'required when embedding.provider = "openai_compatible"';
@@ -53,3 +55,15 @@ export function createEmbedder(config: EmbedderConfig, options: EmbedderOptions 
       );
   }
 }
+
+/**
+ * `provider = "none"`: no automatic embeddings. Every text gets an empty vector, which the indexes and
+ * the hippocampus treat as "no vector"; caller-supplied embeddings are still indexed.
+ */
+const noEmbedder: Embedder = {
+  name: 'none',
+  dimension: 0,
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    return texts.map(() => new Float32Array(0));
+  },
+};

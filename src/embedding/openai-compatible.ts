@@ -120,10 +120,7 @@ export class OpenAiCompatibleEmbedder implements Embedder {
     for (let start = 0; start < sent.length; start += batchSize) {
       signal?.throwIfAborted();
       const positions = sent.slice(start, start + batchSize);
-      const chunk = await this.#embedChunk(
-        positions.map((i) => texts[i]),
-        signal,
-      );
+      const chunk = await this.#embedChunk(positions.map((i) => texts[i]), signal);
       for (let k = 0; k < positions.length; k++) vectors[positions[k]] = chunk[k];
     }
     return vectors;

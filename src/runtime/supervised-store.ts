@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import type { Worker } from 'node:worker_threads';
 import { CmpError } from '../cmp/errors.js';
 import type { PartitionName } from '../cmp/types.js';
@@ -119,7 +120,11 @@ export class SupervisedStore {
   }
 
   #spawn(): void {
-    const worker = spawnWorker('../actors/store/worker', import.meta.url, { workerData: this.#options.worker });
+    // The worker's log lines (its stderr) go to the runtime's log like every other line, not straight
+    // to the process's stderr, so whoever runs the server decides where logs go (tests collect them).
+    const worker = spawnWorker('../actors/store/worker', import.meta.url, { workerData: this.#options.worker, stderr: true });
+    const log = this.#options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    createInterface({ input: worker.stderr, crlfDelay: Infinity }).on('line', log);
     this.#worker = worker;
     this.#remote = Comlink.wrap<StoreApi>(nodeEndpoint(worker));
     worker.on('error', (error) => this.#crashed(worker, error));

@@ -27,6 +27,8 @@ export function testConfig(dataDir: string, flags: PartialDeep<CerememoryConfig>
 
 export interface TestServer extends CerememoryServer {
   dataDir: string;
+  /** Every line the server logged (its own and its store workers'), in order. */
+  logs: string[];
   /** fetch against the server; JSON bodies are encoded, JSON answers decoded. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
 }
@@ -45,6 +47,7 @@ export async function startTestServer(
   const server = await startServer(testConfig(dataDir, options.flags), { log: (line) => logs.push(line), now: options.now });
   return Object.assign(server, {
     dataDir,
+    logs,
     async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
       const response = await fetch(`${server.url}${path}`, {
         method,

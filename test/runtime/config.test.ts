@@ -99,7 +99,7 @@ ef_search = 128
     expect(config.http.port).toBe(9100);
     expect(config.http.cors_origins).toEqual(['https://app.example']);
     expect(config.stores.episodic.decay_exponent).toBe(0.25);
-    expect(config.stores.episodic.vector_index).toEqual({ m: 16, ef_construction: 200, ef_search: 128, initial_capacity: 1024 });
+    expect(config.stores.episodic.vector_index).toEqual({ m: 16, ef_construction: 64, ef_search: 128, initial_capacity: 1024 });
     expect(config.stores.episodic.initial_stability_secs).toBe(86_400);
   });
 

@@ -1,6 +1,6 @@
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { neutralEmotion } from '../../cmp/emotion.js';
-import { CmpError } from '../../cmp/errors.js';
+import { CmpError, isCmpError } from '../../cmp/errors.js';
 import { derivedId, fromTimestamp, newId, toTimestamp } from '../../cmp/ids.js';
 import { normaliseMeta } from '../../cmp/meta.js';
 import type {
@@ -54,7 +54,7 @@ export interface HippocampusOptions {
 /** How many similar memories a new one is linked to, at most. */
 export const INFERRED_LINKS = 3;
 /** Weight of the link from a memory to the one before it in the same session. */
-export const SESSION_LINK_WEIGHT = 0.5;
+export const SESSION_LINK_WEIGHT = 0.8;
 
 /** Sequential links of `encode.batch` with `infer_associations` (spec §3.2). */
 export const SEQUENTIAL_LINK_WEIGHT = 0.7;
@@ -261,21 +261,27 @@ export class Hippocampus {
       embeddable.forEach((record, index) => {
         if (embedded[index].some((value) => value !== 0)) vectors[record.id] = Array.from(embedded[index]);
       });
-      const withVectors = embeddable.filter((record) => vectors[record.id]);
-      // A store that is restarting just contributes no links: inference must never block an encode.
-      const settled = await Promise.allSettled(
-        STORE_TYPES.map((store) =>
-          this.#stores[store].similar(space, withVectors.map((record) => vectors[record.id]), INFERRED_LINKS, this.#associationThreshold),
-        ),
+      // Each new memory is compared with its own store's memories: one nearest-neighbour search per
+      // record keeps bulk encoding fast; links across stores come from sessions, batches and recall.
+      const byStore = groupBy(embeddable.filter((record) => vectors[record.id]), (record) => record.store);
+      await Promise.all(
+        [...byStore].map(async ([store, storeRecords]) => {
+          let found: { id: string; similarity: number }[][];
+          try {
+            found = await this.#stores[store].similar(space, storeRecords.map((record) => vectors[record.id]), INFERRED_LINKS, this.#associationThreshold);
+          } catch (error) {
+            // A restarting store contributes no links: inference never blocks an encode.
+            if (isCmpError(error) && error.code === 'STORE_UNAVAILABLE') return;
+            throw error;
+          }
+          storeRecords.forEach((record, index) => {
+            for (const hit of found[index]) {
+              if (hit.id === record.id || record.associations.some((edge) => edge.target_id === hit.id && edge.association_type === 'semantic')) continue;
+              record.associations.push({ target_id: hit.id, association_type: 'semantic', weight: Math.min(1, hit.similarity), created_at: at, last_co_activation: at });
+            }
+          });
+        }),
       );
-      const found = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-      withVectors.forEach((record, index) => {
-        const best = found.flatMap((perStore) => perStore[index]).sort((a, b) => b.similarity - a.similarity).slice(0, INFERRED_LINKS);
-        for (const hit of best) {
-          if (hit.id === record.id || record.associations.some((edge) => edge.target_id === hit.id && edge.association_type === 'semantic')) continue;
-          record.associations.push({ target_id: hit.id, association_type: 'semantic', weight: Math.min(1, hit.similarity), created_at: at, last_co_activation: at });
-        }
-      });
     }
     const previousInSession = new Map<string, string>();
     for (const record of records) {

@@ -33,6 +33,11 @@ export const defaultRecallScoring = {
   activationOnly: 0.5,
   /** How many of the best direct hits activation spreads from. */
   activationSources: 3,
+  /**
+   * Vector hits below this cosine are noise, not paraphrase: hashed n-gram vectors of unrelated texts
+   * still share a few buckets (cosine ≈ 0.05–0.2), while paraphrases sit near 0.6–0.9.
+   */
+  minVectorSimilarity: 0.25,
 };
 export type RecallScoring = typeof defaultRecallScoring;
 

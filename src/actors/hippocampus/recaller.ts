@@ -79,7 +79,7 @@ export class Recaller {
       if (vectors.length > 0) strategies.push('vector');
       const k = Math.max(limit * 2, 10);
       const results = await this.#fanOut(stores, unavailable, (store) =>
-        this.#o.stores[store].search(space, { text: cue.text, vectors, k, minSimilarity: 0.05 }),
+        this.#o.stores[store].search(space, { text: cue.text, vectors, k, minSimilarity: defaultRecallScoring.minVectorSimilarity }),
       );
       for (const result of results) scanned += this.#collect(candidates, result);
     }
@@ -142,7 +142,7 @@ export class Recaller {
         { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
       );
       const missing = [...activated.keys()].filter((id) => !scored.has(id));
-      const loaded = await this.#load(space, missing);
+      const loaded = await this.#load(space, missing, unavailable);
       for (const [id, { activation, path }] of activated) {
         const existing = scored.get(id);
         if (existing) {
@@ -221,7 +221,11 @@ export class Recaller {
 
   /** A recall with no cue lists the most recent memories (DESIGN §2 item 4), scored by fidelity. */
   async #recent(request: RecallQueryRequest, stores: StoreType[], nowMs: number): Promise<RecallQueryResponse> {
-    const found = (await Promise.all(stores.map((store) => this.#o.stores[store].recent(request.space, request.limit)))).flat() as MemoryRecord[];
+    const unavailable: StoreType[] = [];
+    const found = (await this.#fanOut(stores, unavailable, (store) => this.#o.stores[store].recent(request.space, request.limit))).flat() as MemoryRecord[];
+    if (unavailable.length === stores.length) {
+      throw new CmpError('STORE_UNAVAILABLE', 'no store could be searched; retry shortly', { retryAfter: 1 });
+    }
     found.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || (a.id < b.id ? 1 : -1));
     let fidelityFiltered = 0;
     const kept = found.filter((record) => {
@@ -242,7 +246,13 @@ export class Recaller {
       memories,
       activation_trace: null,
       total_candidates: kept.length,
-      query_metadata: { total_records_scanned: found.length, stores_searched: stores, fidelity_filtered: fidelityFiltered, strategies: ['recent'] },
+      query_metadata: {
+        total_records_scanned: found.length,
+        stores_searched: stores.filter((store) => !unavailable.includes(store)),
+        fidelity_filtered: fidelityFiltered,
+        strategies: ['recent'],
+        ...(unavailable.length > 0 ? { stores_unavailable: unavailable } : {}),
+      },
     };
   }
 
@@ -295,18 +305,22 @@ export class Recaller {
     }
   }
 
-  async #load(space: string, ids: string[]): Promise<Map<string, MemoryRecord>> {
+  /**
+   * The records of `ids`, wherever they live. With `unavailable`, a store that is restarting is skipped
+   * and named there (recall.query degrades); without it, any failure fails the call.
+   */
+  async #load(space: string, ids: string[], unavailable?: StoreType[]): Promise<Map<string, MemoryRecord>> {
     const found = new Map<string, MemoryRecord>();
     const byStore = new Map<StoreType, string[]>();
     for (const id of ids) {
       const store = this.#o.graph.storeOf(space, id);
       if (store) byStore.set(store, [...(byStore.get(store) ?? []), id]);
     }
-    await Promise.all(
-      [...byStore].map(async ([store, storeIds]) => {
-        for (const record of await this.#o.stores[store].getMany(space, storeIds)) if (record) found.set(record.id, record as MemoryRecord);
-      }),
-    );
+    const load = async ([store, storeIds]: [StoreType, string[]]) => {
+      for (const record of await this.#o.stores[store].getMany(space, storeIds)) if (record) found.set(record.id, record as MemoryRecord);
+    };
+    if (unavailable) await this.#fanOut([...byStore.keys()], unavailable, (store) => load([store, byStore.get(store)!]));
+    else await Promise.all([...byStore].map(load));
     return found;
   }
 

@@ -15,6 +15,7 @@ import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 //   curated records  text: searchable text (text blocks, structured `key: value`, provided/inferred
 //                          meta, spec §5.1) + summary; vectors: the caller's embedding (first block
 //                          that has one, any length) and the embedder's vector of summary + text
+//                          (one vector if the caller's has the embedder's length: the caller's)
 //   raw journal      text: the first text block (spec §5.2); no vectors (raw recall is by text)
 
 export type IndexKind = 'curated' | 'raw';
@@ -66,29 +67,38 @@ export class StoreIndexes {
       }
       this.text.upsert(space, record.id, { body: searchableText(record.content, record.meta), summary: record.content.summary ?? null });
       const own = firstEmbedding(record.content);
-      if (own) this.#upsertVector(space, record.id, own);
-      else this.vectors.remove(space, record.id);
+      const ownIsEmbedders = own !== null && own.length === this.#embedder.dimension;
+      // The vector index holds one vector per key, so a caller's vector of another length lives beside
+      // the embedder's under its own key; one of the embedder's length takes the record's key itself.
+      if (own && !ownIsEmbedders) this.#upsertVector(space, callerVectorKey(record.id), own);
+      else this.vectors.remove(space, callerVectorKey(record.id));
       // The caller's own vector of the embedder's length wins: it is honoured, never overwritten.
-      if (own && own.length === this.#embedder.dimension) continue;
-      if (vectors[record.id]) this.#upsertVector(space, record.id, vectors[record.id]);
+      if (ownIsEmbedders) this.#upsertVector(space, record.id, own);
+      else if (vectors[record.id]) this.#upsertVector(space, record.id, vectors[record.id]);
       else if (StoreIndexes.embeddableText(record) !== '') toEmbed.push(record);
+      else this.vectors.remove(space, record.id);
     }
     if (toEmbed.length === 0) return;
     const embedded = await this.#embedder.embed(toEmbed.map(StoreIndexes.embeddableText));
     toEmbed.forEach((record, index) => this.#upsertVector(space, record.id, embedded[index]));
   }
 
-  #upsertVector(space: string, id: string, vector: ArrayLike<number>): void {
-    // A zero vector (text with no features) carries no direction: leave it out rather than fail.
+  #upsertVector(space: string, key: string, vector: ArrayLike<number>): void {
+    // A zero vector (text with no features) carries no direction: leave it out rather than fail (and
+    // drop what the key held before, which no longer describes the record).
     let norm = 0;
     for (let i = 0; i < vector.length; i++) norm += vector[i] * vector[i];
-    if (!(norm > 0) || !Number.isFinite(norm)) return;
-    this.vectors.upsert(space, id, vector as number[]);
+    if (!(norm > 0) || !Number.isFinite(norm)) {
+      this.vectors.remove(space, key);
+      return;
+    }
+    this.vectors.upsert(space, key, vector as number[]);
   }
 
   unindex(space: string, id: string): void {
     this.text.remove(space, id);
     this.vectors.remove(space, id);
+    this.vectors.remove(space, callerVectorKey(id));
   }
 
   search(space: string, query: StoreSearchQuery): { text_hits: { id: string; score: number }[]; vector_hits: { id: string; similarity: number }[] } {
@@ -97,7 +107,8 @@ export class StoreIndexes {
     for (const vector of query.vectors) {
       for (const hit of this.vectors.search(space, vector, query.k)) {
         if (hit.similarity < query.minSimilarity) continue;
-        best.set(hit.id, Math.max(best.get(hit.id) ?? -1, hit.similarity));
+        const id = recordIdOfVectorKey(hit.id);
+        best.set(id, Math.max(best.get(id) ?? -1, hit.similarity));
       }
     }
     const vector_hits = [...best].map(([id, similarity]) => ({ id, similarity })).sort((a, b) => b.similarity - a.similarity);
@@ -154,6 +165,15 @@ export class StoreIndexes {
   static discard(dir: string): void {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// Key of a caller's vector whose length differs from the embedder's (record ids are UUIDs: no clash).
+const CALLER_VECTOR_PREFIX = 'caller:';
+function callerVectorKey(id: string): string {
+  return `${CALLER_VECTOR_PREFIX}${id}`;
+}
+function recordIdOfVectorKey(key: string): string {
+  return key.startsWith(CALLER_VECTOR_PREFIX) ? key.slice(CALLER_VECTOR_PREFIX.length) : key;
 }
 
 function sameIndexedText(a: StoredRecord, b: StoredRecord): boolean {

@@ -7,11 +7,12 @@ import { TOKENIZER_VERSION, tokenize } from './tokenize.js';
 // tokenize(). Snapshots (toJSON/fromJSON) let a store load its index at start instead of re-tokenising
 // every record; a snapshot this build cannot read is refused and the store rebuilds from its partition.
 //
-// Why not MiniSearch: measured on 100,000 ~100-character records in one space, MiniSearch 7.2 answered
-// 2–3 word queries in 7.5 ms p50 / 93 ms p99 (it builds, scores and sorts a result object for every
-// matching document, thousands for common words) against a 5 ms recall target. This index keeps one
-// plain integer array of postings per term and field, scores into reusable typed arrays and keeps only
-// the best `limit` hits: same 100k corpus, well under a millisecond p50 (numbers in the PR notes).
+// Why not MiniSearch: on 100,000 ~100-character records in one space, MiniSearch 7.2 took 8–9 ms CPU
+// p50 and ~95 ms p99 per 2–3 word query (it builds, scores and sorts a result object for every matching
+// document, thousands for common words) against a 5 ms recall target, held ~80 MB of heap and wrote a
+// 15 MB snapshot. This index keeps one plain integer array of postings per term and field, scores into
+// reused typed arrays and keeps only the best `limit` hits: on the same corpus 0.2–0.45 ms p50 and
+// 1.4–2.2 ms p99 CPU, ~26 MB of heap, a 6.7 MB snapshot loaded in ~0.2 s of CPU.
 //
 // Layout, per space and field: `terms` maps a term to its postings, each posting one small integer
 // `slot << TF_BITS | tf` — the document's slot number and its term frequency in that field, capped at
@@ -148,7 +149,7 @@ export class TextIndex {
     if (index === undefined || !(limit >= 1)) return [];
     const parsed = parseQuery(query);
     if (parsed.should.length === 0) return [];
-    if (this.#scratch === null || this.#scratch.capacity < index.slots) this.#scratch = new Scratch(index.slots);
+    if (this.#scratch === null || this.#scratch.capacity < index.slots) this.#scratch = new Scratch(index.capacity);
     return index.search(parsed, Math.floor(limit), this.#options.bm25, this.#scratch);
   }
 
@@ -214,7 +215,7 @@ class FieldIndex {
   documents = 0;
 }
 
-/** One space's documents: slots, tombstones, per-field postings, and scratch space for searches. */
+/** One space's documents: ids by slot, tombstones, and per-field postings and lengths. */
 class SpaceIndex {
   ids: (string | undefined)[] = [];
   readonly #slotOf = new Map<string, number>();
@@ -226,6 +227,11 @@ class SpaceIndex {
   /** Slots in use, live or tombstoned. */
   get slots(): number {
     return this.ids.length;
+  }
+
+  /** Slots allocated (grows by doubling), so a search after each add does not reallocate scratch. */
+  get capacity(): number {
+    return this.alive.length;
   }
 
   has(id: string): boolean {
@@ -310,20 +316,33 @@ class SpaceIndex {
 
   search(query: ParsedQuery, limit: number, bm25: TextIndexOptions['bm25'], scratch: Scratch): TextHit[] {
     const total = scratch.total.reset();
-    for (const group of query.should) {
-      if (group.length === 1) this.#scoreTerm(group[0], bm25, total, null);
-      else this.#scoreGroup(group, bm25, scratch, total);
+    for (const terms of query.should) {
+      if (terms.length === 1) {
+        this.#scoreTerm(terms[0], bm25, total, null);
+        continue;
+      }
+      const group = this.#matchAll(terms, bm25, scratch);
+      for (let i = 0; i < group.count; i++) {
+        const slot = group.touched[i];
+        if (group.hits[slot] === terms.length) total.add(slot, group.score[slot]);
+      }
     }
     const excluded = scratch.excluded.reset();
-    for (const group of query.mustNot) this.#scoreGroup(group, null, scratch, excluded);
+    for (const terms of query.mustNot) {
+      const group = this.#matchAll(terms, null, scratch);
+      for (let i = 0; i < group.count; i++) {
+        const slot = group.touched[i];
+        if (group.hits[slot] === terms.length) excluded.touch(slot);
+      }
+    }
     return this.#top(total, excluded, limit);
   }
 
   /**
    * Adds every live document holding `term` into `into`: its BM25+ score when `bm25` is given, else 0.
-   * With `seen`, also counts each document once per term in `seen` (documents may hold it in two fields).
+   * With `seen`, also records each such document once in `seen` (it may hold the term in two fields).
    */
-  #scoreTerm(term: string, bm25: TextIndexOptions['bm25'] | null, into: Accumulator, seen: Accumulator | null): void {
+  #scoreTerm(term: string, bm25: TextIndexOptions['bm25'] | null, into: Accumulator, seen: SlotSet | null): void {
     const alive = this.alive;
     for (const field of this.fields) {
       const postings = field.terms.get(term);
@@ -348,21 +367,21 @@ class SpaceIndex {
     }
   }
 
-  /** Adds into `into` the documents holding all of `terms`, with the sum of the terms' scores. */
-  #scoreGroup(terms: string[], bm25: TextIndexOptions['bm25'] | null, scratch: Scratch, into: Accumulator): void {
+  /**
+   * The documents holding any of `terms`, with the sum of the terms' scores and, in `hits`, how many of
+   * the terms each holds: those with `hits === terms.length` hold them all.
+   */
+  #matchAll(terms: string[], bm25: TextIndexOptions['bm25'] | null, scratch: Scratch): Accumulator {
     const group = scratch.group.reset();
     for (const term of terms) {
       const seen = scratch.seen.reset();
       this.#scoreTerm(term, bm25, group, seen);
       for (let i = 0; i < seen.count; i++) group.hits[seen.touched[i]] += 1;
     }
-    for (let i = 0; i < group.count; i++) {
-      const slot = group.touched[i];
-      if (group.hits[slot] === terms.length) into.add(slot, group.score[slot]);
-    }
+    return group;
   }
 
-  #top(total: Accumulator, excluded: Accumulator, limit: number): TextHit[] {
+  #top(total: Accumulator, excluded: SlotSet, limit: number): TextHit[] {
     const hits: TextHit[] = [];
     if (limit > TOP_BY_INSERTION) {
       for (let i = 0; i < total.count; i++) {
@@ -495,20 +514,16 @@ function byScoreThenId(a: TextHit, b: TextHit): number {
 }
 
 /**
- * A sparse map slot → (score, hits) over dense arrays, cleared in O(1): an entry exists only while its
- * stamp equals the current epoch, and `touched` lists the entries in insertion order.
+ * A set of slots over dense arrays, cleared in O(1): a slot is in the set while its stamp equals the
+ * current epoch; `touched` lists the members in insertion order.
  */
-class Accumulator {
-  readonly score: Float64Array;
-  readonly hits: Uint16Array;
+class SlotSet {
   readonly #stamp: Uint32Array;
   readonly touched: Int32Array;
   count = 0;
   #epoch = 0;
 
   constructor(capacity: number) {
-    this.score = new Float64Array(capacity);
-    this.hits = new Uint16Array(capacity);
     this.#stamp = new Uint32Array(capacity);
     this.touched = new Int32Array(capacity);
   }
@@ -527,37 +542,52 @@ class Accumulator {
     return this.#stamp[slot] === this.#epoch;
   }
 
-  /** Marks `slot` present (score 0, hits 0 when new). */
-  touch(slot: number): void {
-    if (this.#stamp[slot] === this.#epoch) return;
+  /** Adds `slot`; true if it was not in the set yet. */
+  touch(slot: number): boolean {
+    if (this.#stamp[slot] === this.#epoch) return false;
     this.#stamp[slot] = this.#epoch;
-    this.score[slot] = 0;
-    this.hits[slot] = 0;
     this.touched[this.count++] = slot;
-  }
-
-  add(slot: number, score: number): void {
-    this.touch(slot);
-    this.score[slot] += score;
+    return true;
   }
 }
 
-/** The accumulators a search needs, allocated once and reused: about 72 bytes per slot in all. */
+/** A SlotSet whose members carry a score and a hit count, both starting at 0. */
+class Accumulator extends SlotSet {
+  readonly score: Float64Array;
+  readonly hits: Uint32Array;
+
+  constructor(capacity: number) {
+    super(capacity);
+    this.score = new Float64Array(capacity);
+    this.hits = new Uint32Array(capacity);
+  }
+
+  add(slot: number, score: number): void {
+    if (this.touch(slot)) {
+      this.score[slot] = score;
+      this.hits[slot] = 0;
+    } else {
+      this.score[slot] += score;
+    }
+  }
+}
+
+/** What a search needs, allocated once and reused: 56 bytes per slot in all. */
 class Scratch {
   /** Score of every candidate. */
   readonly total: Accumulator;
   /** Documents dropped by `-term` clauses. */
-  readonly excluded: Accumulator;
+  readonly excluded: SlotSet;
   /** A multi-term group's candidates with their summed score and how many of its terms each holds. */
   readonly group: Accumulator;
-  /** Documents holding the group's current term, counted once though they may hold it in two fields. */
-  readonly seen: Accumulator;
+  /** Documents holding the group's current term, once each though they may hold it in two fields. */
+  readonly seen: SlotSet;
 
   constructor(readonly capacity: number) {
     this.total = new Accumulator(capacity);
-    this.excluded = new Accumulator(capacity);
+    this.excluded = new SlotSet(capacity);
     this.group = new Accumulator(capacity);
-    this.seen = new Accumulator(capacity);
+    this.seen = new SlotSet(capacity);
   }
 }
 

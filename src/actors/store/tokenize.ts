@@ -35,6 +35,8 @@ const WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*/gu;
 // Common) stays inside a katakana run; the lookahead excludes the shared punctuation "、" "。".
 const CJK_CHAR = String.raw`(?=[\p{L}\p{N}])[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]`;
 const HAS_CJK = new RegExp(CJK_CHAR, 'u');
+// Every CJK letter is above U+10FF; this plain test spares most texts the costly script lookups.
+const ABOVE_U10FF = /[^\u0000-\u10ff]/;
 const CJK_OR_OTHER = new RegExp(`(${CJK_CHAR})+|(?:(?!${CJK_CHAR}).)+`, 'gu');
 const LATIN_WORD = /^[\p{scx=Latin}\p{N}\p{M}]+$/u;
 
@@ -60,8 +62,12 @@ export function stem(word: string): string {
  */
 export function tokenize(text: string): string[] {
   const tokens: string[] = [];
-  for (const [word] of text.normalize('NFKC').toLowerCase().matchAll(WORD)) {
-    if (HAS_CJK.test(word)) addMixed(word, tokens);
+  const normal = text.normalize('NFKC').toLowerCase();
+  const words = normal.match(WORD);
+  if (words === null) return tokens;
+  const mayHaveCjk = ABOVE_U10FF.test(normal);
+  for (const word of words) {
+    if (mayHaveCjk && HAS_CJK.test(word)) addMixed(word, tokens);
     else addWord(word, tokens);
   }
   return tokens;
@@ -78,7 +84,7 @@ function addMixed(word: string, tokens: string[]): void {
   for (const [part, cjkChar] of word.matchAll(CJK_OR_OTHER)) {
     if (cjkChar !== undefined) addCjkRun(part, tokens);
     // Re-matched so that a stray combining mark after a CJK character does not become a token.
-    else for (const [other] of part.matchAll(WORD)) addWord(other, tokens);
+    else for (const other of part.match(WORD) ?? []) addWord(other, tokens);
   }
 }
 

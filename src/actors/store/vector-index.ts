@@ -25,7 +25,8 @@ type Hnsw = InstanceType<typeof HierarchicalNSW>;
 //
 // Snapshot layout (save/load). The commit point is one small file, as in LevelDB's CURRENT:
 //
-//   <dir>/CURRENT                                 "snapshot-000007\n": the complete snapshot to load
+//   <dir>/CURRENT                                 "snapshot-000007 <manifest CRC-32>\n": the complete
+//                                                 snapshot to load, and the checksum of its manifest
 //   <dir>/snapshot-000007/manifest.json           format, caller meta, per graph: space, dimension,
 //                                                 file, byte length, CRC-32, label map, free list
 //   <dir>/snapshot-000007/<space-encoded>/<dimension>.hnsw   hnswlib writeIndex output
@@ -33,8 +34,10 @@ type Hnsw = InstanceType<typeof HierarchicalNSW>;
 // save writes a new snapshot directory, fsyncs it, then replaces CURRENT by rename; a crash at any
 // point leaves CURRENT naming either the old or the new snapshot, both complete. Stale snapshot
 // directories are removed after the switch (and by the next save if a crash interrupted that).
-// load verifies each .hnsw file's length and CRC-32 *before* handing it to hnswlib, whose loader
-// trusts offsets in the file (a flipped byte can crash the process rather than throw).
+// load verifies the manifest against the CRC in CURRENT (a flipped byte in an id would otherwise
+// silently answer the wrong record), and each .hnsw file's length, CRC-32 and header (element count,
+// vector size) *before* handing it to hnswlib, whose loader trusts offsets in the file: a damaged
+// file can crash the process rather than throw.
 //
 // Rebuilding is `VectorIndex.rebuild(options, entries)` = a new index plus one upsert per entry; the
 // caller does it from LevelDB whenever load answers `{ error }`.
@@ -239,7 +242,24 @@ export class VectorIndex {
     const snapshot = `snapshot-${String(next).padStart(6, '0')}`;
     const root = join(dir, snapshot);
     mkdirSync(root);
+    let written: { graphs: number; bytes: number; manifestCrc: number };
+    try {
+      written = this.#writeSnapshot(root, metaJson);
+      syncDirectory(dir);
+      writeDurably(join(dir, `${CURRENT}.tmp`), Buffer.from(`${snapshot} ${written.manifestCrc}\n`));
+    } catch (error) {
+      rmSync(root, { recursive: true, force: true }); // CURRENT still names the previous snapshot
+      throw error;
+    }
+    // The commit point. Should the rename fail, CURRENT is unchanged and the next save removes `root`.
+    renameSync(join(dir, `${CURRENT}.tmp`), join(dir, CURRENT));
+    syncDirectory(dir);
+    for (const name of existing) rmSync(join(dir, name), { recursive: true, force: true });
+    return { snapshot, graphs: written.graphs, bytes: written.bytes };
+  }
 
+  /** Writes (and fsyncs) every graph with a live vector and the manifest into the directory `root`. */
+  #writeSnapshot(root: string, metaJson: string): { graphs: number; bytes: number; manifestCrc: number } {
     const graphs: ManifestGraph[] = [];
     let bytes = 0;
     for (const graph of this.#graphsInOrder()) {
@@ -255,17 +275,12 @@ export class VectorIndex {
       });
     }
     for (const graph of graphs) syncDirectory(join(root, encodeSpace(graph.space)));
-    const manifest = `{"format":${VECTOR_INDEX_FORMAT},"meta":${metaJson},"graphs":${JSON.stringify(graphs)}}\n`;
+    const manifest = Buffer.from(
+      `{"format":${VECTOR_INDEX_FORMAT},"meta":${metaJson},"graphs":${JSON.stringify(graphs)}}\n`,
+    );
     bytes += writeDurably(join(root, MANIFEST), manifest);
     syncDirectory(root);
-    syncDirectory(dir);
-
-    writeDurably(join(dir, `${CURRENT}.tmp`), `${snapshot}\n`);
-    renameSync(join(dir, `${CURRENT}.tmp`), join(dir, CURRENT));
-    syncDirectory(dir);
-
-    for (const name of existing) rmSync(join(dir, name), { recursive: true, force: true });
-    return { snapshot, graphs: graphs.length, bytes };
+    return { graphs: graphs.length, bytes, manifestCrc: crc32(manifest) };
   }
 
   /**
@@ -292,9 +307,16 @@ export class VectorIndex {
     } catch (error) {
       throw new Error(`no ${CURRENT} file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
     }
-    if (!SNAPSHOT_NAME.test(current)) throw new Error(`${CURRENT} names "${current}", not a snapshot`);
-    const root = join(dir, current);
-    const manifest = parseManifest(readFileSync(join(root, MANIFEST), 'utf8'));
+    const [snapshot, manifestCrc, ...rest] = current.split(' ');
+    if (!SNAPSHOT_NAME.test(snapshot) || !/^\d+$/.test(manifestCrc ?? '') || rest.length > 0) {
+      throw new Error(`${CURRENT} reads "${current}", not "<snapshot> <crc32>"`);
+    }
+    const root = join(dir, snapshot);
+    const manifestBytes = readFileSync(join(root, MANIFEST));
+    if (crc32(manifestBytes) !== Number(manifestCrc)) {
+      throw new Error(`${snapshot}/${MANIFEST} fails its CRC-32 check (corrupt)`);
+    }
+    const manifest = parseManifest(manifestBytes.toString('utf8'));
     for (const entry of manifest.graphs) {
       const path = join(root, entry.file);
       const found = checksum(path, false);
@@ -302,6 +324,7 @@ export class VectorIndex {
         throw new Error(`${entry.file} is ${found.bytes} bytes, the manifest says ${entry.bytes} (truncated?)`);
       }
       if (found.crc32 !== entry.crc32) throw new Error(`${entry.file} fails its CRC-32 check (corrupt)`);
+      checkHeader(path, entry);
       const hnsw = new HierarchicalNSW('cosine', entry.dimension);
       hnsw.readIndexSync(path, false);
       if (hnsw.getCurrentCount() !== entry.ids.length) {
@@ -330,6 +353,8 @@ export class VectorIndex {
     const graphs = this.#spaceGraphs(space);
     let graph = graphs.get(dimension);
     if (graph === undefined) {
+      // The space names a snapshot directory; CMP spaces (≤ 64 of [A-Za-z0-9._-]) encode to ≤ 192 bytes.
+      if (encodeSpace(space).length > MAX_DIRECTORY_NAME) throw invalidField('space', 'is too long to index');
       const hnsw = new HierarchicalNSW('cosine', dimension);
       hnsw.initIndex({
         maxElements: this.options.initialCapacity,
@@ -400,8 +425,6 @@ function resolveOptions(options: Partial<VectorIndexOptions>): VectorIndexOption
 
 function checkSpace(space: string): void {
   if (typeof space !== 'string' || space.length === 0) throw invalidField('space', 'must be a non-empty string');
-  // The space names a snapshot directory; CMP spaces (≤ 64 of [A-Za-z0-9._-]) encode to ≤ 192 bytes.
-  if (encodeSpace(space).length > MAX_DIRECTORY_NAME) throw invalidField('space', 'is too long to index');
 }
 
 function checkId(id: string): void {
@@ -489,15 +512,15 @@ function checksum(path: string, sync: boolean): { bytes: number; crc32: number }
   }
 }
 
-function writeDurably(path: string, text: string): number {
+function writeDurably(path: string, data: Buffer): number {
   const fd = openSync(path, 'w');
   try {
-    writeFileSync(fd, text);
+    writeFileSync(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  return Buffer.byteLength(text);
+  return data.length;
 }
 
 /** Makes a rename or a new entry in `dir` durable. Some platforms cannot fsync a directory; skip there. */
@@ -511,6 +534,29 @@ function syncDirectory(dir: string): void {
     if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw error;
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * The first fields of an hnswlib index file (hnswalg.h saveIndex: size_t each, little-endian on every
+ * platform we ship) must agree with the manifest: hnswlib's loader takes the element size from the file
+ * and the vector size from the space, and would read past each vector if they disagreed.
+ */
+function checkHeader(path: string, entry: ManifestGraph): void {
+  const header = Buffer.alloc(48);
+  const fd = openSync(path, 'r');
+  try {
+    if (readSync(fd, header, 0, header.length, 0) !== header.length) throw new Error(`${entry.file} has no header`);
+  } finally {
+    closeSync(fd);
+  }
+  const elements = Number(header.readBigUInt64LE(16));
+  const vectorBytes = Number(header.readBigUInt64LE(32) - header.readBigUInt64LE(40)); // label_offset − offsetData
+  if (elements !== entry.ids.length) {
+    throw new Error(`${entry.file} holds ${elements} slots, the label map ${entry.ids.length}`);
+  }
+  if (vectorBytes !== 4 * entry.dimension) {
+    throw new Error(`${entry.file} holds ${vectorBytes / 4}-d vectors, the manifest says ${entry.dimension}`);
   }
 }
 

@@ -1,6 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   VECTOR_INDEX_FORMAT, VectorIndex, defaultVectorIndexOptions, encodeSpace, type LoadResult, type VectorEntry,
@@ -90,7 +93,15 @@ function loadError(result: LoadResult): string {
 
 /** The one snapshot directory CURRENT names. */
 function currentSnapshot(): string {
-  return join(dir, readFileSync(join(dir, 'CURRENT'), 'utf8').trim());
+  return join(dir, readFileSync(join(dir, 'CURRENT'), 'utf8').split(' ')[0]);
+}
+
+/** Edits the manifest and re-seals it (CURRENT carries its CRC), so the edit reaches the parser. */
+function editManifest(edit: (text: string) => string): void {
+  const name = readFileSync(join(dir, 'CURRENT'), 'utf8').split(' ')[0];
+  const text = Buffer.from(edit(readFileSync(join(dir, name, 'manifest.json'), 'utf8')));
+  writeFileSync(join(dir, name, 'manifest.json'), text);
+  writeFileSync(join(dir, 'CURRENT'), `${name} ${crc32(text)}\n`);
 }
 
 const DATA_4D = clustered({ dimension: 4, clusters: 4, perCluster: 15, noise: 0.05, seed: 7 });
@@ -348,6 +359,18 @@ describe('save', () => {
     expect(loaded(VectorIndex.load(dir)).meta).toEqual({ sequence: 3 });
   });
 
+  it('throws when the switch fails, leaving the previous snapshot current and no debris', () => {
+    const index = indexOf(DATA_4D.points);
+    index.save(dir, { sequence: 1 });
+    mkdirSync(join(dir, 'CURRENT.tmp')); // CURRENT cannot be rewritten: the last step of the save fails
+    index.upsert('default', 'late', [1, 2, 3, 4]);
+    expect(() => index.save(dir, { sequence: 2 })).toThrow(/EISDIR/);
+    expect(readdirSync(dir).sort()).toEqual(['CURRENT', 'CURRENT.tmp', 'snapshot-000001']);
+    const { meta, index: reloaded } = loaded(VectorIndex.load(dir));
+    expect(meta).toEqual({ sequence: 1 });
+    expect(reloaded.has('default', 'late')).toBe(false);
+  });
+
   it('refuses meta that is not a JSON object, before writing anything', () => {
     const index = indexOf(DATA_4D.points.slice(0, 2));
     expect(thrown(() => index.save(dir, [] as unknown as Record<string, unknown>)).field).toBe('meta');
@@ -423,22 +446,43 @@ describe('load', () => {
     expect(loadError(VectorIndex.load(dir))).toContain('CRC-32');
   });
 
+  it('answers { error } after a byte of the sidecar flips', () => {
+    indexOf(DATA_4D.points).save(dir, {});
+    const manifest = join(currentSnapshot(), 'manifest.json');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"c0-p1"', '"c0-p7"'));
+    expect(loadError(VectorIndex.load(dir))).toContain('manifest.json fails its CRC-32 check');
+  });
+
+  it('answers { error } after the sidecar is truncated', () => {
+    indexOf(DATA_4D.points).save(dir, {});
+    const manifest = join(currentSnapshot(), 'manifest.json');
+    truncateSync(manifest, 100);
+    expect(loadError(VectorIndex.load(dir))).toContain('manifest.json fails its CRC-32 check');
+  });
+
   it.each([
     ['is not JSON', (text: string) => text.slice(0, text.length / 2), 'not JSON'],
     ['has an unknown format version', (text: string) => text.replace('"format":1', '"format":99'), 'format 99; this build reads 1'],
     ['has a label map of the wrong length', (text: string) => text.replace('"ids":["', '"ids":["extra","'), 'holds 60 slots, the label map 61'],
     ['points outside its snapshot', (text: string) => text.replace('"file":"default/4.hnsw"', '"file":"../x/4.hnsw"'), 'not where it belongs'],
-  ])('answers { error } when the sidecar %s', (_name, corrupt, reason) => {
+  ])('answers { error } when the sidecar %s, even with a matching CRC', (_name, corrupt, reason) => {
     indexOf(DATA_4D.points).save(dir, {});
-    const manifest = join(currentSnapshot(), 'manifest.json');
-    writeFileSync(manifest, corrupt(readFileSync(manifest, 'utf8')));
+    editManifest(corrupt);
     expect(loadError(VectorIndex.load(dir))).toContain(reason);
+  });
+
+  it('answers { error } when the .hnsw file holds vectors of another dimension than the sidecar says', () => {
+    indexOf(DATA_4D.points).save(dir, {});
+    const root = currentSnapshot();
+    renameSync(join(root, 'default', '4.hnsw'), join(root, 'default', '5.hnsw'));
+    editManifest((text) => text.replace('"dimension":4,"file":"default/4.hnsw"', '"dimension":5,"file":"default/5.hnsw"'));
+    expect(loadError(VectorIndex.load(dir))).toContain('holds 4-d vectors, the manifest says 5');
   });
 
   it('answers { error } when CURRENT names no snapshot', () => {
     indexOf(DATA_4D.points).save(dir, {});
-    writeFileSync(join(dir, 'CURRENT'), '../elsewhere\n');
-    expect(loadError(VectorIndex.load(dir))).toContain('not a snapshot');
+    writeFileSync(join(dir, 'CURRENT'), '../elsewhere 123\n');
+    expect(loadError(VectorIndex.load(dir))).toContain('not "<snapshot> <crc32>"');
   });
 
   it('answers { error } for bad options instead of throwing', () => {
@@ -452,7 +496,7 @@ describe('load', () => {
     const root = join(dir, 'snapshot-000001');
     mkdirSync(join(root, 'default'), { recursive: true });
     mkdirSync(join(root, '.57ork.2Ev2'), { recursive: true });
-    writeFileSync(join(dir, 'CURRENT'), 'snapshot-000001\n');
+    writeFileSync(join(dir, 'CURRENT'), FROZEN_V1_CURRENT);
     writeFileSync(join(root, 'manifest.json'), FROZEN_V1_MANIFEST);
     writeFileSync(join(root, 'default', '4.hnsw'), Buffer.from(FROZEN_V1_DEFAULT_4D, 'base64'));
     writeFileSync(join(root, '.57ork.2Ev2', '4.hnsw'), Buffer.from(FROZEN_V1_WORK_4D, 'base64'));
@@ -538,3 +582,5 @@ const FROZEN_V1_WORK_4D =
   'tlRxXXP8gAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' +
   'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA/AAAAAAAAAA' +
   'AAAAAAAAAAAA==';
+
+const FROZEN_V1_CURRENT = 'snapshot-000001 2471446027\n';

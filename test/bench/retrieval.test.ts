@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { generateSample, sessionsOf } from '../../bench/locomo.js';
+import { evaluateRetrieval } from '../../bench/retrieval.bench.js';
+
+// `npm run bench -- retrieval` on a small sample the project generates itself: the evaluation runs end
+// to end (every turn stored, every question recalled) and the engine finds evidence plain BM25 misses.
+
+describe('the retrieval evaluation', () => {
+  it('generates LoCoMo-format samples whose evidence names real turns', () => {
+    const [sample] = generateSample(1, 2);
+    const ids = new Set(sessionsOf(sample).flatMap(([, turns]) => turns.map((turn) => turn.dia_id)));
+    expect(sample.qa.length).toBeGreaterThan(0);
+    for (const qa of sample.qa) for (const id of qa.evidence) expect(ids.has(id)).toBe(true);
+  });
+
+  it('reports recall@5/@10 for the baseline, the engine and each ablation, the engine above plain BM25', async () => {
+    const rows = await evaluateRetrieval(generateSample(2, 3));
+    const bySystem = new Map(rows.map((row) => [row.system, row]));
+    expect([...bySystem.keys()]).toEqual([
+      'bm25 (baseline)', 'bm25 + stemming', 'cerememory', 'cerememory without the local embedder',
+      'cerememory without session links', 'cerememory without activation',
+    ]);
+    for (const row of rows) {
+      expect(row.questions).toBe(12);
+      expect(row.recall_at_10).toBeGreaterThanOrEqual(row.recall_at_5);
+    }
+    // Answers that sit in the turn after the one a question echoes are reached through session links.
+    expect(bySystem.get('cerememory')!.recall_at_10).toBeGreaterThan(bySystem.get('bm25 (baseline)')!.recall_at_10);
+    expect(bySystem.get('cerememory')!.recall_at_10).toBeGreaterThan(bySystem.get('cerememory without session links')!.recall_at_10);
+  }, 120_000);
+});
