@@ -227,3 +227,14 @@ export const setModeSchema = z.object({
   mode: z.enum(['human', 'perfect']),
   scope: orNull(z.array(storeSchema)),
 });
+
+// ── lifecycle.decay_tick (§3.13), introspect.decay_forecast (§3.20) ─────────────────────────────────
+
+export const decayTickSchema = z.object({
+  tick_duration_seconds: orDefault(z.number().int({ error: 'must be a whole number of seconds' }).min(0).max(10 * 365 * 86_400), 3600),
+});
+
+export const decayForecastSchema = z.object({
+  record_ids: z.array(uuidSchema).min(1, { error: 'must name at least one record' }).max(10_000),
+  forecast_at: timestampSchema,
+});

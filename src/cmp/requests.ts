@@ -10,7 +10,7 @@ import type {
 import {
   MAX_BATCH_SIZE, baseSchema, encodeBatchSchema, encodeItemSchema, encodeUpdateSchema, forgetSchema,
   introspectRecordSchema, MAX_ASSOCIATE_DEPTH, MAX_ASSOCIATE_LIMIT, rawBatchSchema, rawItemSchema, recallAssociateSchema,
-  recallGraphSchema, recallQuerySchema, recallRawSchema, recallTimelineSchema, setModeSchema,
+  recallGraphSchema, recallQuerySchema, recallRawSchema, recallTimelineSchema, setModeSchema, decayTickSchema, decayForecastSchema,
 } from './request-schemas.js';
 import type { StoreType } from './types.js';
 import { uuidSchema } from './wire-primitives.js';
@@ -149,4 +149,16 @@ export function parseRecallRaw(input: unknown): RecallRawQueryRequest {
 export function parseSetMode(input: unknown): RequestBase & { mode: 'human' | 'perfect'; scope: StoreType[] | null } {
   const fields = body(input);
   return { ...base(fields), ...parseWith(setModeSchema, fields) };
+}
+
+/** §3.13 `lifecycle.decay_tick`: `tick_duration_seconds` absent or null → 3600. */
+export function parseDecayTick(input: unknown): RequestBase & { tick_duration_seconds: number } {
+  const fields = body(input ?? {});
+  return { ...base(fields), ...parseWith(decayTickSchema, fields) };
+}
+
+/** §3.20 `introspect.decay_forecast`. */
+export function parseDecayForecast(input: unknown): RequestBase & { record_ids: string[]; forecast_at: string } {
+  const fields = body(input);
+  return { ...base(fields), ...parseWith(decayForecastSchema, fields) };
 }

@@ -89,6 +89,10 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       embedder,
       activation: { decayFactor: config.recall.activation_decay_factor, threshold: config.recall.activation_threshold },
       associationThreshold: config.embedding.association_threshold,
+      pruneThreshold: Object.fromEntries(
+        (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [store, config.stores[store].prune_threshold]),
+      ) as Record<StoreType, number>,
+      statePath: join(config.data_dir, 'hippocampus.json'),
       now: options.now,
       log,
     });

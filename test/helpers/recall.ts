@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { defaultRecallScoring } from '../../src/actors/hippocampus/recall.js';
 import { embedText } from '../../src/embedding/local.js';
 import { textOfRecord, type TestServer } from './server.js';
 
@@ -71,8 +72,8 @@ export function localCosine(a: string, b: string): number {
   return dot;
 }
 
-/** The similarity below which recall.query drops a vector hit (recaller.ts, `minSimilarity`). */
-export const VECTOR_FLOOR = 0.05;
+/** The similarity below which recall.query drops a vector hit. */
+export const VECTOR_FLOOR = defaultRecallScoring.minVectorSimilarity;
 
 export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;

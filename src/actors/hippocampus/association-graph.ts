@@ -16,6 +16,8 @@ interface SpaceGraph {
   inbound: Map<string, Set<string>>;
   /** session → its newest record (id, created_at): the record a new one of the session follows. */
   sessions: Map<string, { id: string; created_at: string }>;
+  /** Records per store. */
+  counts: Map<StoreType, number>;
 }
 
 export class AssociationGraph {
@@ -23,13 +25,16 @@ export class AssociationGraph {
 
   #space(space: string): SpaceGraph {
     let graph = this.#spaces.get(space);
-    if (!graph) this.#spaces.set(space, (graph = { nodes: new Map(), inbound: new Map(), sessions: new Map() }));
+    if (!graph) this.#spaces.set(space, (graph = { nodes: new Map(), inbound: new Map(), sessions: new Map(), counts: new Map() }));
     return graph;
   }
 
   upsert(space: string, store: StoreType, entry: RegistryEntry): void {
     const graph = this.#space(space);
     this.#unlinkOutgoing(graph, entry.id);
+    const before = graph.nodes.get(entry.id)?.store;
+    if (before !== undefined) graph.counts.set(before, (graph.counts.get(before) ?? 1) - 1);
+    graph.counts.set(store, (graph.counts.get(store) ?? 0) + 1);
     graph.nodes.set(entry.id, { store, out: entry.associations });
     if (entry.session !== undefined) {
       const newest = graph.sessions.get(entry.session);
@@ -49,6 +54,8 @@ export class AssociationGraph {
     const graph = this.#spaces.get(space);
     if (!graph) return;
     this.#unlinkOutgoing(graph, id);
+    const store = graph.nodes.get(id)?.store;
+    if (store !== undefined) graph.counts.set(store, (graph.counts.get(store) ?? 1) - 1);
     graph.nodes.delete(id);
   }
 
@@ -104,6 +111,21 @@ export class AssociationGraph {
       }
     }
     return grouped;
+  }
+
+  /** Records of the space a store holds. */
+  countIn(space: string, store: StoreType): number {
+    return this.#spaces.get(space)?.counts.get(store) ?? 0;
+  }
+
+  /** Every space the graph knows. */
+  spaces(): string[] {
+    return [...this.#spaces.keys()];
+  }
+
+  /** Whether a store holds any record of the space (recall skips stores that hold none). */
+  holdsAny(space: string, store: StoreType): boolean {
+    return (this.#spaces.get(space)?.counts.get(store) ?? 0) > 0;
   }
 
   /** All ids of a space held by one store. */

@@ -8,8 +8,21 @@ import type {
   EncodeStoreRawResponse, EncodeStoreRequest, EncodeStoreResponse, EncodeUpdateRequest, ForgetRequest, ForgetResponse,
   IntrospectRecordRequest, RecallAssociateRequest, RecallAssociateResponse, RecallGraphRequest, RecallGraphResponse,
   RecallMode, RecallQueryRequest, RecallQueryResponse, RecallRawQueryRequest, RecallRawQueryResponse,
-  RecallTimelineRequest, StatsRequest, TimelineBucket,
+  RecallTimelineRequest, RequestBase, StatsRequest, TimelineBucket,
 } from '../../cmp/operations.js';
+
+export interface DecayTickResponse {
+  records_updated: number;
+  records_below_threshold: number;
+  records_pruned: number;
+}
+
+export interface DecayForecastEntry {
+  record_id: string;
+  current_fidelity: number;
+  forecasted_fidelity: number;
+  estimated_threshold_date: string | null;
+}
 import { MAX_BATCH_SIZE } from '../../cmp/request-schemas.js';
 import { defaultFidelity, mergeMetadata, validateRecord } from '../../cmp/records.js';
 import {
@@ -17,7 +30,7 @@ import {
   type StoreType,
 } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
-import { defaultDecayParams } from '../store/decay.js';
+import { defaultDecayParams, fidelityNow, forecast } from '../store/decay.js';
 import type { EventEnvelope, MutationEvent, RecordFieldUpdate } from '../store/events.js';
 import { StoreIndexes } from '../store/indexes.js';
 import { sessionOf, type ApplyReply, type SpaceStats, type StoreApi } from '../store/protocol.js';
@@ -25,6 +38,7 @@ import { AssociationGraph } from './association-graph.js';
 import { classifyStore } from './classify.js';
 import { hippocampusMachine } from './machine.js';
 import { Recaller } from './recaller.js';
+import { HippocampusState } from './state.js';
 
 // The hippocampus (DESIGN §1, STYLE §6.2): every CMP operation enters here. It decides what changes,
 // routes each change as an event to the store actor that owns the record, and keeps the association
@@ -46,6 +60,10 @@ export interface HippocampusOptions {
   activation: { decayFactor: number; threshold: number };
   /** Cosine similarity from which a new memory is linked to an existing one (type `semantic`). */
   associationThreshold: number;
+  /** Fidelity below which a decay tick deletes a record, per store (spec §4.2). */
+  pruneThreshold: Record<StoreType, number>;
+  /** Where the hippocampus keeps its own small state (recall mode), or null to keep it in memory. */
+  statePath: string | null;
   /** The clock, injected so tests can move time (milliseconds since the epoch). */
   now?: () => number;
   log?: (line: string) => void;
@@ -75,6 +93,8 @@ export class Hippocampus {
   readonly #associationThreshold: number;
   readonly #recaller: Recaller;
   #mode: RecallMode = 'human';
+  readonly #pruneThreshold: Record<StoreType, number>;
+  readonly #state: HippocampusState;
   #loadError: unknown;
 
   constructor(options: HippocampusOptions) {
@@ -83,6 +103,9 @@ export class Hippocampus {
     this.#now = options.now ?? Date.now;
     this.#embedder = options.embedder;
     this.#associationThreshold = options.associationThreshold;
+    this.#pruneThreshold = options.pruneThreshold;
+    this.#state = new HippocampusState(options.statePath);
+    this.#mode = this.#state.read().mode;
     const log = options.log ?? ((line: string) => console.error(line));
     this.#recaller = new Recaller({
       stores: this.#stores,
@@ -407,10 +430,71 @@ export class Hippocampus {
     return this.#recaller.raw(request);
   }
 
-  /** lifecycle.set_mode (spec §3.14). */
+  /** lifecycle.set_mode (spec §3.14); unlike the reference, the mode survives a restart. */
   setMode(mode: RecallMode): void {
     this.#accepting();
     this.#mode = mode;
+    this.#state.write({ ...this.#state.read(), mode });
+  }
+
+  get mode(): RecallMode {
+    return this.#mode;
+  }
+
+  // ── decay ─────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * lifecycle.decay_tick (spec §3.13, §4.2 with closed-form decay): every persistent store materialises
+   * its records' fidelity in chunks, in its own worker, and deletes those below its prune threshold; the
+   * hippocampus then strips the links that pointed at them. Working memory never decays.
+   */
+  async decayTick(request: RequestBase & { tick_duration_seconds: number }): Promise<DecayTickResponse> {
+    this.#accepting();
+    const { space } = request;
+    const at = toTimestamp(this.#now());
+    const chunk = 500;
+    const outcomes = await Promise.all(
+      PERSISTENT_STORES.map(async (store) => {
+        // One sequence number per chunk, reserved now, with room for records that arrive meanwhile.
+        const chunks = Math.ceil((this.graph.countIn(space, store) + chunk) / chunk) + 1;
+        const first = (this.#sequences.get(space) ?? 0) + 1;
+        this.#sequences.set(space, first + chunks - 1);
+        const seqs = Array.from({ length: chunks }, (_, index) => first + index);
+        const outcome = await this.#stores[store].decay(space, {
+          seqs, at, tick_duration_secs: request.tick_duration_seconds, prune_threshold: this.#pruneThreshold[store], chunk,
+        });
+        for (const id of outcome.pruned) this.graph.remove(space, id);
+        return outcome;
+      }),
+    );
+    const pruned = outcomes.flatMap((outcome) => outcome.pruned);
+    if (pruned.length > 0) await this.#cleanUpAfterRemoval(space, pruned, at);
+    return {
+      records_updated: outcomes.reduce((sum, outcome) => sum + outcome.updated, 0),
+      records_below_threshold: outcomes.reduce((sum, outcome) => sum + outcome.below_threshold, 0),
+      records_pruned: pruned.length,
+    };
+  }
+
+  /** introspect.decay_forecast (spec §3.20): what a tick at `forecast_at` would find, in closed form. */
+  async decayForecast(request: RequestBase & { record_ids: string[]; forecast_at: string }): Promise<{ forecasts: DecayForecastEntry[] }> {
+    this.#accepting();
+    const at = Date.parse(request.forecast_at);
+    const nowMs = this.#now();
+    const forecasts: DecayForecastEntry[] = [];
+    for (const id of request.record_ids) {
+      const store = await this.#locate(request.space, id);
+      const record = (await this.#stores[store].get(request.space, id)) as MemoryRecord | undefined;
+      if (!record) throw notFound(id);
+      const predicted = forecast(record.fidelity, record.emotion.intensity, at, this.#pruneThreshold[store]);
+      forecasts.push({
+        record_id: id,
+        current_fidelity: fidelityNow(record.fidelity, record.emotion.intensity, nowMs),
+        forecasted_fidelity: predicted.fidelity,
+        estimated_threshold_date: predicted.threshold_at_ms === null ? null : toTimestamp(predicted.threshold_at_ms),
+      });
+    }
+    return { forecasts };
   }
 
   // ── introspect ────────────────────────────────────────────────────────────────────────────────

@@ -11,7 +11,7 @@ import {
   type StoreType, type StoredRecord,
 } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
-import { fidelityAt } from '../store/decay.js';
+import { fidelityNow } from '../store/decay.js';
 import { reconsolidatedRecord, type MutationEvent } from '../store/events.js';
 import type { StoreApi, StoreSearchResult } from '../store/protocol.js';
 import { spreadActivation } from './activation.js';
@@ -50,7 +50,7 @@ export class Recaller {
     this.#o = options;
   }
 
-  #fidelityOf = (record: MemoryRecord) => fidelityAt(record.fidelity, record.emotion.intensity, this.#o.now());
+  #fidelityOf = (record: MemoryRecord) => fidelityNow(record.fidelity, record.emotion.intensity, this.#o.now());
 
   // ── recall.query ──────────────────────────────────────────────────────────────────────────────
 
@@ -78,7 +78,9 @@ export class Recaller {
       if (cue.text !== null) strategies.push('text');
       if (vectors.length > 0) strategies.push('vector');
       const k = Math.max(limit * 2, 10);
-      const results = await this.#fanOut(stores, unavailable, (store) =>
+      // Stores holding nothing in this space are not asked (the graph counts every store's records).
+      const holding = stores.filter((store) => this.#o.graph.holdsAny(space, store));
+      const results = await this.#fanOut(holding, unavailable, (store) =>
         this.#o.stores[store].search(space, { text: cue.text, vectors, k, minSimilarity: defaultRecallScoring.minVectorSimilarity }),
       );
       for (const result of results) scanned += this.#collect(candidates, result);
@@ -222,14 +224,24 @@ export class Recaller {
   /** A recall with no cue lists the most recent memories (DESIGN §2 item 4), scored by fidelity. */
   async #recent(request: RecallQueryRequest, stores: StoreType[], nowMs: number): Promise<RecallQueryResponse> {
     const unavailable: StoreType[] = [];
-    const found = (await this.#fanOut(stores, unavailable, (store) => this.#o.stores[store].recent(request.space, request.limit))).flat() as MemoryRecord[];
+    const filtering = request.min_fidelity !== null && !request.include_decayed;
+    const passes = (record: MemoryRecord) => !filtering || this.#fidelityOf(record) >= request.min_fidelity!;
+    // The filter applies before the limit: while a store's newest records fail it, ask that store for
+    // more (doubling), until `limit` of them pass or it has no more.
+    const newest = async (store: StoreType) => {
+      for (let ask = request.limit; ; ask *= 2) {
+        const records = (await this.#o.stores[store].recent(request.space, ask)) as MemoryRecord[];
+        if (!filtering || records.length < ask || records.filter(passes).length >= request.limit) return records;
+      }
+    };
+    const found = (await this.#fanOut(stores, unavailable, newest)).flat();
     if (unavailable.length === stores.length) {
       throw new CmpError('STORE_UNAVAILABLE', 'no store could be searched; retry shortly', { retryAfter: 1 });
     }
     found.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || (a.id < b.id ? 1 : -1));
     let fidelityFiltered = 0;
     const kept = found.filter((record) => {
-      if (request.min_fidelity === null || request.include_decayed || this.#fidelityOf(record) >= request.min_fidelity) return true;
+      if (passes(record)) return true;
       fidelityFiltered += 1;
       return false;
     });

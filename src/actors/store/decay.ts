@@ -242,3 +242,24 @@ export function forecast(
   result.threshold_at_ms = crossingMs;
   return result;
 }
+
+/**
+ * A memory's fidelity as the rest of the system sees it: at `nowMs`, or at its last decay tick when a
+ * simulated tick (`lifecycle.decay_tick` with a duration) has already moved the memory's clock past
+ * now — so a simulated month stays simulated for recall, rendering and filters, as the reference's
+ * per-record tick baseline does (spec §4.1).
+ */
+export function fidelityNow(fidelity: FidelityState, emotionIntensity: number, nowMs: number): number {
+  const tick = Date.parse(fidelity.last_decay_tick);
+  return fidelityAt(fidelity, emotionIntensity, Number.isFinite(tick) ? Math.max(nowMs, tick) : nowMs);
+}
+
+/**
+ * When a decay tick evaluates a memory (spec §4.1): real time since its last tick, or the requested
+ * duration past that tick, whichever is later — so one tick of a day and 1,440 ticks of a minute reach
+ * the same moment, and with closed-form F the same fidelity.
+ */
+export function tickMoment(fidelity: FidelityState, nowMs: number, tickDurationSecs: number): number {
+  const last = Date.parse(fidelity.last_decay_tick);
+  return Number.isFinite(last) ? Math.max(nowMs, last + tickDurationSecs * 1000) : nowMs;
+}

@@ -1,5 +1,5 @@
 import { CmpError } from '../../cmp/errors.js';
-import { reconsolidate } from './decay.js';
+import { decayFidelity, isPruned, reconsolidate, tickMoment } from './decay.js';
 import type {
   Association, AssociationType, EmotionVector, JsonValue, MemoryContent, MemoryRecord, MetaMemory, StoredRecord,
 } from '../../cmp/types.js';
@@ -34,7 +34,13 @@ export type MutationEvent =
    * Hebbian learning (DESIGN §2 item 5): sets the weight of a link, creating it when absent, and marks
    * it co-activated now. One entry per (source, target, type).
    */
-  | { type: 'associations.reweighted'; links: { source_id: string; target_id: string; association_type: AssociationType; weight: number }[] };
+  | { type: 'associations.reweighted'; links: { source_id: string; target_id: string; association_type: AssociationType; weight: number }[] }
+  /**
+   * A decay tick over these records (spec §4.2, closed form): fidelity and noise are materialised at
+   * `tickMoment`; a record falling below `prune_threshold` is deleted. Interference for noise is the
+   * record's number of `semantic` links: the similar memories it was linked to.
+   */
+  | { type: 'records.decayed'; ids: string[]; tick_duration_secs: number; prune_threshold: number };
 
 export interface RecordFieldUpdate {
   content?: MemoryContent;
@@ -79,6 +85,7 @@ export function touchedIds(event: MutationEvent): string[] {
     case 'associations.reweighted':
       return [...new Set(event.links.map((link) => link.source_id))];
     case 'records.reconsolidated':
+    case 'records.decayed':
       return event.ids;
   }
 }
@@ -145,6 +152,22 @@ export function applyEvent(envelope: EventEnvelope, current: Map<string, StoredR
         else outcome.missing.push(id);
       }
       return outcome;
+    case 'records.decayed': {
+      const nowMs = Date.parse(at);
+      for (const id of new Set(event.ids)) {
+        const record = current.get(id);
+        if (!record || !('store' in record)) {
+          outcome.missing.push(id);
+          continue;
+        }
+        const interference = record.associations.filter((edge) => edge.association_type === 'semantic').length;
+        const moment = tickMoment(record.fidelity, nowMs, event.tick_duration_secs);
+        const fidelity = decayFidelity(record.fidelity, record.emotion.intensity, moment, interference);
+        if (isPruned(fidelity.score, event.prune_threshold)) outcome.removed.push(record);
+        else outcome.writes.push({ ...record, fidelity, updated_at: at });
+      }
+      return outcome;
+    }
     case 'associations.reweighted': {
       const changed = new Map<string, MemoryRecord>();
       for (const link of event.links) {

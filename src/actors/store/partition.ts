@@ -63,11 +63,16 @@ type BatchOp = { type: 'put'; key: string; value: string } | { type: 'del'; key:
 export interface PartitionOptions {
   /** fsync every write batch, so an acknowledged write survives power loss and not only a crash. */
   syncWrites: boolean;
+  /** Parsed records kept in memory (least recently stored or read leave first); 0 disables. Default 20,000. */
+  cacheSize?: number;
 }
+
+export const DEFAULT_RECORD_CACHE = 20_000;
 
 export class Partition {
   readonly #db: ClassicLevel<string, string>;
   readonly #options: PartitionOptions;
+  readonly #cache = new Map<string, StoredRecord>();
 
   private constructor(db: ClassicLevel<string, string>, options: PartitionOptions) {
     this.#db = db;
@@ -103,14 +108,35 @@ export class Partition {
   }
 
   async get(space: string, id: string): Promise<StoredRecord | undefined> {
-    const value = await this.#db.get(keys.record(space, id));
-    return value === undefined ? undefined : (JSON.parse(value) as StoredRecord);
+    return (await this.getMany(space, [id]))[0];
   }
 
+  /**
+   * Records by id (undefined where absent). Parsed records are kept in a bounded cache, filled by reads
+   * and writes alike, because recall reads the same hot records again and again and parsing JSON is
+   * most of a read. Records are never mutated in place (events make new ones), so sharing is safe.
+   */
   async getMany(space: string, ids: string[]): Promise<(StoredRecord | undefined)[]> {
     if (ids.length === 0) return [];
-    const values = await this.#db.getMany(ids.map((id) => keys.record(space, id)));
-    return values.map((value) => (value === undefined ? undefined : (JSON.parse(value) as StoredRecord)));
+    const found: (StoredRecord | undefined)[] = ids.map((id) => this.#cache.get(keys.record(space, id)));
+    const missing = ids.flatMap((id, index) => (found[index] === undefined ? [index] : []));
+    if (missing.length === 0) return found;
+    const values = await this.#db.getMany(missing.map((index) => keys.record(space, ids[index])));
+    values.forEach((value, position) => {
+      if (value === undefined) return;
+      const record = JSON.parse(value) as StoredRecord;
+      found[missing[position]] = record;
+      this.#remember(keys.record(space, record.id), record);
+    });
+    return found;
+  }
+
+  #remember(key: string, record: StoredRecord | undefined): void {
+    this.#cache.delete(key);
+    const limit = this.#options.cacheSize ?? DEFAULT_RECORD_CACHE;
+    if (record === undefined || limit <= 0) return;
+    this.#cache.set(key, record);
+    if (this.#cache.size > limit) this.#cache.delete(this.#cache.keys().next().value!);
   }
 
   async findIdempotent(space: string, key: string): Promise<IdempotencyEntry | undefined> {
@@ -158,6 +184,8 @@ export class Partition {
       ops.push({ type: 'put', key: keys.idempotency(space, envelope.idempotency_key), value: JSON.stringify(entry) });
     }
     await this.#db.batch(ops, { sync: this.#options.syncWrites });
+    for (const record of outcome.removed) this.#remember(keys.record(space, record.id), undefined);
+    for (const record of outcome.writes) this.#remember(keys.record(space, record.id), record);
     return { outcome, previous: current };
   }
 

@@ -43,6 +43,27 @@ export interface ApplyReply {
   evicted?: string[];
 }
 
+/** One decay tick over a store's share of a space (spec §4.2), run in chunks by the store actor. */
+export interface DecayJob {
+  /** Sequence numbers reserved by the hippocampus, one per chunk. */
+  seqs: number[];
+  at: string;
+  tick_duration_secs: number;
+  prune_threshold: number;
+  /** Records per chunk: each chunk is one event; recall is served between chunks. */
+  chunk: number;
+}
+
+export interface DecayOutcome {
+  updated: number;
+  below_threshold: number;
+  pruned: string[];
+  /** Fidelity of every record kept, for the evolution engine. */
+  scores: number[];
+  /** False when the reserved sequence numbers ran out before the last record (records arrived meanwhile). */
+  complete: boolean;
+}
+
 /** What a store searches for one recall (the hippocampus fans one of these out to each store). */
 export interface StoreSearchQuery {
   /** Cue text for BM25; null when the cue has none. */
@@ -87,6 +108,8 @@ export interface StoreApi {
   search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult>;
   /** For each vector, this store's records at least `minSimilarity` alike (association inference). */
   similar(space: string, vectors: number[][], k: number, minSimilarity: number): Promise<{ id: string; similarity: number }[][]>;
+  /** Runs a decay tick over the space's records, a chunk at a time. */
+  decay(space: string, job: DecayJob): Promise<DecayOutcome>;
   /** The newest records, newest first. */
   recent(space: string, limit: number): Promise<StoredRecord[]>;
   /** The records of one raw-journal session, oldest first. */

@@ -29,7 +29,7 @@ export const STOPWORDS: ReadonlySet<string> = new Set([
 ]);
 
 // A word starts with a letter or digit and continues with letters, digits or combining marks (\p{M}),
-// so scripts whose vowels are marks (Devanagari, Thai…) and decomposed accents stay whole.
+// so scripts whose vowel signs are marks (Devanagari, Tamil…) and decomposed accents stay whole.
 const WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*/gu;
 // Han, Hiragana, Katakana, Hangul letters or digits. Script_Extensions so that "ー" (U+30FC, script
 // Common) stays inside a katakana run; the lookahead excludes the shared punctuation "、" "。".

@@ -10,7 +10,7 @@ import { StoreIndexes } from './indexes.js';
 import { storeMachine } from './machine.js';
 import { Partition, type IdempotencyEntry } from './partition.js';
 import {
-  registryEntryOf, type ApplyReply, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
+  registryEntryOf, type ApplyReply, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
   type StoreWorkerApi, type StoreWorkerData,
 } from './protocol.js';
 
@@ -150,6 +150,30 @@ async function ready(): Promise<Partition> {
   throw new CmpError('STORE_UNAVAILABLE', `${name} store is stopping`, { retryAfter: 1 });
 }
 
+/** Applies one event and moves the aggregates and indexes with it. Callers serialise. */
+async function applyEnvelope(open: Partition, envelope: EventEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply> {
+  const { outcome, previous, replayed } = await open.apply(envelope);
+  if (replayed) return { written: [], removed: [], missing: replayed.missing, replayed };
+  // Aggregates move by the difference: the old state out, the new state in.
+  const spaceTotals = totalsOf(envelope.space);
+  for (const record of outcome.removed) {
+    countRecord(spaceTotals, record, -1);
+    indexes.unindex(envelope.space, record.id);
+  }
+  for (const record of outcome.writes) {
+    const old = previous.get(record.id);
+    if (old) countRecord(spaceTotals, old, -1);
+    countRecord(spaceTotals, record, 1);
+  }
+  await indexes.index(envelope.space, outcome.writes, previous, vectors);
+  actor.send({ type: 'APPLIED', count: 1 });
+  return {
+    written: outcome.writes.map(registryEntryOf),
+    removed: outcome.removed.map((record) => record.id),
+    missing: outcome.missing,
+  };
+}
+
 function serialised<T>(work: () => Promise<T>): Promise<T> {
   const result = writeQueue.then(work);
   writeQueue = result.catch(() => undefined);
@@ -163,28 +187,34 @@ const api: StoreWorkerApi = {
 
   async apply(envelope: EventEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply> {
     const open = await ready();
-    return serialised(async () => {
-      const { outcome, previous, replayed } = await open.apply(envelope);
-      if (replayed) return { written: [], removed: [], missing: replayed.missing, replayed };
-      // Aggregates move by the difference: the old state out, the new state in.
-      const spaceTotals = totalsOf(envelope.space);
-      for (const record of outcome.removed) {
-        countRecord(spaceTotals, record, -1);
-        indexes.unindex(envelope.space, record.id);
+    return serialised(() => applyEnvelope(open, envelope, vectors));
+  },
+
+  async decay(space: string, job: DecayJob): Promise<DecayOutcome> {
+    const open = await ready();
+    const outcome: DecayOutcome = { updated: 0, below_threshold: 0, pruned: [], scores: [], complete: true };
+    let next = 0;
+    for await (const chunk of open.records(space, job.chunk)) {
+      if (next >= job.seqs.length) {
+        outcome.complete = false;
+        break;
       }
-      for (const record of outcome.writes) {
-        const old = previous.get(record.id);
-        if (old) countRecord(spaceTotals, old, -1);
-        countRecord(spaceTotals, record, 1);
-      }
-      await indexes.index(envelope.space, outcome.writes, previous, vectors);
-      actor.send({ type: 'APPLIED', count: 1 });
-      return {
-        written: outcome.writes.map(registryEntryOf),
-        removed: outcome.removed.map((record) => record.id),
-        missing: outcome.missing,
+      const ids = chunk.filter((record) => 'store' in record).map((record) => record.id);
+      const envelope: EventEnvelope = {
+        space, seq: job.seqs[next++], at: job.at,
+        event: { type: 'records.decayed', ids, tick_duration_secs: job.tick_duration_secs, prune_threshold: job.prune_threshold },
       };
-    });
+      const reply = await serialised(() => applyEnvelope(open, envelope));
+      outcome.updated += ids.length - reply.missing.length;
+      outcome.below_threshold += reply.removed.length;
+      outcome.pruned.push(...reply.removed);
+      for (const record of await open.getMany(space, reply.written.map((entry) => entry.id))) {
+        if (record && 'store' in record) outcome.scores.push(record.fidelity.score);
+      }
+      // Let recall and other calls in between chunks: a tick never holds the store for long.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return outcome;
   },
 
   async get(space, id) {

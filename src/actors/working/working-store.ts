@@ -8,7 +8,7 @@ import type { IdempotencyEntry } from '../store/partition.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import { StoreIndexes } from '../store/indexes.js';
 import {
-  registryEntryOf, type ApplyReply, type RegistryEntry, type SpaceStats, type StoreApi, type StoreSearchQuery,
+  registryEntryOf, type ApplyReply, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreApi, type StoreSearchQuery,
   type StoreSearchResult,
 } from '../store/protocol.js';
 
@@ -174,6 +174,12 @@ export class WorkingStore implements StoreApi {
   async similar(space: string, vectors: number[][], k: number, minSimilarity: number) {
     await this.#ready();
     return vectors.map((vector) => this.#indexes.search(space, { text: null, vectors: [vector], k, minSimilarity }).vector_hits);
+  }
+
+  /** Working memory does not decay (spec §2.6): it is scratch space, bounded by capacity instead. */
+  async decay(): Promise<DecayOutcome> {
+    await this.#ready();
+    return { updated: 0, below_threshold: 0, pruned: [], scores: [], complete: true };
   }
 
   async recent(space: string, limit: number) {

@@ -1,0 +1,569 @@
+import { textBlock, textOf } from '../../cmp/content.js';
+import { neutralEmotion } from '../../cmp/emotion.js';
+import { fromTimestamp, toTimestamp } from '../../cmp/ids.js';
+import { inferredMeta } from '../../cmp/meta.js';
+import { defaultFidelity } from '../../cmp/records.js';
+import type {
+  Association, JsonObject, JsonValue, MemoryRecord, MetaEdge, MetaMemory, RawJournalRecord, SecrecyLevel,
+} from '../../cmp/types.js';
+import { defaultDecayParams } from '../store/decay.js';
+
+// `lifecycle.dream_tick` planning (reference spec §3.12, §4.10, §4.11): raw journal → curated memory.
+// Pure, like xstate's `resolve` (STYLE §6.2): `planDream` returns the records to write and the response,
+// and writes nothing; the coordinator applies the plan (writes summaries and semantic nodes, then the
+// raw updates, restoring the originals if a raw update fails, spec §4.10).
+//
+// Idempotent by construction: every raw record of every processed group comes back in `rawUpdates`
+// with `metadata._dream.processed_at`, and such records are never candidates again — so planning over
+// the journal after the plan was applied yields no group.
+//
+// Summaries are deterministic (the standard no-LLM mode of §4.10): no provider is consulted here.
+// Byte limits are of UTF-8 bytes and never split a character.
+//
+// Where this departs from the letter of §4.10 (both deliberate):
+// - Every inferred segment that has no topic token gets the fallback hint `auto-YYYYMMDD-{n}` (n = the
+//   0-based segment index within its (date, session)); the reference gave it only to the last segment of
+//   a (date, session), so a token-less middle segment had no hint and could never be promoted.
+// - The space is part of the group key: one group never mixes memory spaces (DESIGN §2.8).
+
+/** `lifecycle.dream_tick` request with every default applied (spec §3.12). */
+export interface DreamPlanRequest {
+  /** Only this session's raw records; null = every session. */
+  session_id: string | null;
+  /** Count what would happen; plan no write. */
+  dry_run: boolean;
+  /** Most groups processed by one tick (the earliest ones). Groups, default 10, range ≥ 0. */
+  max_groups: number;
+  include_private_scratch: boolean;
+  include_sealed: boolean;
+  /** Promote topic-coherent groups (≥ 2 normal records) into a semantic node as well. */
+  promote_semantic: boolean;
+  /** Secrecy levels that may be dreamt about; null = public and sensitive (spec §1.9). */
+  secrecy_levels: SecrecyLevel[] | null;
+}
+
+export const defaultDreamRequest: Readonly<DreamPlanRequest> = Object.freeze({
+  session_id: null,
+  dry_run: false,
+  max_groups: 10,
+  include_private_scratch: false,
+  include_sealed: false,
+  promote_semantic: true,
+  secrecy_levels: null,
+});
+
+export interface DreamTickResponse {
+  groups_processed: number;
+  raw_records_processed: number;
+  episodic_summaries_created: number;
+  semantic_nodes_created: number;
+}
+
+/** The §4.10 thresholds (spec Appendix C asks for them to stay configurable). */
+export interface DreamOptions {
+  /** A gap longer than this always starts a new segment. Milliseconds, default 45 min, range > 0. */
+  hardGapMs: number;
+  /** A gap longer than this starts a new segment when the topic changes. Milliseconds, default 10 min, range > 0. */
+  softGapMs: number;
+  /** Jaccard overlap below which the topic "changes". Fraction, default 0.08, range 0..1. */
+  minTopicOverlap: number;
+  /** Tokens in an inferred topic hint. Tokens, default 3, range ≥ 1. */
+  hintTokens: number;
+  /** Texts quoted in a summary. Texts, default 8, range ≥ 0. */
+  maxSnippets: number;
+  /** Longest quoted text before "...". UTF-8 bytes, default 160. */
+  snippetBytes: number;
+  /** Longest summary text before "...". UTF-8 bytes, default 1200. */
+  summaryBytes: number;
+  /** Longest `content.summary` of a created record before "...". UTF-8 bytes, default 160. */
+  contentSummaryBytes: number;
+  /** Normal records a group needs to be promoted to semantic memory. Records, default 2, range ≥ 1. */
+  minNormalForPromotion: number;
+}
+
+const MINUTE_MS = 60_000;
+
+export const defaultDreamOptions: Readonly<DreamOptions> = Object.freeze({
+  hardGapMs: 45 * MINUTE_MS,
+  softGapMs: 10 * MINUTE_MS,
+  minTopicOverlap: 0.08,
+  hintTokens: 3,
+  maxSnippets: 8,
+  snippetBytes: 160,
+  summaryBytes: 1200,
+  contentSummaryBytes: 160,
+  minNormalForPromotion: 2,
+});
+
+/** The fidelity parameters a new record of a store starts with (DESIGN §2.1). */
+export interface RecordParams {
+  /** Power-law exponent d. */
+  decay_rate: number;
+  /** Initial stability S0, seconds. */
+  stability: number;
+}
+
+export interface CuratedRecordParams {
+  episodic: RecordParams;
+  semantic: RecordParams;
+}
+
+/** DESIGN §2.1 defaults; the coordinator passes its configured per-store values instead. */
+export const defaultCuratedRecordParams: Readonly<CuratedRecordParams> = Object.freeze({
+  episodic: { decay_rate: defaultDecayParams.episodic.decay_exponent, stability: defaultDecayParams.episodic.initial_stability_secs },
+  semantic: { decay_rate: defaultDecayParams.semantic.decay_exponent, stability: defaultDecayParams.semantic.initial_stability_secs },
+});
+
+export interface DreamGroup {
+  space: string;
+  session_id: string;
+  /** UTC calendar date of the group's `created_at`s, YYYY-MM-DD. */
+  date: string;
+  /** The explicit, trimmed `topic_id`; null for inferred groups. */
+  raw_topic_id: string | null;
+  /** The explicit topic, the top tokens joined with "+", or `auto-YYYYMMDD-{n}`. */
+  topic_hint: string;
+  inferred_topic: boolean;
+  /** Oldest first, then by id. */
+  records: RawJournalRecord[];
+}
+
+export interface DreamSummaryStats {
+  normal_records: number;
+  private_scratch_redacted: number;
+  sealed_redacted: number;
+  secret_redacted: number;
+  redacted_total: number;
+}
+
+export interface DreamPlan {
+  response: DreamTickResponse;
+  /** New episodic summaries, one per group (none on a dry run). */
+  summaries: MemoryRecord[];
+  /** New semantic nodes of promoted groups (none on a dry run). */
+  semantic: MemoryRecord[];
+  /** Every raw record of every group, marked processed and linked to what was derived from it. */
+  rawUpdates: RawJournalRecord[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Candidates
+
+/** Spec §4.10 "Candidate selection": visible to this request, not suppressed, not processed yet. */
+export function isDreamCandidate(record: RawJournalRecord, request: DreamPlanRequest): boolean {
+  if (record.suppressed || isDreamProcessed(record)) return false;
+  if (record.visibility === 'private_scratch' && !request.include_private_scratch) return false;
+  if (record.visibility === 'sealed' && !request.include_sealed) return false;
+  if (!(request.secrecy_levels ?? ['public', 'sensitive']).includes(record.secrecy_level)) return false;
+  return request.session_id === null || record.session_id === request.session_id;
+}
+
+/** A raw record is processed once `metadata._dream.processed_at` is a string. */
+export function isDreamProcessed(record: RawJournalRecord): boolean {
+  const dream = objectOrNull(objectOrNull(record.metadata)?._dream);
+  return typeof dream?.processed_at === 'string';
+}
+
+export function selectDreamCandidates(records: RawJournalRecord[], request: DreamPlanRequest): RawJournalRecord[] {
+  return records.filter((record) => isDreamCandidate(record, request));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Grouping
+
+const TOPIC_STOPWORDS: ReadonlySet<string> = new Set([
+  'the', 'and', 'for', 'with', 'that', 'this', 'from', 'into', 'only', 'then', 'than', 'have', 'has', 'had',
+  'were', 'was', 'are', 'but', 'not', 'you', 'your', 'our', 'raw', 'note', 'notes', 'session', 'topic',
+  'summary', 'record', 'records',
+]);
+
+// Rust's `char::is_alphanumeric`: Alphabetic or Numeric.
+const NON_ALPHANUMERIC = /[^\p{Alphabetic}\p{N}]+/gu;
+
+/**
+ * Spec §4.10 tokenizer (not the full-text analyser: no stemming): non-alphanumerics become spaces,
+ * lowercase, tokens of at least 3 UTF-8 bytes, topic stopwords dropped. In order, with repeats.
+ */
+export function tokenizeForTopics(text: string): string[] {
+  return text
+    .replace(NON_ALPHANUMERIC, ' ')
+    .split(' ')
+    .map((token) => token.toLowerCase())
+    .filter((token) => Buffer.byteLength(token, 'utf8') >= 3 && !TOPIC_STOPWORDS.has(token));
+}
+
+/** |A ∩ B| / |A ∪ B|; 1 when either set is empty (nothing to disagree about). */
+export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  if (a.size === 0 || b.size === 0) return 1;
+  let shared = 0;
+  for (const token of b) if (a.has(token)) shared++;
+  return shared / (a.size + b.size - shared);
+}
+
+/**
+ * Spec §4.10 `infer_dream_groups` over candidate records: explicit `topic_id` groups per (date, session,
+ * topic); the rest per (date, session) in time order, cut at long gaps and at medium gaps where the topic
+ * changes. Sorted by (first record time, session, hint); at most `max_groups`.
+ */
+export function inferDreamGroups(
+  records: RawJournalRecord[],
+  options: { max_groups: number } & Partial<DreamOptions>,
+): DreamGroup[] {
+  const o = { ...defaultDreamOptions, ...options };
+  const explicit = new Map<string, DreamGroup>();
+  const untopical = new Map<string, RawJournalRecord[]>();
+  for (const record of [...records].sort(byTimeThenId)) {
+    const date = utcDate(record.created_at);
+    const topic = record.topic_id?.trim() ?? '';
+    if (topic !== '') {
+      const key = JSON.stringify([record.space, date, record.session_id, topic]);
+      let group = explicit.get(key);
+      if (group === undefined) {
+        group = {
+          space: record.space, session_id: record.session_id, date, raw_topic_id: topic, topic_hint: topic,
+          inferred_topic: false, records: [],
+        };
+        explicit.set(key, group);
+      }
+      group.records.push(record);
+    } else {
+      const key = JSON.stringify([record.space, date, record.session_id]);
+      untopical.set(key, [...(untopical.get(key) ?? []), record]);
+    }
+  }
+  const groups = [...explicit.values()];
+  for (const bucket of untopical.values()) groups.push(...segment(bucket, o));
+  groups.sort(
+    (a, b) =>
+      timeOf(a.records[0]) - timeOf(b.records[0]) ||
+      compareBytes(a.session_id, b.session_id) ||
+      compareBytes(a.topic_hint, b.topic_hint) ||
+      compareBytes(a.space, b.space),
+  );
+  return groups.slice(0, Math.max(0, o.max_groups));
+}
+
+/** One (space, date, session) bucket, oldest first, cut into inferred topic segments. */
+function segment(records: RawJournalRecord[], o: DreamOptions): DreamGroup[] {
+  const segments: RawJournalRecord[][] = [];
+  let current: RawJournalRecord[] = [];
+  let tokens = new Set<string>();
+  for (const record of records) {
+    const own = new Set(tokenizeForTopics(textOf(record.content) ?? ''));
+    const previous = current.at(-1);
+    if (previous !== undefined) {
+      const gap = timeOf(record) - timeOf(previous);
+      if (gap > o.hardGapMs || (gap > o.softGapMs && jaccard(tokens, own) < o.minTopicOverlap)) {
+        segments.push(current);
+        current = [];
+        tokens = new Set();
+      }
+    }
+    current.push(record);
+    for (const token of own) tokens.add(token);
+  }
+  if (current.length > 0) segments.push(current);
+  return segments.map((members, index) => {
+    const first = members[0];
+    const date = utcDate(first.created_at);
+    return {
+      space: first.space, session_id: first.session_id, date, raw_topic_id: null,
+      topic_hint: topicHint(members, o.hintTokens) ?? `auto-${date.replaceAll('-', '')}-${index}`,
+      inferred_topic: true, records: members,
+    };
+  });
+}
+
+/**
+ * The `count` most frequent tokens (ties alphabetical) of the segment's normal, non-secret records —
+ * only text that may be quoted in a summary may name its topic — joined with "+"; null without tokens.
+ */
+function topicHint(records: RawJournalRecord[], count: number): string | null {
+  const frequency = new Map<string, number>();
+  for (const record of records) {
+    if (record.visibility !== 'normal' || record.secrecy_level === 'secret') continue;
+    for (const token of tokenizeForTopics(textOf(record.content) ?? '')) {
+      frequency.set(token, (frequency.get(token) ?? 0) + 1);
+    }
+  }
+  if (frequency.size === 0) return null;
+  return [...frequency]
+    .sort(([a, fa], [b, fb]) => fb - fa || compareBytes(a, b))
+    .slice(0, Math.max(1, count))
+    .map(([token]) => token)
+    .join('+');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Summaries
+
+/**
+ * Spec §4.10 redaction accounting and the deterministic (no-LLM) summary text of one group. A record is
+ * counted once, by its strongest restriction: secret, then sealed, then private scratch; only normal
+ * records are quoted (trimmed; blank texts are not quoted).
+ */
+export function summarizeDreamGroup(
+  group: DreamGroup,
+  options: Partial<DreamOptions> = {},
+): { text: string; stats: DreamSummaryStats } {
+  const o = { ...defaultDreamOptions, ...options };
+  const stats: DreamSummaryStats = {
+    normal_records: 0, private_scratch_redacted: 0, sealed_redacted: 0, secret_redacted: 0, redacted_total: 0,
+  };
+  const texts: string[] = [];
+  for (const record of group.records) {
+    if (record.secrecy_level === 'secret') stats.secret_redacted++;
+    else if (record.visibility === 'sealed') stats.sealed_redacted++;
+    else if (record.visibility === 'private_scratch') stats.private_scratch_redacted++;
+    else {
+      stats.normal_records++;
+      const text = textOf(record.content)?.trim();
+      if (text) texts.push(text);
+    }
+  }
+  stats.redacted_total = stats.private_scratch_redacted + stats.sealed_redacted + stats.secret_redacted;
+  const session = group.session_id;
+  if (texts.length === 0) {
+    const n = group.records.length;
+    return {
+      text: `Dream summary for session ${session}: ${n} raw record(s) preserved. ${stats.redacted_total} redacted from summary.`,
+      stats,
+    };
+  }
+  const heading = group.topic_hint
+    ? `Dream summary for session ${session} / topic ${group.topic_hint}:`
+    : `Dream summary for session ${session}:`;
+  const snippets = texts.slice(0, o.maxSnippets).map((text) => truncateUtf8(text, o.snippetBytes)).join(' | ');
+  const redacted = stats.redacted_total > 0 ? ` [Redacted raw records: ${stats.redacted_total}]` : '';
+  return { text: truncateUtf8(`${heading} ${snippets}${redacted}`, o.summaryBytes), stats };
+}
+
+/**
+ * `text` cut to at most `maxBytes` UTF-8 bytes at a character boundary, plus "..." when anything was
+ * cut (the "..." is not counted in `maxBytes`, as in the reference).
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let end = Math.max(0, maxBytes);
+  // 0b10xxxxxx bytes continue a character; a boundary is a byte that does not.
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return `${bytes.subarray(0, end).toString('utf8')}...`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The plan
+
+const EPISODIC_RATIONALE = 'Raw journal records were grouped and summarized into curated episodic memory.';
+const EPISODIC_INTENT =
+  'Preserve the meaning of raw session material as an episodic memory while retaining backlinks to the verbatim journal.';
+const SEMANTIC_RATIONALE = 'The dream summary had enough topic signal to be promoted into semantic memory.';
+const SEMANTIC_INTENT = 'Distill repeated or topic-coherent raw material into longer-lived semantic knowledge.';
+const SEMANTIC_DECISION = 'Promoted the dream group into semantic memory.';
+export const DREAM_TRIGGER = 'lifecycle.dream_tick';
+
+export interface DreamPlanOptions extends Partial<DreamOptions> {
+  /** Fidelity parameters of the created records; default `defaultCuratedRecordParams`. */
+  recordParams?: CuratedRecordParams;
+}
+
+/**
+ * Plans one dream tick at `now` (RFC 3339) over `records` — the raw journal of one space, or any
+ * superset of the candidates: candidate selection runs here, so already processed, suppressed and
+ * invisible records are ignored. `newId` is called once per summary, then once per semantic node, in
+ * group order, and never on a dry run.
+ */
+export function planDream(
+  records: RawJournalRecord[],
+  request: DreamPlanRequest,
+  now: string,
+  newId: () => string,
+  options: DreamPlanOptions = {},
+): DreamPlan {
+  const { recordParams = defaultCuratedRecordParams, ...dreamOptions } = options;
+  const o = { ...defaultDreamOptions, ...dreamOptions };
+  const groups = inferDreamGroups(selectDreamCandidates(records, request), { ...o, max_groups: request.max_groups });
+  const plan: DreamPlan = {
+    response: { groups_processed: 0, raw_records_processed: 0, episodic_summaries_created: 0, semantic_nodes_created: 0 },
+    summaries: [],
+    semantic: [],
+    rawUpdates: [],
+  };
+  for (const group of groups) {
+    plan.response.groups_processed++;
+    plan.response.raw_records_processed += group.records.length;
+    if (request.dry_run) {
+      plan.response.episodic_summaries_created++;
+      continue;
+    }
+    const { text, stats } = summarizeDreamGroup(group, o);
+    const rawIds = group.records.map((record) => record.id);
+    const summaryId = newId();
+    const promote =
+      request.promote_semantic && stats.normal_records >= o.minNormalForPromotion &&
+      ((group.raw_topic_id ?? '') !== '' || group.topic_hint !== '');
+    const semanticId = promote ? newId() : null;
+    const content = { blocks: [textBlock(text)], summary: truncateUtf8(text, o.contentSummaryBytes) };
+    const origin: JsonObject = {
+      dream_tick_at: now,
+      raw_record_count: rawIds.length,
+      raw_record_ids: rawIds,
+      raw_session_id: group.session_id,
+      raw_topic_hint: group.topic_hint,
+      raw_topic_id: group.raw_topic_id,
+      raw_topic_inferred: group.inferred_topic,
+    };
+
+    const summary = curatedRecord(summaryId, group.space, 'episodic', now, content, recordParams.episodic, {
+      _dream: {
+        kind: 'episodic_summary',
+        source: 'raw_journal',
+        summary_stats: { ...stats },
+      },
+      _origin: sortedKeys({
+        ...origin,
+        range_end: group.records[group.records.length - 1].created_at,
+        range_start: group.records[0].created_at,
+      }),
+    }, episodicMeta(summaryId, rawIds, now));
+    plan.summaries.push(summary);
+    plan.response.episodic_summaries_created++;
+
+    if (semanticId !== null) {
+      const semantic = curatedRecord(semanticId, group.space, 'semantic', now, content, recordParams.semantic, {
+        _dream: { kind: 'semantic_summary', source: 'raw_journal' },
+        _origin: sortedKeys({ ...origin, raw_summary_record_id: summaryId }),
+      }, semanticMeta(semanticId, summaryId, rawIds, now));
+      summary.associations.push(semanticLink(semanticId, now));
+      semantic.associations.push(semanticLink(summaryId, now));
+      summary.metadata = { _derived: { semantic_ids: [semanticId] }, ...(summary.metadata as JsonObject) };
+      plan.semantic.push(semantic);
+      plan.response.semantic_nodes_created++;
+    }
+
+    for (const record of group.records) plan.rawUpdates.push(markProcessed(record, now, summaryId, semanticId));
+  }
+  return plan;
+}
+
+function curatedRecord(
+  id: string,
+  space: string,
+  store: 'episodic' | 'semantic',
+  now: string,
+  content: { blocks: MemoryRecord['content']['blocks']; summary: string },
+  params: RecordParams,
+  metadata: JsonObject,
+  meta: MetaMemory,
+): MemoryRecord {
+  return {
+    id, space, store, created_at: now, updated_at: now, last_accessed_at: now, access_count: 0,
+    content: { blocks: content.blocks.map((block) => ({ ...block })), summary: content.summary },
+    fidelity: defaultFidelity(now, params),
+    emotion: neutralEmotion(),
+    associations: [],
+    metadata,
+    version: 1,
+    meta,
+  };
+}
+
+function semanticLink(targetId: string, now: string): Association {
+  return { target_id: targetId, association_type: 'semantic', weight: 1, created_at: now, last_co_activation: now };
+}
+
+function rawEdge(sourceId: string, rawId: string, now: string): MetaEdge {
+  return {
+    source_id: sourceId, target_id: rawId, relation: 'derived_from', rationale: null,
+    evidence: [{ record_id: null, raw_record_id: rawId, label: 'source_raw_record', excerpt: null, uri: null, confidence: 1 }],
+    confidence: 1, created_at: now,
+  };
+}
+
+function episodicMeta(summaryId: string, rawIds: string[], now: string): MetaMemory {
+  return {
+    ...inferredMeta(DREAM_TRIGGER, EPISODIC_RATIONALE, rawIds, now),
+    intent: EPISODIC_INTENT,
+    goals: ['summarize_raw_journal', 'preserve_traceability'],
+    tags: ['dream_tick', 'episodic_summary'],
+    context_edges: rawIds.map((rawId) => rawEdge(summaryId, rawId, now)),
+  };
+}
+
+function semanticMeta(semanticId: string, summaryId: string, rawIds: string[], now: string): MetaMemory {
+  const toSummary: MetaEdge = {
+    source_id: semanticId, target_id: summaryId, relation: 'derived_from', rationale: null,
+    evidence: [{ record_id: summaryId, raw_record_id: null, label: 'source_episodic_summary', excerpt: null, uri: null, confidence: null }],
+    confidence: 1, created_at: now,
+  };
+  return {
+    ...inferredMeta(DREAM_TRIGGER, SEMANTIC_RATIONALE, rawIds, now),
+    intent: SEMANTIC_INTENT,
+    goals: ['promote_topic_signal', 'preserve_traceability'],
+    decision: SEMANTIC_DECISION,
+    tags: ['dream_tick', 'semantic_summary'],
+    context_edges: [toSummary, ...rawIds.map((rawId) => rawEdge(semanticId, rawId, now))],
+  };
+}
+
+/** Spec §4.10 raw update: content untouched; backlinks, `_dream` and `_derived` merged in. */
+function markProcessed(record: RawJournalRecord, now: string, summaryId: string, semanticId: string | null): RawJournalRecord {
+  const metadata = metadataObject(record.metadata);
+  const derived = { ...(objectOrNull(metadata._derived) ?? {}) };
+  derived.episodic_summary_ids = union(stringsOf(derived.episodic_summary_ids), [summaryId]);
+  if (semanticId !== null) derived.semantic_ids = union(stringsOf(derived.semantic_ids), [semanticId]);
+  return {
+    ...record,
+    updated_at: now,
+    derived_memory_ids: union(record.derived_memory_ids, semanticId === null ? [summaryId] : [summaryId, semanticId]),
+    metadata: sortedKeys({
+      ...metadata,
+      _derived: sortedKeys(derived),
+      _dream: { last_summary_id: summaryId, processed_at: now },
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Small JSON and time helpers (shared with consolidation.ts)
+
+/** A shallow copy of object metadata; other metadata moves under `_metadata` (as `mergeMetadata` does). */
+export function metadataObject(value: JsonValue): JsonObject {
+  const object = objectOrNull(value);
+  if (object !== null) return { ...object };
+  return value === null ? {} : { _metadata: value };
+}
+
+export function objectOrNull(value: JsonValue | undefined): JsonObject | null {
+  return value !== null && value !== undefined && typeof value === 'object' && !Array.isArray(value) ? value : null;
+}
+
+function stringsOf(value: JsonValue | undefined): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function union(existing: string[], added: string[]): string[] {
+  return [...new Set([...existing, ...added])];
+}
+
+/** Keys in sorted order, as the reference returns free-form JSON objects (spec §1.1; cosmetic). */
+function sortedKeys(object: JsonObject): JsonObject {
+  return Object.fromEntries(Object.entries(object).sort(([a], [b]) => compareBytes(a, b)));
+}
+
+/** Byte-wise (code point) order, as Rust compares strings. */
+function compareBytes(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function timeOf(record: RawJournalRecord): number {
+  return fromTimestamp(record.created_at);
+}
+
+function byTimeThenId(a: RawJournalRecord, b: RawJournalRecord): number {
+  return timeOf(a) - timeOf(b) || compareBytes(a.id, b.id);
+}
+
+function utcDate(timestamp: string): string {
+  return toTimestamp(fromTimestamp(timestamp)).slice(0, 10);
+}

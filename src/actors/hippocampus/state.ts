@@ -1,0 +1,45 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { RecallMode } from '../../cmp/operations.js';
+
+// The hippocampus's own small state, kept in one JSON file beside the store partitions and replaced
+// atomically (write a temporary file, rename): the recall mode of lifecycle.set_mode, which the
+// reference lost at every restart (spec §3.14). A missing or unreadable file means the defaults.
+
+export interface PersistedState {
+  version: 1;
+  mode: RecallMode;
+}
+
+const defaults: PersistedState = { version: 1, mode: 'human' };
+
+export class HippocampusState {
+  readonly #path: string | null;
+  #current: PersistedState;
+
+  constructor(path: string | null) {
+    this.#path = path;
+    this.#current = path === null ? { ...defaults } : load(path);
+  }
+
+  read(): PersistedState {
+    return this.#current;
+  }
+
+  write(next: PersistedState): void {
+    this.#current = next;
+    if (this.#path === null) return;
+    mkdirSync(dirname(this.#path), { recursive: true });
+    writeFileSync(`${this.#path}.tmp`, JSON.stringify(next) + '\n');
+    renameSync(`${this.#path}.tmp`, this.#path);
+  }
+}
+
+function load(path: string): PersistedState {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<PersistedState>;
+    return { ...defaults, mode: parsed.mode === 'perfect' ? 'perfect' : 'human' };
+  } catch {
+    return { ...defaults };
+  }
+}

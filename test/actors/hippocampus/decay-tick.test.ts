@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, startTestServer, textContent, textOfRecord, type TestServer } from '../../helpers/server.js';
+
+// Living dynamics through a real server: closed-form decay ticks, pruning, forecasts, reconsolidation
+// over simulated time, and the recall mode. The server's clock is injected, so a month passes at once.
+
+const DAY = 86_400;
+let clock = Date.parse('2026-01-01T00:00:00.000Z');
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ now: () => clock });
+});
+
+afterAll(async () => {
+  await server.close();
+  removeDir(server.dataDir);
+});
+
+const store = async (space: string, text: string, extra: Record<string, unknown> = {}) =>
+  (await server.call('POST', '/v1/encode', { space, content: textContent(text), store: 'episodic', ...extra })).body.record_id as string;
+const inspect = async (space: string, id: string) => (await server.call('GET', `/v1/introspect/record/${id}?space=${space}`)).body;
+const tick = async (space: string, seconds: number) =>
+  (await server.call('POST', '/v1/lifecycle/decay-tick', { space, tick_duration_seconds: seconds })).body;
+
+describe('lifecycle.decay_tick', () => {
+  it('lowers fidelity and adds noise after a simulated week (P1-2)', async () => {
+    const id = await store('week', 'the quarterly planning meeting ran long');
+    const result = await tick('week', 7 * DAY);
+    expect(result).toEqual({ records_updated: 1, records_below_threshold: 0, records_pruned: 0 });
+    const record = await inspect('week', id);
+    expect(record.fidelity.score).toBeLessThan(1);
+    expect(record.fidelity.noise_level).toBeGreaterThan(0);
+  });
+
+  it('gives the same fidelity for one tick of a day and 1,440 ticks of a minute', async () => {
+    const once = await store('tick-once', 'a memory decayed in one step');
+    const often = await store('tick-often', 'a memory decayed in many steps');
+    await server.runtime.hippocampus.decayTick({ space: 'tick-once', tick_duration_seconds: DAY });
+    for (let minute = 0; minute < 1440; minute++) {
+      await server.runtime.hippocampus.decayTick({ space: 'tick-often', tick_duration_seconds: 60 });
+    }
+    const a = (await inspect('tick-once', once)).fidelity.score;
+    const b = (await inspect('tick-often', often)).fidelity.score;
+    expect(a).toBeLessThan(1);
+    expect(Math.abs(a - b)).toBeLessThan(1e-6);
+  }, 120_000);
+
+  it('keeps an untouched episodic memory recallable after 30 days', async () => {
+    const id = await store('month', 'the keys are in the blue drawer');
+    await tick('month', 30 * DAY);
+    const record = await inspect('month', id);
+    expect(record.fidelity.score).toBeGreaterThan(0.01);
+    const recalled = await server.call('POST', '/v1/recall/query', { space: 'month', cue: { text: 'blue drawer keys' }, reconsolidate: false });
+    expect(recalled.body.memories[0].record.id).toBe(id);
+  });
+
+  it('lets an emotional memory outlive its neutral twin', async () => {
+    const neutral = await store('twins', 'we met at the old harbour');
+    const emotional = await store('twins', 'we met at the old harbour, I was terrified', { emotion: { fear: 1, intensity: 1, valence: -0.8 } });
+    await tick('twins', 30 * DAY);
+    expect((await inspect('twins', emotional)).fidelity.score).toBeGreaterThan((await inspect('twins', neutral)).fidelity.score);
+  });
+
+  it('agrees with decay_forecast for the same moment (P4-6)', async () => {
+    const id = await store('forecast', 'a record to forecast');
+    const at = new Date(clock + DAY * 1000).toISOString();
+    const { body } = await server.call('POST', '/v1/introspect/decay-forecast', { space: 'forecast', record_ids: [id], forecast_at: at });
+    expect(body.forecasts[0]).toMatchObject({ record_id: id, current_fidelity: 1 });
+    await tick('forecast', DAY);
+    const actual = (await inspect('forecast', id)).fidelity.score;
+    expect(Math.abs(body.forecasts[0].forecasted_fidelity - actual)).toBeLessThan(0.01);
+    // Episodic defaults (d 0.3, S0 one day) reach 0.01 only after millennia: beyond the 10-year horizon.
+    expect(body.forecasts[0].estimated_threshold_date).toBeNull();
+  });
+
+  it('answers RECORD_NOT_FOUND when a forecast names an unknown record', async () => {
+    const { status, body } = await server.call('POST', '/v1/introspect/decay-forecast', {
+      space: 'forecast', record_ids: ['0190a4b1-0000-7000-8000-000000000000'], forecast_at: new Date(clock).toISOString(),
+    });
+    expect(status).toBe(404);
+    expect(body.code).toBe('RECORD_NOT_FOUND');
+  });
+
+  it('rejects a negative duration naming the field', async () => {
+    const { status, body } = await server.call('POST', '/v1/lifecycle/decay-tick', { space: 'bad', tick_duration_seconds: -5 });
+    expect(status).toBe(400);
+    expect(body.details.field).toBe('tick_duration_seconds');
+  });
+});
+
+describe('pruning', () => {
+  it('deletes records below the prune threshold and strips links that pointed at them', async () => {
+    const prunable = await startTestServer({
+      now: () => clock,
+      flags: { stores: { semantic: { decay_exponent: 3, initial_stability_secs: 60, prune_threshold: 0.05 } } },
+    });
+    try {
+      const fading = (await prunable.call('POST', '/v1/encode', { content: textContent('fleeting fact'), store: 'semantic' })).body.record_id;
+      const keeper = (await prunable.call('POST', '/v1/encode', {
+        content: textContent('a lasting episode'), store: 'episodic',
+        associations: [{ target_id: fading, association_type: 'causal', weight: 0.9 }],
+      })).body.record_id;
+      const forecast = await prunable.call('POST', '/v1/introspect/decay-forecast', { record_ids: [fading], forecast_at: new Date(clock).toISOString() });
+      const crossing = Date.parse(forecast.body.forecasts[0].estimated_threshold_date);
+      expect(crossing).toBeGreaterThan(clock);
+      expect(crossing).toBeLessThan(clock + DAY * 1000);
+      const { body } = await prunable.call('POST', '/v1/lifecycle/decay-tick', { tick_duration_seconds: DAY });
+      expect(body).toMatchObject({ records_updated: 2, records_below_threshold: 1, records_pruned: 1 });
+      expect((await prunable.call('GET', `/v1/introspect/record/${fading}`)).status).toBe(404);
+      expect((await prunable.call('GET', `/v1/introspect/record/${keeper}`)).body.associations).toEqual([]);
+    } finally {
+      await prunable.close();
+      removeDir(prunable.dataDir);
+    }
+  });
+});
+
+describe('reconsolidation over a simulated month', () => {
+  it('keeps a memory recalled 5 times fresher than its untouched twin', async () => {
+    const start = clock;
+    const recalled = await store('rehearse', 'the wifi password is on the fridge');
+    const twin = await store('rehearse-twin', 'the wifi password is on the fridge');
+    for (let week = 1; week <= 5; week++) {
+      clock = start + week * 6 * DAY * 1000;
+      const answer = await server.call('POST', '/v1/recall/query', { space: 'rehearse', cue: { text: 'wifi password fridge' } });
+      expect(answer.body.memories[0].record.id).toBe(recalled);
+      expect(answer.body.memories[0].record.access_count).toBe(week);
+    }
+    clock = start + 30 * DAY * 1000;
+    await new Promise((resolve) => setTimeout(resolve, 200)); // reconsolidation is written in the background
+    const at = new Date(clock).toISOString();
+    const forecasts = async (space: string, id: string) =>
+      (await server.call('POST', '/v1/introspect/decay-forecast', { space, record_ids: [id], forecast_at: at })).body.forecasts[0].forecasted_fidelity;
+    const rehearsed = await forecasts('rehearse', recalled);
+    const untouched = await forecasts('rehearse-twin', twin);
+    expect(rehearsed).toBeGreaterThan(untouched);
+    const record = await inspect('rehearse', recalled);
+    expect(record.fidelity.reinforcement_count).toBe(5);
+    expect(record.fidelity.stability).toBeGreaterThan(DAY);
+    clock = start;
+  });
+});
+
+describe('recall mode', () => {
+  it('renders decayed text with gaps in human mode and byte for byte in perfect mode (P1-8)', async () => {
+    const sentence = 'the old lighthouse keeper painted every stair a different colour before the winter storms came';
+    const id = await store('mode', sentence);
+    await tick('mode', 90 * DAY);
+    expect((await inspect('mode', id)).fidelity.score).toBeLessThan(0.5);
+    const recall = async (mode: string) =>
+      (await server.call('POST', '/v1/recall/query', { space: 'mode', cue: { text: 'lighthouse keeper stair colour' }, include_decayed: true, reconsolidate: false, recall_mode: mode })).body.memories[0];
+    const human = await recall('human');
+    expect(textOfRecord({ content: human.rendered_content })).not.toBe(sentence);
+    expect(textOfRecord({ content: human.rendered_content })).toContain('...');
+    expect(textOfRecord({ content: (await recall('perfect')).rendered_content })).toBe(sentence);
+
+    expect((await server.call('PUT', '/v1/lifecycle/mode', { mode: 'perfect' })).status).toBe(204);
+    expect(textOfRecord({ content: (await recall('human')).rendered_content })).toBe(sentence);
+    await server.call('PUT', '/v1/lifecycle/mode', { mode: 'human' });
+  });
+
+  it('keeps the mode across a restart', async () => {
+    const first = await startTestServer();
+    await first.call('PUT', '/v1/lifecycle/mode', { mode: 'perfect' });
+    await first.close();
+    const second = await startTestServer({ dataDir: first.dataDir });
+    try {
+      expect(second.runtime.hippocampus.mode).toBe('perfect');
+    } finally {
+      await second.close();
+      removeDir(first.dataDir);
+    }
+  });
+});
