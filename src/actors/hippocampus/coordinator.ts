@@ -39,6 +39,9 @@ import { classifyStore } from './classify.js';
 import { hippocampusMachine } from './machine.js';
 import { Recaller } from './recaller.js';
 import { HippocampusState } from './state.js';
+import {
+  createEvolutionState, currentParams, evaluate, observeDecayTick, observeRecall, type EvolutionMetrics, type EvolutionState,
+} from './evolution.js';
 
 // The hippocampus (DESIGN §1, STYLE §6.2): every CMP operation enters here. It decides what changes,
 // routes each change as an event to the store actor that owns the record, and keeps the association
@@ -93,8 +96,8 @@ export class Hippocampus {
   readonly #associationThreshold: number;
   readonly #recaller: Recaller;
   #mode: RecallMode = 'human';
-  readonly #pruneThreshold: Record<StoreType, number>;
   readonly #state: HippocampusState;
+  #evolution: EvolutionState;
   #loadError: unknown;
 
   constructor(options: HippocampusOptions) {
@@ -103,9 +106,20 @@ export class Hippocampus {
     this.#now = options.now ?? Date.now;
     this.#embedder = options.embedder;
     this.#associationThreshold = options.associationThreshold;
-    this.#pruneThreshold = options.pruneThreshold;
     this.#state = new HippocampusState(options.statePath);
     this.#mode = this.#state.read().mode;
+    // Evolution starts from the configured parameters; learned ones survive restarts unless the
+    // configuration changed them (then the new configuration is the new baseline).
+    const configured = createEvolutionState(
+      Object.fromEntries(STORE_TYPES.map((store) => [store, {
+        decay_exponent: options.recordParams[store].decay_rate,
+        initial_stability_secs: options.recordParams[store].stability,
+        prune_threshold: options.pruneThreshold[store],
+        retrieval_boost: defaultDecayParams[store].retrieval_boost,
+      }])),
+    );
+    const saved = this.#state.read().evolution;
+    this.#evolution = saved && JSON.stringify(saved.stores.episodic?.defaults) === JSON.stringify(configured.stores.episodic.defaults) ? saved : configured;
     const log = options.log ?? ((line: string) => console.error(line));
     this.#recaller = new Recaller({
       stores: this.#stores,
@@ -116,7 +130,8 @@ export class Hippocampus {
         this.#absorb(space, store, await this.#stores[store].apply(this.#envelope(space, toTimestamp(this.#now()), event)));
       },
       globalMode: () => this.#mode,
-      retrievalBoost: (store) => defaultDecayParams[store].retrieval_boost,
+      retrievalBoost: (store) => currentParams(this.#evolution, store).retrieval_boost,
+      observeRecall: (store, hitRate) => this.#observe((state) => observeRecall(state, store, hitRate)),
       activation: options.activation,
       log,
     });
@@ -143,9 +158,41 @@ export class Hippocampus {
     if (!state.matches('ready')) throw this.#loadError ?? new CmpError('INTERNAL_ERROR', 'hippocampus failed to start');
   }
 
-  /** Refuses new operations from now on; those already running finish. */
+  /** Refuses new operations from now on; those already running finish. Background work stops. */
   stop(): void {
+    this.stopBackgroundDecay();
     this.#actor.send({ type: 'STOP' });
+    this.saveState();
+  }
+
+  #decayTimer: NodeJS.Timeout | undefined;
+  #decayRunning = false;
+
+  /**
+   * Background decay (spec §4.2): every `intervalMs`, a tick over every space at the present moment
+   * (duration 0: real time has passed). A tick still running when the next is due is not doubled.
+   */
+  startBackgroundDecay(intervalMs: number, log: (line: string) => void): void {
+    this.stopBackgroundDecay();
+    this.#decayTimer = setInterval(() => {
+      if (this.#decayRunning) return;
+      this.#decayRunning = true;
+      void (async () => {
+        for (const space of this.graph.spaces()) await this.decayTick({ space, tick_duration_seconds: 0 });
+      })()
+        .catch((error: unknown) => log(`background decay failed: ${String(error)}`))
+        .finally(() => (this.#decayRunning = false));
+    }, intervalMs);
+    this.#decayTimer.unref();
+  }
+
+  stopBackgroundDecay(): void {
+    clearInterval(this.#decayTimer);
+    this.#decayTimer = undefined;
+  }
+
+  get backgroundDecayEnabled(): boolean {
+    return this.#decayTimer !== undefined;
   }
 
   #accepting(): void {
@@ -238,7 +285,10 @@ export class Hippocampus {
       const record: MemoryRecord = {
         id, space, store: stores[index], created_at: at, updated_at: at, last_accessed_at: at, access_count: 0,
         content: item.content,
-        fidelity: defaultFidelity(at, this.#params[stores[index]]),
+        fidelity: defaultFidelity(at, {
+          decay_rate: currentParams(this.#evolution, stores[index]).decay_exponent,
+          stability: this.#params[stores[index]].stability,
+        }),
         emotion: item.emotion ?? neutralEmotion(),
         associations,
         metadata: mergeMetadata(item.metadata, item.context),
@@ -437,6 +487,34 @@ export class Hippocampus {
     this.#state.write({ ...this.#state.read(), mode });
   }
 
+  /**
+   * Feeds an observation to the evolution engine (spec §4.8) and re-evaluates; the adjusted parameters
+   * are live at once (DESIGN §2 item 7). Saved now after a decay tick, at most every few seconds after
+   * recalls (which are many), and at shutdown.
+   */
+  #observe(observation: (state: EvolutionState) => EvolutionState, saveNow = false): void {
+    this.#evolution = evaluate(observation(this.#evolution)).state;
+    const due = saveNow || this.#now() - this.#evolutionSavedAt > 5000;
+    if (due) this.saveState();
+  }
+
+  #evolutionSavedAt = 0;
+
+  /** Writes the persisted state (mode, evolution). */
+  saveState(): void {
+    this.#evolutionSavedAt = this.#now();
+    this.#state.write({ ...this.#state.read(), mode: this.#mode, evolution: this.#evolution });
+  }
+
+  /** introspect.evolution (spec §3.21), with the live parameters of every store. */
+  evolution(): EvolutionMetrics & { current_parameters: Record<string, unknown> } {
+    this.#accepting();
+    return {
+      ...this.#evolution.metrics,
+      current_parameters: Object.fromEntries(STORE_TYPES.map((store) => [store, currentParams(this.#evolution, store)])),
+    };
+  }
+
   get mode(): RecallMode {
     return this.#mode;
   }
@@ -461,9 +539,10 @@ export class Hippocampus {
         this.#sequences.set(space, first + chunks - 1);
         const seqs = Array.from({ length: chunks }, (_, index) => first + index);
         const outcome = await this.#stores[store].decay(space, {
-          seqs, at, tick_duration_secs: request.tick_duration_seconds, prune_threshold: this.#pruneThreshold[store], chunk,
+          seqs, at, tick_duration_secs: request.tick_duration_seconds, prune_threshold: currentParams(this.#evolution, store).prune_threshold, chunk,
         });
         for (const id of outcome.pruned) this.graph.remove(space, id);
+        if (outcome.scores.length > 0) this.#observe((state) => observeDecayTick(state, store, outcome.scores), true);
         return outcome;
       }),
     );
@@ -486,7 +565,7 @@ export class Hippocampus {
       const store = await this.#locate(request.space, id);
       const record = (await this.#stores[store].get(request.space, id)) as MemoryRecord | undefined;
       if (!record) throw notFound(id);
-      const predicted = forecast(record.fidelity, record.emotion.intensity, at, this.#pruneThreshold[store]);
+      const predicted = forecast(record.fidelity, record.emotion.intensity, at, currentParams(this.#evolution, store).prune_threshold);
       forecasts.push({
         record_id: id,
         current_fidelity: fidelityNow(record.fidelity, record.emotion.intensity, nowMs),
@@ -548,7 +627,8 @@ export class Hippocampus {
       embedder: `${this.#embedder.name}/${this.#embedder.dimension}`,
       dream_episodic_summaries: perStore.episodic.dream_episodic_summaries,
       dream_semantic_nodes: perStore.semantic.dream_semantic_nodes,
-      background_decay_enabled: false,
+      evolution_metrics: this.#evolution.metrics,
+      background_decay_enabled: this.backgroundDecayEnabled,
       background_dream_enabled: false,
     };
   }

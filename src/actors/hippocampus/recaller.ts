@@ -36,6 +36,8 @@ export interface RecallerOptions {
   /** The global recall mode (lifecycle.set_mode); 'perfect' overrides a request's 'human'. */
   globalMode: () => 'human' | 'perfect';
   retrievalBoost: (store: StoreType) => number;
+  /** Reports how full a recall's answer was, for the evolution engine (spec §4.8 rule 2). */
+  observeRecall: (store: StoreType, hitRate: number) => void;
   activation: { decayFactor: number; threshold: number };
   log: (line: string) => void;
 }
@@ -166,6 +168,9 @@ export class Recaller {
 
     const ranked = [...scored.values()].sort(byRelevance);
     const memories = ranked.slice(0, limit);
+    // Hit rate: how much of what was asked for came back (the reference counted scores > 0, which every
+    // returned memory of ours has).
+    if (memories.length > 0 && limit > 0) this.#o.observeRecall(memories[0].record.store, memories.length / limit);
     this.#afterRecall(space, memories, request.reconsolidate, nowMs);
     this.#render(memories, request.recall_mode);
     return {

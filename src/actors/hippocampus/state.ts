@@ -1,14 +1,17 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RecallMode } from '../../cmp/operations.js';
+import type { EvolutionState } from './evolution.js';
 
 // The hippocampus's own small state, kept in one JSON file beside the store partitions and replaced
-// atomically (write a temporary file, rename): the recall mode of lifecycle.set_mode, which the
-// reference lost at every restart (spec §3.14). A missing or unreadable file means the defaults.
+// atomically (write a temporary file, rename): the recall mode of lifecycle.set_mode and the evolution
+// engine's learned parameters, both of which the reference lost at every restart (spec §3.14, §4.8).
+// A missing or unreadable file means the defaults.
 
 export interface PersistedState {
   version: 1;
   mode: RecallMode;
+  evolution?: EvolutionState;
 }
 
 const defaults: PersistedState = { version: 1, mode: 'human' };
@@ -38,7 +41,9 @@ export class HippocampusState {
 function load(path: string): PersistedState {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<PersistedState>;
-    return { ...defaults, mode: parsed.mode === 'perfect' ? 'perfect' : 'human' };
+    const state: PersistedState = { ...defaults, mode: parsed.mode === 'perfect' ? 'perfect' : 'human' };
+    if (parsed.evolution?.version === 1) state.evolution = parsed.evolution;
+    return state;
   } catch {
     return { ...defaults };
   }

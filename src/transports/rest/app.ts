@@ -88,6 +88,7 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAp
   app.get('/v1/introspect/record/:record_id', async (c) =>
     c.json(await hippocampus.introspectRecord(parseIntrospectRecord(c.req.query(), c.req.param('record_id')))),
   );
+  app.get('/v1/introspect/evolution', (c) => c.json(hippocampus.evolution()));
   app.get('/v1/introspect/stats', async (c) => c.json(await hippocampus.stats(parseStats(c.req.query()))));
   app.delete('/v1/lifecycle/forget', async (c) => c.json(await hippocampus.forget(parseForget(await body(c)))));
 

@@ -126,9 +126,12 @@ describe('reconsolidation over a simulated month', () => {
       const answer = await server.call('POST', '/v1/recall/query', { space: 'rehearse', cue: { text: 'wifi password fridge' } });
       expect(answer.body.memories[0].record.id).toBe(recalled);
       expect(answer.body.memories[0].record.access_count).toBe(week);
+      // Reconsolidation is written in the background; it lands before the next week's recall.
+      for (let wait = 0; (await inspect('rehearse', recalled)).access_count < week && wait < 100; wait++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     }
     clock = start + 30 * DAY * 1000;
-    await new Promise((resolve) => setTimeout(resolve, 200)); // reconsolidation is written in the background
     const at = new Date(clock).toISOString();
     const forecasts = async (space: string, id: string) =>
       (await server.call('POST', '/v1/introspect/decay-forecast', { space, record_ids: [id], forecast_at: at })).body.forecasts[0].forecasted_fidelity;
@@ -171,5 +174,54 @@ describe('recall mode', () => {
       await second.close();
       removeDir(first.dataDir);
     }
+  });
+});
+
+describe('evolution', () => {
+  it('adjusts episodic parameters after heavy decay, applies and persists them (P4-7)', async () => {
+    const tuned = await startTestServer({ now: () => clock });
+    try {
+      for (let index = 0; index < 10; index++) await tuned.call('POST', '/v1/encode', { content: textContent(`episode ${index}`), store: 'episodic' });
+      await tuned.call('POST', '/v1/lifecycle/decay-tick', { tick_duration_seconds: 365 * DAY });
+      const { body } = await tuned.call('GET', '/v1/introspect/evolution');
+      const episodic = body.parameter_adjustments.filter((adjustment: { store: string }) => adjustment.store === 'episodic');
+      expect(episodic.length).toBeGreaterThan(0);
+      for (const adjustment of episodic) expect(adjustment.current_value).toBeLessThan(adjustment.original_value);
+      expect(body.detected_patterns.some((pattern: string) => pattern.includes('episodic'))).toBe(true);
+      // Applied: a new episodic record starts with the adjusted exponent.
+      const decayExponent = body.current_parameters.episodic.decay_exponent;
+      expect(decayExponent).toBeLessThan(0.3);
+      const id = (await tuned.call('POST', '/v1/encode', { content: textContent('after tuning'), store: 'episodic' })).body.record_id;
+      expect((await tuned.call('GET', `/v1/introspect/record/${id}`)).body.fidelity.decay_rate).toBeCloseTo(decayExponent, 10);
+      expect((await tuned.call('GET', '/v1/introspect/stats')).body.evolution_metrics.detected_patterns.length).toBeGreaterThan(0);
+      await tuned.close();
+      const again = await startTestServer({ dataDir: tuned.dataDir });
+      try {
+        expect((await again.call('GET', '/v1/introspect/evolution')).body.current_parameters.episodic.decay_exponent).toBe(decayExponent);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await tuned.close();
+      removeDir(tuned.dataDir);
+    }
+  });
+});
+
+describe('background decay', () => {
+  it('runs on its interval, shows in stats, and stops with the server (P2-10)', async () => {
+    const background = await startTestServer({ flags: { decay: { background_enabled: true, background_interval_secs: 0.2 } } });
+    try {
+      const id = (await background.call('POST', '/v1/encode', { content: textContent('ticking'), store: 'episodic' })).body.record_id;
+      expect((await background.call('GET', '/v1/introspect/stats')).body.background_decay_enabled).toBe(true);
+      const before = (await background.call('GET', `/v1/introspect/record/${id}`)).body.fidelity.last_decay_tick;
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const after = (await background.call('GET', `/v1/introspect/record/${id}`)).body.fidelity.last_decay_tick;
+      expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
+    } finally {
+      await background.close();
+      removeDir(background.dataDir);
+    }
+    expect(background.runtime.hippocampus.backgroundDecayEnabled).toBe(false);
   });
 });

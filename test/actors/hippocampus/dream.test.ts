@@ -337,7 +337,7 @@ describe('planDream — topic inference (spec §10.6)', () => {
   });
 
   it('falls back to auto-YYYYMMDD-{n} when a segment has no token', () => {
-    const records = [raw(1, 'ok', 0), raw(2, 'yes', 60), raw(3, 'no', 120)];
+    const records = [raw(1, 'ok', 0), raw(2, 'hi', 60), raw(3, 'no', 120)];
     expect(inferDreamGroups(records, { max_groups: 10 }).map((group) => group.topic_hint)).toEqual([
       'auto-20260428-0', 'auto-20260428-1', 'auto-20260428-2',
     ]);
@@ -384,7 +384,7 @@ describe('summary text limits', () => {
   it('quotes at most 8 texts of at most 160 bytes each', () => {
     const records = Array.from({ length: 10 }, (_, i) => raw(i + 1, `item${i} ${'x'.repeat(200)}`, i));
     const [group] = inferDreamGroups(records, { max_groups: 1 });
-    const { text } = summarizeDreamGroup(group);
+    const { text } = summarizeDreamGroup(group, { summaryBytes: 10_000 });
     const snippets = text.slice(text.indexOf(': ') + 2).split(' | ');
     expect(snippets).toHaveLength(8);
     for (const snippet of snippets) {
