@@ -238,3 +238,22 @@ export const decayForecastSchema = z.object({
   record_ids: z.array(uuidSchema).min(1, { error: 'must name at least one record' }).max(10_000),
   forecast_at: timestampSchema,
 });
+
+// ── lifecycle.consolidate (§3.11), lifecycle.dream_tick (§3.12) ────────────────────────────────────
+
+export const consolidateSchema = z.object({
+  strategy: orDefault(z.enum(['full', 'incremental', 'selective']), 'incremental'),
+  min_age_hours: orDefault(z.number().min(0), 0),
+  min_access_count: orDefault(z.number().int().min(0), 0),
+  dry_run: orDefault(z.boolean(), false),
+});
+
+export const dreamTickSchema = z.object({
+  session_id: orNull(z.string()).transform((id) => (id === null || id.trim() === '' ? null : id.trim())),
+  dry_run: orDefault(z.boolean(), false),
+  max_groups: orDefault(z.number().int().min(0).max(10_000), 10),
+  include_private_scratch: orDefault(z.boolean(), false),
+  include_sealed: orDefault(z.boolean(), false),
+  promote_semantic: orDefault(z.boolean(), true),
+  secrecy_levels: orNull(z.array(z.enum(SECRECY_LEVELS))),
+});

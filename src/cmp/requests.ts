@@ -10,7 +10,7 @@ import type {
 import {
   MAX_BATCH_SIZE, baseSchema, encodeBatchSchema, encodeItemSchema, encodeUpdateSchema, forgetSchema,
   introspectRecordSchema, MAX_ASSOCIATE_DEPTH, MAX_ASSOCIATE_LIMIT, rawBatchSchema, rawItemSchema, recallAssociateSchema,
-  recallGraphSchema, recallQuerySchema, recallRawSchema, recallTimelineSchema, setModeSchema, decayTickSchema, decayForecastSchema,
+  recallGraphSchema, recallQuerySchema, recallRawSchema, recallTimelineSchema, setModeSchema, decayTickSchema, decayForecastSchema, consolidateSchema, dreamTickSchema,
 } from './request-schemas.js';
 import type { StoreType } from './types.js';
 import { uuidSchema } from './wire-primitives.js';
@@ -161,4 +161,16 @@ export function parseDecayTick(input: unknown): RequestBase & { tick_duration_se
 export function parseDecayForecast(input: unknown): RequestBase & { record_ids: string[]; forecast_at: string } {
   const fields = body(input);
   return { ...base(fields), ...parseWith(decayForecastSchema, fields) };
+}
+
+/** §3.11 `lifecycle.consolidate`. */
+export function parseConsolidate(input: unknown) {
+  const fields = body(input ?? {});
+  return { ...base(fields), ...parseWith(consolidateSchema, fields) };
+}
+
+/** §3.12 `lifecycle.dream_tick`. */
+export function parseDreamTick(input: unknown) {
+  const fields = body(input ?? {});
+  return { ...base(fields), ...parseWith(dreamTickSchema, fields) };
 }

@@ -38,6 +38,9 @@ import { AssociationGraph } from './association-graph.js';
 import { classifyStore } from './classify.js';
 import { hippocampusMachine } from './machine.js';
 import { Recaller } from './recaller.js';
+import { Digester } from './digester.js';
+import type { ConsolidateResponse, ConsolidationPlanRequest } from './consolidation.js';
+import type { DreamPlanRequest, DreamTickResponse } from './dream.js';
 import { HippocampusState } from './state.js';
 import {
   createEvolutionState, currentParams, evaluate, observeDecayTick, observeRecall, type EvolutionMetrics, type EvolutionState,
@@ -95,6 +98,7 @@ export class Hippocampus {
   readonly #embedder: Embedder;
   readonly #associationThreshold: number;
   readonly #recaller: Recaller;
+  readonly #digester: Digester;
   #mode: RecallMode = 'human';
   readonly #state: HippocampusState;
   #evolution: EvolutionState;
@@ -121,6 +125,22 @@ export class Hippocampus {
     const saved = this.#state.read().evolution;
     this.#evolution = saved && JSON.stringify(saved.stores.episodic?.defaults) === JSON.stringify(configured.stores.episodic.defaults) ? saved : configured;
     const log = options.log ?? ((line: string) => console.error(line));
+    this.#digester = new Digester({
+      stores: this.#stores,
+      graph: this.graph,
+      embedder: this.#embedder,
+      now: this.#now,
+      newId: () => newId(this.#now()),
+      recordParams: {
+        episodic: { decay_rate: options.recordParams.episodic.decay_rate, stability: options.recordParams.episodic.stability },
+        semantic: { decay_rate: options.recordParams.semantic.decay_rate, stability: options.recordParams.semantic.stability },
+      },
+      write: async (space, store, event) => {
+        const reply = await this.#stores[store].apply(this.#envelope(space, toTimestamp(this.#now()), event));
+        if (store !== 'raw_journal') this.#absorb(space, store, reply);
+      },
+      cleanUp: (space, removed) => this.#cleanUpAfterRemoval(space, removed, toTimestamp(this.#now())),
+    });
     this.#recaller = new Recaller({
       stores: this.#stores,
       graph: this.graph,
@@ -553,6 +573,18 @@ export class Hippocampus {
       records_below_threshold: outcomes.reduce((sum, outcome) => sum + outcome.below_threshold, 0),
       records_pruned: pruned.length,
     };
+  }
+
+  /** lifecycle.dream_tick (spec §3.12, §4.10). */
+  async dreamTick(request: RequestBase & DreamPlanRequest): Promise<DreamTickResponse> {
+    this.#accepting();
+    return this.#digester.dreamTick(request.space, request);
+  }
+
+  /** lifecycle.consolidate (spec §3.11, §4.6; idempotent, DESIGN §2 item 6). */
+  async consolidate(request: RequestBase & ConsolidationPlanRequest): Promise<ConsolidateResponse> {
+    this.#accepting();
+    return this.#digester.consolidate(request.space, request);
   }
 
   /** introspect.decay_forecast (spec §3.20): what a tick at `forecast_at` would find, in closed form. */

@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError } from '../../cmp/errors.js';
 import {
-  parseDecayForecast, parseDecayTick, parseEncodeBatch, parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseForget,
+  parseConsolidate, parseDecayForecast, parseDecayTick, parseDreamTick, parseEncodeBatch, parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseForget,
   parseIntrospectRecord, parseRecallAssociate, parseRecallGraph, parseRecallQuery, parseRecallRaw, parseRecallTimeline,
   parseSetMode, parseStats,
 } from '../../cmp/requests.js';
@@ -83,6 +83,8 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAp
     hippocampus.setMode(parseSetMode(await body(c)).mode);
     return c.body(null, 204);
   });
+  app.post('/v1/lifecycle/consolidate', async (c) => c.json(await hippocampus.consolidate(parseConsolidate(await body(c)))));
+  app.post('/v1/lifecycle/dream-tick', async (c) => c.json(await hippocampus.dreamTick(parseDreamTick(await body(c)))));
   app.post('/v1/lifecycle/decay-tick', async (c) => c.json(await hippocampus.decayTick(parseDecayTick(await body(c)))));
   app.post('/v1/introspect/decay-forecast', async (c) => c.json(await hippocampus.decayForecast(parseDecayForecast(await body(c)))));
   app.get('/v1/introspect/record/:record_id', async (c) =>

@@ -1,0 +1,137 @@
+import { CmpError } from '../../cmp/errors.js';
+import type { MemoryRecord, RawJournalRecord, StoreType } from '../../cmp/types.js';
+import type { Embedder } from '../../embedding/embedder.js';
+import type { MutationEvent } from '../store/events.js';
+import { StoreIndexes } from '../store/indexes.js';
+import type { StoreApi } from '../store/protocol.js';
+import type { AssociationGraph } from './association-graph.js';
+import { markConsolidated, planConsolidation, type ConsolidateResponse, type ConsolidationPlanRequest } from './consolidation.js';
+import { planDream, type DreamPlanRequest, type DreamTickResponse } from './dream.js';
+
+// Digestion: the apply half of lifecycle.dream_tick and lifecycle.consolidate (STYLE §6.2). The
+// planners (dream.ts, consolidation.ts) decide from the records alone; this file reads the records,
+// writes what the plan says, in an order that leaves nothing half-done that a re-run would not finish:
+// curated records first, then the marks that make the sources "processed". Re-running after a success
+// plans nothing (the idempotency tests of both planners).
+
+export interface DigesterOptions {
+  stores: Record<StoreType | 'raw_journal', StoreApi>;
+  graph: AssociationGraph;
+  embedder: Embedder;
+  now: () => number;
+  newId: () => string;
+  recordParams: Record<'episodic' | 'semantic', { decay_rate: number; stability: number }>;
+  /** Writes an event through the hippocampus (sequence numbers, graph upkeep). */
+  write: (space: string, store: StoreType | 'raw_journal', event: MutationEvent) => Promise<void>;
+  /** Strips links pointing at removed records. */
+  cleanUp: (space: string, removed: string[]) => Promise<void>;
+}
+
+const EVERYTHING = Number.MAX_SAFE_INTEGER;
+
+export class Digester {
+  readonly #o: DigesterOptions;
+  /** Spaces with a consolidation or dream running: a second one is refused, not interleaved. */
+  readonly #busy = new Set<string>();
+
+  constructor(options: DigesterOptions) {
+    this.#o = options;
+  }
+
+  async #exclusive<T>(space: string, work: () => Promise<T>): Promise<T> {
+    if (this.#busy.has(space)) {
+      throw new CmpError('CONSOLIDATION_IN_PROGRESS', `a consolidation or dream tick is already running in space ${space}`, { retryAfter: 5 });
+    }
+    this.#busy.add(space);
+    try {
+      return await work();
+    } finally {
+      this.#busy.delete(space);
+    }
+  }
+
+  /** lifecycle.dream_tick (spec §4.10): raw journal → episodic summaries (+ semantic promotion). */
+  async dreamTick(space: string, request: DreamPlanRequest): Promise<DreamTickResponse> {
+    return this.#exclusive(space, async () => {
+      const journal = this.#o.stores.raw_journal;
+      const raw = (request.session_id !== null
+        ? await journal.inSession(space, request.session_id)
+        : await journal.createdBetween(space, 0, EVERYTHING, EVERYTHING)) as RawJournalRecord[];
+      const now = new Date(this.#o.now()).toISOString();
+      const plan = planDream(raw, request, now, this.#o.newId, { recordParams: this.#o.recordParams });
+      if (request.dry_run || plan.summaries.length === 0) return plan.response;
+      await this.#o.write(space, 'episodic', { type: 'records.put', records: plan.summaries, fresh: true });
+      try {
+        if (plan.semantic.length > 0) await this.#o.write(space, 'semantic', { type: 'records.put', records: plan.semantic, fresh: true });
+        // One event: the raw journal is marked in one batch, all or nothing.
+        await this.#o.write(space, 'raw_journal', { type: 'records.put', records: plan.rawUpdates });
+      } catch (error) {
+        // Roll back what was created, so the raw records stay unprocessed and the next tick redoes them.
+        const created = [...plan.summaries, ...plan.semantic];
+        await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: plan.summaries.map((record) => record.id) }).catch(() => undefined);
+        if (plan.semantic.length > 0) {
+          await this.#o.write(space, 'semantic', { type: 'records.deleted', ids: plan.semantic.map((record) => record.id) }).catch(() => undefined);
+        }
+        await this.#o.cleanUp(space, created.map((record) => record.id)).catch(() => undefined);
+        throw new CmpError('INTERNAL_ERROR', `Dream tick failed while updating raw journal state: ${(error as Error).message}`, { cause: error });
+      }
+      return plan.response;
+    });
+  }
+
+  /** lifecycle.consolidate (spec §4.6, DESIGN §2 item 6): episodic → semantic, idempotent, merging near-duplicates. */
+  async consolidate(space: string, request: ConsolidationPlanRequest): Promise<ConsolidateResponse> {
+    return this.#exclusive(space, async () => {
+      const episodic = (await this.#o.stores.episodic.createdBetween(space, 0, EVERYTHING, EVERYTHING)) as MemoryRecord[];
+      const semanticIds = new Set(this.#o.graph.idsIn(space, 'semantic'));
+      // Near-duplicates are judged on the embedder's vectors (the caller's own where given).
+      const texts = episodic.map(StoreIndexes.embeddableText);
+      const embedded = await this.#o.embedder.embed(texts);
+      const vectors = new Map(episodic.map((record, index) => [record.id, embedded[index]] as const));
+      const plan = planConsolidation(episodic, semanticIds, request, this.#o.now(), {
+        newId: this.#o.newId,
+        recordParams: this.#o.recordParams,
+        vectorOf: (record) => {
+          const own = record.content.blocks.find((block) => block.embedding != null && block.embedding.length > 0)?.embedding;
+          if (own) return own;
+          const vector = vectors.get(record.id);
+          return vector && vector.length > 0 && vector.some((value) => value !== 0) ? Array.from(vector) : null;
+        },
+      });
+      if (request.dry_run) return plan.response;
+
+      const byId = new Map(episodic.map((record) => [record.id, record]));
+      const removed = plan.merges.map((merge) => merge.remove);
+      if (removed.length > 0) {
+        await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: removed });
+        await this.#o.cleanUp(space, removed);
+      }
+      for (const merge of plan.merges) {
+        const kept = byId.get(merge.keep);
+        if (kept) byId.set(merge.keep, { ...kept, associations: merge.associations });
+      }
+      if (plan.creates.length > 0) await this.#o.write(space, 'semantic', { type: 'records.put', records: plan.creates, fresh: true });
+      // The kept and migrated episodic records, with their new links and consolidation marks, in one event.
+      const links = new Map(plan.links.map((link) => [link.source_id, link.association]));
+      const touched = new Set([...plan.merges.map((merge) => merge.keep), ...plan.marks.map((mark) => mark.id)]);
+      const updated: MemoryRecord[] = [];
+      for (const id of touched) {
+        let record = byId.get(id);
+        if (!record || plan.prunes.includes(id)) continue;
+        const mark = plan.marks.find((entry) => entry.id === id);
+        if (mark) record = markConsolidated(record, mark.semantic_id);
+        const link = links.get(id);
+        if (link && !record.associations.some((edge) => edge.target_id === link.target_id && edge.association_type === link.association_type)) {
+          record = { ...record, associations: [...record.associations, link] };
+        }
+        updated.push(record);
+      }
+      if (updated.length > 0) await this.#o.write(space, 'episodic', { type: 'records.put', records: updated });
+      if (plan.prunes.length > 0) {
+        await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: plan.prunes });
+        await this.#o.cleanUp(space, plan.prunes);
+      }
+      return plan.response;
+    });
+  }
+}
