@@ -28,10 +28,10 @@ function rawRecord(overrides: Partial<RawJournalRecord> = {}): RawJournalRecord 
 }
 
 describe('defaultFidelity', () => {
-  it('is pristine, with the given decay parameters and now as the last tick', () => {
+  it('is pristine, with the given decay parameters and now as the last tick and the decay anchor', () => {
     expect(defaultFidelity(NOW, { decay_rate: 0.25, stability: 600 })).toEqual({
       score: 1, noise_level: 0, decay_rate: 0.25, emotional_anchor: 1, reinforcement_count: 0, stability: 600,
-      last_decay_tick: NOW,
+      last_decay_tick: NOW, anchor_score: 1, anchor_at: NOW,
     });
   });
 });
