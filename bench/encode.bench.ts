@@ -4,69 +4,76 @@ import { join } from 'node:path';
 import { parseEncodeBatch } from '../src/cmp/requests.js';
 import { loadConfig } from '../src/runtime/config.js';
 import { startRuntime } from '../src/runtime/runtime.js';
-import { sentences } from './corpus.js';
+import { zipfSentences } from './corpus.js';
 import type { Bench } from './run.js';
 import { percentiles, round, rssSampler } from './stats.js';
 
-// encode.batch throughput: 100-record batches into one store (episodic), no vectors, up to N records
-// (default 100,000), through the hippocampus as every transport calls it. Reports records/s per
-// checkpoint, batch latency percentiles and peak RSS of the process (the store workers are threads of it).
+// encode.batch throughput: 100-record batches into one store (episodic), up to N records (default
+// 100,000), through the hippocampus as every transport calls it, once without vectors
+// (`embedding.provider = "none"`: BM25 only) and once with the default local embedder (every record
+// embedded, linked to similar ones and put in the HNSW index). Reports records/s per checkpoint, batch
+// latency percentiles and peak RSS of the process (the store workers are threads of it).
 
 const bench: Bench = {
-  description: 'encode.batch of 100-record batches into one store (options: --records N, --no-sync)',
+  description: 'encode.batch of 100-record batches into one store, without and with vectors (options: --records N, --no-sync)',
   async run(args, progress) {
     const total = Number(args[args.indexOf('--records') + 1]) || 100_000;
     const syncWrites = !args.includes('--no-sync');
-    const batchSize = 100;
-    const dataDir = mkdtempSync(join(tmpdir(), 'cerememory-bench-encode-'));
-    const config = loadConfig({ env: {}, cwd: dataDir, flags: { data_dir: dataDir, runtime: { sync_writes: syncWrites } } });
-    const runtime = await startRuntime(config, { log: () => undefined });
-    const texts = sentences(total, 7);
-    const rss = rssSampler();
-    const latencies: number[] = [];
-    const checkpoints: { records: number; records_per_s: number; elapsed_s: number }[] = [];
-    const started = performance.now();
-    let windowStart = started;
-    let windowRecords = 0;
-    try {
-      for (let offset = 0; offset < total; offset += batchSize) {
-        const request = parseEncodeBatch({
-          records: texts.slice(offset, offset + batchSize).map((text) => ({
-            store: 'episodic',
-            content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] },
-          })),
-        });
-        const t0 = performance.now();
-        await runtime.hippocampus.encodeBatch(request);
-        latencies.push(performance.now() - t0);
-        windowRecords += request.records.length;
-        const done = offset + request.records.length;
-        if (done % 10_000 === 0 || done === total) {
-          const now = performance.now();
-          checkpoints.push({ records: done, records_per_s: round(windowRecords / ((now - windowStart) / 1000), 0), elapsed_s: round((now - started) / 1000, 2) });
-          progress(`${done} records, ${checkpoints.at(-1)!.records_per_s} records/s in the last window`);
-          windowStart = now;
-          windowRecords = 0;
-        }
-      }
-    } finally {
-      await runtime.close();
-      rmSync(dataDir, { recursive: true, force: true });
+    const rows = [];
+    for (const embedding of ['none', 'local'] as const) {
+      progress(`embedding ${embedding}`);
+      rows.push(await encodeRun(total, syncWrites, embedding, progress));
     }
-    const elapsed = (performance.now() - started) / 1000;
-    return {
-      records: total,
-      batch_size: batchSize,
-      store: 'episodic',
-      vectors: false,
-      sync_writes: syncWrites,
-      records_per_s: round(total / elapsed, 0),
-      elapsed_s: round(elapsed, 2),
-      batch_latency_ms: percentiles(latencies),
-      peak_rss_mib: rss.stop(),
-      checkpoints,
-    };
+    return { records: total, batch_size: 100, store: 'episodic', sync_writes: syncWrites, rows };
   },
 };
+
+async function encodeRun(total: number, syncWrites: boolean, embedding: 'none' | 'local', progress: (line: string) => void) {
+  const batchSize = 100;
+  const dataDir = mkdtempSync(join(tmpdir(), 'cerememory-bench-encode-'));
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: { data_dir: dataDir, runtime: { sync_writes: syncWrites }, embedding: { provider: embedding } } });
+  const runtime = await startRuntime(config, { log: () => undefined });
+  const texts = zipfSentences(total, 7);
+  const rss = rssSampler();
+  const latencies: number[] = [];
+  const checkpoints: { records: number; records_per_s: number; elapsed_s: number }[] = [];
+  const started = performance.now();
+  let windowStart = started;
+  let windowRecords = 0;
+  try {
+    for (let offset = 0; offset < total; offset += batchSize) {
+      const request = parseEncodeBatch({
+        records: texts.slice(offset, offset + batchSize).map((text) => ({
+          store: 'episodic',
+          content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] },
+        })),
+      });
+      const t0 = performance.now();
+      await runtime.hippocampus.encodeBatch(request);
+      latencies.push(performance.now() - t0);
+      windowRecords += request.records.length;
+      const done = offset + request.records.length;
+      if (done % 10_000 === 0 || done === total) {
+        const now = performance.now();
+        checkpoints.push({ records: done, records_per_s: round(windowRecords / ((now - windowStart) / 1000), 0), elapsed_s: round((now - started) / 1000, 2) });
+        progress(`${done} records, ${checkpoints.at(-1)!.records_per_s} records/s in the last window`);
+        windowStart = now;
+        windowRecords = 0;
+      }
+    }
+  } finally {
+    await runtime.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return {
+    embedding,
+    records_per_s: round(total / elapsed, 0),
+    elapsed_s: round(elapsed, 2),
+    batch_latency_ms: percentiles(latencies),
+    peak_rss_mib: rss.stop(),
+    checkpoints,
+  };
+}
 
 export default bench;

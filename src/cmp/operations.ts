@@ -2,7 +2,7 @@
 // already decoded and validated by src/cmp/requests.ts, defaults applied, binary data as base64.
 import type {
   EmotionVector, EncodeContext, JsonValue, ManualAssociation, MemoryContent, MemoryRecord, RawJournalRecord,
-  RawSource, RawSpeaker, RawVisibility, SecrecyLevel, StoreType, TemporalRange,
+  RawVisibility, SecrecyLevel, StoreType, TemporalRange,
 } from './types.js';
 
 /** Fields every request may carry. */
@@ -52,14 +52,9 @@ export interface EncodeUpdateRequest extends RequestBase {
   meta?: Record<string, unknown>;
 }
 
-export interface EncodeStoreRawRequest extends RequestBase {
-  session_id: string;
-  turn_id: string | null;
-  topic_id: string | null;
-  source: RawSource;
-  speaker: RawSpeaker;
-  visibility: RawVisibility;
-  secrecy_level: SecrecyLevel;
+export interface EncodeStoreRawRequest
+  extends RequestBase,
+    Pick<RawJournalRecord, 'session_id' | 'turn_id' | 'topic_id' | 'source' | 'speaker' | 'visibility' | 'secrecy_level'> {
   content: MemoryContent;
   metadata: JsonValue;
   meta: Record<string, unknown> | null;

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type CerememoryConfig, type PartialDeep } from '../../src/runtime/config.js';
@@ -81,4 +82,27 @@ export function textContent(text: string, summary?: string) {
 export function textOfRecord(record: { content: { blocks: { modality: string; data: string }[] } }): string {
   const block = record.content.blocks.find((candidate) => candidate.modality === 'text');
   return block ? Buffer.from(block.data, 'base64').toString('utf8') : '';
+}
+
+/**
+ * One real server for a whole test file: started before the first test, closed and its data removed
+ * after the last. The returned object stands for that server once it is running.
+ */
+export function sharedServer(options: Parameters<typeof startTestServer>[0] = {}): TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(options);
+  });
+  afterAll(async () => {
+    if (!server) return;
+    await server.close();
+    removeDir(server.dataDir);
+  });
+  return new Proxy({} as TestServer, {
+    get(_target, property) {
+      if (!server) throw new Error('the shared test server is not started yet (use it inside a test)');
+      const value = Reflect.get(server, property, server);
+      return typeof value === 'function' ? value.bind(server) : value;
+    },
+  });
 }

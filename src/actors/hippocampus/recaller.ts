@@ -207,22 +207,16 @@ export class Recaller {
   #collect(candidates: Map<string, Candidate>, result: StoreSearchResult): number {
     const records = new Map(result.records.map((record) => [record.id, record as MemoryRecord]));
     const seen = new Set<string>();
-    for (const hit of result.text_hits) {
-      const record = records.get(hit.id);
-      if (!record) continue;
-      seen.add(hit.id);
-      const candidate = candidates.get(hit.id) ?? { record };
-      candidate.text = Math.max(candidate.text ?? 0, hit.score);
-      candidates.set(hit.id, candidate);
-    }
-    for (const hit of result.vector_hits) {
-      const record = records.get(hit.id);
-      if (!record) continue;
-      seen.add(hit.id);
-      const candidate = candidates.get(hit.id) ?? { record };
-      candidate.vector = Math.max(candidate.vector ?? 0, hit.similarity);
-      candidates.set(hit.id, candidate);
-    }
+    const offer = (id: string, signal: 'text' | 'vector', value: number) => {
+      const record = records.get(id);
+      if (!record) return;
+      seen.add(id);
+      const candidate = candidates.get(id) ?? { record };
+      candidate[signal] = Math.max(candidate[signal] ?? 0, value);
+      candidates.set(id, candidate);
+    };
+    for (const hit of result.text_hits) offer(hit.id, 'text', hit.score);
+    for (const hit of result.vector_hits) offer(hit.id, 'vector', hit.similarity);
     return seen.size;
   }
 

@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startTestServer, textContent, textOfRecord, type TestServer } from '../../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { removeDir, startTestServer, textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
 
 // Living dynamics through a real server: closed-form decay ticks, pruning, forecasts, reconsolidation
 // over simulated time, and the recall mode. The server's clock is injected, so a month passes at once.
 
 const DAY = 86_400;
 let clock = Date.parse('2026-01-01T00:00:00.000Z');
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer({ now: () => clock });
-});
-
-afterAll(async () => {
-  await server.close();
-  removeDir(server.dataDir);
-});
+const server = sharedServer({ now: () => clock });
 
 const store = async (space: string, text: string, extra: Record<string, unknown> = {}) =>
   (await server.call('POST', '/v1/encode', { space, content: textContent(text), store: 'episodic', ...extra })).body.record_id as string;

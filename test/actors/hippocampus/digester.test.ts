@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startTestServer, textContent, textOfRecord, type TestServer } from '../../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
 
 // Dream ticks and consolidation through a real server: the planners decide (their own tests cover
 // the rules); here the writes land, link up, and a second run finds nothing left to do.
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(async () => {
-  await server.close();
-  removeDir(server.dataDir);
-});
+const server = sharedServer();
 
 const stats = async (space: string) => (await server.call('GET', `/v1/introspect/stats?space=${space}`)).body;
 const raw = (space: string, text: string, extra: Record<string, unknown> = {}) =>

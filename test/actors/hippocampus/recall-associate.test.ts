@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_LINK_WEIGHT } from '../../../src/actors/hippocampus/coordinator.js';
 import { encode, encodeBatch, idsOf, localCosine, recall, waitFor } from '../../helpers/recall.js';
-import { removeDir, startTestServer, textContent, type TestServer } from '../../helpers/server.js';
+import { textContent, sharedServer } from '../../helpers/server.js';
 
 // recall.associate end to end (spec §3.8, §4.5, §4.7, §10.1 P1-3; DESIGN §2 items 4–5): spreading
 // activation from one record over the association graph, links navigable both ways, the inferred links
 // of encode (batch sequence, session, similarity), and links learnt from recalling memories together.
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(async () => {
-  await server.close();
-  removeDir(server.dataDir);
-});
+const server = sharedServer();
 
 const associate = async (space: string, id: string, body: Record<string, unknown> = {}) => {
   const response = await server.call('POST', `/v1/recall/associate/${id}`, { space, ...body });

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tokenize } from '../../../src/actors/store/tokenize.js';
-import { EXACT, TestClock, bytesOf, encode, encodeBatch, idsOf, localCosine, recall, textsOf, VECTOR_FLOOR, waitFor } from '../../helpers/recall.js';
-import { removeDir, startTestServer, textContent, textOfRecord, type TestServer } from '../../helpers/server.js';
+import { EXACT, TestClock, bytesOf, encode, encodeBatch, idsOf, localCosine, recall, VECTOR_FLOOR, waitFor } from '../../helpers/recall.js';
+import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
 
 // recall.query end to end against a real server (spec §3.6, §4.4, §4.5, §10; DESIGN §2 items 2–5):
 // BM25 + HNSW per store fused in the hippocampus, the local embedder always on, recency listing for an
@@ -9,17 +9,8 @@ import { removeDir, startTestServer, textContent, textOfRecord, type TestServer 
 // has its own memory space, so all tests share one server; the server's clock is a TestClock so the
 // tests that need time to pass (decay, time ranges) can move it, and put it back afterwards.
 
-let server: TestServer;
 const clock = new TestClock();
-
-beforeAll(async () => {
-  server = await startTestServer({ now: clock.now });
-});
-
-afterAll(async () => {
-  await server.close();
-  removeDir(server.dataDir);
-});
+const server = sharedServer({ now: clock.now });
 
 afterEach(async () => {
   clock.reset();

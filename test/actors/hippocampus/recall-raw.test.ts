@@ -1,22 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXACT, TestClock, recall } from '../../helpers/recall.js';
-import { removeDir, startTestServer, textContent, textOfRecord, type TestServer } from '../../helpers/server.js';
+import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
 
 // recall.raw_query end to end (spec §3.7, §1.9, §5.2, §10.6 raw journal): the preservation plane is
 // reachable only through this forensic recall; visibility and secrecy filter it, a query must appear
 // in the text as a case-insensitive substring, and records come oldest first.
 
-let server: TestServer;
 const clock = new TestClock();
-
-beforeAll(async () => {
-  server = await startTestServer({ now: clock.now });
-});
-
-afterAll(async () => {
-  await server.close();
-  removeDir(server.dataDir);
-});
+const server = sharedServer({ now: clock.now });
 
 afterEach(() => clock.reset());
 

@@ -1,23 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock, encode } from '../../helpers/recall.js';
-import { removeDir, startTestServer, textContent, textOfRecord, type TestServer } from '../../helpers/server.js';
+import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
 
 // recall.timeline end to end (spec §3.9, §10.4 P4-2, P4-3, §10.6 timeline): the persistent stores'
 // records in a time range, bucketed by minute / hour / day / week / month (epoch-aligned, calendar
 // months), filtered by fidelity now and by emotion. The server's clock is pinned per encode, so
 // created_at — and therefore every bucket — is known in advance.
 
-let server: TestServer;
 const clock = new TestClock();
-
-beforeAll(async () => {
-  server = await startTestServer({ now: clock.now });
-});
-
-afterAll(async () => {
-  await server.close();
-  removeDir(server.dataDir);
-});
+const server = sharedServer({ now: clock.now });
 
 afterEach(() => clock.reset());
 

@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startTestServer, textContent, textOfRecord, type TestServer } from '../../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
 
 // The CMP operations of the runtime issue through the REST binding of a real server on a random port.
 // Each describe uses its own memory space, so the tests share one server without seeing each other.
 
-let server: TestServer;
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
-
-afterAll(async () => {
-  await server.close();
-  removeDir(server.dataDir);
-});
+const server = sharedServer();
 
 const store = (space: string, text: string, extra: Record<string, unknown> = {}) =>
   server.call('POST', '/v1/encode', { space, content: textContent(text), ...extra });
