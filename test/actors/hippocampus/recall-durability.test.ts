@@ -155,3 +155,23 @@ describe('a store worker down', () => {
     expect(idsOf(await recall(server, space, { cue: { text: 'harbour pilot' }, ...EXACT, activation_depth: 2 }))).toEqual([ids.pilot, ids.fresnel]);
   });
 });
+
+describe('changing the embedder', () => {
+  it('re-embeds every record at the next start, with progress lines, and recall keeps working', async () => {
+    const first = await startTestServer({ flags: { embedding: { dimension: 256 } } });
+    const id = (await first.call('POST', '/v1/encode', { content: textContent('the invoice export runs every night'), store: 'episodic' })).body.record_id;
+    await first.close();
+    const second = await startTestServer({ dataDir: first.dataDir, flags: { embedding: { dimension: 128 } } });
+    try {
+      const lines = second.logs.filter((line) => line.startsWith('episodic:'));
+      expect(lines.some((line) => /rebuilding indexes: .*local-hash-v1\/256.*local-hash-v1\/128.*re-embedding/.test(line))).toBe(true);
+      expect(lines.some((line) => /indexes rebuilt \(1 records\)/.test(line))).toBe(true);
+      expect((await second.call('GET', '/v1/introspect/stats')).body.embedder).toBe('local-hash-v1/128');
+      const recalled = await second.call('POST', '/v1/recall/query', { cue: { text: 'nightly invoices export' }, reconsolidate: false });
+      expect(recalled.body.memories[0].record.id).toBe(id);
+    } finally {
+      await second.close();
+      removeDir(first.dataDir);
+    }
+  });
+});
