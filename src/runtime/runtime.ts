@@ -97,7 +97,8 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       log,
     });
     await hippocampus.start();
-    if (config.decay.background_enabled) hippocampus.startBackgroundDecay(config.decay.background_interval_secs * 1000, log);
+    if (config.decay.background_enabled) hippocampus.startBackground('decay', config.decay.background_interval_secs * 1000, log);
+    if (config.dream.background_enabled) hippocampus.startBackground('dream', config.dream.background_interval_secs * 1000, log);
 
     const ready = hippocampus;
     let closing: Promise<void> | undefined;

@@ -75,6 +75,8 @@ export interface HippocampusOptions {
   log?: (line: string) => void;
 }
 
+export type BackgroundJob = 'decay' | 'dream';
+
 /** How many similar memories a new one is linked to, at most. */
 export const INFERRED_LINKS = 3;
 /** Weight of the link from a memory to the one before it in the same session. */
@@ -149,7 +151,7 @@ export class Hippocampus {
       write: async (space, store, event) => {
         this.#absorb(space, store, await this.#stores[store].apply(this.#envelope(space, toTimestamp(this.#now()), event)));
       },
-      globalMode: () => this.#mode,
+      modeOf: (store) => this.modeOf(store),
       retrievalBoost: (store) => currentParams(this.#evolution, store).retrieval_boost,
       observeRecall: (store, hitRate) => this.#observe((state) => observeRecall(state, store, hitRate)),
       activation: options.activation,
@@ -180,39 +182,56 @@ export class Hippocampus {
 
   /** Refuses new operations from now on; those already running finish. Background work stops. */
   stop(): void {
-    this.stopBackgroundDecay();
+    this.stopBackground();
     this.#actor.send({ type: 'STOP' });
     this.saveState();
   }
 
-  #decayTimer: NodeJS.Timeout | undefined;
-  #decayRunning = false;
+  readonly #background = new Map<BackgroundJob, { timer: NodeJS.Timeout; running: boolean }>();
 
   /**
-   * Background decay (spec §4.2): every `intervalMs`, a tick over every space at the present moment
-   * (duration 0: real time has passed). A tick still running when the next is due is not doubled.
+   * Background work (spec §4.2, §4.10): every `intervalMs`, a decay tick at the present moment (duration
+   * 0: real time has passed) or a dream tick with the reference's background settings, over every space.
+   * A run still going when the next is due is not doubled. Failures are logged, never thrown.
    */
-  startBackgroundDecay(intervalMs: number, log: (line: string) => void): void {
-    this.stopBackgroundDecay();
-    this.#decayTimer = setInterval(() => {
-      if (this.#decayRunning) return;
-      this.#decayRunning = true;
-      void (async () => {
-        for (const space of this.graph.spaces()) await this.decayTick({ space, tick_duration_seconds: 0 });
-      })()
-        .catch((error: unknown) => log(`background decay failed: ${String(error)}`))
-        .finally(() => (this.#decayRunning = false));
-    }, intervalMs);
-    this.#decayTimer.unref();
+  startBackground(job: BackgroundJob, intervalMs: number, log: (line: string) => void): void {
+    this.stopBackground(job);
+    const entry = {
+      running: false,
+      timer: setInterval(() => {
+        if (entry.running) return;
+        entry.running = true;
+        void this.#runBackground(job)
+          .catch((error: unknown) => log(`background ${job} failed: ${String(error)}`))
+          .finally(() => (entry.running = false));
+      }, intervalMs),
+    };
+    entry.timer.unref();
+    this.#background.set(job, entry);
   }
 
-  stopBackgroundDecay(): void {
-    clearInterval(this.#decayTimer);
-    this.#decayTimer = undefined;
+  async #runBackground(job: BackgroundJob): Promise<void> {
+    for (const space of [...this.#sequences.keys()]) {
+      if (job === 'decay') await this.decayTick({ space, tick_duration_seconds: 0 });
+      else {
+        await this.dreamTick({
+          space, session_id: null, dry_run: false, max_groups: 50, include_private_scratch: false, include_sealed: false,
+          promote_semantic: true, secrecy_levels: null,
+        });
+      }
+    }
   }
 
-  get backgroundDecayEnabled(): boolean {
-    return this.#decayTimer !== undefined;
+  stopBackground(job?: BackgroundJob): void {
+    for (const [name, entry] of this.#background) {
+      if (job !== undefined && name !== job) continue;
+      clearInterval(entry.timer);
+      this.#background.delete(name);
+    }
+  }
+
+  backgroundEnabled(job: BackgroundJob): boolean {
+    return this.#background.has(job);
   }
 
   #accepting(): void {
@@ -500,11 +519,26 @@ export class Hippocampus {
     return this.#recaller.raw(request);
   }
 
-  /** lifecycle.set_mode (spec §3.14); unlike the reference, the mode survives a restart. */
-  setMode(mode: RecallMode): void {
+  /**
+   * lifecycle.set_mode (spec §3.14). Unlike the reference, `scope` is honoured — only those stores
+   * change — and the modes survive a restart. Without a scope every store takes the mode.
+   */
+  setMode(mode: RecallMode, scope: StoreType[] | null = null): void {
     this.#accepting();
-    this.#mode = mode;
-    this.#state.write({ ...this.#state.read(), mode });
+    const state = this.#state.read();
+    if (scope === null || scope.length === 0) {
+      this.#mode = mode;
+      this.#state.write({ ...state, mode, store_modes: {} });
+      return;
+    }
+    const store_modes = { ...state.store_modes };
+    for (const store of scope) store_modes[store] = mode;
+    this.#state.write({ ...state, store_modes });
+  }
+
+  /** The recall mode of one store: perfect forces byte-exact rendering whatever a request asks. */
+  modeOf(store: StoreType): RecallMode {
+    return this.#state.read().store_modes?.[store] ?? this.#mode;
   }
 
   /**
@@ -660,8 +694,8 @@ export class Hippocampus {
       dream_episodic_summaries: perStore.episodic.dream_episodic_summaries,
       dream_semantic_nodes: perStore.semantic.dream_semantic_nodes,
       evolution_metrics: this.#evolution.metrics,
-      background_decay_enabled: this.backgroundDecayEnabled,
-      background_dream_enabled: false,
+      background_decay_enabled: this.backgroundEnabled('decay'),
+      background_dream_enabled: this.backgroundEnabled('dream'),
     };
   }
 

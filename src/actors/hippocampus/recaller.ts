@@ -13,7 +13,7 @@ import {
 import type { Embedder } from '../../embedding/embedder.js';
 import { fidelityNow } from '../store/decay.js';
 import { reconsolidatedRecord, type MutationEvent } from '../store/events.js';
-import type { StoreApi, StoreSearchResult } from '../store/protocol.js';
+import type { StoreApi } from '../store/protocol.js';
 import { spreadActivation } from './activation.js';
 import type { AssociationGraph } from './association-graph.js';
 import { coActivationUpdates } from './associations.js';
@@ -33,14 +33,17 @@ export interface RecallerOptions {
   now: () => number;
   /** Writes an event to a store through the hippocampus (sequence numbers, graph upkeep). */
   write: (space: string, store: StoreType, event: MutationEvent) => Promise<void>;
-  /** The global recall mode (lifecycle.set_mode); 'perfect' overrides a request's 'human'. */
-  globalMode: () => 'human' | 'perfect';
+  /** A store's recall mode (lifecycle.set_mode); 'perfect' overrides a request's 'human'. */
+  modeOf: (store: StoreType) => 'human' | 'perfect';
   retrievalBoost: (store: StoreType) => number;
   /** Reports how full a recall's answer was, for the evolution engine (spec §4.8 rule 2). */
   observeRecall: (store: StoreType, hitRate: number) => void;
   activation: { decayFactor: number; threshold: number };
   log: (line: string) => void;
 }
+
+/** How many memories per requested one are loaded after the first, ids-only phase of a recall. */
+const PRELOAD_FACTOR = 3;
 
 const byRelevance = (a: RecalledMemory, b: RecalledMemory) =>
   b.relevance_score - a.relevance_score || (a.record.id < b.record.id ? -1 : 1);
@@ -76,16 +79,41 @@ export class Recaller {
     const unavailable: StoreType[] = [];
     let scanned = 0;
 
+    let truncated = 0;
     if (cue.text !== null || vectors.length > 0) {
       if (cue.text !== null) strategies.push('text');
       if (vectors.length > 0) strategies.push('vector');
       const k = Math.max(limit * 2, 10);
+      // Two phases: the stores answer with scored ids only; the best ids by match score are then loaded.
+      // Shipping and parsing every hit's record was most of a recall's time; fidelity, recency and
+      // emotion can lift a memory at most ~2.2× (recall.ts), so PRELOAD_FACTOR × limit by match keeps
+      // every memory that can still reach the top `limit`.
       // Stores holding nothing in this space are not asked (the graph counts every store's records).
       const holding = stores.filter((store) => this.#o.graph.holdsAny(space, store));
       const results = await this.#fanOut(holding, unavailable, (store) =>
-        this.#o.stores[store].search(space, { text: cue.text, vectors, k, minSimilarity: defaultRecallScoring.minVectorSimilarity }),
+        this.#o.stores[store].search(space, { text: cue.text, vectors, k, minSimilarity: defaultRecallScoring.minVectorSimilarity, withRecords: false }),
       );
-      for (const result of results) scanned += this.#collect(candidates, result);
+      const hits = new Map<string, { text?: number; vector?: number }>();
+      for (const result of results) {
+        for (const hit of result.text_hits) hits.set(hit.id, { ...hits.get(hit.id), text: Math.max(hits.get(hit.id)?.text ?? 0, hit.score) });
+        for (const hit of result.vector_hits) hits.set(hit.id, { ...hits.get(hit.id), vector: Math.max(hits.get(hit.id)?.vector ?? 0, hit.similarity) });
+      }
+      scanned += hits.size;
+      const bestText = Math.max(0, ...[...hits.values()].map((hit) => hit.text ?? 0));
+      const preliminary = (hit: { text?: number; vector?: number }) =>
+        (bestText > 0 ? (hit.text ?? 0) / bestText : 0) * (vectors.length > 0 && cue.text !== null ? defaultRecallScoring.textWeight : 1) +
+        (hit.vector ?? 0) * (cue.text !== null ? defaultRecallScoring.vectorWeight : 1);
+      const chosen = [...hits].sort((a, b) => preliminary(b[1]) - preliminary(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, Math.max(limit * PRELOAD_FACTOR, 30));
+      truncated = hits.size - chosen.length;
+      const loaded = await this.#load(space, chosen.map(([id]) => id), unavailable);
+      for (const [id, hit] of chosen) {
+        const record = loaded.get(id);
+        if (!record) continue;
+        const candidate: Candidate = { record };
+        if (hit.text !== undefined) candidate.text = hit.text;
+        if (hit.vector !== undefined) candidate.vector = hit.vector;
+        candidates.set(id, candidate);
+      }
     }
     if (cue.temporal) {
       strategies.push('temporal');
@@ -176,7 +204,7 @@ export class Recaller {
     return {
       memories,
       activation_trace: null,
-      total_candidates: ranked.length,
+      total_candidates: ranked.length + truncated,
       query_metadata: {
         total_records_scanned: scanned,
         stores_searched: stores.filter((store) => !unavailable.includes(store)),
@@ -202,22 +230,6 @@ export class Recaller {
       } else throw result.reason;
     });
     return answers;
-  }
-
-  #collect(candidates: Map<string, Candidate>, result: StoreSearchResult): number {
-    const records = new Map(result.records.map((record) => [record.id, record as MemoryRecord]));
-    const seen = new Set<string>();
-    const offer = (id: string, signal: 'text' | 'vector', value: number) => {
-      const record = records.get(id);
-      if (!record) return;
-      seen.add(id);
-      const candidate = candidates.get(id) ?? { record };
-      candidate[signal] = Math.max(candidate[signal] ?? 0, value);
-      candidates.set(id, candidate);
-    };
-    for (const hit of result.text_hits) offer(hit.id, 'text', hit.score);
-    for (const hit of result.vector_hits) offer(hit.id, 'vector', hit.similarity);
-    return seen.size;
   }
 
   /** A recall with no cue lists the most recent memories (DESIGN §2 item 4), scored by fidelity. */
@@ -308,8 +320,8 @@ export class Recaller {
 
   /** Human mode degrades the rendered text with fidelity; perfect mode returns it byte for byte. */
   #render(memories: RecalledMemory[], requested: 'human' | 'perfect'): void {
-    const mode = this.#o.globalMode() === 'perfect' ? 'perfect' : requested;
     for (const memory of memories) {
+      const mode = this.#o.modeOf(memory.record.store) === 'perfect' ? 'perfect' : requested;
       memory.rendered_content = mode === 'perfect'
         ? memory.record.content
         : renderHuman(memory.record.content, this.#fidelityOf(memory.record), memory.record.fidelity.noise_level, memory.record.id);

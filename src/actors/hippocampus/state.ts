@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RecallMode } from '../../cmp/operations.js';
+import type { StoreType } from '../../cmp/types.js';
 import type { EvolutionState } from './evolution.js';
 
 // The hippocampus's own small state, kept in one JSON file beside the store partitions and replaced
@@ -10,7 +11,10 @@ import type { EvolutionState } from './evolution.js';
 
 export interface PersistedState {
   version: 1;
+  /** The mode of every store not named in `store_modes`. */
   mode: RecallMode;
+  /** Stores set apart by a scoped set_mode. */
+  store_modes?: Partial<Record<StoreType, RecallMode>>;
   evolution?: EvolutionState;
 }
 
@@ -42,6 +46,7 @@ function load(path: string): PersistedState {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<PersistedState>;
     const state: PersistedState = { ...defaults, mode: parsed.mode === 'perfect' ? 'perfect' : 'human' };
+    if (parsed.store_modes && typeof parsed.store_modes === 'object') state.store_modes = parsed.store_modes;
     if (parsed.evolution?.version === 1) state.evolution = parsed.evolution;
     return state;
   } catch {

@@ -74,6 +74,8 @@ export interface StoreSearchQuery {
   k: number;
   /** Vector hits below this cosine similarity are dropped. */
   minSimilarity: number;
+  /** Also return every hit's record (default true); recall asks for ids first and loads the best. */
+  withRecords?: boolean;
 }
 
 export interface StoreSearchResult {

@@ -27,6 +27,12 @@ let partition: Partition | undefined;
 const totals = new Map<string, SpaceAggregates>();
 const indexes = new StoreIndexes(name === 'raw_journal' ? 'raw' : 'curated', createEmbedder(data.embedding), data.vectorIndex);
 let writeQueue: Promise<unknown> = Promise.resolve();
+/**
+ * The association registry as the opening pass over the records found it: the hippocampus asks for it
+ * right after start, and answering from here saves a second parse of every record (half of a cold
+ * start). Dropped at the first write, after which it would be stale.
+ */
+let registryAtOpen: Record<string, RegistryEntry[]> | undefined;
 
 const totalsOf = (space: string) => {
   let found = totals.get(space);
@@ -66,10 +72,15 @@ async function openIndexes(open: Partition): Promise<void> {
     if (spaces.length > 0) log(`rebuilding indexes: ${rebuild}`);
   }
   let done = 0;
+  registryAtOpen = {};
   for (const space of spaces) {
     const spaceTotals = totalsOf(space);
+    const entries: RegistryEntry[] = (registryAtOpen[space] = []);
     for await (const chunk of open.records(space, 500)) {
-      for (const record of chunk) countRecord(spaceTotals, record, 1);
+      for (const record of chunk) {
+        countRecord(spaceTotals, record, 1);
+        entries.push(registryEntryOf(record));
+      }
       if (rebuild !== null) {
         await indexes.index(space, chunk, new Map());
         done += chunk.length;
@@ -152,6 +163,7 @@ async function ready(): Promise<Partition> {
 
 /** Applies one event and moves the aggregates and indexes with it. Callers serialise. */
 async function applyEnvelope(open: Partition, envelope: EventEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply> {
+  registryAtOpen = undefined;
   const { outcome, previous, replayed } = await open.apply(envelope);
   if (replayed) return { written: [], removed: [], missing: replayed.missing, replayed };
   // Aggregates move by the difference: the old state out, the new state in.
@@ -236,6 +248,7 @@ const api: StoreWorkerApi = {
   async search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult> {
     const open = await ready();
     const { text_hits, vector_hits } = indexes.search(space, query);
+    if (query.withRecords === false) return { text_hits, vector_hits, records: [] };
     const ids = [...new Set([...text_hits.map((hit) => hit.id), ...vector_hits.map((hit) => hit.id)])];
     const records = (await open.getMany(space, ids)).filter((record): record is StoredRecord => record !== undefined);
     return { text_hits, vector_hits, records };
@@ -266,6 +279,11 @@ const api: StoreWorkerApi = {
 
   async registry() {
     const open = await ready();
+    if (registryAtOpen) {
+      const answer = registryAtOpen;
+      registryAtOpen = undefined;
+      return answer;
+    }
     const dump: Record<string, RegistryEntry[]> = {};
     for (const space of await open.spaces()) {
       const entries: RegistryEntry[] = (dump[space] = []);

@@ -166,6 +166,7 @@ export class WorkingStore implements StoreApi {
   async search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult> {
     await this.#ready();
     const hits = this.#indexes.search(space, query);
+    if (query.withRecords === false) return { ...hits, records: [] };
     const records = this.#spaces.get(space)?.records;
     const ids = new Set([...hits.text_hits.map((hit) => hit.id), ...hits.vector_hits.map((hit) => hit.id)]);
     return { ...hits, records: [...ids].map((id) => records?.get(id)).filter((record): record is MemoryRecord => record !== undefined) };

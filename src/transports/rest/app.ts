@@ -80,7 +80,8 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAp
   app.post('/v1/recall/timeline', async (c) => c.json(await hippocampus.recallTimeline(parseRecallTimeline(await body(c)))));
   app.post('/v1/recall/graph', async (c) => c.json(await hippocampus.recallGraph(parseRecallGraph(await body(c)))));
   app.put('/v1/lifecycle/mode', async (c) => {
-    hippocampus.setMode(parseSetMode(await body(c)).mode);
+    const { mode, scope } = parseSetMode(await body(c));
+    hippocampus.setMode(mode, scope);
     return c.body(null, 204);
   });
   app.post('/v1/lifecycle/consolidate', async (c) => c.json(await hippocampus.consolidate(parseConsolidate(await body(c)))));

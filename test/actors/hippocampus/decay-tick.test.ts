@@ -154,6 +154,20 @@ describe('recall mode', () => {
     await server.call('PUT', '/v1/lifecycle/mode', { mode: 'human' });
   });
 
+  it('sets the mode of the named stores only', async () => {
+    const sentence = 'a procedure that has faded a great deal over many seasons of disuse and neglect';
+    const procedural = (await server.call('POST', '/v1/encode', { space: 'scoped', content: textContent(sentence), store: 'procedural' })).body.record_id;
+    await server.runtime.hippocampus.decayTick({ space: 'scoped', tick_duration_seconds: 3650 * DAY });
+    expect((await server.call('PUT', '/v1/lifecycle/mode', { mode: 'perfect', scope: ['procedural'] })).status).toBe(204);
+    expect(server.runtime.hippocampus.modeOf('procedural')).toBe('perfect');
+    expect(server.runtime.hippocampus.modeOf('episodic')).toBe('human');
+    const recalled = await server.call('POST', '/v1/recall/query', { space: 'scoped', cue: { text: 'faded procedure seasons' }, reconsolidate: false, include_decayed: true });
+    expect(recalled.body.memories[0].record.id).toBe(procedural);
+    expect(textOfRecord({ content: recalled.body.memories[0].rendered_content })).toBe(sentence);
+    await server.call('PUT', '/v1/lifecycle/mode', { mode: 'human' });
+    expect(server.runtime.hippocampus.modeOf('procedural')).toBe('human');
+  });
+
   it('keeps the mode across a restart', async () => {
     const first = await startTestServer();
     await first.call('PUT', '/v1/lifecycle/mode', { mode: 'perfect' });
@@ -213,6 +227,6 @@ describe('background decay', () => {
       await background.close();
       removeDir(background.dataDir);
     }
-    expect(background.runtime.hippocampus.backgroundDecayEnabled).toBe(false);
+    expect(background.runtime.hippocampus.backgroundEnabled('decay')).toBe(false);
   });
 });

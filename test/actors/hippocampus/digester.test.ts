@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
+import { removeDir, sharedServer, startTestServer, textContent, textOfRecord } from '../../helpers/server.js';
 
 // Dream ticks and consolidation through a real server: the planners decide (their own tests cover
 // the rules); here the writes land, link up, and a second run finds nothing left to do.
@@ -94,5 +94,44 @@ describe('lifecycle.consolidate', () => {
     const dry = await server.call('POST', '/v1/lifecycle/consolidate', { space: 'consolidate-dry', dry_run: true });
     expect(dry.body).toMatchObject({ records_processed: 1, records_migrated: 1 });
     expect((await stats('consolidate-dry')).records_by_store.semantic).toBe(0);
+  });
+});
+
+describe('running alone', () => {
+  it('refuses a second consolidation of the same space while one runs', async () => {
+    for (let index = 0; index < 30; index++) {
+      await server.call('POST', '/v1/encode', { space: 'busy', content: textContent(`busy record ${index}`), store: 'episodic' });
+    }
+    const [a, b] = await Promise.all([
+      server.call('POST', '/v1/lifecycle/consolidate', { space: 'busy' }),
+      server.call('POST', '/v1/lifecycle/consolidate', { space: 'busy' }),
+    ]);
+    const statuses = [a.status, b.status].sort();
+    expect(statuses).toEqual([200, 503]);
+    const refused = a.status === 503 ? a : b;
+    expect(refused.body).toMatchObject({ code: 'CONSOLIDATION_IN_PROGRESS' });
+    expect(refused.headers.get('retry-after')).toBeTruthy();
+  });
+});
+
+describe('background dream', () => {
+  it('digests the raw journal on its interval and shows in stats', async () => {
+    const background = await startTestServer({ flags: { dream: { background_enabled: true, background_interval_secs: 0.2 } } });
+    try {
+      await background.call('POST', '/v1/encode/raw', {
+        session_id: 's', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent('remember the milk'),
+      });
+      expect((await background.call('GET', '/v1/introspect/stats')).body.background_dream_enabled).toBe(true);
+      let pending = 1;
+      for (let wait = 0; pending > 0 && wait < 50; wait++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        pending = (await background.call('GET', '/v1/introspect/stats')).body.raw_journal_pending_dream;
+      }
+      expect(pending).toBe(0);
+      expect((await background.call('GET', '/v1/introspect/stats')).body.dream_episodic_summaries).toBe(1);
+    } finally {
+      await background.close();
+      removeDir(background.dataDir);
+    }
   });
 });
