@@ -84,6 +84,12 @@ export interface ConsolidationOptions {
   summaryBytes: number;
   /** The record's vector, or null when it has none; default its first block embedding. */
   vectorOf: (record: MemoryRecord) => number[] | null;
+  /**
+   * Ids that may be near-duplicates of a record (e.g. from the store's nearest-neighbour index); each is
+   * still checked against `duplicateCosine`. Without it every pair is compared: O(n²), fine for tests
+   * and small stores only.
+   */
+  candidatesOf?: (record: MemoryRecord) => readonly string[];
   /** Fidelity parameters of the semantic copies; default the DESIGN §2.1 semantic row. */
   recordParams: { semantic: RecordParams };
   /** Id of each semantic copy; called once per copy, in plan order. */
@@ -254,10 +260,18 @@ function duplicateComponents(records: MemoryRecord[], o: ConsolidationOptions): 
     while (parent[i] !== i) i = parent[i] = parent[parent[i]];
     return i;
   };
+  const indexOf = new Map(records.map((record, index) => [record.id, index]));
+  const pairsOf = (i: number): Iterable<number> => {
+    if (!o.candidatesOf) return Array.from({ length: records.length - i - 1 }, (_, offset) => i + 1 + offset);
+    return o.candidatesOf(records[i]).flatMap((id) => {
+      const j = indexOf.get(id);
+      return j === undefined || j === i ? [] : [j];
+    });
+  };
   for (let i = 0; i < records.length; i++) {
     const a = vectors[i];
     if (a === null) continue;
-    for (let j = i + 1; j < records.length; j++) {
+    for (const j of pairsOf(i)) {
       const b = vectors[j];
       if (b === null || b.length !== a.length) continue;
       let dot = 0;

@@ -28,6 +28,8 @@ export interface DigesterOptions {
 }
 
 const EVERYTHING = Number.MAX_SAFE_INTEGER;
+/** Cosine above which two episodic memories are the same memory (spec §4.6). */
+const DUPLICATE_COSINE = 0.92;
 
 export class Digester {
   readonly #o: DigesterOptions;
@@ -88,15 +90,21 @@ export class Digester {
       const texts = episodic.map(StoreIndexes.embeddableText);
       const embedded = await this.#o.embedder.embed(texts);
       const vectors = new Map(episodic.map((record, index) => [record.id, embedded[index]] as const));
+      const vectorOf = (record: MemoryRecord): number[] | null => {
+        const own = record.content.blocks.find((block) => block.embedding != null && block.embedding.length > 0)?.embedding;
+        if (own) return own;
+        const vector = vectors.get(record.id);
+        return vector && vector.length > 0 && vector.some((value) => value !== 0) ? Array.from(vector) : null;
+      };
+      // Near-duplicate candidates come from the store's nearest-neighbour index, not from every pair.
+      const withVectors = episodic.filter((record) => vectorOf(record) !== null);
+      const neighbours = await this.#o.stores.episodic.similar(space, withVectors.map((record) => vectorOf(record)!), 5, DUPLICATE_COSINE);
+      const candidates = new Map(withVectors.map((record, index) => [record.id, neighbours[index].map((hit) => hit.id)]));
       const plan = planConsolidation(episodic, semanticIds, request, this.#o.now(), {
         newId: this.#o.newId,
         recordParams: this.#o.recordParams,
-        vectorOf: (record) => {
-          const own = record.content.blocks.find((block) => block.embedding != null && block.embedding.length > 0)?.embedding;
-          if (own) return own;
-          const vector = vectors.get(record.id);
-          return vector && vector.length > 0 && vector.some((value) => value !== 0) ? Array.from(vector) : null;
-        },
+        vectorOf,
+        candidatesOf: (record) => candidates.get(record.id) ?? [],
       });
       if (request.dry_run) return plan.response;
 

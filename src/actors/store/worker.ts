@@ -206,12 +206,7 @@ const api: StoreWorkerApi = {
     const open = await ready();
     const outcome: DecayOutcome = { updated: 0, below_threshold: 0, pruned: [], scores: [], complete: true };
     let next = 0;
-    for await (const chunk of open.records(space, job.chunk)) {
-      if (next >= job.seqs.length) {
-        outcome.complete = false;
-        break;
-      }
-      const ids = chunk.filter((record) => 'store' in record).map((record) => record.id);
+    const run = async (ids: string[]) => {
       const envelope: EventEnvelope = {
         space, seq: job.seqs[next++], at: job.at,
         event: { type: 'records.decayed', ids, tick_duration_secs: job.tick_duration_secs, prune_threshold: job.prune_threshold },
@@ -225,6 +220,24 @@ const api: StoreWorkerApi = {
       }
       // Let recall and other calls in between chunks: a tick never holds the store for long.
       await new Promise((resolve) => setImmediate(resolve));
+    };
+    // The partition's iterator hands out what LevelDB has at hand, often fewer than asked: gather full
+    // chunks, so the reserved sequence numbers (one per chunk) suffice.
+    let pending: string[] = [];
+    for await (const records of open.records(space, job.chunk)) {
+      for (const record of records) if ('store' in record) pending.push(record.id);
+      while (pending.length >= job.chunk) {
+        if (next >= job.seqs.length) {
+          outcome.complete = false;
+          return outcome;
+        }
+        await run(pending.slice(0, job.chunk));
+        pending = pending.slice(job.chunk);
+      }
+    }
+    if (pending.length > 0) {
+      if (next >= job.seqs.length) outcome.complete = false;
+      else await run(pending);
     }
     return outcome;
   },

@@ -37,6 +37,14 @@ describe('lifecycle.decay_tick', () => {
     expect(Math.abs(a - b)).toBeLessThan(1e-6);
   }, 120_000);
 
+  it('reaches every record of a store larger than one chunk (regression: short LevelDB reads)', async () => {
+    for (let offset = 0; offset < 1200; offset += 400) {
+      const records = Array.from({ length: 400 }, (_, index) => ({ content: textContent(`bulk memory ${offset + index}`), store: 'semantic' }));
+      expect((await server.call('POST', '/v1/encode/batch', { space: 'bulk-tick', records })).status).toBe(200);
+    }
+    expect(await tick('bulk-tick', DAY)).toEqual({ records_updated: 1200, records_below_threshold: 0, records_pruned: 0 });
+  });
+
   it('keeps an untouched episodic memory recallable after 30 days', async () => {
     const id = await store('month', 'the keys are in the blue drawer');
     await tick('month', 30 * DAY);
