@@ -137,8 +137,8 @@ export class Hippocampus {
         episodic: { decay_rate: options.recordParams.episodic.decay_rate, stability: options.recordParams.episodic.stability },
         semantic: { decay_rate: options.recordParams.semantic.decay_rate, stability: options.recordParams.semantic.stability },
       },
-      write: async (space, store, event) => {
-        const reply = await this.#stores[store].apply(this.#envelope(space, toTimestamp(this.#now()), event));
+      write: async (space, store, event, vectors) => {
+        const reply = await this.#stores[store].apply(this.#envelope(space, toTimestamp(this.#now()), event), vectors);
         if (store !== 'raw_journal') this.#absorb(space, store, reply);
       },
       cleanUp: (space, removed) => this.#cleanUpAfterRemoval(space, removed, toTimestamp(this.#now())),
@@ -365,11 +365,12 @@ export class Hippocampus {
    * (type `temporal`). Returns the embedder's vectors, so the stores need not embed the texts again.
    */
   async #inferAssociations(space: string, records: MemoryRecord[], at: string): Promise<Record<string, number[]>> {
-    const texts = records.map(StoreIndexes.embeddableText);
-    const embeddable = records.filter((_, index) => texts[index] !== '');
     const vectors: Record<string, number[]> = {};
+    // An embedder of dimension 0 (provider "none") gives no vectors: skip the work entirely.
+    const texts = this.#embedder.dimension > 0 ? records.map(StoreIndexes.embeddableText) : [];
+    const embeddable = records.filter((_, index) => (texts[index] ?? '') !== '');
     if (embeddable.length > 0) {
-      const embedded = await this.#embedder.embed(embeddable.map(StoreIndexes.embeddableText));
+      const embedded = await this.#embedder.embed(texts.filter((text) => text !== ''));
       embeddable.forEach((record, index) => {
         if (embedded[index].some((value) => value !== 0)) vectors[record.id] = Array.from(embedded[index]);
       });

@@ -21,13 +21,24 @@ export interface DigesterOptions {
   now: () => number;
   newId: () => string;
   recordParams: Record<'episodic' | 'semantic', { decay_rate: number; stability: number }>;
-  /** Writes an event through the hippocampus (sequence numbers, graph upkeep). */
-  write: (space: string, store: StoreType | 'raw_journal', event: MutationEvent) => Promise<void>;
+  /**
+   * Writes an event through the hippocampus (sequence numbers, graph upkeep); `vectors` are embedder
+   * vectors of written records already at hand.
+   */
+  write: (space: string, store: StoreType | 'raw_journal', event: MutationEvent, vectors?: Record<string, number[]>) => Promise<void>;
   /** Strips links pointing at removed records. */
   cleanUp: (space: string, removed: string[]) => Promise<void>;
 }
 
 const EVERYTHING = Number.MAX_SAFE_INTEGER;
+/** Records per write: large digests go to a store in events of this size, never as one huge call. */
+const WRITE_CHUNK = 500;
+
+function chunks<T>(items: T[]): T[][] {
+  const result: T[][] = [];
+  for (let offset = 0; offset < items.length; offset += WRITE_CHUNK) result.push(items.slice(offset, offset + WRITE_CHUNK));
+  return result;
+}
 /** Cosine above which two episodic memories are the same memory (spec §4.6). */
 const DUPLICATE_COSINE = 0.92;
 
@@ -98,7 +109,10 @@ export class Digester {
       };
       // Near-duplicate candidates come from the store's nearest-neighbour index, not from every pair.
       const withVectors = episodic.filter((record) => vectorOf(record) !== null);
-      const neighbours = await this.#o.stores.episodic.similar(space, withVectors.map((record) => vectorOf(record)!), 5, DUPLICATE_COSINE);
+      const neighbours: { id: string; similarity: number }[][] = [];
+      for (const part of chunks(withVectors)) {
+        neighbours.push(...(await this.#o.stores.episodic.similar(space, part.map((record) => vectorOf(record)!), 5, DUPLICATE_COSINE)));
+      }
       const candidates = new Map(withVectors.map((record, index) => [record.id, neighbours[index].map((hit) => hit.id)]));
       const plan = planConsolidation(episodic, semanticIds, request, this.#o.now(), {
         newId: this.#o.newId,
@@ -111,14 +125,23 @@ export class Digester {
       const byId = new Map(episodic.map((record) => [record.id, record]));
       const removed = plan.merges.map((merge) => merge.remove);
       if (removed.length > 0) {
-        await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: removed });
+        for (const part of chunks(removed)) await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: part });
         await this.#o.cleanUp(space, removed);
       }
       for (const merge of plan.merges) {
         const kept = byId.get(merge.keep);
         if (kept) byId.set(merge.keep, { ...kept, associations: merge.associations });
       }
-      if (plan.creates.length > 0) await this.#o.write(space, 'semantic', { type: 'records.put', records: plan.creates, fresh: true });
+      // A copy has its source's text, so it reuses the source's vector instead of embedding again.
+      for (const part of chunks(plan.creates)) {
+        const copyVectors: Record<string, number[]> = {};
+        for (const record of part) {
+          const source = byId.get(String((record.metadata as Record<string, unknown>)._consolidated_from));
+          const vector = source ? vectorOf(source) : null;
+          if (vector && !record.content.blocks.some((block) => block.embedding != null)) copyVectors[record.id] = vector;
+        }
+        await this.#o.write(space, 'semantic', { type: 'records.put', records: part, fresh: true }, copyVectors);
+      }
       // The kept and migrated episodic records, with their new links and consolidation marks, in one event.
       const links = new Map(plan.links.map((link) => [link.source_id, link.association]));
       const touched = new Set([...plan.merges.map((merge) => merge.keep), ...plan.marks.map((mark) => mark.id)]);
@@ -134,9 +157,9 @@ export class Digester {
         }
         updated.push(record);
       }
-      if (updated.length > 0) await this.#o.write(space, 'episodic', { type: 'records.put', records: updated });
+      for (const part of chunks(updated)) await this.#o.write(space, 'episodic', { type: 'records.put', records: part });
       if (plan.prunes.length > 0) {
-        await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: plan.prunes });
+        for (const part of chunks(plan.prunes)) await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: part });
         await this.#o.cleanUp(space, plan.prunes);
       }
       return plan.response;

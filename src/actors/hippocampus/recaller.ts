@@ -80,6 +80,7 @@ export class Recaller {
     let scanned = 0;
 
     let truncated = 0;
+    const prefetched = new Map<string, MemoryRecord>();
     if (cue.text !== null || vectors.length > 0) {
       if (cue.text !== null) strategies.push('text');
       if (vectors.length > 0) strategies.push('vector');
@@ -105,7 +106,16 @@ export class Recaller {
         (hit.vector ?? 0) * (cue.text !== null ? defaultRecallScoring.vectorWeight : 1);
       const chosen = [...hits].sort((a, b) => preliminary(b[1]) - preliminary(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, Math.max(limit * PRELOAD_FACTOR, 30));
       truncated = hits.size - chosen.length;
-      const loaded = await this.#load(space, chosen.map(([id]) => id), unavailable);
+      // Prefetch what activation will most likely reach from the best hits, in the same round trip.
+      const speculative = request.activation_depth > 0
+        ? [...spreadActivation(
+          chosen.slice(0, defaultRecallScoring.activationSources).map(([id]) => ({ id, activation: 1 })),
+          (id) => this.#o.graph.neighbours(space, id),
+          { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
+        ).keys()]
+        : [];
+      const loaded = await this.#load(space, [...new Set([...chosen.map(([id]) => id), ...speculative])], unavailable);
+      for (const [id, record] of loaded) prefetched.set(id, record);
       for (const [id, hit] of chosen) {
         const record = loaded.get(id);
         if (!record) continue;
@@ -173,8 +183,9 @@ export class Recaller {
         (id) => this.#o.graph.neighbours(space, id),
         { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
       );
-      const missing = [...activated.keys()].filter((id) => !scored.has(id));
-      const loaded = await this.#load(space, missing, unavailable);
+      const missing = [...activated.keys()].filter((id) => !scored.has(id) && !prefetched.has(id));
+      const loaded = missing.length > 0 ? await this.#load(space, missing, unavailable) : new Map<string, MemoryRecord>();
+      for (const [id, record] of prefetched) if (!loaded.has(id)) loaded.set(id, record);
       for (const [id, { activation, path }] of activated) {
         const existing = scored.get(id);
         if (existing) {

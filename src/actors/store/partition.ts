@@ -165,11 +165,13 @@ export class Partition {
     const serialised = new Map<StoredRecord, string>();
     for (const record of outcome.writes) {
       const previous = current.get(record.id);
-      if (previous) ops.push(...this.#indexOps(space, previous, 'del'));
+      // Index keys depend only on creation time and session: most updates leave them as they are.
+      const reindex = !previous || !sameIndexKeys(previous, record);
+      if (previous && reindex) ops.push(...this.#indexOps(space, previous, 'del'));
       const json = JSON.stringify(record);
       serialised.set(record, json);
       ops.push({ type: 'put', key: keys.record(space, record.id), value: json });
-      ops.push(...this.#indexOps(space, record, 'put'));
+      if (reindex) ops.push(...this.#indexOps(space, record, 'put'));
     }
     ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: serialiseEnvelope(envelope, serialised) });
     ops.push({ type: 'put', key: keys.sequence(space), value: String(envelope.seq) });
@@ -299,6 +301,13 @@ export class Partition {
     if (ops.length > 0) await this.#db.batch(ops, { sync: this.#options.syncWrites });
     return { events: staleEvents.length, keys: staleKeys.length };
   }
+}
+
+function sameIndexKeys(a: StoredRecord, b: StoredRecord): boolean {
+  if (a.created_at !== b.created_at) return false;
+  const sessionA = 'session_id' in a ? a.session_id : undefined;
+  const sessionB = 'session_id' in b ? b.session_id : undefined;
+  return sessionA === sessionB;
 }
 
 /**
