@@ -15,12 +15,13 @@ import { percentiles, round, rssSampler } from './stats.js';
 // latency percentiles and peak RSS of the process (the store workers are threads of it).
 
 const bench: Bench = {
-  description: 'encode.batch of 100-record batches into one store, without and with vectors (options: --records N, --no-sync)',
+  description: 'encode.batch of 100-record batches into one store, without and with vectors (options: --records N, --no-sync, --embedding none|local)',
   async run(args, progress) {
     const total = Number(args[args.indexOf('--records') + 1]) || 100_000;
     const syncWrites = !args.includes('--no-sync');
     const rows = [];
-    for (const embedding of ['none', 'local'] as const) {
+    const only = args.includes('--embedding') ? args[args.indexOf('--embedding') + 1] : null;
+    for (const embedding of (['none', 'local'] as const).filter((variant) => only === null || variant === only)) {
       progress(`embedding ${embedding}`);
       rows.push(await encodeRun(total, syncWrites, embedding, progress));
     }
