@@ -75,7 +75,7 @@ export class StoreIndexes {
       // The caller's own vector of the embedder's length wins: it is honoured, never overwritten.
       if (ownIsEmbedders) this.#upsertVector(space, record.id, own);
       else if (vectors[record.id]) this.#upsertVector(space, record.id, vectors[record.id]);
-      else if (StoreIndexes.embeddableText(record) !== '') toEmbed.push(record);
+      else if (this.#embedder.dimension > 0 && StoreIndexes.embeddableText(record) !== '') toEmbed.push(record);
       else this.vectors.remove(space, record.id);
     }
     if (toEmbed.length === 0) return;
