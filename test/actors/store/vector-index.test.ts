@@ -10,6 +10,7 @@ import {
   type VectorHit,
 } from '../../../src/actors/store/vector-index.js';
 import { isCmpError, type CmpError } from '../../../src/cmp/errors.js';
+import { prng } from '../../../bench/corpus.js';
 
 // Real hnswlib-node, real files in a temp dir. Data is seeded, so every run sees the same vectors.
 
@@ -23,21 +24,9 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** mulberry32: a small seeded PRNG, so clustered data is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `perCluster` points around each of `clusters` random centres in `dimension` dimensions. */
 function clustered(options: { dimension: number; clusters: number; perCluster: number; noise: number; seed: number }) {
-  const next = random(options.seed);
+  const next = prng(options.seed);
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
   const centres = Array.from({ length: options.clusters }, () => Array.from({ length: options.dimension }, gaussian));
   const points: { id: string; cluster: number; vector: number[] }[] = [];
