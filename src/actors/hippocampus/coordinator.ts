@@ -36,6 +36,7 @@ import { StoreIndexes } from '../store/indexes.js';
 import { sessionOf, type ApplyReply, type SpaceStats, type StoreApi } from '../store/protocol.js';
 import { AssociationGraph } from './association-graph.js';
 import { classifyStore } from './classify.js';
+import { groupBy } from './group-by.js';
 import { hippocampusMachine } from './machine.js';
 import { Recaller } from './recaller.js';
 import { Digester } from './digester.js';
@@ -756,16 +757,6 @@ function notFound(id: string): CmpError {
   return new CmpError('RECORD_NOT_FOUND', `Record not found: ${id}`, { field: 'record_id' });
 }
 
-function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
-}
 
 /** Spec §3.2: consecutive records are linked both ways (sequential, 0.7), one link per (target, type). */
 function linkSequential(records: MemoryRecord[], at: string): void {

@@ -20,6 +20,7 @@ import { coActivationUpdates } from './associations.js';
 import { byCreation, rawMatches } from './raw-recall.js';
 import { defaultRecallScoring, emotionalCongruence, matchScores, modulation, type Candidate, type ScoringContext } from './recall.js';
 import { renderHuman } from './render.js';
+import { groupBy } from './group-by.js';
 import { groupIntoBuckets } from './timeline.js';
 
 // The recall operations of the hippocampus (spec §3.6–§3.10): fan out to the stores in parallel,
@@ -298,29 +299,22 @@ export class Recaller {
   #afterRecall(space: string, memories: RecalledMemory[], reconsolidate: boolean, nowMs: number, learnLinks = true): void {
     if (!reconsolidate || memories.length === 0) return;
     const at = toTimestamp(nowMs);
-    const byStore = new Map<StoreType, string[]>();
-    for (const memory of memories) {
-      const { record } = memory;
-      memory.record = reconsolidatedRecord(record, at, this.#o.retrievalBoost(record.store));
-      byStore.set(record.store, [...(byStore.get(record.store) ?? []), record.id]);
-    }
+    for (const memory of memories) memory.record = reconsolidatedRecord(memory.record, at, this.#o.retrievalBoost(memory.record.store));
+    const byStore = groupBy(memories, (memory) => memory.record.store);
     const writes: Promise<void>[] = [];
-    for (const [store, ids] of byStore) {
+    for (const [store, storeMemories] of byStore) {
+      const ids = storeMemories.map((memory) => memory.record.id);
       writes.push(this.#o.write(space, store, { type: 'records.reconsolidated', ids, retrieval_boost: this.#o.retrievalBoost(store) }));
     }
     const links = learnLinks
       ? coActivationUpdates(memories.map((memory) => memory.record.id), (a, b) => this.#o.graph.edge(space, a, b))
       : [];
-    type Reweight = { source_id: string; target_id: string; association_type: AssociationType; weight: number };
-    const bySource = new Map<StoreType, Reweight[]>();
-    for (const link of links) {
-      const store = this.#o.graph.storeOf(space, link.source_id);
-      if (!store) continue;
-      // Strengthen the existing link of the pair; a pair recalled together without one gets a weak
-      // `semantic` link (they answered the same cue).
-      const association_type = (this.#o.graph.edge(space, link.source_id, link.target_id)?.type ?? 'semantic') as AssociationType;
-      bySource.set(store, [...(bySource.get(store) ?? []), { ...link, association_type }]);
-    }
+    // Strengthen the existing link of the pair; a pair recalled together without one gets a weak
+    // `semantic` link (they answered the same cue).
+    const reweights = links
+      .filter((link) => this.#o.graph.storeOf(space, link.source_id) !== undefined)
+      .map((link) => ({ ...link, association_type: (this.#o.graph.edge(space, link.source_id, link.target_id)?.type ?? 'semantic') as AssociationType }));
+    const bySource = groupBy(reweights, (link) => this.#o.graph.storeOf(space, link.source_id)!);
     for (const [store, storeLinks] of bySource) {
       writes.push(this.#o.write(space, store, { type: 'associations.reweighted', links: storeLinks }));
     }
@@ -345,11 +339,7 @@ export class Recaller {
    */
   async #load(space: string, ids: string[], unavailable?: StoreType[]): Promise<Map<string, MemoryRecord>> {
     const found = new Map<string, MemoryRecord>();
-    const byStore = new Map<StoreType, string[]>();
-    for (const id of ids) {
-      const store = this.#o.graph.storeOf(space, id);
-      if (store) byStore.set(store, [...(byStore.get(store) ?? []), id]);
-    }
+    const byStore = groupBy(ids.filter((id) => this.#o.graph.storeOf(space, id) !== undefined), (id) => this.#o.graph.storeOf(space, id)!);
     const load = async ([store, storeIds]: [StoreType, string[]]) => {
       for (const record of await this.#o.stores[store].getMany(space, storeIds)) if (record) found.set(record.id, record as MemoryRecord);
     };
