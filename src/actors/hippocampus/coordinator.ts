@@ -586,7 +586,8 @@ export class Hippocampus {
     this.#accepting();
     const { space } = request;
     const at = toTimestamp(this.#now());
-    const chunk = 500;
+    // Records per event: small enough that a store answers recalls between chunks within milliseconds.
+    const chunk = 200;
     const outcomes = await Promise.all(
       PERSISTENT_STORES.map(async (store) => {
         // One sequence number per chunk, reserved now, with room for records that arrive meanwhile.

@@ -149,7 +149,7 @@ export class Partition {
    * effect, the event, the space's sequence and the idempotency entry in one batch. Callers serialise
    * calls (the store worker's write queue), so the read-compute-write is not interleaved.
    */
-  async apply(envelope: EventEnvelope): Promise<AppliedEvent> {
+  async apply(envelope: EventEnvelope, options: { sync?: boolean } = {}): Promise<AppliedEvent> {
     const { space } = envelope;
     if (envelope.idempotency_key !== undefined) {
       const replayed = await this.findIdempotent(space, envelope.idempotency_key);
@@ -185,7 +185,7 @@ export class Partition {
       };
       ops.push({ type: 'put', key: keys.idempotency(space, envelope.idempotency_key), value: JSON.stringify(entry) });
     }
-    await this.#db.batch(ops, { sync: this.#options.syncWrites });
+    await this.#db.batch(ops, { sync: options.sync ?? this.#options.syncWrites });
     for (const record of outcome.removed) this.#remember(keys.record(space, record.id), undefined);
     for (const record of outcome.writes) this.#remember(keys.record(space, record.id), record);
     return { outcome, previous: current };
