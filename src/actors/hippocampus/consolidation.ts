@@ -1,9 +1,9 @@
-import { firstEmbedding, textOf } from '../../cmp/content.js';
+import { firstEmbedding, textOf, truncateUtf8 } from '../../cmp/content.js';
 import { fromTimestamp, toTimestamp } from '../../cmp/ids.js';
 import { defaultFidelity } from '../../cmp/records.js';
 import type { Association, JsonObject, MemoryRecord } from '../../cmp/types.js';
 import { fidelityAt } from '../store/decay.js';
-import { defaultCuratedRecordParams, metadataObject, objectOrNull, truncateUtf8, type RecordParams } from './dream.js';
+import { defaultCuratedRecordParams, metadataObject, objectOrNull, type RecordParams } from './dream.js';
 
 // `lifecycle.consolidate` planning (reference spec §3.11, §4.6, §4.11; DESIGN §2 item 6): episodic →
 // semantic. Pure, like xstate's `resolve` (STYLE §6.2): `planConsolidation` decides and returns what to

@@ -1,4 +1,4 @@
-import { textBlock, textOf } from '../../cmp/content.js';
+import { textBlock, textOf, truncateUtf8 } from '../../cmp/content.js';
 import { neutralEmotion } from '../../cmp/emotion.js';
 import { fromTimestamp, toTimestamp } from '../../cmp/ids.js';
 import { inferredMeta } from '../../cmp/meta.js';
@@ -338,18 +338,6 @@ export function summarizeDreamGroup(
   return { text: truncateUtf8(`${heading} ${snippets}${redacted}`, o.summaryBytes), stats };
 }
 
-/**
- * `text` cut to at most `maxBytes` UTF-8 bytes at a character boundary, plus "..." when anything was
- * cut (the "..." is not counted in `maxBytes`, as in the reference).
- */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  let end = Math.max(0, maxBytes);
-  // 0b10xxxxxx bytes continue a character; a boundary is a byte that does not.
-  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
-  return `${bytes.subarray(0, end).toString('utf8')}...`;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // The plan

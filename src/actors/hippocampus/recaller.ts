@@ -4,7 +4,7 @@ import type {
   RecallQueryRequest, RecallQueryResponse, RecallRawQueryRequest, RecallRawQueryResponse, RecalledMemory,
   RecallTimelineRequest, TimelineBucket,
 } from '../../cmp/operations.js';
-import { textOf } from '../../cmp/content.js';
+import { textOf, truncateUtf8 } from '../../cmp/content.js';
 import { toTimestamp } from '../../cmp/ids.js';
 import {
   PERSISTENT_STORES, type AssociationType, STORE_TYPES, type MemoryRecord, type MetaEdge, type RawJournalRecord,
@@ -478,10 +478,5 @@ export class Recaller {
 /** The reference's graph node label: the summary, else the text cut to 80 bytes (UTF-8 safe) + "...". */
 function nodeSummary(record: MemoryRecord): string {
   if (record.content.summary) return record.content.summary;
-  const text = textOf(record.content) ?? '';
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= 80) return text;
-  let cut = 80;
-  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--;
-  return bytes.subarray(0, cut).toString('utf8') + '...';
+  return truncateUtf8(textOf(record.content) ?? '', 80);
 }

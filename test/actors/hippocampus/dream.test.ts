@@ -6,11 +6,10 @@ import {
   planDream,
   summarizeDreamGroup,
   tokenizeForTopics,
-  truncateUtf8,
   type DreamPlan,
   type DreamPlanRequest,
 } from '../../../src/actors/hippocampus/dream.js';
-import { textOf } from '../../../src/cmp/content.js';
+import { textOf, truncateUtf8 } from '../../../src/cmp/content.js';
 import { validateRawRecord, validateRecord } from '../../../src/cmp/records.js';
 import type { JsonObject, RawJournalRecord } from '../../../src/cmp/types.js';
 import { at, rawRecord, recordId, T0, textContent } from '../../helpers/records.js';

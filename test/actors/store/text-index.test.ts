@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { TextIndex, type TextDocument } from '../../../src/actors/store/text-index.js';
-import { isCmpError, type CmpError } from '../../../src/cmp/errors.js';
+import { cmpErrorOf } from '../../cmp/cmp-error.js';
 
 const doc = (body: string, summary: string | null = null): TextDocument => ({ body, summary });
 const ids = (index: TextIndex, query: string, space = 'default', limit = 10) => index.search(space, query, limit).map((hit) => hit.id);
@@ -10,15 +10,6 @@ function indexOf(docs: Record<string, TextDocument>, space = 'default', index = 
   return index;
 }
 
-function thrown(run: () => unknown): CmpError {
-  try {
-    run();
-  } catch (error) {
-    if (isCmpError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CmpError');
-}
 
 // Ten unrelated documents so that IDF is meaningful in ranking tests.
 const FILLER = Object.fromEntries(
@@ -259,13 +250,13 @@ describe('fromJSON', () => {
   });
 
   it('refuses an unknown serialization version, saying so', () => {
-    const error = thrown(() => TextIndex.fromJSON(FROZEN_V1.replace('"serializationVersion":1', '"serializationVersion":2')));
+    const error = cmpErrorOf(() => TextIndex.fromJSON(FROZEN_V1.replace('"serializationVersion":1', '"serializationVersion":2')));
     expect(error.code).toBe('INTERNAL_ERROR');
     expect(error.message).toBe('text index snapshot has serializationVersion 2; this build reads version 1 only');
   });
 
   it('refuses a snapshot written by another tokenizer version', () => {
-    const error = thrown(() => TextIndex.fromJSON(FROZEN_V1.replace('"tokenizerVersion":1', '"tokenizerVersion":0')));
+    const error = cmpErrorOf(() => TextIndex.fromJSON(FROZEN_V1.replace('"tokenizerVersion":1', '"tokenizerVersion":0')));
     expect(error.code).toBe('INTERNAL_ERROR');
     expect(error.message).toBe(
       'text index snapshot was tokenized by tokenizer version 0; this build tokenizes with version 1, so the index must be rebuilt',
@@ -282,6 +273,6 @@ describe('fromJSON', () => {
       FROZEN_V1.replace('[1,1,-3]', '[-3,1,1]'),
       FROZEN_V1.replace('"ids":["m1","m2","m3"]', '"ids":["m1","m1","m3"]'),
     ];
-    for (const json of broken) expect(thrown(() => TextIndex.fromJSON(json)).code).toBe('INTERNAL_ERROR');
+    for (const json of broken) expect(cmpErrorOf(() => TextIndex.fromJSON(json)).code).toBe('INTERNAL_ERROR');
   });
 });

@@ -9,8 +9,8 @@ import {
   VECTOR_INDEX_FORMAT, VectorIndex, defaultVectorIndexOptions, encodeSpace, type LoadResult, type VectorEntry,
   type VectorHit,
 } from '../../../src/actors/store/vector-index.js';
-import { isCmpError, type CmpError } from '../../../src/cmp/errors.js';
 import { prng } from '../../../bench/corpus.js';
+import { cmpErrorOf } from '../../cmp/cmp-error.js';
 
 // Real hnswlib-node, real files in a temp dir. Data is seeded, so every run sees the same vectors.
 
@@ -60,15 +60,6 @@ function exactTop(points: { id: string; vector: number[] }[], query: number[], k
 
 const ids = (hits: VectorHit[]) => hits.map((hit) => hit.id);
 
-function thrown(action: () => unknown): CmpError {
-  try {
-    action();
-  } catch (error) {
-    if (isCmpError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a throw');
-}
 
 function loaded(result: LoadResult) {
   if ('error' in result) throw new Error(`expected a load, got: ${result.error}`);
@@ -108,11 +99,11 @@ describe('defaultVectorIndexOptions and the constructor', () => {
   });
 
   it('rejects an out-of-range option, naming it', () => {
-    const error = thrown(() => new VectorIndex({ m: 1 }));
+    const error = cmpErrorOf(() => new VectorIndex({ m: 1 }));
     expect(error.code).toBe('VALIDATION_ERROR');
     expect(error.field).toBe('vector_index.m');
-    expect(thrown(() => new VectorIndex({ initialCapacity: 0 })).field).toBe('vector_index.initialCapacity');
-    expect(thrown(() => new VectorIndex({ efSearch: 1.5 })).field).toBe('vector_index.efSearch');
+    expect(cmpErrorOf(() => new VectorIndex({ initialCapacity: 0 })).field).toBe('vector_index.initialCapacity');
+    expect(cmpErrorOf(() => new VectorIndex({ efSearch: 1.5 })).field).toBe('vector_index.efSearch');
   });
 });
 
@@ -155,7 +146,7 @@ describe('upsert', () => {
   ])('rejects a vector with %s and changes nothing', (_name, vector, reason) => {
     const index = new VectorIndex();
     index.upsert('default', 'kept', [0, 0, 0, 1]);
-    const error = thrown(() => index.upsert('default', 'kept', vector));
+    const error = cmpErrorOf(() => index.upsert('default', 'kept', vector));
     expect(error.code).toBe('VALIDATION_ERROR');
     expect(error.message).toContain('cannot upsert id "kept" in space "default"');
     expect(error.message).toContain(reason);
@@ -172,8 +163,8 @@ describe('upsert', () => {
 
   it('rejects an empty space or id', () => {
     const index = new VectorIndex();
-    expect(thrown(() => index.upsert('', 'a', [1, 0])).field).toBe('space');
-    expect(thrown(() => index.upsert('default', '', [1, 0])).field).toBe('id');
+    expect(cmpErrorOf(() => index.upsert('', 'a', [1, 0])).field).toBe('space');
+    expect(cmpErrorOf(() => index.upsert('default', '', [1, 0])).field).toBe('id');
     expect(index.count('')).toBe(0);
   });
 
@@ -280,7 +271,7 @@ describe('search', () => {
     index.remove('default', DATA_4D.points[0].id);
     expect(index.search('default', DATA_4D.centres[0], 5000)).toHaveLength(4); // > capacity (1024) too
     expect(index.search('default', DATA_4D.centres[0], 0)).toEqual([]);
-    expect(thrown(() => index.search('default', DATA_4D.centres[0], -1)).field).toBe('k');
+    expect(cmpErrorOf(() => index.search('default', DATA_4D.centres[0], -1)).field).toBe('k');
   });
 
   it('never returns another space\'s ids', () => {
@@ -303,7 +294,7 @@ describe('search', () => {
 
   it('rejects a zero-norm query', () => {
     const index = indexOf(DATA_4D.points);
-    const error = thrown(() => index.search('default', [0, 0, 0, 0], 3));
+    const error = cmpErrorOf(() => index.search('default', [0, 0, 0, 0], 3));
     expect(error.code).toBe('VALIDATION_ERROR');
     expect(error.message).toContain('zero norm');
   });
@@ -362,7 +353,7 @@ describe('save', () => {
 
   it('refuses meta that is not a JSON object, before writing anything', () => {
     const index = indexOf(DATA_4D.points.slice(0, 2));
-    expect(thrown(() => index.save(dir, [] as unknown as Record<string, unknown>)).field).toBe('meta');
+    expect(cmpErrorOf(() => index.save(dir, [] as unknown as Record<string, unknown>)).field).toBe('meta');
     expect(() => index.save(dir, { big: 1n })).toThrow(TypeError);
     expect(readdirSync(dir)).toEqual([]);
   });
