@@ -1,11 +1,19 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { getRequestListener } from '@hono/node-server';
+import { file_cerememory_v1_cerememory, CerememoryService } from './gen/cerememory/v1/cerememory_pb.js';
+import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb.js';
+import { file_grpc_reflection_v1_reflection, ServerReflection } from './gen/grpc/reflection/v1/reflection_pb.js';
 import type { CerememoryConfig } from './runtime/config.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
+import { healthRoutes } from './transports/connect/health.js';
+import { reflectionRoutes } from './transports/connect/reflection.js';
+import { cerememoryRoutes } from './transports/connect/service.js';
+import { listenOnePort, type OnePortServer } from './transports/one-port.js';
 import { createRestApp } from './transports/rest/app.js';
 
-// One Cerememory server: the actor runtime on a data directory plus the transports on one port.
+// One Cerememory server: the actor runtime on a data directory plus the transports on one port:
+// Connect/gRPC/gRPC-Web (with reflection and health) first, and whatever no RPC route matches falls
+// through to the REST binding.
 
 export interface CerememoryServer {
   readonly runtime: Runtime;
@@ -23,17 +31,25 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     log,
     maxBodyBytes: config.http.max_body_bytes,
   });
-  const server: Server = createServer(getRequestListener(app.fetch));
+  const ready = () => runtime.health().every((store) => store.state === 'ready');
+  const serviceNames = [CerememoryService.typeName, Health.typeName, ServerReflection.typeName];
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      cerememoryRoutes({ hippocampus: runtime.hippocampus, log })(router);
+      healthRoutes(ready, [CerememoryService.typeName])(router);
+      reflectionRoutes([file_cerememory_v1_cerememory, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection], serviceNames)(router);
+    },
+    readMaxBytes: config.http.max_body_bytes,
+    fallback: getRequestListener(app.fetch) as never,
+  });
+  let server: OnePortServer;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.http.port, config.http.bind_address, () => resolve());
-    });
+    server = await listenOnePort(handler, config.http.port, config.http.bind_address);
   } catch (error) {
     await runtime.close();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
+  const { port } = server;
   const host = config.http.bind_address.includes(':') ? `[${config.http.bind_address}]` : config.http.bind_address;
   let closing: Promise<void> | undefined;
   return {
@@ -42,10 +58,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     url: `http://${host}:${port}`,
     close: () =>
       (closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await server.close();
         await runtime.close();
       })()),
   };

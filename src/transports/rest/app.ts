@@ -3,12 +3,8 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError } from '../../cmp/errors.js';
-import {
-  parseConsolidate, parseDecayForecast, parseDecayTick, parseDreamTick, parseEncodeBatch, parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseForget,
-  parseIntrospectRecord, parseRecallAssociate, parseRecallGraph, parseRecallQuery, parseRecallRaw, parseRecallTimeline,
-  parseSetMode, parseStats,
-} from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
+import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
 import { toEnvelope } from './errors.js';
 
 // The reference-compatible REST binding under /v1 (DESIGN §2.10). Each handler decodes, makes one
@@ -64,36 +60,34 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAp
     return c.json({ status: ready ? 'ready' : 'degraded', stores }, ready ? 200 : 503);
   });
 
-  app.post('/v1/encode', async (c) => c.json(await hippocampus.encodeStore(parseEncodeStore(await body(c)))));
-  app.post('/v1/encode/batch', async (c) => c.json(await hippocampus.encodeBatch(parseEncodeBatch(await body(c)))));
-  app.post('/v1/encode/raw', async (c) => c.json(await hippocampus.encodeStoreRaw(parseEncodeStoreRaw(await body(c)))));
-  app.post('/v1/encode/raw/batch', async (c) => c.json(await hippocampus.encodeBatchRaw(parseEncodeBatchRaw(await body(c)))));
+  const cmp = <Name extends OperationName>(name: Name, input: unknown, pathRecordId?: string) =>
+    CMP_OPERATIONS[name](hippocampus, input, pathRecordId) as Promise<OperationResult<Name>>;
+
+  app.post('/v1/encode', async (c) => c.json(await cmp('encodeStore', await body(c))));
+  app.post('/v1/encode/batch', async (c) => c.json(await cmp('encodeBatch', await body(c))));
+  app.post('/v1/encode/raw', async (c) => c.json(await cmp('encodeStoreRaw', await body(c))));
+  app.post('/v1/encode/raw/batch', async (c) => c.json(await cmp('encodeBatchStoreRaw', await body(c))));
   app.patch('/v1/encode/:record_id', async (c) => {
-    await hippocampus.encodeUpdate(parseEncodeUpdate(await body(c), c.req.param('record_id')));
+    await cmp('encodeUpdate', await body(c), c.req.param('record_id'));
     return c.body(null, 204);
   });
-  app.post('/v1/recall/query', async (c) => c.json(await hippocampus.recallQuery(parseRecallQuery(await body(c)))));
-  app.post('/v1/recall/raw', async (c) => c.json(await hippocampus.recallRaw(parseRecallRaw(await body(c)))));
-  app.post('/v1/recall/associate/:record_id', async (c) =>
-    c.json(await hippocampus.recallAssociate(parseRecallAssociate(await body(c), c.req.param('record_id')))),
-  );
-  app.post('/v1/recall/timeline', async (c) => c.json(await hippocampus.recallTimeline(parseRecallTimeline(await body(c)))));
-  app.post('/v1/recall/graph', async (c) => c.json(await hippocampus.recallGraph(parseRecallGraph(await body(c)))));
+  app.post('/v1/recall/query', async (c) => c.json(await cmp('recallQuery', await body(c))));
+  app.post('/v1/recall/raw', async (c) => c.json(await cmp('recallRawQuery', await body(c))));
+  app.post('/v1/recall/associate/:record_id', async (c) => c.json(await cmp('recallAssociate', await body(c), c.req.param('record_id'))));
+  app.post('/v1/recall/timeline', async (c) => c.json(await cmp('recallTimeline', await body(c))));
+  app.post('/v1/recall/graph', async (c) => c.json(await cmp('recallGraph', await body(c))));
   app.put('/v1/lifecycle/mode', async (c) => {
-    const { mode, scope } = parseSetMode(await body(c));
-    hippocampus.setMode(mode, scope);
+    await cmp('setMode', await body(c));
     return c.body(null, 204);
   });
-  app.post('/v1/lifecycle/consolidate', async (c) => c.json(await hippocampus.consolidate(parseConsolidate(await body(c)))));
-  app.post('/v1/lifecycle/dream-tick', async (c) => c.json(await hippocampus.dreamTick(parseDreamTick(await body(c)))));
-  app.post('/v1/lifecycle/decay-tick', async (c) => c.json(await hippocampus.decayTick(parseDecayTick(await body(c)))));
-  app.post('/v1/introspect/decay-forecast', async (c) => c.json(await hippocampus.decayForecast(parseDecayForecast(await body(c)))));
-  app.get('/v1/introspect/record/:record_id', async (c) =>
-    c.json(await hippocampus.introspectRecord(parseIntrospectRecord(c.req.query(), c.req.param('record_id')))),
-  );
-  app.get('/v1/introspect/evolution', (c) => c.json(hippocampus.evolution()));
-  app.get('/v1/introspect/stats', async (c) => c.json(await hippocampus.stats(parseStats(c.req.query()))));
-  app.delete('/v1/lifecycle/forget', async (c) => c.json(await hippocampus.forget(parseForget(await body(c)))));
+  app.post('/v1/lifecycle/consolidate', async (c) => c.json(await cmp('consolidate', await body(c))));
+  app.post('/v1/lifecycle/dream-tick', async (c) => c.json(await cmp('dreamTick', await body(c))));
+  app.post('/v1/lifecycle/decay-tick', async (c) => c.json(await cmp('decayTick', await body(c))));
+  app.delete('/v1/lifecycle/forget', async (c) => c.json(await cmp('forget', await body(c))));
+  app.post('/v1/introspect/decay-forecast', async (c) => c.json(await cmp('decayForecast', await body(c))));
+  app.get('/v1/introspect/record/:record_id', async (c) => c.json(await cmp('introspectRecord', c.req.query(), c.req.param('record_id'))));
+  app.get('/v1/introspect/evolution', async (c) => c.json(await cmp('evolution', {})));
+  app.get('/v1/introspect/stats', async (c) => c.json(await cmp('stats', c.req.query())));
 
   return app;
 }
