@@ -18,8 +18,13 @@ export const CMP_FIELD_HEADER = 'cerememory-error-field';
 const JSON_READ = { ignoreUnknownFields: true } as const;
 const JSON_WRITE = { useProtoFieldName: true } as const;
 
+/** The request's proto-JSON form; a message that has none (e.g. an empty google.protobuf.Value) is invalid input. */
 export function requestJson(schema: DescMessage, message: unknown): Record<string, unknown> {
-  return toJson(schema, message as never, JSON_WRITE) as Record<string, unknown>;
+  try {
+    return toJson(schema, message as never, JSON_WRITE) as Record<string, unknown>;
+  } catch (error) {
+    throw new CmpError('VALIDATION_ERROR', `request: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** The CMP error as a Connect error: status from the one error table, the CMP code and retry hint as metadata. */
