@@ -8,8 +8,11 @@ import { startRuntime, type Runtime, type RuntimeOptions } from './runtime/runti
 import { healthRoutes } from './transports/connect/health.js';
 import { reflectionRoutes } from './transports/connect/reflection.js';
 import { cerememoryRoutes } from './transports/connect/service.js';
+import { localEndpoint } from './transports/endpoint.js';
+import { createMcpHttp } from './transports/mcp/http.js';
 import { listenOnePort, type OnePortServer } from './transports/one-port.js';
 import { createRestApp } from './transports/rest/app.js';
+import { VERSION } from './version.js';
 
 // One Cerememory server: the actor runtime on a data directory plus the transports on one port:
 // Connect/gRPC/gRPC-Web (with reflection and health) first, and whatever no RPC route matches falls
@@ -25,7 +28,9 @@ export interface CerememoryServer {
 export async function startServer(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<CerememoryServer> {
   const log = options.log ?? ((line: string) => console.error(line));
   const runtime = await startRuntime(config, { ...options, log });
+  const mcp = createMcpHttp(localEndpoint(runtime.hippocampus), VERSION);
   const app = createRestApp({
+    mcp,
     hippocampus: runtime.hippocampus,
     health: runtime.health,
     log,
@@ -51,13 +56,16 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   }
   const { port } = server;
   const host = config.http.bind_address.includes(':') ? `[${config.http.bind_address}]` : config.http.bind_address;
+  const url = `http://${host}:${port}`;
+  runtime.advertise(url);
   let closing: Promise<void> | undefined;
   return {
     runtime,
     port,
-    url: `http://${host}:${port}`,
+    url,
     close: () =>
       (closing ??= (async () => {
+        await mcp.close();
         await server.close();
         await runtime.close();
       })()),

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Only one server process may own a data directory (DESIGN §1). LevelDB's own LOCK files would stop a
@@ -17,9 +17,11 @@ export class DataDirLockedError extends Error {
   }
 }
 
-interface LockContent {
+export interface LockContent {
   pid: number;
   since: string;
+  /** Where the holder serves, once it listens: the CLI and `cerememory mcp` talk to it there. */
+  url?: string;
 }
 
 function isAlive(pid: number): boolean {
@@ -33,7 +35,20 @@ function isAlive(pid: number): boolean {
 
 export interface DataDirLock {
   readonly path: string;
+  /** Records the holder's server URL in the lock file. */
+  advertise(url: string): void;
   release(): void;
+}
+
+/** The live process holding the data directory, or null when it is free (or the lock is stale). */
+export function lockHolder(dataDir: string): LockContent | null {
+  let holder: LockContent;
+  try {
+    holder = JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')) as LockContent;
+  } catch {
+    return null;
+  }
+  return Number.isInteger(holder.pid) && isAlive(holder.pid) ? holder : null;
 }
 
 /** Takes the directory's lock or throws DataDirLockedError naming the holder. A stale lock is taken over. */
@@ -49,6 +64,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
       let released = false;
       return {
         path,
+        advertise(url: string) {
+          if (!released) writeFileSync(path, JSON.stringify({ ...content, url }), { mode: 0o600 });
+        },
         release() {
           if (released) return;
           released = true;

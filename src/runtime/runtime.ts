@@ -18,6 +18,8 @@ export interface Runtime {
   /** The supervised workers, by partition (working memory is not a worker). */
   readonly workers: ReadonlyMap<PartitionName, SupervisedStore>;
   health(): StoreHealth[];
+  /** Tells other processes (the CLI, `cerememory mcp`) where this runtime's server listens. */
+  advertise(url: string): void;
   close(): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       hippocampus: ready,
       workers,
       health: () => [...workers.values()].map((store) => store.health()),
+      advertise: (url) => lock.advertise(url),
       close: () =>
         (closing ??= (async () => {
           ready.stop();

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError } from '../../cmp/errors.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
+import type { McpHttp } from '../mcp/http.js';
 import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
 import { toEnvelope } from './errors.js';
 
@@ -16,11 +17,13 @@ export interface RestAppOptions {
   log?: (line: string) => void;
   /** Largest request body accepted (bytes); larger ones get CONTENT_TOO_LARGE. */
   maxBodyBytes: number;
+  /** MCP over Streamable HTTP, served at /mcp. */
+  mcp?: McpHttp;
 }
 
 type Env = { Variables: { requestId: string } };
 
-export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAppOptions): Hono<Env> {
+export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp }: RestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async function requestId(c, next) {
@@ -39,15 +42,17 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAp
     return c.json(body, status as 400);
   });
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new CmpError('CONTENT_TOO_LARGE', `body: request body exceeds ${maxBodyBytes} bytes`, { field: 'body' });
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: () => {
+      throw new CmpError('CONTENT_TOO_LARGE', `body: request body exceeds ${maxBodyBytes} bytes`, { field: 'body' });
+    },
+  });
+  app.use('/v1/*', limitBody);
+  if (mcp) {
+    app.use('/mcp', limitBody);
+    app.all('/mcp', (c) => mcp.handle(c.req.raw));
+  }
 
   app.notFound((c) => {
     throw new CmpError('VALIDATION_ERROR', `No route for ${c.req.method} ${c.req.path}`);
