@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeDir, sharedServer, tempDataDir } from '../../helpers/server.js';
+
+// The memory commands as a user types them: a separate `cerememory` process, on a data directory no
+// server owns (the command runs the engine itself) and on one a running server owns (the command
+// talks to that server).
+
+const ROOT = join(import.meta.dirname, '../../..');
+const CLI = ['--import', 'tsx', join(ROOT, 'src/main.ts')];
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(removeDir));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cerememory(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [...CLI, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('on a data directory no server owns', { timeout: 120_000 }, () => {
+  const dataDir = tempDataDir();
+  dirs.push(dataDir);
+  const inDir = (...args: string[]) => cerememory('--data-dir', dataDir, ...args);
+
+  it('stores, recalls, inspects, counts and forgets', async () => {
+    const stored = await inDir('--json', 'store', 'The ferry to the island leaves at seven', '--emotion', 'anticipation');
+    expect(stored.code, stored.stderr).toBe(0);
+    const { record_id: id } = JSON.parse(stored.stdout) as { record_id: string };
+
+    const recalled = await inDir('recall', 'when does the ferry leave', '--mode', 'perfect');
+    expect(recalled.stdout).toContain('The ferry to the island leaves at seven');
+    expect(recalled.stdout).toContain(id);
+
+    const inspected = JSON.parse((await inDir('inspect', id)).stdout) as { id: string; access_count: number };
+    expect(inspected).toMatchObject({ id, access_count: 1 });
+
+    expect((await inDir('stats')).stdout).toMatch(/records: 1 \(episodic 1/);
+
+    const refused = await inDir('forget', id);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/FORGET_UNCONFIRMED/);
+    expect((await inDir('forget', id, '--confirm')).stdout).toBe('Deleted 1 records\n');
+  });
+
+  it('keeps the raw journal and dreams about it', async () => {
+    const raw = await inDir('store-raw', 'we planned the trip to the island', '--session-id', 'trip', '--speaker', 'user');
+    expect(raw.stdout).toMatch(/^Stored raw .* in session trip \(normal, public\)/);
+    expect((await inDir('recall-raw', 'island')).stdout).toContain('we planned the trip to the island');
+    expect((await inDir('dream-tick', '--dry-run')).stdout).toContain('raw_records_processed: 1');
+  });
+
+  it('names the problem and changes nothing on bad input', async () => {
+    const limit = await inDir('recall', 'x', '--limit', '5000');
+    expect(limit.code).toBe(1);
+    expect(limit.stderr).toMatch(/--limit <n>.*5000.*0\.\.1000/);
+    const missing = await inDir('store-raw', 'x');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--session-id/);
+    const store = await inDir('store', 'x', '--store', 'attic');
+    expect(store.code).toBe(1);
+    expect(store.stderr).toMatch(/STORE_INVALID/);
+    expect((await inDir('--json', 'stats')).stdout).toMatch(/"total_records": 0/);
+  });
+});
+
+describe('on a data directory a running server owns', { timeout: 120_000 }, () => {
+  const server = sharedServer();
+
+  it('talks to the server instead of opening the directory', async () => {
+    const stored = await cerememory('--data-dir', server.dataDir, '--space', 'cli', '--json', 'store', 'Owls hunt at dusk');
+    expect(stored.code, stored.stderr).toBe(0);
+    const { record_id: id } = JSON.parse(stored.stdout) as { record_id: string };
+    expect((await server.call('GET', `/v1/introspect/record/${id}?space=cli`)).status).toBe(200);
+    const recalled = await cerememory('--server-url', server.url, '--space', 'cli', 'recall', 'owls');
+    expect(recalled.stdout).toContain('Owls hunt at dusk');
+  });
+
+  it('healthcheck exits 0 for a healthy server and 1 for none', async () => {
+    const healthy = await cerememory('--server-url', server.url, 'healthcheck');
+    expect(healthy.code).toBe(0);
+    expect(healthy.stdout).toContain('200');
+    const none = await cerememory('--server-url', 'http://127.0.0.1:9', 'healthcheck');
+    expect(none.code).toBe(1);
+  });
+});
