@@ -13,13 +13,12 @@
 // - When even the empty wrapper does not fit (a budget of 0), the text is empty and every entry omitted.
 
 import { textOf } from '../cmp/content.js';
-import type { RecalledMemory } from '../cmp/operations.js';
+import type { ContextFormat, RecallContext, RecalledMemory } from '../cmp/operations.js';
 import type { StoreType } from '../cmp/types.js';
 import { tokenUnits, unitsToTokens } from './tokens.js';
 
-export const CONTEXT_FORMATS = ['claude', 'gpt', 'gemini'] as const;
-/** The model family the text is shaped for: Claude XML, a GPT system-message JSON object, Gemini Markdown. */
-export type ContextFormat = (typeof CONTEXT_FORMATS)[number];
+// The format names and the answer's shape belong to the CMP (a recall.query field); defined there once.
+export { CONTEXT_FORMATS, type ContextFormat } from '../cmp/operations.js';
 
 /** One memory as every format shows it. */
 export interface ContextEntry {
@@ -45,18 +44,10 @@ export interface FormatContextOptions {
   budgetTokens?: number;
 }
 
-export type OmittedReason = 'budget' | 'no_text';
+export type OmittedReason = RecallContext['omitted'][number]['reason'];
 
-export interface FormattedContext {
-  format: ContextFormat;
-  text: string;
-  /** `estimateTokens(text)`. */
-  token_estimate: number;
-  /** Record ids in the order they appear in `text`. */
-  included: string[];
-  /** Record ids left out, in relevance order, each with why. */
-  omitted: { id: string; reason: OmittedReason }[];
-}
+/** `token_estimate` is `estimateTokens(text)`; `omitted` is in relevance order. */
+export type FormattedContext = RecallContext;
 
 /** Fidelity as every format prints it: two decimals, like the reference adapters. */
 export function fidelityLabel(score: number): string {

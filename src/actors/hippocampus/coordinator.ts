@@ -29,6 +29,7 @@ import {
   PERSISTENT_STORES, STORE_TYPES, type Association, type MemoryRecord, type PartitionName, type RawJournalRecord,
   type StoreType,
 } from '../../cmp/types.js';
+import { formatContext } from '../../adapters/index.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import { defaultDecayParams, fidelityNow, forecast } from '../store/decay.js';
 import type { EventEnvelope, MutationEvent, RecordFieldUpdate } from '../store/events.js';
@@ -498,7 +499,11 @@ export class Hippocampus {
 
   async recallQuery(request: RecallQueryRequest): Promise<RecallQueryResponse> {
     this.#accepting();
-    return this.#recaller.query(request);
+    const response = await this.#recaller.query(request);
+    // Formatting is pure and transport-independent, so every transport gets `context` from this one place.
+    if (request.format == null) return response;
+    const budgetTokens = request.budget_tokens ?? undefined;
+    return { ...response, context: formatContext(response.memories, { model: request.format, budgetTokens }) };
   }
 
   async recallAssociate(request: RecallAssociateRequest): Promise<RecallAssociateResponse> {
