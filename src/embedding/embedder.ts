@@ -5,7 +5,7 @@
 
 import { invalidField } from '../cmp/errors.js';
 import { LocalEmbedder } from './local.js';
-import { OpenAiCompatibleEmbedder, type OpenAiCompatibleOptions } from './openai-compatible.js';
+import { OpenAiCompatibleEmbedder, type OpenAiCompatibleOptions } from '../providers/openai-compatible.js';
 
 export interface Embedder {
   /** Stored beside each vector so that vectors of different schemes or models are never mixed. */
