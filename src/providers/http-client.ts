@@ -96,7 +96,8 @@ export class ProviderHttpClient {
   /** `path` appended to the base URL's path (e.g. "/embeddings"). */
   endpoint(path: string): Endpoint {
     const url = new URL(this.#base.href);
-    url.pathname = `${url.pathname}${path}`;
+    // A bare origin's pathname is "/" even after trimming; never produce "//v1/...".
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
     return { href: url.href, shown: `${url.origin}${url.pathname}` };
   }
 
