@@ -116,6 +116,22 @@ export interface RecallCue {
 
 export type RecallMode = 'human' | 'perfect';
 
+/** Model families a recall can be formatted for (src/adapters): Claude XML, GPT JSON, Gemini Markdown. */
+export const CONTEXT_FORMATS = ['claude', 'gpt', 'gemini'] as const;
+export type ContextFormat = (typeof CONTEXT_FORMATS)[number];
+
+/** Ours: a recall's memories as one prompt block for a model (`format` on recall.query). */
+export interface RecallContext {
+  format: ContextFormat;
+  text: string;
+  /** Estimated tokens of `text` (src/adapters/tokens.ts). */
+  token_estimate: number;
+  /** Record ids in the order they appear in `text`. */
+  included: string[];
+  /** Record ids left out, in relevance order: over the budget, or without text. */
+  omitted: { id: string; reason: 'budget' | 'no_text' }[];
+}
+
 export interface RecallQueryRequest extends RequestBase {
   cue: RecallCue;
   /** null → all five stores. */
@@ -126,6 +142,10 @@ export interface RecallQueryRequest extends RequestBase {
   reconsolidate: boolean;
   activation_depth: number;
   recall_mode: RecallMode;
+  /** Ours: also answer the memories as a prompt block for this model family; null or absent = no block. */
+  format?: ContextFormat | null;
+  /** Ours: most tokens that block may take; null or absent = unlimited. Only with `format`. */
+  budget_tokens?: number | null;
 }
 
 export interface RecalledMemory {
@@ -149,6 +169,8 @@ export interface RecallQueryResponse {
     /** Ours: stores skipped because they were restarting; the answer comes from the others. */
     stores_unavailable?: StoreType[];
   };
+  /** Present when the request named a `format`. */
+  context?: RecallContext;
 }
 
 export interface RecallAssociateRequest extends RequestBase {

@@ -5,6 +5,7 @@ import { findContentProblem } from './content.js';
 import { completeEmotion, parseEmotionLabel } from './emotion.js';
 import { isCmpError } from './errors.js';
 import { metaSchema } from './meta.js';
+import { CONTEXT_FORMATS } from './operations.js';
 import {
   ASSOCIATION_TYPES, DEFAULT_SPACE, MODALITIES, RAW_SOURCES, RAW_SPEAKERS, RAW_VISIBILITIES,
   SECRECY_LEVELS, type EmotionVector, type MetaMemory,
@@ -155,6 +156,8 @@ export const forgetSchema = z.object({
 /** Largest `recall.associate` depth and limit (§3.8); larger is a VALIDATION_ERROR, not a clamp. */
 export const MAX_ASSOCIATE_DEPTH = 8;
 export const MAX_ASSOCIATE_LIMIT = 256;
+/** Upper bound of `budget_tokens` on recall.query: Gemini's 1M-token context window, the largest we format for. */
+export const MAX_CONTEXT_BUDGET_TOKENS = 1_000_000;
 /** Upper bound of `limit` on recall.query (ours: keeps one request from asking for the whole store). */
 export const MAX_RECALL_LIMIT = 1000;
 
@@ -185,6 +188,10 @@ export const recallQuerySchema = z.object({
   reconsolidate: orDefault(z.boolean(), true),
   activation_depth: orDefault(z.number().int().min(0).max(MAX_ASSOCIATE_DEPTH), 2),
   recall_mode: orDefault(z.enum(['human', 'perfect']), 'human'),
+  format: orNull(z.enum(CONTEXT_FORMATS)),
+  budget_tokens: orNull(
+    z.number().int({ error: 'must be a whole number' }).min(0).max(MAX_CONTEXT_BUDGET_TOKENS, { error: `must be at most ${MAX_CONTEXT_BUDGET_TOKENS}` }),
+  ),
 });
 
 export const recallAssociateSchema = z.object({

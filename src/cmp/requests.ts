@@ -110,7 +110,11 @@ export function parseForget(input: unknown): ForgetRequest {
 export function parseRecallQuery(input: unknown): RecallQueryRequest {
   const fields = body(input);
   const request = base(fields);
-  return { ...request, ...parseWith(recallQuerySchema, fields) } as RecallQueryRequest;
+  const parsed = parseWith(recallQuerySchema, fields);
+  if (parsed.budget_tokens !== null && parsed.format === null) {
+    throw invalidField('budget_tokens', 'is only allowed together with format ("claude", "gpt" or "gemini")');
+  }
+  return { ...request, ...parsed } as RecallQueryRequest;
 }
 
 /** §3.8 `recall.associate`: depth ≤ 8 and limit ≤ 256, refused (not clamped) beyond; depth 0 → 2. */

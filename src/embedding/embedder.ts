@@ -1,11 +1,12 @@
 // The embedding seam (DESIGN §2.2): every text record and text cue is embedded by one Embedder, the
-// built-in local one by default, an OpenAI-compatible endpoint when configured. Callers depend on this
+// built-in local one by default, an OpenAI-compatible or Gemini endpoint when configured (src/providers). Callers depend on this
 // interface only; vectors are compared by cosine, so the providers' scales need not agree, but their
 // dimension must match the index they feed.
 
 import { invalidField } from '../cmp/errors.js';
 import { LocalEmbedder } from './local.js';
-import { OpenAiCompatibleEmbedder, type OpenAiCompatibleOptions } from './openai-compatible.js';
+import { GeminiEmbedder } from '../providers/gemini.js';
+import { OpenAiCompatibleEmbedder, type OpenAiCompatibleOptions } from '../providers/openai-compatible.js';
 
 export interface Embedder {
   /** Stored beside each vector so that vectors of different schemes or models are never mixed. */
@@ -22,7 +23,7 @@ export interface Embedder {
 
 /** The `[embedding]` configuration section, as far as building an embedder needs it. */
 export interface EmbedderConfig {
-  provider: 'local' | 'openai_compatible' | 'none';
+  provider: 'local' | 'openai_compatible' | 'gemini' | 'none';
   dimension: number;
   base_url?: string;
   model?: string;
@@ -48,10 +49,19 @@ export function createEmbedder(config: EmbedderConfig, options: EmbedderOptions 
         options,
       );
     }
+    case 'gemini': {
+      const required = 'required when embedding.provider = "gemini"';
+      if (config.model === undefined) throw invalidField('embedding.model', required);
+      if (config.api_key === undefined) throw invalidField('embedding.api_key', required);
+      return new GeminiEmbedder(
+        { baseUrl: config.base_url, model: config.model, apiKey: config.api_key, dimension: config.dimension },
+        options,
+      );
+    }
     default:
       throw invalidField(
         'embedding.provider',
-        `expected "local" or "openai_compatible", got ${JSON.stringify((config as { provider: unknown }).provider)}`,
+        `expected "local", "openai_compatible", "gemini" or "none", got ${JSON.stringify((config as { provider: unknown }).provider)}`,
       );
   }
 }

@@ -12,4 +12,4 @@ export {
   defaultOpenAiCompatibleOptions,
   type OpenAiCompatibleConfig,
   type OpenAiCompatibleOptions,
-} from './openai-compatible.js';
+} from '../providers/openai-compatible.js';

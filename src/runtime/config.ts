@@ -218,21 +218,21 @@ export const configSchema = table({
   }),
   embedding: table({
     /**
-     * "local" (built in, no key, DESIGN §2.2), "openai_compatible" (any `/v1/embeddings`), or "none"
-     * (no automatic embeddings: text recall by BM25 only; caller-supplied embeddings are still
-     * indexed). Default "local".
+     * "local" (built in, no key, DESIGN §2.2), "openai_compatible" (any `/v1/embeddings`), "gemini"
+     * (Gemini `batchEmbedContents`; needs api_key), or "none" (no automatic embeddings: text recall by
+     * BM25 only; caller-supplied embeddings are still indexed). Default "local".
      */
-    provider: oneOf(['local', 'openai_compatible', 'none']),
+    provider: oneOf(['local', 'openai_compatible', 'gemini', 'none']),
     /** Embedding vector length. Dimensions, default 256, range 16..4096. */
     dimension: int(16, 4096),
     /**
-     * Base URL of the OpenAI-compatible API (e.g. "http://localhost:11434/v1"). Unset by default; required
-     * for "openai_compatible".
+     * Base URL of the provider's API (e.g. "http://localhost:11434/v1"). Unset by default; required for
+     * "openai_compatible"; "gemini" defaults to https://generativelanguage.googleapis.com/v1beta.
      */
     base_url: z.optional(
       z.string({ error: 'expected an http(s) URL' }).refine(isHttpUrl, { error: 'expected an http(s) URL' }),
     ),
-    /** Model name sent to the provider. Unset by default; required for "openai_compatible". */
+    /** Model name sent to the provider. Unset by default; required for "openai_compatible" and "gemini". */
     model: z.optional(nonBlank()),
     /**
      * Bearer key for the provider. Unset by default, non-blank if set; optional because local servers
@@ -244,6 +244,32 @@ export const configSchema = table({
      * range 0..1.
      */
     association_threshold: fraction(),
+  }),
+  /**
+   * The LLM used for dream and consolidation summaries and for relation extraction (reference spec
+   * §4.11). Off by default: with "none" nothing leaves the machine and the built-in summaries are used.
+   */
+  llm: table({
+    /**
+     * "none", "openai_compatible" (`/chat/completions`), "anthropic" (`/v1/messages`) or "gemini"
+     * (`generateContent`). Default "none".
+     */
+    provider: oneOf(['none', 'openai_compatible', 'anthropic', 'gemini']),
+    /**
+     * Base URL of the API. Unset by default: "openai_compatible" then uses https://api.openai.com/v1,
+     * "anthropic" https://api.anthropic.com, "gemini" https://generativelanguage.googleapis.com/v1beta.
+     */
+    base_url: z.optional(
+      z.string({ error: 'expected an http(s) URL' }).refine(isHttpUrl, { error: 'expected an http(s) URL' }),
+    ),
+    /** Model name, e.g. "gpt-4o-mini", "claude-sonnet-4-20250514", "gemini-2.0-flash". Required unless "none". */
+    model: z.optional(nonBlank()),
+    /** API key; required for "anthropic" and "gemini", optional for "openai_compatible" (local servers). */
+    api_key: z.optional(nonBlank()),
+    /** Deadline of one request. Milliseconds, default 30000, range >= 1. */
+    timeout_ms: int(1),
+    /** Retries on 429, 5xx and network errors, with exponential backoff from 500 ms. Count, default 3, range 0..10. */
+    max_retries: int(0, 10),
   }),
   runtime: table({
     /**
@@ -357,6 +383,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   dream: { background_enabled: true, background_interval_secs: DAY },
   recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2 },
   embedding: { provider: 'local', dimension: 256, association_threshold: 0.8 },
+  llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {
     restart_backoff_initial_ms: 100,
     restart_backoff_max_ms: 5000,
@@ -508,13 +535,14 @@ export function redactConfig(config: CerememoryConfig): CerememoryConfig {
   const copy = structuredClone(config);
   copy.auth.api_keys = copy.auth.api_keys.map(() => REDACTED);
   if (copy.embedding.api_key !== undefined) copy.embedding.api_key = REDACTED;
+  if (copy.llm.api_key !== undefined) copy.llm.api_key = REDACTED;
   if (copy.security.store_encryption_passphrase !== undefined) copy.security.store_encryption_passphrase = REDACTED;
   return copy;
 }
 
 const REDACTED = '[REDACTED]';
 /** Values never echoed in error messages. */
-const SECRET_PATHS = ['auth.api_keys', 'embedding.api_key', 'security.store_encryption_passphrase'];
+const SECRET_PATHS = ['auth.api_keys', 'embedding.api_key', 'llm.api_key', 'security.store_encryption_passphrase'];
 
 function resolveDataDir(dataDir: string, env: NodeJS.ProcessEnv, cwd: string): string {
   let dir = dataDir;
@@ -753,6 +781,7 @@ function crossFieldIssues(merged: Plain, provenance: Map<string, string>): RawIs
   const http = section('http');
   const auth = section('auth');
   const embedding = section('embedding');
+  const llm = section('llm');
   const runtime = section('runtime');
   const cluster = section('cluster');
 
@@ -768,13 +797,17 @@ function crossFieldIssues(merged: Plain, provenance: Map<string, string>): RawIs
       message: 'auth.enabled = true requires at least one key in auth.api_keys',
     });
   }
-  if (embedding.provider === 'openai_compatible') {
-    for (const key of ['base_url', 'model']) {
-      if (embedding[key] === undefined) {
+  const embeddingRequires: Record<string, string[]> = { openai_compatible: ['base_url', 'model'], gemini: ['model', 'api_key'] };
+  const llmRequires: Record<string, string[]> = { openai_compatible: ['model'], anthropic: ['model', 'api_key'], gemini: ['model', 'api_key'] };
+  for (const [name, values, requires] of [['embedding', embedding, embeddingRequires], ['llm', llm, llmRequires]] as const) {
+    const provider = values.provider;
+    if (typeof provider !== 'string' || !Object.hasOwn(requires, provider)) continue;
+    for (const key of requires[provider]) {
+      if (values[key] === undefined) {
         issues.push({
-          path: ['embedding', key],
-          message: `required when embedding.provider = "openai_compatible"`,
-          sourcePath: ['embedding', 'provider'],
+          path: [name, key],
+          message: `required when ${name}.provider = "${provider}"`,
+          sourcePath: [name, 'provider'],
         });
       }
     }

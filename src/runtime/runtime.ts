@@ -3,6 +3,7 @@ import { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import type { StoreApi } from '../actors/store/protocol.js';
 import { WorkingStore } from '../actors/working/working-store.js';
 import { createEmbedder } from '../embedding/embedder.js';
+import { createLlmProvider } from '../providers/index.js';
 import { PERSISTENT_STORES, type PartitionName, type StoreType } from '../cmp/types.js';
 import type { CerememoryConfig } from './config.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -71,6 +72,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     if (failed) throw failed.reason;
 
     const embedder = createEmbedder(config.embedding);
+    const llm = createLlmProvider(config.llm);
     const working = new WorkingStore({
       capacity: config.stores.working.capacity,
       idempotencyTtlMs: config.runtime.idempotency_ttl_secs * 1000,
@@ -89,6 +91,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       stores,
       recordParams,
       embedder,
+      llm,
       activation: { decayFactor: config.recall.activation_decay_factor, threshold: config.recall.activation_threshold },
       associationThreshold: config.embedding.association_threshold,
       pruneThreshold: Object.fromEntries(

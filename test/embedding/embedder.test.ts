@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isCmpError } from '../../src/cmp/errors.js';
 import { createEmbedder, type EmbedderConfig } from '../../src/embedding/embedder.js';
 import { LocalEmbedder, embedText } from '../../src/embedding/local.js';
-import { OpenAiCompatibleEmbedder } from '../../src/embedding/openai-compatible.js';
+import { OpenAiCompatibleEmbedder } from '../../src/providers/openai-compatible.js';
 
 function validationErrorOf(fn: () => unknown): { code: string; field: string | undefined; message: string } {
   try {

@@ -244,6 +244,13 @@ describe('validation rules', () => {
     ['recall.activation_threshold is in 0..1', '[recall]\nactivation_threshold = -0.1', 'recall.activation_threshold', '0..1'],
     ['recall.default_activation_depth is in 0..8', '[recall]\ndefault_activation_depth = 9', 'recall.default_activation_depth', '0..8'],
     ['embedding.provider is local or openai_compatible', '[embedding]\nprovider = "openai"', 'embedding.provider', '"openai_compatible"'],
+    ['embedding.api_key is required for gemini', '[embedding]\nprovider = "gemini"\nmodel = "text-embedding-004"', 'embedding.api_key', 'required when embedding.provider = "gemini"'],
+    ['llm.provider is a known provider', '[llm]\nprovider = "claude"', 'llm.provider', '"anthropic"'],
+    ['llm.model is required unless provider is none', '[llm]\nprovider = "openai_compatible"', 'llm.model', 'required when llm.provider = "openai_compatible"'],
+    ['llm.api_key is required for anthropic', '[llm]\nprovider = "anthropic"\nmodel = "claude-sonnet-4-20250514"', 'llm.api_key', 'required when llm.provider = "anthropic"'],
+    ['llm.base_url is an http(s) URL', '[llm]\nbase_url = "api.openai.com"', 'llm.base_url', 'http(s) URL'],
+    ['llm.timeout_ms is >= 1', '[llm]\ntimeout_ms = 0', 'llm.timeout_ms', 'an integer >= 1'],
+    ['llm.max_retries is in 0..10', '[llm]\nmax_retries = 11', 'llm.max_retries', '0..10'],
     ['embedding.dimension is in 16..4096', '[embedding]\ndimension = 8', 'embedding.dimension', '16..4096'],
     ['embedding.base_url is required for openai_compatible', '[embedding]\nprovider = "openai_compatible"\nmodel = "m"', 'embedding.base_url', 'required when'],
     ['embedding.model is required for openai_compatible', '[embedding]\nprovider = "openai_compatible"\nbase_url = "http://localhost:11434/v1"', 'embedding.model', 'required when'],
@@ -347,10 +354,13 @@ describe('redactConfig', () => {
       flags: {
         auth: { enabled: true, api_keys: ['secret-1', 'secret-2'] },
         embedding: { provider: 'openai_compatible', base_url: 'https://api.example/v1', model: 'm', api_key: 'sk-abc' },
+        llm: { provider: 'anthropic', model: 'claude-x', api_key: 'sk-ant-xyz' },
         security: { store_encryption_passphrase: 'hunter2' },
       },
     });
     const redacted = redactConfig(config);
+    expect(redacted.llm.api_key).toBe('[REDACTED]');
+    expect(JSON.stringify(redacted)).not.toContain('sk-ant-xyz');
     expect(redacted.auth.api_keys).toEqual(['[REDACTED]', '[REDACTED]']);
     expect(redacted.embedding.api_key).toBe('[REDACTED]');
     expect(redacted.security.store_encryption_passphrase).toBe('[REDACTED]');
@@ -373,5 +383,7 @@ describe('cerememory.example.toml', () => {
     const config = load({ env: {}, file: joinPath(import.meta.dirname, '../../cerememory.example.toml') });
     expect(config.stores).toEqual(defaults.stores);
     expect(config.http.port).toBe(defaults.http.port);
+    expect(config.llm).toEqual(defaults.llm);
+    expect(config.embedding).toEqual(defaults.embedding);
   });
 });

@@ -29,7 +29,9 @@ import {
   PERSISTENT_STORES, STORE_TYPES, type Association, type MemoryRecord, type PartitionName, type RawJournalRecord,
   type StoreType,
 } from '../../cmp/types.js';
+import { formatContext } from '../../adapters/index.js';
 import type { Embedder } from '../../embedding/embedder.js';
+import type { LlmProvider } from '../../providers/llm-provider.js';
 import { defaultDecayParams, fidelityNow, forecast } from '../store/decay.js';
 import type { EventEnvelope, MutationEvent, RecordFieldUpdate } from '../store/events.js';
 import { StoreIndexes } from '../store/indexes.js';
@@ -63,6 +65,8 @@ export interface HippocampusOptions {
   stores: Record<PartitionName, StoreApi>;
   recordParams: Record<StoreType, StoreRecordParams>;
   embedder: Embedder;
+  /** LLM for dream and consolidation summaries and relations (spec §4.11); null or absent = none. */
+  llm?: LlmProvider | null;
   /** Spreading activation (spec §4.5): activation kept per hop, and the floor below which it stops. */
   activation: { decayFactor: number; threshold: number };
   /** Cosine similarity from which a new memory is linked to an existing one (type `semantic`). */
@@ -143,6 +147,8 @@ export class Hippocampus {
         if (store !== 'raw_journal') this.#absorb(space, store, reply);
       },
       cleanUp: (space, removed) => this.#cleanUpAfterRemoval(space, removed, toTimestamp(this.#now())),
+      llm: options.llm ?? null,
+      log,
     });
     this.#recaller = new Recaller({
       stores: this.#stores,
@@ -498,7 +504,11 @@ export class Hippocampus {
 
   async recallQuery(request: RecallQueryRequest): Promise<RecallQueryResponse> {
     this.#accepting();
-    return this.#recaller.query(request);
+    const response = await this.#recaller.query(request);
+    // Formatting is pure and transport-independent, so every transport gets `context` from this one place.
+    if (request.format == null) return response;
+    const budgetTokens = request.budget_tokens ?? undefined;
+    return { ...response, context: formatContext(response.memories, { model: request.format, budgetTokens }) };
   }
 
   async recallAssociate(request: RecallAssociateRequest): Promise<RecallAssociateResponse> {

@@ -5,8 +5,12 @@ import type { MutationEvent } from '../store/events.js';
 import { StoreIndexes } from '../store/indexes.js';
 import type { StoreApi } from '../store/protocol.js';
 import type { AssociationGraph } from './association-graph.js';
-import { markConsolidated, planConsolidation, type ConsolidateResponse, type ConsolidationPlanRequest } from './consolidation.js';
-import { planDream, type DreamPlanRequest, type DreamTickResponse } from './dream.js';
+import type { LlmProvider } from '../../providers/llm-provider.js';
+import {
+  markConsolidated, planConsolidation, withProviderResults, type ConsolidateResponse, type ConsolidationPlan,
+  type ConsolidationPlanRequest, type ProviderResult,
+} from './consolidation.js';
+import { dreamSummaryRequests, planDream, type DreamPlanRequest, type DreamTickResponse, type ProvidedSummary } from './dream.js';
 
 // Digestion: the apply half of lifecycle.dream_tick and lifecycle.consolidate (STYLE §6.2). The
 // planners (dream.ts, consolidation.ts) decide from the records alone; this file reads the records,
@@ -28,7 +32,14 @@ export interface DigesterOptions {
   write: (space: string, store: StoreType | 'raw_journal', event: MutationEvent, vectors?: Record<string, number[]>) => Promise<void>;
   /** Strips links pointing at removed records. */
   cleanUp: (space: string, removed: string[]) => Promise<void>;
+  /** Summaries and relations (spec §4.11); null = the built-in, no-network behaviour. */
+  llm: LlmProvider | null;
+  log: (line: string) => void;
 }
+
+/** Token limits the reference asks the LLM for (spec §4.10, §4.6). */
+const DREAM_SUMMARY_TOKENS = 300;
+const CONSOLIDATION_SUMMARY_TOKENS = 200;
 
 const EVERYTHING = Number.MAX_SAFE_INTEGER;
 /** Records per write: large digests go to a store in events of this size, never as one huge call. */
@@ -70,8 +81,10 @@ export class Digester {
       const raw = (request.session_id !== null
         ? await journal.inSession(space, request.session_id)
         : await journal.createdBetween(space, 0, EVERYTHING, EVERYTHING)) as RawJournalRecord[];
+      // The LLM step sits between two pure functions: what to summarise, then the plan using the answers.
+      const providerSummaries = await this.#dreamSummaries(raw, request);
       const now = new Date(this.#o.now()).toISOString();
-      const plan = planDream(raw, request, now, this.#o.newId, { recordParams: this.#o.recordParams });
+      const plan = planDream(raw, request, now, this.#o.newId, { recordParams: this.#o.recordParams, providerSummaries });
       if (request.dry_run || plan.summaries.length === 0) return plan.response;
       await this.#o.write(space, 'episodic', { type: 'records.put', records: plan.summaries, fresh: true });
       try {
@@ -90,6 +103,48 @@ export class Digester {
       }
       return plan.response;
     });
+  }
+
+  /** LLM summaries of the groups the dream will write; a failed group falls back to the built-in summary. */
+  async #dreamSummaries(raw: RawJournalRecord[], request: DreamPlanRequest): Promise<Map<string, ProvidedSummary>> {
+    const summaries = new Map<string, ProvidedSummary>();
+    const llm = this.#o.llm;
+    if (llm === null) return summaries;
+    for (const { key, texts } of dreamSummaryRequests(raw, request)) {
+      try {
+        summaries.set(key, { text: await llm.summarize(texts, DREAM_SUMMARY_TOKENS), by: llm.name });
+      } catch (error) {
+        this.#o.log(`dream: ${llm.name} failed to summarise the group of raw record ${key}; using the built-in summary: ${messageOf(error)}`);
+      }
+    }
+    return summaries;
+  }
+
+  /**
+   * LLM summaries and relations for the copies a consolidation writes. Calls run one after another (a
+   * provider's rate limit is the bottleneck, not us); each failure is logged and leaves that part as planned.
+   */
+  async #enrich(plan: ConsolidationPlan): Promise<ConsolidationPlan> {
+    const llm = this.#o.llm;
+    if (llm === null || plan.enrich.length === 0) return plan;
+    const results = new Map<string, ProviderResult>();
+    for (const entry of plan.enrich) {
+      const result: ProviderResult = { by: llm.name };
+      if (entry.summarize) {
+        try {
+          result.summary = await llm.summarize([entry.text], CONSOLIDATION_SUMMARY_TOKENS);
+        } catch (error) {
+          this.#o.log(`consolidate: ${llm.name} failed to summarise semantic copy ${entry.semantic_id}; using the built-in summary: ${messageOf(error)}`);
+        }
+      }
+      try {
+        result.relations = await llm.extractRelations(entry.text);
+      } catch (error) {
+        this.#o.log(`consolidate: ${llm.name} failed to extract relations for semantic copy ${entry.semantic_id}: ${messageOf(error)}`);
+      }
+      results.set(entry.semantic_id, result);
+    }
+    return withProviderResults(plan, results);
   }
 
   /** lifecycle.consolidate (spec §4.6, DESIGN §2 item 6): episodic → semantic, idempotent, merging near-duplicates. */
@@ -114,13 +169,14 @@ export class Digester {
         neighbours.push(...(await this.#o.stores.episodic.similar(space, part.map((record) => vectorOf(record)!), 5, DUPLICATE_COSINE)));
       }
       const candidates = new Map(withVectors.map((record, index) => [record.id, neighbours[index].map((hit) => hit.id)]));
-      const plan = planConsolidation(episodic, semanticIds, request, this.#o.now(), {
+      let plan = planConsolidation(episodic, semanticIds, request, this.#o.now(), {
         newId: this.#o.newId,
         recordParams: this.#o.recordParams,
         vectorOf,
         candidatesOf: (record) => candidates.get(record.id) ?? [],
       });
       if (request.dry_run) return plan.response;
+      plan = await this.#enrich(plan);
 
       const byId = new Map(episodic.map((record) => [record.id, record]));
       const removed = plan.merges.map((merge) => merge.remove);
@@ -165,4 +221,9 @@ export class Digester {
       return plan.response;
     });
   }
+}
+
+/** An error's message for a log line (provider errors never carry keys: src/providers/http-client.ts). */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -307,6 +307,25 @@ export function summarizeDreamGroup(
   options: Partial<DreamOptions> = {},
 ): { text: string; stats: DreamSummaryStats } {
   const o = { ...defaultDreamOptions, ...options };
+  const { texts, stats } = quotableTexts(group);
+  const session = group.session_id;
+  if (texts.length === 0) {
+    const n = group.records.length;
+    return {
+      text: `Dream summary for session ${session}: ${n} raw record(s) preserved. ${stats.redacted_total} redacted from summary.`,
+      stats,
+    };
+  }
+  const heading = group.topic_hint
+    ? `Dream summary for session ${session} / topic ${group.topic_hint}:`
+    : `Dream summary for session ${session}:`;
+  const snippets = texts.slice(0, o.maxSnippets).map((text) => truncateUtf8(text, o.snippetBytes)).join(' | ');
+  const redacted = stats.redacted_total > 0 ? ` [Redacted raw records: ${stats.redacted_total}]` : '';
+  return { text: truncateUtf8(`${heading} ${snippets}${redacted}`, o.summaryBytes), stats };
+}
+
+/** The texts of a group that may be quoted (normal records, trimmed, non-blank) and its redaction counts. */
+function quotableTexts(group: DreamGroup): { texts: string[]; stats: DreamSummaryStats } {
   const stats: DreamSummaryStats = {
     normal_records: 0, private_scratch_redacted: 0, sealed_redacted: 0, secret_redacted: 0, redacted_total: 0,
   };
@@ -322,20 +341,43 @@ export function summarizeDreamGroup(
     }
   }
   stats.redacted_total = stats.private_scratch_redacted + stats.sealed_redacted + stats.secret_redacted;
-  const session = group.session_id;
-  if (texts.length === 0) {
-    const n = group.records.length;
-    return {
-      text: `Dream summary for session ${session}: ${n} raw record(s) preserved. ${stats.redacted_total} redacted from summary.`,
-      stats,
-    };
-  }
-  const heading = group.topic_hint
-    ? `Dream summary for session ${session} / topic ${group.topic_hint}:`
-    : `Dream summary for session ${session}:`;
-  const snippets = texts.slice(0, o.maxSnippets).map((text) => truncateUtf8(text, o.snippetBytes)).join(' | ');
-  const redacted = stats.redacted_total > 0 ? ` [Redacted raw records: ${stats.redacted_total}]` : '';
-  return { text: truncateUtf8(`${heading} ${snippets}${redacted}`, o.summaryBytes), stats };
+  return { texts, stats };
+}
+
+/** Identifies a group within one plan: its first raw record (groups never share records). */
+export function dreamGroupKey(group: DreamGroup): string {
+  return group.records[0].id;
+}
+
+/** One group's texts for an LLM summary (spec §4.10 "provider configured"): only what may be quoted. */
+export interface DreamSummaryRequest {
+  key: string;
+  texts: string[];
+}
+
+/** A summary an LLM gave for a group, and who gave it (kept in `metadata._dream.summarized_by`). */
+export interface ProvidedSummary {
+  text: string;
+  by: string;
+}
+
+/**
+ * What `planDream` with the same arguments would summarise, for an LLM to do first (the plan stays pure:
+ * fetch these, then pass the answers as `providerSummaries`). Groups without quotable text are left out:
+ * their summary says only how many records were redacted, with or without an LLM. Nothing on a dry run.
+ */
+export function dreamSummaryRequests(
+  records: RawJournalRecord[],
+  request: DreamPlanRequest,
+  options: Partial<DreamOptions> = {},
+): DreamSummaryRequest[] {
+  if (request.dry_run) return [];
+  const o = { ...defaultDreamOptions, ...options };
+  const groups = inferDreamGroups(selectDreamCandidates(records, request), { ...o, max_groups: request.max_groups });
+  return groups.flatMap((group) => {
+    const { texts } = quotableTexts(group);
+    return texts.length === 0 ? [] : [{ key: dreamGroupKey(group), texts }];
+  });
 }
 
 
@@ -353,6 +395,11 @@ export const DREAM_TRIGGER = 'lifecycle.dream_tick';
 export interface DreamPlanOptions extends Partial<DreamOptions> {
   /** Fidelity parameters of the created records; default `defaultCuratedRecordParams`. */
   recordParams?: CuratedRecordParams;
+  /**
+   * LLM summaries by `dreamGroupKey` (see `dreamSummaryRequests`); a group without one, or with a blank
+   * one, gets the built-in summary (spec §4.11).
+   */
+  providerSummaries?: ReadonlyMap<string, ProvidedSummary>;
 }
 
 /**
@@ -368,7 +415,7 @@ export function planDream(
   newId: () => string,
   options: DreamPlanOptions = {},
 ): DreamPlan {
-  const { recordParams = defaultCuratedRecordParams, ...dreamOptions } = options;
+  const { recordParams = defaultCuratedRecordParams, providerSummaries, ...dreamOptions } = options;
   const o = { ...defaultDreamOptions, ...dreamOptions };
   const groups = inferDreamGroups(selectDreamCandidates(records, request), { ...o, max_groups: request.max_groups });
   const plan: DreamPlan = {
@@ -384,7 +431,14 @@ export function planDream(
       plan.response.episodic_summaries_created++;
       continue;
     }
-    const { text, stats } = summarizeDreamGroup(group, o);
+    const builtin = summarizeDreamGroup(group, o);
+    const { stats } = builtin;
+    const provided = stats.normal_records > 0 ? providerSummaries?.get(dreamGroupKey(group)) : undefined;
+    const useProvided = provided !== undefined && provided.text.trim() !== '';
+    // Spec §4.10: the LLM's text, plus a note of what it was not shown.
+    const text = useProvided
+      ? provided.text.trim() + (stats.redacted_total > 0 ? `\n\n[${stats.redacted_total} raw record(s) redacted from summary]` : '')
+      : builtin.text;
     const rawIds = group.records.map((record) => record.id);
     const summaryId = newId();
     const promote =
@@ -407,6 +461,7 @@ export function planDream(
         kind: 'episodic_summary',
         source: 'raw_journal',
         summary_stats: { ...stats },
+        ...(useProvided ? { summarized_by: provided.by } : {}),
       },
       _origin: sortedKeys({
         ...origin,

@@ -4,6 +4,7 @@ import {
   defaultConsolidationRequest,
   markConsolidated,
   planConsolidation,
+  withProviderResults,
   type ConsolidationPlan,
   type ConsolidationPlanRequest,
 } from '../../../src/actors/hippocampus/consolidation.js';
@@ -74,7 +75,7 @@ function run(world: World, overrides: Partial<ConsolidationPlanRequest> = {}, ne
   return { plan, after: apply(world, plan) };
 }
 
-const nothingPlanned = { merges: [], creates: [], links: [], marks: [], prunes: [] };
+const nothingPlanned = { merges: [], creates: [], links: [], marks: [], prunes: [], enrich: [] };
 
 describe('planConsolidation — migration (spec §4.6)', () => {
   const source = episode(1, 'Met Alice to plan the Q3 roadmap', {
@@ -408,5 +409,46 @@ describe('consolidatedInto', () => {
     // Only the summary that was not promoted is copied.
     expect(plan.creates.map((record) => (record.metadata as JsonObject)._consolidated_from)).toEqual([dream.summaries[1].id]);
     expect(plan.response.records_processed).toBe(1);
+  });
+});
+
+describe('withProviderResults (spec §4.6 "with a provider")', () => {
+  const world: World = {
+    episodic: [
+      episode(1, 'Alice moved to Berlin in 2024'),
+      { ...episode(2, 'Bob likes tea'), content: textContent('Bob likes tea', 'caller summary') },
+    ],
+    semantic: [],
+  };
+  const { plan } = run(world);
+  const [alice, bob] = plan.creates;
+
+  it('lists every copy with text, asking for a summary only where none was given', () => {
+    expect(plan.enrich).toEqual([
+      { semantic_id: alice.id, text: 'Alice moved to Berlin in 2024', summarize: true },
+      { semantic_id: bob.id, text: 'Bob likes tea', summarize: false },
+    ]);
+  });
+
+  it('replaces generated summaries, keeps given ones, and appends relations to metadata', () => {
+    const relation = { subject: 'Alice', predicate: 'moved to', object: 'Berlin', confidence: 0.9 };
+    const results = new Map([
+      [alice.id, { summary: 'Alice lives in Berlin.', relations: [relation], by: 'fake:model' }],
+      [bob.id, { summary: 'ignored', relations: [], by: 'fake:model' }],
+    ]);
+    const enriched = withProviderResults(plan, results);
+    const [a, b] = enriched.creates;
+    expect(a.content.summary).toBe('Alice lives in Berlin.');
+    expect((a.metadata as JsonObject).extracted_relations).toEqual([relation]);
+    expect((a.metadata as JsonObject)._consolidation).toEqual({ summarized_by: 'fake:model' });
+    expect(b.content.summary).toBe('caller summary');
+    expect((b.metadata as JsonObject).extracted_relations).toBeUndefined();
+    expect({ ...enriched, creates: plan.creates }).toEqual(plan);
+    expect(plan.creates[0].content.summary).not.toBe('Alice lives in Berlin.'); // the input plan is untouched
+  });
+
+  it('changes nothing for failed calls (no summary, no relations)', () => {
+    const enriched = withProviderResults(plan, new Map([[alice.id, { by: 'fake:model' }]]));
+    expect(enriched.creates[0].content).toEqual(alice.content);
   });
 });

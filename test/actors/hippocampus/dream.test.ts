@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   defaultDreamRequest,
+  dreamSummaryRequests,
   inferDreamGroups,
   isDreamCandidate,
   planDream,
@@ -421,5 +422,42 @@ describe('tokenizeForTopics', () => {
     ]);
     expect(tokenizeForTopics('Ingress ingress INGRESS')).toEqual(['ingress', 'ingress', 'ingress']);
     expect(tokenizeForTopics('')).toEqual([]);
+  });
+});
+
+describe('planDream with LLM summaries (spec §4.10 "provider configured")', () => {
+  const journal = [
+    raw(1, 'Deploy the billing service to staging', 0),
+    raw(2, 'secret token 1234', 2, { secrecy_level: 'secret' }),
+    raw(3, 'Billing service deploy passed smoke tests', 5),
+  ];
+
+  // Secret records join the group (they are visible to this request) but are never quoted.
+  const withSecrets = (overrides: Partial<DreamPlanRequest> = {}) =>
+    request({ secrecy_levels: ['public', 'sensitive', 'secret'], ...overrides });
+
+  it('asks only for the quotable texts of each group, and nothing on a dry run', () => {
+    expect(dreamSummaryRequests(journal, withSecrets())).toEqual([
+      { key: recordId(1), texts: ['Deploy the billing service to staging', 'Billing service deploy passed smoke tests'] },
+    ]);
+    expect(dreamSummaryRequests(journal, withSecrets({ dry_run: true }))).toEqual([]);
+  });
+
+  it('uses the given summary, noting what was redacted and who summarised', () => {
+    const providerSummaries = new Map([[recordId(1), { text: ' Billing was deployed and tested. ', by: 'fake:model' }]]);
+    const plan = planDream(journal, withSecrets(), NOW, ids(), { providerSummaries });
+    const [summary] = plan.summaries;
+    expect(textOf(summary.content)).toBe('Billing was deployed and tested.\n\n[1 raw record(s) redacted from summary]');
+    expect(obj(obj(summary.metadata)._dream).summarized_by).toBe('fake:model');
+    expect(textOf(plan.semantic[0].content)).toBe(textOf(summary.content));
+    expect(textOf(summary.content)).not.toContain('1234');
+  });
+
+  it('falls back to the built-in summary for a group without one, or with a blank one', () => {
+    const builtin = planDream(journal, withSecrets(), NOW, ids());
+    for (const providerSummaries of [new Map(), new Map([[recordId(1), { text: '  ', by: 'fake:model' }]])]) {
+      const plan = planDream(journal, withSecrets(), NOW, ids(), { providerSummaries });
+      expect(plan).toEqual(builtin);
+    }
   });
 });

@@ -8,7 +8,7 @@ import {
   OpenAiCompatibleEmbedder,
   type OpenAiCompatibleConfig,
   type OpenAiCompatibleOptions,
-} from '../../src/embedding/openai-compatible.js';
+} from '../../src/providers/openai-compatible.js';
 
 const API_KEY = 'sk-test-SECRET-4f9a1c';
 const DIMENSION = 4;
