@@ -261,7 +261,9 @@ export function createProgram(): Command {
     .option('--mode <mode>', 'human (fidelity shows as noise) | perfect', 'human')
     .option('--stores <stores>', 'comma-separated stores (default: all)', commaList)
     .option('--no-reconsolidate', 'do not strengthen what is recalled')
-    .action((query: string | undefined, options: { limit: number; mode: string; stores?: string[]; reconsolidate: boolean }) =>
+    .option('--format <model>', 'print the memories as one prompt block for claude | gpt | gemini')
+    .option('--budget-tokens <n>', 'token budget of that block', integer(0))
+    .action((query: string | undefined, options: { limit: number; mode: string; stores?: string[]; reconsolidate: boolean; format?: string; budgetTokens?: number }) =>
       run(
         (endpoint, space) =>
           endpoint.call('recallQuery', {
@@ -271,8 +273,10 @@ export function createProgram(): Command {
             recall_mode: options.mode,
             reconsolidate: options.reconsolidate,
             ...(options.stores ? { stores: options.stores } : {}),
+            ...(options.format === undefined ? {} : { format: options.format }),
+            ...(options.budgetTokens === undefined ? {} : { budget_tokens: options.budgetTokens }),
           }),
-        renderRecall,
+        (result) => (result.context ? [String((result.context as CmpObject).text)] : renderRecall(result)),
       )(),
     );
 

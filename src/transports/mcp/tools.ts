@@ -3,6 +3,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { dominantEmotion, parseEmotionLabel } from '../../cmp/emotion.js';
 import { isCmpError, type CmpCode } from '../../cmp/errors.js';
+import { CONTEXT_FORMATS } from '../../cmp/operations.js';
 import type { EmotionVector } from '../../cmp/types.js';
 import type { CmpEndpoint, CmpObject } from '../endpoint.js';
 
@@ -276,10 +277,13 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint): void {
         stores: z.string().optional().describe('Comma-separated stores; default all.'),
         reconsolidate: z.boolean().optional().describe('Strengthen what is recalled (default true).'),
         activation_depth: z.number().optional().describe('Spreading activation depth, default 2.'),
+        format: z.string().optional().describe('claude | gpt | gemini: also return the memories as one prompt block for that model'),
+        budget_tokens: z.number().optional().describe('Token budget of that block'),
         space,
       },
     },
     async (args) => {
+      const format = enumValue(args.format, CONTEXT_FORMATS, 'format');
       const result = await call('recallQuery', {
         space: args.space,
         cue: args.query === undefined ? {} : { text: args.query },
@@ -288,6 +292,7 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint): void {
         reconsolidate: args.reconsolidate ?? true,
         activation_depth: clamp(args.activation_depth, 2, 0, 8),
         recall_mode: 'perfect',
+        ...(format === undefined ? {} : { format, ...(args.budget_tokens === undefined ? {} : { budget_tokens: args.budget_tokens }) }),
       });
       return json({
         memories: (result.memories as CmpObject[]).map(({ record, relevance_score }) => ({
@@ -301,6 +306,7 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint): void {
         })),
         query_metadata: result.query_metadata,
         total_candidates: result.total_candidates,
+        ...(result.context ? { context: result.context } : {}),
       });
     },
   );

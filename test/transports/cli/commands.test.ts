@@ -46,7 +46,7 @@ describe('on a data directory no server owns', { timeout: 120_000 }, () => {
     const inspected = JSON.parse((await inDir('inspect', id)).stdout) as { id: string; access_count: number };
     expect(inspected).toMatchObject({ id, access_count: 1 });
 
-    expect((await inDir('stats')).stdout).toMatch(/records: 1 \(episodic 1/);
+    expect((await inDir('stats')).stdout).toMatch(/records: 1 \(.*emotional 1/);
 
     const refused = await inDir('forget', id);
     expect(refused.code).toBe(1);
@@ -85,6 +85,9 @@ describe('on a data directory a running server owns', { timeout: 120_000 }, () =
     expect((await server.call('GET', `/v1/introspect/record/${id}?space=cli`)).status).toBe(200);
     const recalled = await cerememory('--server-url', server.url, '--space', 'cli', 'recall', 'owls');
     expect(recalled.stdout).toContain('Owls hunt at dusk');
+    const claude = await cerememory('--server-url', server.url, '--space', 'cli', 'recall', 'owls', '--format', 'claude');
+    expect(claude.stdout).toMatch(/^<[a-z_]+/);
+    expect(claude.stdout).toContain(id);
   });
 
   it('healthcheck exits 0 for a healthy server and 1 for none', async () => {

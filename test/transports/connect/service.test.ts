@@ -157,6 +157,10 @@ describe.each(VARIANTS)('%s', (label, options) => {
     const memories = recalled.memories as { record: { id: string; content: { blocks: { data: string }[] } } }[];
     expect(memories[0]!.record.id).toBe(stored.record_id);
     expect(Buffer.from(memories[0]!.record.content.blocks[0]!.data, 'base64').toString()).toBe('Otters hold hands while they sleep');
+    const context = await client.rpc.recallQuery({ space: jsonSpace, cue: { text: 'otters' }, format: 'claude', budgetTokens: 500 });
+    expect(context.context?.format).toBe('claude');
+    expect(context.context?.included).toEqual([stored.record_id]);
+    expect(context.context?.text).toContain('Otters hold hands while they sleep');
     await client.storeRaw('otters came up in chat', { session_id: 'chat', space: jsonSpace });
     expect((await client.recallRaw('otters', { space: jsonSpace })).total_candidates).toBe(1);
     expect(await client.dreamTick({ space: jsonSpace, dry_run: true })).toMatchObject({ raw_records_processed: 1 });

@@ -125,6 +125,9 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     const timeline = await tool(client, 'timeline', { granularity: 'DAY', space });
     expect(timeline.buckets.reduce((sum: number, bucket: { count: number }) => sum + bucket.count, 0)).toBe(2);
     expect(await toolError(client, 'timeline', { granularity: 'fortnight', space })).toMatch(/Valid options: minute, hour, day, week, month/);
+    const gemini = await tool(client, 'recall', { query: 'sourdough', format: 'Gemini', budget_tokens: 200, space });
+    expect(gemini.context).toMatchObject({ format: 'gemini', included: expect.arrayContaining([second]) });
+    expect(await toolError(client, 'recall', { query: 'x', format: 'llama', space })).toMatch(/Valid options: claude, gpt, gemini/);
     expect(await tool(client, 'associate', { record_id: first, space })).toHaveProperty('memories');
     expect((await tool(client, 'graph', { center_id: first, space })).nodes.map((n: { id: string }) => n.id)).toContain(first);
     const forecast = await tool(client, 'decay_forecast', { record_ids: `${first},${second}`, forecast_at: new Date(Date.now() + 30 * 86_400_000).toISOString(), space });
