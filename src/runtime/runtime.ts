@@ -93,6 +93,8 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
         (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [store, config.stores[store].prune_threshold]),
       ) as Record<StoreType, number>,
       statePath: join(config.data_dir, 'hippocampus.json'),
+      // Archives are staged beside the data they come from or go to: same disk, same protection.
+      tempDir: join(config.data_dir, 'tmp'),
       now: options.now,
       log,
     });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
@@ -6,7 +7,7 @@ import { CmpError } from '../../cmp/errors.js';
 import {
   parseConsolidate, parseDecayForecast, parseDecayTick, parseDreamTick, parseEncodeBatch, parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseForget,
   parseIntrospectRecord, parseRecallAssociate, parseRecallGraph, parseRecallQuery, parseRecallRaw, parseRecallTimeline,
-  parseSetMode, parseStats,
+  parseSetMode, parseStats, parseExport, parseImport,
 } from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
 import { toEnvelope } from './errors.js';
@@ -93,6 +94,25 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAp
   );
   app.get('/v1/introspect/evolution', (c) => c.json(hippocampus.evolution()));
   app.get('/v1/introspect/stats', async (c) => c.json(await hippocampus.stats(parseStats(c.req.query()))));
+  app.post('/v1/lifecycle/export', async (c) => {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    const response = await hippocampus.exportArchive(parseExport(await body(c)), sink);
+    // The reference sends bytes as an integer array (spec §1.1); built as text, since an array of
+    // numbers for a large archive would cost many times its size.
+    const head = JSON.stringify(response).slice(0, -1);
+    return c.body(`${head},"archive_data":[${Buffer.concat(chunks).join(',')}]}`, 200, { 'content-type': 'application/json' });
+  });
+  app.post('/v1/lifecycle/import', async (c) => {
+    const { request, archive_data } = parseImport(await body(c));
+    if (archive_data === null) throw new CmpError('VALIDATION_ERROR', 'Import requires archive_data', { field: 'archive_data' });
+    return c.json(await hippocampus.importArchive(request, Readable.from([archive_data])));
+  });
   app.delete('/v1/lifecycle/forget', async (c) => c.json(await hippocampus.forget(parseForget(await body(c)))));
 
   return app;

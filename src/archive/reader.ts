@@ -1,0 +1,171 @@
+// Reads a CMA archive (spec §7.3) in two steps, so that a bad archive changes nothing: `openArchive`
+// spools the (decrypted) plaintext to a temporary file and verifies all of it — AEAD tag, header,
+// every entry, record count, checksum — and only then does the caller read the entries back, in
+// batches, to apply them. Nothing is held in memory beyond one batch.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CmpError, isCmpError } from '../cmp/errors.js';
+import { decryptingStream } from './crypto.js';
+import { entryParser, MAX_ARCHIVE_BYTES, parseFooter, parseHeader, type ArchiveEntry, type ArchiveHeader } from './format.js';
+
+export interface OpenArchiveOptions {
+  /** The base key from `deriveArchiveKey`; the archive is decrypted iff given (§7.2: no marker). */
+  decryptionKey?: Buffer;
+  tempDir?: string;
+  /** Fills timestamps an archived record leaves out (RFC 3339). */
+  now: string;
+  /** Largest plaintext accepted, bytes; default MAX_ARCHIVE_BYTES. */
+  maxBytes?: number;
+}
+
+export interface OpenedArchive {
+  header: ArchiveHeader;
+  checksum: string;
+  curated: number;
+  raw: number;
+  /** The verified entries in archive order, `size` at a time. */
+  entries(size: number): AsyncGenerator<ArchiveEntry[]>;
+  /** Removes the spooled plaintext. */
+  close(): Promise<void>;
+}
+
+/** Verifies the whole archive; throws IMPORT_CONFLICT with the reference's texts on any defect. */
+export async function openArchive(source: Readable | AsyncIterable<Uint8Array>, options: OpenArchiveOptions): Promise<OpenedArchive> {
+  const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'cma-import-'));
+  const path = join(dir, 'archive');
+  const close = () => rm(dir, { recursive: true, force: true });
+  try {
+    await spool(source, path, options);
+    const verified = await verify(path, options.now);
+    return {
+      header: verified.header,
+      checksum: verified.checksum,
+      curated: verified.curated,
+      raw: verified.raw,
+      entries: (size) => readEntries(path, verified.header, options.now, size),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function spool(source: Readable | AsyncIterable<Uint8Array>, path: string, options: OpenArchiveOptions): Promise<void> {
+  const max = options.maxBytes ?? MAX_ARCHIVE_BYTES;
+  let size = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > max) return callback(new CmpError('IMPORT_CONFLICT', `Archive too large: more than ${max} bytes (max ${max})`));
+      callback(null, chunk);
+    },
+  });
+  try {
+    if (options.decryptionKey === undefined) await pipeline(source, limit, createWriteStream(path));
+    else await pipeline(source, decryptingStream(options.decryptionKey), limit, createWriteStream(path));
+  } catch (error) {
+    if (isCmpError(error)) throw error;
+    throw new CmpError('IMPORT_CONFLICT', `Read error: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The file's lines without `\n` (and without a `\r` before it, like the reference's line reader). */
+async function* lines(path: string): AsyncGenerator<string> {
+  let carry: Buffer = Buffer.alloc(0);
+  const decode = (bytes: Buffer): string => {
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    try {
+      return strictUtf8.decode(bytes.subarray(0, end));
+    } catch (error) {
+      throw new CmpError('IMPORT_CONFLICT', 'Read error: stream did not contain valid UTF-8', { cause: error });
+    }
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const data = carry.length === 0 ? (chunk as Buffer) : Buffer.concat([carry, chunk as Buffer]);
+    let start = 0;
+    for (let newline = data.indexOf(0x0a, start); newline !== -1; newline = data.indexOf(0x0a, start)) {
+      yield decode(data.subarray(start, newline));
+      start = newline + 1;
+    }
+    carry = Buffer.from(data.subarray(start));
+  }
+  if (carry.length > 0) yield decode(carry);
+}
+
+/**
+ * The archive's lines as the reference reads them (§7.3): the first line is the header, empty lines are
+ * skipped, the last non-empty line is the footer, every other line is an entry (with its line number).
+ */
+async function* structure(path: string): AsyncGenerator<
+  { type: 'header'; line: string } | { type: 'entry'; line: string; number: number } | { type: 'footer'; line: string }
+> {
+  let number = 0;
+  let previous: { line: string; number: number } | undefined;
+  for await (const line of lines(path)) {
+    number += 1;
+    if (number === 1) {
+      yield { type: 'header', line };
+      continue;
+    }
+    if (line === '') continue;
+    if (previous !== undefined) yield { type: 'entry', ...previous };
+    previous = { line, number };
+  }
+  if (number === 0) throw new CmpError('IMPORT_CONFLICT', 'Archive is empty: missing header');
+  if (previous === undefined) throw new CmpError('IMPORT_CONFLICT', 'Archive too short: missing footer');
+  yield { type: 'footer', line: previous.line };
+}
+
+async function verify(path: string, now: string): Promise<{ header: ArchiveHeader; checksum: string; curated: number; raw: number }> {
+  let header: ArchiveHeader | undefined;
+  let parse: ReturnType<typeof entryParser> | undefined;
+  const hash = createHash('sha256');
+  let curated = 0;
+  let raw = 0;
+  for await (const part of structure(path)) {
+    if (part.type === 'header') {
+      header = parseHeader(part.line);
+      parse = entryParser(header.version, now);
+    } else if (part.type === 'entry') {
+      hash.update(part.line, 'utf8').update('\n');
+      if (parse!(part.line, part.number).kind === 'memory_record') curated += 1;
+      else raw += 1;
+    } else {
+      const footer = parseFooter(part.line);
+      if (header!.record_count !== curated + raw) {
+        throw new CmpError(
+          'IMPORT_CONFLICT',
+          `record_count mismatch: header says ${header!.record_count}, found ${curated + raw} archive entries`,
+        );
+      }
+      const computed = hash.digest('hex');
+      if (computed !== footer.checksum) {
+        throw new CmpError('IMPORT_CONFLICT', `Checksum mismatch: expected ${footer.checksum}, got ${computed}`);
+      }
+      return { header: header!, checksum: computed, curated, raw };
+    }
+  }
+  throw new CmpError('IMPORT_CONFLICT', 'Archive too short: missing footer');
+}
+
+async function* readEntries(path: string, header: ArchiveHeader, now: string, size: number): AsyncGenerator<ArchiveEntry[]> {
+  const parse = entryParser(header.version, now);
+  let batch: ArchiveEntry[] = [];
+  for await (const part of structure(path)) {
+    if (part.type !== 'entry') continue;
+    batch.push(parse(part.line, part.number));
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
