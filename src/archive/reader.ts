@@ -78,46 +78,48 @@ async function spool(source: Readable | AsyncIterable<Uint8Array>, path: string,
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The file's lines without `\n` (and without a `\r` before it, like the reference's line reader). */
-async function* lines(path: string): AsyncGenerator<string> {
+async function* lines(path: string): AsyncGenerator<Buffer> {
   let carry: Buffer = Buffer.alloc(0);
-  const decode = (bytes: Buffer): string => {
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
-    try {
-      return strictUtf8.decode(bytes.subarray(0, end));
-    } catch (error) {
-      throw new CmpError('IMPORT_CONFLICT', 'Read error: stream did not contain valid UTF-8', { cause: error });
-    }
-  };
+  const line = (bytes: Buffer) => (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes);
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
     const data = carry.length === 0 ? (chunk as Buffer) : Buffer.concat([carry, chunk as Buffer]);
     let start = 0;
     for (let newline = data.indexOf(0x0a, start); newline !== -1; newline = data.indexOf(0x0a, start)) {
-      yield decode(data.subarray(start, newline));
+      yield line(data.subarray(start, newline));
       start = newline + 1;
     }
     carry = Buffer.from(data.subarray(start));
   }
-  if (carry.length > 0) yield decode(carry);
+  if (carry.length > 0) yield line(carry);
+}
+
+function decode(bytes: Buffer, what: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch (error) {
+    throw new CmpError('IMPORT_CONFLICT', `${what}: not valid UTF-8`, { cause: error });
+  }
 }
 
 /**
  * The archive's lines as the reference reads them (§7.3): the first line is the header, empty lines are
  * skipped, the last non-empty line is the footer, every other line is an entry (with its line number).
+ * An encrypted archive read without its key fails here, at the header.
  */
 async function* structure(path: string): AsyncGenerator<
   { type: 'header'; line: string } | { type: 'entry'; line: string; number: number } | { type: 'footer'; line: string }
 > {
   let number = 0;
   let previous: { line: string; number: number } | undefined;
-  for await (const line of lines(path)) {
+  for await (const bytes of lines(path)) {
     number += 1;
     if (number === 1) {
-      yield { type: 'header', line };
+      yield { type: 'header', line: decode(bytes, 'Invalid header') };
       continue;
     }
-    if (line === '') continue;
+    if (bytes.length === 0) continue;
     if (previous !== undefined) yield { type: 'entry', ...previous };
-    previous = { line, number };
+    previous = { line: decode(bytes, `Read error at line ${number}`), number };
   }
   if (number === 0) throw new CmpError('IMPORT_CONFLICT', 'Archive is empty: missing header');
   if (previous === undefined) throw new CmpError('IMPORT_CONFLICT', 'Archive too short: missing footer');
