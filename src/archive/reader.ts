@@ -1,10 +1,10 @@
 // Reads a CMA archive (spec §7.3) in two steps, so that a bad archive changes nothing: `openArchive`
 // spools the (decrypted) plaintext to a temporary file and verifies all of it — AEAD tag, header,
-// every entry, record count, checksum — and only then does the caller read the entries back, in
-// batches, to apply them. Nothing is held in memory beyond one batch.
+// every entry, record count, checksum — staging the decoded entries beside it; only then does the
+// caller read the entries back, in batches, to apply them. Nothing is held in memory beyond one batch.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -41,13 +41,16 @@ export async function openArchive(source: Readable | AsyncIterable<Uint8Array>, 
   const close = () => rm(dir, { recursive: true, force: true });
   try {
     await spool(source, path, options);
-    const verified = await verify(path, options.now);
+    const decodedPath = join(dir, 'decoded');
+    const verified = await verify(path, decodedPath, options.now);
+    // The raw archive has served its purpose; only the decoded entries are read from here on.
+    await rm(path);
     return {
       header: verified.header,
       checksum: verified.checksum,
       curated: verified.curated,
       raw: verified.raw,
-      entries: (size) => readEntries(path, verified.header, options.now, size),
+      entries: (size) => readEntries(decodedPath, size),
       close,
     };
   } catch (error) {
@@ -126,44 +129,66 @@ async function* structure(path: string): AsyncGenerator<
   yield { type: 'footer', line: previous.line };
 }
 
-async function verify(path: string, now: string): Promise<{ header: ArchiveHeader; checksum: string; curated: number; raw: number }> {
+/** Decoded entries are staged in writes of about this many bytes. */
+const STAGE_BYTES = 1 << 20;
+
+/**
+ * Checks the archive line by line and stages every decoded entry as one JSON line in `decodedPath`:
+ * the apply pass reads those back with JSON.parse alone instead of decoding and validating again.
+ */
+async function verify(path: string, decodedPath: string, now: string): Promise<{ header: ArchiveHeader; checksum: string; curated: number; raw: number }> {
   let header: ArchiveHeader | undefined;
   let parse: ReturnType<typeof entryParser> | undefined;
   const hash = createHash('sha256');
   let curated = 0;
   let raw = 0;
-  for await (const part of structure(path)) {
-    if (part.type === 'header') {
-      header = parseHeader(part.line);
-      parse = entryParser(header.version, now);
-    } else if (part.type === 'entry') {
-      hash.update(part.line, 'utf8').update('\n');
-      if (parse!(part.line, part.number).kind === 'memory_record') curated += 1;
-      else raw += 1;
-    } else {
-      const footer = parseFooter(part.line);
-      if (header!.record_count !== curated + raw) {
-        throw new CmpError(
-          'IMPORT_CONFLICT',
-          `record_count mismatch: header says ${header!.record_count}, found ${curated + raw} archive entries`,
-        );
+  const decoded = await open(decodedPath, 'w');
+  try {
+    let staged: string[] = [];
+    let stagedBytes = 0;
+    for await (const part of structure(path)) {
+      if (part.type === 'header') {
+        header = parseHeader(part.line);
+        parse = entryParser(header.version, now);
+      } else if (part.type === 'entry') {
+        hash.update(part.line, 'utf8').update('\n');
+        const entry = parse!(part.line, part.number);
+        if (entry.kind === 'memory_record') curated += 1;
+        else raw += 1;
+        const line = `${JSON.stringify(entry)}\n`;
+        staged.push(line);
+        stagedBytes += line.length;
+        if (stagedBytes >= STAGE_BYTES) {
+          await decoded.write(staged.join(''));
+          staged = [];
+          stagedBytes = 0;
+        }
+      } else {
+        await decoded.write(staged.join(''));
+        const footer = parseFooter(part.line);
+        if (header!.record_count !== curated + raw) {
+          throw new CmpError(
+            'IMPORT_CONFLICT',
+            `record_count mismatch: header says ${header!.record_count}, found ${curated + raw} archive entries`,
+          );
+        }
+        const computed = hash.digest('hex');
+        if (computed !== footer.checksum) {
+          throw new CmpError('IMPORT_CONFLICT', `Checksum mismatch: expected ${footer.checksum}, got ${computed}`);
+        }
+        return { header: header!, checksum: computed, curated, raw };
       }
-      const computed = hash.digest('hex');
-      if (computed !== footer.checksum) {
-        throw new CmpError('IMPORT_CONFLICT', `Checksum mismatch: expected ${footer.checksum}, got ${computed}`);
-      }
-      return { header: header!, checksum: computed, curated, raw };
     }
+  } finally {
+    await decoded.close();
   }
   throw new CmpError('IMPORT_CONFLICT', 'Archive too short: missing footer');
 }
 
-async function* readEntries(path: string, header: ArchiveHeader, now: string, size: number): AsyncGenerator<ArchiveEntry[]> {
-  const parse = entryParser(header.version, now);
+async function* readEntries(decodedPath: string, size: number): AsyncGenerator<ArchiveEntry[]> {
   let batch: ArchiveEntry[] = [];
-  for await (const part of structure(path)) {
-    if (part.type !== 'entry') continue;
-    batch.push(parse(part.line, part.number));
+  for await (const bytes of lines(decodedPath)) {
+    batch.push(JSON.parse(bytes.toString('utf8')) as ArchiveEntry);
     if (batch.length >= size) {
       yield batch;
       batch = [];
