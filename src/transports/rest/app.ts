@@ -103,10 +103,8 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAp
       },
     });
     const response = await hippocampus.exportArchive(parseExport(await body(c)), sink);
-    // The reference sends bytes as an integer array (spec §1.1); built as text, since an array of
-    // numbers for a large archive would cost many times its size.
-    const head = JSON.stringify(response).slice(0, -1);
-    return c.body(`${head},"archive_data":[${Buffer.concat(chunks).join(',')}]}`, 200, { 'content-type': 'application/json' });
+    const json = Readable.from(withByteArray(JSON.stringify(response), 'archive_data', chunks));
+    return c.body(Readable.toWeb(json) as ReadableStream<Uint8Array>, 200, { 'content-type': 'application/json' });
   });
   app.post('/v1/lifecycle/import', async (c) => {
     const { request, archive_data } = parseImport(await body(c));
@@ -116,6 +114,22 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes }: RestAp
   app.delete('/v1/lifecycle/forget', async (c) => c.json(await hippocampus.forget(parseForget(await body(c)))));
 
   return app;
+}
+
+/**
+ * `json` (an object) with one more field holding `chunks` as an integer array, the reference's form of
+ * bytes (spec §1.1), produced a chunk at a time: as one string, a large archive's digits would exceed
+ * what a JavaScript string can hold.
+ */
+function* withByteArray(json: string, field: string, chunks: Buffer[]): Generator<string> {
+  yield `${json.slice(0, -1)},${JSON.stringify(field)}:[`;
+  let first = true;
+  for (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    yield `${first ? '' : ','}${chunk.join(',')}`;
+    first = false;
+  }
+  yield ']}';
 }
 
 /**
