@@ -63,6 +63,25 @@ export function planMerge(
 
 const ALL_PARTITIONS: readonly PartitionName[] = [...STORE_TYPES, 'raw_journal'];
 
+/** Waits between restore attempts, ms: ~25 s in all, longer than a supervised store takes to restart. */
+const RESTORE_BACKOFF_MS = [100, 200, 400, 800, 1600, 3200, 6400, 12_800];
+
+/**
+ * Runs `work`, again after a pause while a store answers STORE_UNAVAILABLE: the likeliest reason a
+ * replace fails is a crashed store worker, and the restore must wait for it to come back. `work`
+ * must be safe to repeat (the restore empties the scope before it writes).
+ */
+async function untilStoresServe(work: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(isCmpError(error) && error.code === 'STORE_UNAVAILABLE') || attempt >= RESTORE_BACKOFF_MS.length) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RESTORE_BACKOFF_MS[attempt]));
+    }
+  }
+}
+
 export class Archiver {
   readonly #o: ArchiverOptions;
 
@@ -187,7 +206,7 @@ export class Archiver {
         return await this.#merge(archive, target, 'keep_imported');
       } catch (failure) {
         this.#o.log(`import (replace) failed, restoring the previous data: ${String(failure)}`);
-        try {
+        const restore = async () => {
           await this.#clear(request.all_spaces ? await this.#spacesOf(ALL_PARTITIONS) : spaces);
           const before = await openArchive(createReadStream(saved), { now: toTimestamp(this.#o.now()), tempDir: dir });
           try {
@@ -195,6 +214,9 @@ export class Archiver {
           } finally {
             await before.close();
           }
+        };
+        try {
+          await untilStoresServe(restore);
         } catch (rollback) {
           throw new CmpError('IMPORT_CONFLICT', 'Import failed and rollback failed: the previous data could not be restored', {
             cause: new AggregateError([failure, rollback]),
