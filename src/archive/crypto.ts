@@ -11,6 +11,8 @@ import { CmpError } from '../cmp/errors.js';
 export const SALT_BYTES = 16;
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
+/** Bytes the §7.2 frame adds to the plaintext. */
+export const ENCRYPTION_OVERHEAD = SALT_BYTES + NONCE_BYTES + TAG_BYTES;
 
 /** Argon2id parameters of §7.2; changing any of them makes every existing archive unreadable. */
 export const ARCHIVE_KDF = {

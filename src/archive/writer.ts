@@ -1,16 +1,17 @@
 // Writes a CMA archive (spec §7.1) from record streams without holding the archive in memory. The
 // header must state the record count before the first entry, and the stores keep changing while an
 // export runs, so entries go to a temporary file first (counted and hashed on the way); the archive is
-// then header + that file + footer, encrypted on the fly when asked (§7.2).
+// then header + that file + footer, encrypted on the fly when asked (§7.2). Staging also makes the
+// archive's size and checksum known before it is sent.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Transform, type Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { MemoryRecord, RawJournalRecord } from '../cmp/types.js';
-import { encryptingStream } from './crypto.js';
+import { ENCRYPTION_OVERHEAD, encryptingStream } from './crypto.js';
 import { ARCHIVE_VERSION, BUNDLE_ARCHIVE_VERSION, entryLine, footerLine, headerLine, type ArchiveVersion } from './format.js';
 
 export interface ArchiveSource {
@@ -42,14 +43,28 @@ export interface ArchiveSummary {
 /** Staged entry lines are flushed to the file in writes of about this many bytes. */
 const FLUSH_BYTES = 1 << 20;
 
-export async function writeArchive(source: ArchiveSource, out: Writable, options: WriteArchiveOptions): Promise<ArchiveSummary> {
+/**
+ * An archive whose entries are staged and counted: its metadata (checksum, record count, final size)
+ * is known before a byte goes out, which the gRPC export needs for its first chunk (spec §6.2).
+ */
+export interface StagedArchive {
+  summary: ArchiveSummary;
+  /** Writes the archive (header, entries, footer; encrypted when asked) into `out` and ends it. */
+  writeTo(out: Writable): Promise<void>;
+  /** Removes the staged entries; call once done, written or not. */
+  discard(): Promise<void>;
+}
+
+export async function stageArchive(source: ArchiveSource, options: WriteArchiveOptions): Promise<StagedArchive> {
   const version: ArchiveVersion = source.raw === undefined ? ARCHIVE_VERSION : BUNDLE_ARCHIVE_VERSION;
   const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'cma-export-'));
+  const discard = () => rm(dir, { recursive: true, force: true });
   try {
     const staged = join(dir, 'entries');
     const hash = createHash('sha256');
     let curated = 0;
     let raw = 0;
+    let entryBytes = 0;
     const file = await open(staged, 'w');
     try {
       let pending: string[] = [];
@@ -64,8 +79,10 @@ export async function writeArchive(source: ArchiveSource, out: Writable, options
       const add = async (record: MemoryRecord | RawJournalRecord) => {
         const line = `${entryLine(version, record)}\n`;
         hash.update(line, 'utf8');
+        const bytes = Buffer.byteLength(line, 'utf8');
+        entryBytes += bytes;
         pending.push(line);
-        pendingBytes += line.length;
+        pendingBytes += bytes;
         if (pendingBytes >= FLUSH_BYTES) await flush();
       };
       for await (const records of source.curated) {
@@ -85,29 +102,42 @@ export async function writeArchive(source: ArchiveSource, out: Writable, options
 
     const checksum = hash.digest('hex');
     const bundle = version === BUNDLE_ARCHIVE_VERSION;
-    const header = headerLine({
+    const header = Buffer.from(`${headerLine({
       version,
       timestamp: options.timestamp,
       record_count: curated + raw,
       curated_record_count: bundle ? curated : null,
       raw_record_count: bundle ? raw : null,
-    });
+    })}\n`, 'utf8');
+    const footer = Buffer.from(`${footerLine(checksum)}\n`, 'utf8');
+    const plainBytes = header.length + entryBytes + footer.length;
+    const size_bytes = options.encryptionKey === undefined ? plainBytes : plainBytes + ENCRYPTION_OVERHEAD;
     async function* archiveBytes(): AsyncGenerator<Buffer> {
-      yield Buffer.from(`${header}\n`, 'utf8');
+      yield header;
       for await (const chunk of createReadStream(staged, { highWaterMark: FLUSH_BYTES })) yield chunk as Buffer;
-      yield Buffer.from(`${footerLine(checksum)}\n`, 'utf8');
+      yield footer;
     }
-    let size = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        callback(null, chunk);
+    return {
+      summary: { version, record_count: curated + raw, curated_record_count: curated, raw_record_count: raw, checksum, size_bytes },
+      async writeTo(out) {
+        if (options.encryptionKey === undefined) await pipeline(Readable.from(archiveBytes()), out);
+        else await pipeline(Readable.from(archiveBytes()), encryptingStream(options.encryptionKey), out);
       },
-    });
-    if (options.encryptionKey === undefined) await pipeline(Readable.from(archiveBytes()), counter, out);
-    else await pipeline(Readable.from(archiveBytes()), encryptingStream(options.encryptionKey), counter, out);
-    return { version, record_count: curated + raw, curated_record_count: curated, raw_record_count: raw, checksum, size_bytes: size };
+      discard,
+    };
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+}
+
+/** Stages the archive, writes it into `out` (ended when complete) and cleans up. */
+export async function writeArchive(source: ArchiveSource, out: Writable, options: WriteArchiveOptions): Promise<ArchiveSummary> {
+  const staged = await stageArchive(source, options);
+  try {
+    await staged.writeTo(out);
+    return staged.summary;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await staged.discard();
   }
 }

@@ -109,7 +109,7 @@ describe('archives written by hand from spec §7 import', () => {
 describe('export', () => {
   beforeAll(async () => {
     for (const [space, text] of [['exp', 'first episode'], ['exp', 'second episode'], ['other', 'not mine']]) await encode(space, text);
-    await encode('exp', 'How to bake bread: knead, rest, bake', { store: 'procedural' });
+    await encode('exp', 'How to bake bread: knead, rest, bake', { store: 'procedural', metadata: { note: 'pain de campagne ☕' } });
     await server.call('POST', '/v1/encode/raw', {
       space: 'exp', session_id: 's1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent('raw turn'),
     });
@@ -269,6 +269,7 @@ describe('round trip into a fresh data directory', () => {
       content: textContent('sealed raw'),
     });
     encrypted = await exportArchive({ space: 'trip-a', all_spaces: true, include_raw_journal: true, encrypt: true, encryption_key: KEY });
+    expect(encrypted.size_bytes).toBe(encrypted.archive.length);
   });
   afterAll(async () => {
     await fresh?.close();

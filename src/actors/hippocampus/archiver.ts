@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
-  deriveArchiveKey, openArchive, writeArchive, type ArchiveEntry, type ArchiveSummary, type OpenedArchive,
+  deriveArchiveKey, openArchive, stageArchive, type ArchiveEntry, type OpenedArchive, type StagedArchive,
 } from '../../archive/index.js';
 import { CmpError, isCmpError } from '../../cmp/errors.js';
 import { newId, toTimestamp } from '../../cmp/ids.js';
@@ -34,6 +34,21 @@ export interface ArchiverOptions {
   /** Writes one event through the hippocampus (sequence numbers, graph upkeep, eviction clean-up). */
   write: (space: string, store: PartitionName, event: MutationEvent) => Promise<ApplyReply>;
   log: (line: string) => void;
+}
+
+/** An export whose archive is staged: its metadata is final; the bytes go out with `writeTo`. */
+export interface PreparedExport {
+  response: ExportResponse;
+  /** Writes the archive into `out` and ends it. */
+  writeTo(out: Writable): Promise<void>;
+  /** Removes the staged archive and forgets the key; call once done, written or not. */
+  discard(): Promise<void>;
+}
+
+/** A failure while writing an archive: CMP errors as they are, anything else sanitised (§3.22). */
+function exportFailed(error: unknown): CmpError {
+  if (isCmpError(error)) return error;
+  return new CmpError('EXPORT_FAILED', 'An internal error occurred during export', { cause: error });
 }
 
 /** Records read from a store per call, and entries applied per batch. */
@@ -115,48 +130,73 @@ export class Archiver {
     }
   }
 
-  async #write(
-    stores: readonly StoreType[],
-    spaces: string[],
-    includeRaw: boolean,
-    out: Writable,
-    encryptionKey: Buffer | undefined,
-  ): Promise<ArchiveSummary> {
+  /** Stages an archive of `stores` (and the raw journal) in `spaces`. */
+  async #stage(stores: readonly StoreType[], spaces: string[], includeRaw: boolean, encryptionKey: Buffer | undefined): Promise<StagedArchive> {
     const self = this;
     async function* curated(): AsyncGenerator<MemoryRecord[]> {
       for (const store of stores) yield* self.#pages<MemoryRecord>(store, spaces);
     }
-    return writeArchive(
+    return stageArchive(
       { curated: curated(), ...(includeRaw ? { raw: this.#pages<RawJournalRecord>('raw_journal', spaces) } : {}) },
-      out,
       { timestamp: toTimestamp(this.#o.now()), tempDir: await this.#tempDir(), ...(encryptionKey ? { encryptionKey } : {}) },
     );
   }
 
-  /** lifecycle.export (§3.16) into `out`, which is ended when the archive is complete. */
-  async export(request: ExportRequest, out: Writable): Promise<ExportResponse> {
+  /**
+   * lifecycle.export (§3.16), first step: the archive is staged and its metadata known before any
+   * byte is sent (the gRPC export's first chunk carries it). Call `discard` when done.
+   */
+  async prepareExport(request: ExportRequest): Promise<PreparedExport> {
     if (request.encrypt && request.encryption_key === null) {
-      out.destroy();
       throw new CmpError('VALIDATION_ERROR', 'encryption_key is required when encrypt=true', { field: 'encryption_key' });
     }
     const stores = request.stores === null ? STORE_TYPES : STORE_TYPES.filter((store) => request.stores!.includes(store));
     const partitions: PartitionName[] = request.include_raw_journal ? [...stores, 'raw_journal'] : [...stores];
     const spaces = request.all_spaces ? await this.#spacesOf(partitions) : [request.space];
     const key = request.encrypt ? await deriveArchiveKey(request.encryption_key!) : undefined;
+    let staged: StagedArchive;
     try {
-      const summary = await this.#write(stores, spaces, request.include_raw_journal, out, key);
-      return {
+      staged = await this.#stage(stores, spaces, request.include_raw_journal, key);
+    } catch (error) {
+      key?.fill(0);
+      throw exportFailed(error);
+    }
+    const { summary } = staged;
+    return {
+      response: {
         archive_id: newId(this.#o.now()),
         size_bytes: summary.size_bytes,
         record_count: summary.record_count,
         checksum: summary.checksum,
-      };
+      },
+      async writeTo(out) {
+        try {
+          await staged.writeTo(out);
+        } catch (error) {
+          throw exportFailed(error);
+        }
+      },
+      async discard() {
+        key?.fill(0);
+        await staged.discard();
+      },
+    };
+  }
+
+  /** lifecycle.export (§3.16) into `out`: ended when the archive is complete, destroyed on failure. */
+  async export(request: ExportRequest, out: Writable): Promise<ExportResponse> {
+    let prepared: PreparedExport;
+    try {
+      prepared = await this.prepareExport(request);
     } catch (error) {
       out.destroy();
-      if (isCmpError(error)) throw error;
-      throw new CmpError('EXPORT_FAILED', 'An internal error occurred during export', { cause: error });
+      throw error;
+    }
+    try {
+      await prepared.writeTo(out);
+      return prepared.response;
     } finally {
-      key?.fill(0);
+      await prepared.discard();
     }
   }
 
@@ -200,7 +240,12 @@ export class Archiver {
     const dir = await mkdtemp(join(await this.#tempDir(), 'cma-replace-'));
     const saved = join(dir, 'before.cma');
     try {
-      await this.#write(STORE_TYPES, spaces, true, createWriteStream(saved), undefined);
+      const before = await this.#stage(STORE_TYPES, spaces, true, undefined);
+      try {
+        await before.writeTo(createWriteStream(saved));
+      } finally {
+        await before.discard();
+      }
       try {
         await this.#clear(spaces);
         return await this.#merge(archive, target, 'keep_imported');

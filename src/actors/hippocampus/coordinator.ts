@@ -35,7 +35,7 @@ import { defaultDecayParams, fidelityNow, forecast } from '../store/decay.js';
 import type { EventEnvelope, MutationEvent, RecordFieldUpdate } from '../store/events.js';
 import { StoreIndexes } from '../store/indexes.js';
 import { sessionOf, type ApplyReply, type SpaceStats, type StoreApi } from '../store/protocol.js';
-import { Archiver } from './archiver.js';
+import { Archiver, type PreparedExport } from './archiver.js';
 import { AssociationGraph } from './association-graph.js';
 import { classifyStore } from './classify.js';
 import { groupBy } from './group-by.js';
@@ -733,6 +733,16 @@ export class Hippocampus {
   async exportArchive(request: ExportRequest, out: Writable): Promise<ExportResponse> {
     this.#accepting();
     return this.#archiver.export(request, out);
+  }
+
+  /**
+   * lifecycle.export in two steps, for transports that send the metadata before the bytes (gRPC's
+   * first chunk): the archive is staged and its metadata final; `writeTo(out)` sends it, `discard()`
+   * cleans up.
+   */
+  async prepareExport(request: ExportRequest): Promise<PreparedExport> {
+    this.#accepting();
+    return this.#archiver.prepareExport(request);
   }
 
   /** lifecycle.import (spec §3.17, §7) from a byte stream; nothing is written unless all of it verifies. */
