@@ -87,6 +87,11 @@ describe('archives written by hand from spec §7 import', () => {
     expect(response.body).toEqual({ records_imported: 2 });
   });
 
+  it('reads lines as the reference does: CRLF endings and empty lines between entries are fine', async () => {
+    const archive = buildArchive('1.0', curated).toString().replace(/\n/g, '\r\n').replace('}\r\n{"id"', '}\r\n\r\n\n{"id"');
+    expect((await importArchive('hand4', Buffer.from(archive))).body).toEqual({ records_imported: 2 });
+  });
+
   it.each([
     ['empty', Buffer.alloc(0), 'Archive is empty: missing header'],
     ['header only', Buffer.from('{"version":"1.0","timestamp":"2026-04-28T12:34:56Z","record_count":0}\n'), 'Archive too short: missing footer'],
