@@ -130,14 +130,3 @@ export async function stageArchive(source: ArchiveSource, options: WriteArchiveO
     throw error;
   }
 }
-
-/** Stages the archive, writes it into `out` (ended when complete) and cleans up. */
-export async function writeArchive(source: ArchiveSource, out: Writable, options: WriteArchiveOptions): Promise<ArchiveSummary> {
-  const staged = await stageArchive(source, options);
-  try {
-    await staged.writeTo(out);
-    return staged.summary;
-  } finally {
-    await staged.discard();
-  }
-}
