@@ -20,7 +20,7 @@ export interface ArchiveSource {
   raw?: AsyncIterable<RawJournalRecord[]>;
 }
 
-export interface WriteArchiveOptions {
+export interface StageArchiveOptions {
   /** The base key from `deriveArchiveKey`; absent: a plain archive. */
   encryptionKey?: Buffer;
   /** Where the entries are staged; default the system's temporary directory. */
@@ -55,7 +55,7 @@ export interface StagedArchive {
   discard(): Promise<void>;
 }
 
-export async function stageArchive(source: ArchiveSource, options: WriteArchiveOptions): Promise<StagedArchive> {
+export async function stageArchive(source: ArchiveSource, options: StageArchiveOptions): Promise<StagedArchive> {
   const version: ArchiveVersion = source.raw === undefined ? ARCHIVE_VERSION : BUNDLE_ARCHIVE_VERSION;
   const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'cma-export-'));
   const discard = () => rm(dir, { recursive: true, force: true });
