@@ -96,6 +96,51 @@ export interface ForgetResponse {
   records_deleted: number;
 }
 
+// ── lifecycle.export / lifecycle.import (§3.16, §3.17, §7) ───────────────────────────────────────
+
+export interface ExportRequest extends RequestBase {
+  /** Only CMA exists; `jsonl` is accepted as its alias (§3.16). */
+  format: 'cma';
+  /** Stores to export, each once; null: all five. */
+  stores: StoreType[] | null;
+  /** Adds the raw journal: a version 2.0 bundle instead of 1.0. */
+  include_raw_journal: boolean;
+  encrypt: boolean;
+  encryption_key: string | null;
+  /** Ours (DESIGN §2.8): every space instead of the request's one; each record carries its `space`. */
+  all_spaces: boolean;
+}
+
+export interface ExportResponse {
+  archive_id: string;
+  size_bytes: number;
+  record_count: number;
+  /** SHA-256 of the plaintext entry lines (§7.1). */
+  checksum: string;
+}
+
+export const CONFLICT_RESOLUTIONS = ['keep_newer', 'keep_existing', 'keep_imported'] as const;
+export type ConflictResolution = (typeof CONFLICT_RESOLUTIONS)[number];
+
+export interface ImportRequest extends RequestBase {
+  /** Informational (§3.17). */
+  archive_id: string;
+  strategy: 'merge' | 'replace';
+  conflict_resolution: ConflictResolution;
+  /** The archive is decrypted iff a key is given (§7.2). */
+  decryption_key: string | null;
+  /**
+   * Ours (DESIGN §2.8): records go to the space each names (the request's space when it names none),
+   * and `replace` empties every space. Otherwise every record goes to the request's space and
+   * `replace` empties only that space.
+   */
+  all_spaces: boolean;
+}
+
+export interface ImportResponse {
+  records_imported: number;
+}
+
 export type { MemoryRecord, RawJournalRecord };
 
 // ── recall (§3.6–§3.10) ──────────────────────────────────────────────────────────────────────────

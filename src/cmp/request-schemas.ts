@@ -5,7 +5,7 @@ import { findContentProblem } from './content.js';
 import { completeEmotion, parseEmotionLabel } from './emotion.js';
 import { isCmpError } from './errors.js';
 import { metaSchema } from './meta.js';
-import { CONTEXT_FORMATS } from './operations.js';
+import { CONFLICT_RESOLUTIONS, CONTEXT_FORMATS } from './operations.js';
 import {
   ASSOCIATION_TYPES, DEFAULT_SPACE, MODALITIES, RAW_SOURCES, RAW_SPEAKERS, RAW_VISIBILITIES,
   SECRECY_LEVELS, type EmotionVector, type MetaMemory,
@@ -18,10 +18,10 @@ import { parseNested, type CmpIssueParams } from './zod-issues.js';
 /** Largest `encode.batch` (§3.2). `encode.batch_raw` has no cap in the reference. */
 export const MAX_BATCH_SIZE = 1000;
 
-export const spaceSchema = orDefault(
-  z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' }),
-  DEFAULT_SPACE,
-);
+/** A memory space's name (DESIGN §2.8); keys are laid out per space, so `!` can never be part of one. */
+export const spaceNameSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' });
+
+export const spaceSchema = orDefault(spaceNameSchema, DEFAULT_SPACE);
 
 const keySchema = z.string().min(1).max(200);
 
@@ -263,4 +263,33 @@ export const dreamTickSchema = z.object({
   include_sealed: orDefault(z.boolean(), false),
   promote_semantic: orDefault(z.boolean(), true),
   secrecy_levels: orNull(z.array(z.enum(SECRECY_LEVELS))),
+});
+
+// ── lifecycle.export (§3.16), lifecycle.import (§3.17) ─────────────────────────────────────────────
+
+/** `cma`, or its alias `jsonl`, trimmed and in any case; anything else with the reference's text. */
+const exportFormatSchema = z.string().transform((value, ctx): 'cma' => {
+  const format = value.trim().toLowerCase();
+  if (format === 'cma' || format === 'jsonl') return 'cma';
+  const params: CmpIssueParams = { verbatim: true };
+  ctx.addIssue({ code: 'custom', message: `Unsupported export format '${value}'. Valid options: cma, jsonl`, input: value, params });
+  return z.NEVER;
+});
+
+export const exportSchema = z.object({
+  format: orDefault(exportFormatSchema, 'cma'),
+  stores: orNull(z.array(storeSchema)).transform((stores) => (stores === null ? null : [...new Set(stores)])),
+  include_raw_journal: orDefault(z.boolean(), false),
+  encrypt: orDefault(z.boolean(), false),
+  encryption_key: orNull(z.string()),
+  all_spaces: orDefault(z.boolean(), false),
+});
+
+export const importSchema = z.object({
+  archive_id: z.string(),
+  strategy: orDefault(z.enum(['merge', 'replace']), 'merge'),
+  conflict_resolution: orDefault(z.enum(CONFLICT_RESOLUTIONS), 'keep_newer'),
+  decryption_key: orNull(z.string()),
+  archive_data: orNull(bytesSchema),
+  all_spaces: orDefault(z.boolean(), false),
 });

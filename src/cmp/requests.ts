@@ -4,13 +4,14 @@
 import { CmpError, invalidField } from './errors.js';
 import type {
   EncodeBatchRawRequest, EncodeBatchRequest, EncodeStoreRawRequest, EncodeStoreRequest, EncodeUpdateRequest,
-  ForgetRequest, IntrospectRecordRequest, RecallAssociateRequest, RecallGraphRequest, RecallQueryRequest,
+  ExportRequest, ForgetRequest, ImportRequest, IntrospectRecordRequest, RecallAssociateRequest, RecallGraphRequest, RecallQueryRequest,
   RecallRawQueryRequest, RecallTimelineRequest, RequestBase, StatsRequest,
 } from './operations.js';
 import {
   MAX_BATCH_SIZE, baseSchema, encodeBatchSchema, encodeItemSchema, encodeUpdateSchema, forgetSchema,
   introspectRecordSchema, MAX_ASSOCIATE_DEPTH, MAX_ASSOCIATE_LIMIT, rawBatchSchema, rawItemSchema, recallAssociateSchema,
   recallGraphSchema, recallQuerySchema, recallRawSchema, recallTimelineSchema, setModeSchema, decayTickSchema, decayForecastSchema, consolidateSchema, dreamTickSchema,
+  exportSchema, importSchema,
 } from './request-schemas.js';
 import type { StoreType } from './types.js';
 import { uuidSchema } from './wire-primitives.js';
@@ -177,4 +178,23 @@ export function parseConsolidate(input: unknown) {
 export function parseDreamTick(input: unknown) {
   const fields = body(input ?? {});
   return { ...base(fields), ...parseWith(dreamTickSchema, fields) };
+}
+
+/** §3.16 `lifecycle.export`. */
+export function parseExport(input: unknown): ExportRequest {
+  const fields = body(input ?? {});
+  return { ...base(fields), ...parseWith(exportSchema, fields) };
+}
+
+/**
+ * §3.17 `lifecycle.import`: the request, and the archive when the body carries it inline
+ * (`archive_data`, integer array or base64). Streaming transports send the archive apart and leave it null.
+ */
+export function parseImport(input: unknown): { request: ImportRequest; archive_data: Buffer | null } {
+  const fields = body(input);
+  const { archive_data, ...parsed } = parseWith(importSchema, fields);
+  return {
+    request: { ...base(fields), ...parsed },
+    archive_data: archive_data === null ? null : Buffer.from(archive_data, 'base64'),
+  };
 }

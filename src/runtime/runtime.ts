@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import type { StoreApi } from '../actors/store/protocol.js';
@@ -34,6 +35,9 @@ const WORKER_PARTITIONS = [...PERSISTENT_STORES, 'raw_journal'] as const;
 export async function startRuntime(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => console.error(line));
   const lock: DataDirLock = lockDataDir(config.data_dir);
+  // Archives are staged in <data_dir>/tmp while exported or imported; whatever a previous process left
+  // there is stale now that this one holds the directory.
+  rmSync(join(config.data_dir, 'tmp'), { recursive: true, force: true });
   const workers = new Map<PartitionName, SupervisedStore>();
   let hippocampus: Hippocampus | undefined;
   try {
@@ -98,6 +102,8 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
         (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [store, config.stores[store].prune_threshold]),
       ) as Record<StoreType, number>,
       statePath: join(config.data_dir, 'hippocampus.json'),
+      // Archives are staged beside the data they come from or go to: same disk, same protection.
+      tempDir: join(config.data_dir, 'tmp'),
       now: options.now,
       log,
     });

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { neutralEmotion, parseEmotionLabel } from '../../src/cmp/emotion.js';
 import {
   parseEncodeBatch, parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseForget,
-  parseIntrospectRecord, parseStats,
+  parseExport, parseImport, parseIntrospectRecord, parseStats,
 } from '../../src/cmp/requests.js';
 import { cmpErrorOf } from './cmp-error.js';
 
@@ -489,4 +489,47 @@ describe('parseForget', () => {
       expect(err.message).toBe('temporal_range.end: must be an RFC 3339 timestamp');
     },
   );
+});
+
+describe('parseExport (§3.16)', () => {
+  it('applies the defaults', () => {
+    expect(parseExport({})).toEqual({
+      space: 'default', format: 'cma', stores: null, include_raw_journal: false, encrypt: false, encryption_key: null, all_spaces: false,
+    });
+  });
+
+  it('takes jsonl as an alias of cma, trimmed and in any case, and counts a store named twice once', () => {
+    expect(parseExport({ format: ' JsonL ', stores: ['semantic', 'episodic', 'semantic'] })).toMatchObject({ format: 'cma', stores: ['semantic', 'episodic'] });
+  });
+
+  it('rule: refuses another format with the reference\'s text', () => {
+    const err = cmpErrorOf(() => parseExport({ format: 'sqlite' }));
+    expect(err).toMatchObject({ code: 'VALIDATION_ERROR', field: 'format', message: "Unsupported export format 'sqlite'. Valid options: cma, jsonl" });
+  });
+});
+
+describe('parseImport (§3.17)', () => {
+  it('applies the defaults and leaves the archive apart from the request', () => {
+    expect(parseImport({ archive_id: 'a', archive_data: HI })).toEqual({
+      request: {
+        space: 'default', archive_id: 'a', strategy: 'merge', conflict_resolution: 'keep_newer', decryption_key: null, all_spaces: false,
+      },
+      archive_data: Buffer.from('Hi'),
+    });
+  });
+
+  it('takes the archive as base64 too, or not at all (streaming transports send it apart)', () => {
+    expect(parseImport({ archive_id: 'a', archive_data: HI_B64 }).archive_data).toEqual(Buffer.from('Hi'));
+    expect(parseImport({ archive_id: 'a' }).archive_data).toBeNull();
+  });
+
+  it.each([
+    [{ archive_data: HI }, 'archive_id'],
+    [{ archive_id: 'a', strategy: 'upsert' }, 'strategy'],
+    [{ archive_id: 'a', conflict_resolution: 'keep_both' }, 'conflict_resolution'],
+    [{ archive_id: 'a', decryption_key: 42 }, 'decryption_key'],
+  ])('rule: %j names the field %s', (body, field) => {
+    const err = cmpErrorOf(() => parseImport(body));
+    expect(err).toMatchObject({ code: 'VALIDATION_ERROR', field });
+  });
 });

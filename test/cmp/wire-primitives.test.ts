@@ -29,6 +29,13 @@ describe('timestampSchema', () => {
   it('normalises to toISOString form in UTC', () => {
     expect(parseWith(timestampSchema, '2026-01-01T09:00:00+09:00')).toBe('2026-01-01T00:00:00.000Z');
   });
+
+  it('keeps a timestamp already in that form, and still refuses an impossible one of the same shape', () => {
+    expect(parseWith(timestampSchema, '2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z');
+    for (const impossible of ['2025-02-29T00:00:00.000Z', '2026-04-31T00:00:00.000Z', '2026-01-01T24:00:00.000Z']) {
+      expect(() => parseWith(timestampSchema, impossible)).toThrow(/RFC 3339/);
+    }
+  });
 });
 
 describe('uuidSchema', () => {

@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { neutralEmotion } from '../../cmp/emotion.js';
 import { CmpError, isCmpError } from '../../cmp/errors.js';
@@ -5,8 +6,8 @@ import { derivedId, fromTimestamp, newId, toTimestamp } from '../../cmp/ids.js';
 import { normaliseMeta } from '../../cmp/meta.js';
 import type {
   EncodeBatchRawRequest, EncodeBatchRawResponse, EncodeBatchRequest, EncodeBatchResponse, EncodeStoreRawRequest,
-  EncodeStoreRawResponse, EncodeStoreRequest, EncodeStoreResponse, EncodeUpdateRequest, ForgetRequest, ForgetResponse,
-  IntrospectRecordRequest, RecallAssociateRequest, RecallAssociateResponse, RecallGraphRequest, RecallGraphResponse,
+  EncodeStoreRawResponse, EncodeStoreRequest, EncodeStoreResponse, EncodeUpdateRequest, ExportRequest, ExportResponse,
+  ForgetRequest, ForgetResponse, ImportRequest, ImportResponse, IntrospectRecordRequest, RecallAssociateRequest, RecallAssociateResponse, RecallGraphRequest, RecallGraphResponse,
   RecallMode, RecallQueryRequest, RecallQueryResponse, RecallRawQueryRequest, RecallRawQueryResponse,
   RecallTimelineRequest, RequestBase, StatsRequest, TimelineBucket,
 } from '../../cmp/operations.js';
@@ -36,6 +37,7 @@ import { defaultDecayParams, fidelityNow, forecast } from '../store/decay.js';
 import type { EventEnvelope, MutationEvent, RecordFieldUpdate } from '../store/events.js';
 import { StoreIndexes } from '../store/indexes.js';
 import { sessionOf, type ApplyReply, type SpaceStats, type StoreApi } from '../store/protocol.js';
+import { Archiver, type PreparedExport } from './archiver.js';
 import { AssociationGraph } from './association-graph.js';
 import { classifyStore } from './classify.js';
 import { groupBy } from './group-by.js';
@@ -75,6 +77,8 @@ export interface HippocampusOptions {
   pruneThreshold: Record<StoreType, number>;
   /** Where the hippocampus keeps its own small state (recall mode), or null to keep it in memory. */
   statePath: string | null;
+  /** Where archives are staged during export and import; default the system's temporary directory. */
+  tempDir?: string;
   /** The clock, injected so tests can move time (milliseconds since the epoch). */
   now?: () => number;
   log?: (line: string) => void;
@@ -106,6 +110,7 @@ export class Hippocampus {
   readonly #associationThreshold: number;
   readonly #recaller: Recaller;
   readonly #digester: Digester;
+  readonly #archiver: Archiver;
   #mode: RecallMode = 'human';
   readonly #state: HippocampusState;
   #evolution: EvolutionState;
@@ -148,6 +153,20 @@ export class Hippocampus {
       },
       cleanUp: (space, removed) => this.#cleanUpAfterRemoval(space, removed, toTimestamp(this.#now())),
       llm: options.llm ?? null,
+      log,
+    });
+    this.#archiver = new Archiver({
+      stores: this.#stores,
+      graph: this.graph,
+      now: this.#now,
+      ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir }),
+      write: async (space, store, event) => {
+        const at = toTimestamp(this.#now());
+        const reply = await this.#stores[store].apply(this.#envelope(space, at, event));
+        if (store !== 'raw_journal') this.#absorb(space, store, reply);
+        if (reply.evicted?.length) await this.#cleanUpAfterRemoval(space, reply.evicted, at);
+        return reply;
+      },
       log,
     });
     this.#recaller = new Recaller({
@@ -415,9 +434,12 @@ export class Hippocampus {
     return vectors;
   }
 
-  /** Brings the graph up to date with what a store acknowledged. */
+  /**
+   * Brings the graph up to date with what a store acknowledged. A removal unmaps a record only from the
+   * store it left: a record that moved (import, keep_imported) is already mapped to its new store.
+   */
   #absorb(space: string, store: StoreType, reply: ApplyReply): void {
-    for (const id of reply.removed) this.graph.remove(space, id);
+    for (const id of reply.removed) if (this.graph.storeOf(space, id) === store) this.graph.remove(space, id);
     for (const entry of reply.written) this.graph.upsert(space, store, entry);
   }
 
@@ -713,6 +735,31 @@ export class Hippocampus {
   }
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * lifecycle.export (spec §3.16, §7): streams a CMA archive into `out` (ended when complete) and
+   * answers its metadata. Transports decide where the bytes go: inline (REST), chunks (gRPC), a file (CLI).
+   */
+  async exportArchive(request: ExportRequest, out: Writable): Promise<ExportResponse> {
+    this.#accepting();
+    return this.#archiver.export(request, out);
+  }
+
+  /**
+   * lifecycle.export in two steps, for transports that send the metadata before the bytes (gRPC's
+   * first chunk): the archive is staged and its metadata final; `writeTo(out)` sends it, `discard()`
+   * cleans up.
+   */
+  async prepareExport(request: ExportRequest): Promise<PreparedExport> {
+    this.#accepting();
+    return this.#archiver.prepareExport(request);
+  }
+
+  /** lifecycle.import (spec §3.17, §7) from a byte stream; nothing is written unless all of it verifies. */
+  async importArchive(request: ImportRequest, source: Readable | AsyncIterable<Uint8Array>): Promise<ImportResponse> {
+    this.#accepting();
+    return this.#archiver.import(request, source);
+  }
 
   async forget(request: ForgetRequest): Promise<ForgetResponse> {
     this.#accepting();

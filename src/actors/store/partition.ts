@@ -234,6 +234,17 @@ export class Partition {
     }
   }
 
+  /**
+   * Up to `limit` records of a space in id order, starting after `afterId` (null: from the first): a
+   * cursor that pages through a space across calls (export), whatever is written in between.
+   */
+  async recordsAfter(space: string, afterId: string | null, limit: number): Promise<StoredRecord[]> {
+    const prefix = keys.recordPrefix(space);
+    const range = afterId === null ? { gte: prefix } : { gt: keys.record(space, afterId) };
+    const values = await this.#db.values({ ...range, lt: end(prefix), limit }).all();
+    return values.map((value) => JSON.parse(value) as StoredRecord);
+  }
+
   /** Ids created in [startMs, endMs] (inclusive), oldest first. */
   async idsCreatedBetween(space: string, startMs: number, endMs: number): Promise<string[]> {
     const prefix = keys.timePrefix(space);

@@ -118,6 +118,10 @@ export interface StoreApi {
   inSession(space: string, session: string): Promise<StoredRecord[]>;
   /** Records created in [startMs, endMs], oldest first, at most `limit`. */
   createdBetween(space: string, startMs: number, endMs: number, limit: number): Promise<StoredRecord[]>;
+  /** Every space the store holds records or events of. */
+  spaces(): Promise<string[]>;
+  /** Up to `limit` records of a space in id order after `afterId` (null: from the first); export pages with it. */
+  page(space: string, afterId: string | null, limit: number): Promise<StoredRecord[]>;
   compact(): Promise<void>;
   close(): Promise<void>;
 }

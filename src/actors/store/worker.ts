@@ -312,6 +312,14 @@ const api: StoreWorkerApi = {
     return dump;
   },
 
+  async spaces() {
+    return (await ready()).spaces();
+  },
+
+  async page(space, afterId, limit) {
+    return (await ready()).recordsAfter(space, afterId, limit);
+  },
+
   async stats(space): Promise<SpaceStats> {
     const open = await ready();
     const [oldest] = await open.idsByRecency(space, 1, false);

@@ -216,6 +216,17 @@ export class WorkingStore implements StoreApi {
     return dump;
   }
 
+  async spaces() {
+    await this.#ready();
+    return [...this.#spaces.keys()];
+  }
+
+  async page(space: string, afterId: string | null, limit: number): Promise<StoredRecord[]> {
+    await this.#ready();
+    const ids = [...(this.#spaces.get(space)?.records.keys() ?? [])].filter((id) => afterId === null || id > afterId).sort();
+    return ids.slice(0, limit).map((id) => this.#spaces.get(space)!.records.get(id)!);
+  }
+
   async stats(space: string): Promise<SpaceStats> {
     await this.#ready();
     const sorted = this.#sorted(space);

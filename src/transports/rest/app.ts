@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError } from '../../cmp/errors.js';
+import { parseExport, parseImport } from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
 import type { McpHttp } from '../mcp/http.js';
 import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
@@ -93,8 +95,41 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp }: R
   app.get('/v1/introspect/record/:record_id', async (c) => c.json(await cmp('introspectRecord', c.req.query(), c.req.param('record_id'))));
   app.get('/v1/introspect/evolution', async (c) => c.json(await cmp('evolution', {})));
   app.get('/v1/introspect/stats', async (c) => c.json(await cmp('stats', c.req.query())));
+  app.post('/v1/lifecycle/export', async (c) => {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    const response = await hippocampus.exportArchive(parseExport(await body(c)), sink);
+    const json = Readable.from(withByteArray(JSON.stringify(response), 'archive_data', chunks));
+    return c.body(Readable.toWeb(json) as ReadableStream<Uint8Array>, 200, { 'content-type': 'application/json' });
+  });
+  app.post('/v1/lifecycle/import', async (c) => {
+    const { request, archive_data } = parseImport(await body(c));
+    if (archive_data === null) throw new CmpError('VALIDATION_ERROR', 'Import requires archive_data', { field: 'archive_data' });
+    return c.json(await hippocampus.importArchive(request, Readable.from([archive_data])));
+  });
 
   return app;
+}
+
+/**
+ * `json` (an object) with one more field holding `chunks` as an integer array, the reference's form of
+ * bytes (spec §1.1), produced a chunk at a time: as one string, a large archive's digits would exceed
+ * what a JavaScript string can hold.
+ */
+function* withByteArray(json: string, field: string, chunks: Buffer[]): Generator<string> {
+  yield `${json.slice(0, -1)},${JSON.stringify(field)}:[`;
+  let first = true;
+  for (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    yield `${first ? '' : ','}${chunk.join(',')}`;
+    first = false;
+  }
+  yield ']}';
 }
 
 /**
