@@ -1,4 +1,10 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { CerememoryClient } from '../client/client.js';
+import { parseExport, parseImport } from '../cmp/requests.js';
+import { ExportMetadataSchema, ExportRequestSchema, ImportOptionsSchema, ImportRequestSchema } from '../gen/cerememory/v1/cerememory_pb.js';
 import type { CerememoryConfig } from '../runtime/config.js';
 import { lockHolder } from '../runtime/data-dir-lock.js';
 import type { Hippocampus } from '../actors/hippocampus/coordinator.js';
@@ -16,6 +22,10 @@ export interface CmpEndpoint {
   readonly kind: 'local' | 'remote';
   readonly url?: string;
   call(name: OperationName, input?: CmpObject): Promise<CmpObject>;
+  /** lifecycle.export: the archive into `out` (ended when done); answers the export metadata. */
+  exportArchive(input: CmpObject, out: Writable): Promise<CmpObject>;
+  /** lifecycle.import from a byte stream (`input` without archive_data); nothing is written unless it all verifies. */
+  importArchive(input: CmpObject, archive: AsyncIterable<Uint8Array>): Promise<CmpObject>;
   close(): Promise<void>;
 }
 
@@ -24,6 +34,8 @@ export function localEndpoint(hippocampus: Hippocampus, close: () => Promise<voi
   return {
     kind: 'local',
     call: async (name, input = {}) => ((await CMP_OPERATIONS[name](hippocampus, input)) ?? {}) as CmpObject,
+    exportArchive: async (input, out) => ({ ...(await hippocampus.exportArchive(parseExport(input), out)) }),
+    importArchive: async (input, archive) => ({ ...(await hippocampus.importArchive(parseImport(input).request, archive)) }),
     close,
   };
 }
@@ -37,6 +49,30 @@ export function remoteEndpoint(url: string, options: { apiKey?: string; timeoutM
       const result = await client.call(name, input);
       // IntrospectRecord answers {record} over gRPC (spec §6.2); CMP answers the record itself.
       return name === 'introspectRecord' ? (result.record as CmpObject) : result;
+    },
+    async exportArchive(input, out) {
+      let metadata: CmpObject = {};
+      try {
+        for await (const chunk of client.rpc.export(fromJson(ExportRequestSchema, input as JsonValue, { ignoreUnknownFields: true }))) {
+          if (chunk.metadata) metadata = toJson(ExportMetadataSchema, chunk.metadata, { useProtoFieldName: true }) as CmpObject;
+          if (chunk.data.length > 0 && !out.write(chunk.data)) await once(out, 'drain');
+        }
+      } catch (error) {
+        out.destroy(error as Error);
+        throw error;
+      }
+      out.end();
+      await finished(out);
+      return { ...metadata, size_bytes: Number(metadata.size_bytes ?? 0) };
+    },
+    async importArchive(input, archive) {
+      const options = fromJson(ImportOptionsSchema, input as JsonValue, { ignoreUnknownFields: true });
+      async function* chunks() {
+        yield create(ImportRequestSchema, { options });
+        for await (const data of archive) yield create(ImportRequestSchema, { data });
+      }
+      const response = await client.rpc.import(chunks());
+      return { records_imported: response.recordsImported };
     },
     close: async () => client.close(),
   };

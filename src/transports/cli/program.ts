@@ -1,3 +1,6 @@
+import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseEmotionLabel } from '../../cmp/emotion.js';
 import { isCmpError } from '../../cmp/errors.js';
@@ -7,6 +10,7 @@ import { startServer } from '../../server.js';
 import { VERSION } from '../../version.js';
 import { openEndpoint, type CmpEndpoint, type CmpObject } from '../endpoint.js';
 import { serveMcpStdio } from '../mcp/stdio.js';
+import { progress } from './progress.js';
 import { keyValues, renderRawRecall, renderRecall, renderStats } from './render.js';
 
 // The `cerememory` command. Global options shape the configuration the same way for every command.
@@ -416,7 +420,98 @@ export function createProgram(): Command {
       )(),
     );
 
+  program
+    .command('export')
+    .description('Write a CMA archive (spec §7) of the memories, optionally encrypted.')
+    .option('--output <path>', 'archive file (written whole, then renamed into place)', './backup.cma')
+    .option('--format <format>', 'cma (jsonl is an alias)', 'cma')
+    .option('--stores <stores>', 'comma-separated stores (default: all)', commaList)
+    .option('--include-raw-journal', 'include the raw journal (a version 2.0 bundle)', false)
+    .option('--all-spaces', 'every memory space, each record keeping its space', false)
+    .option('--encrypt', 'encrypt with a passphrase (Argon2id + ChaCha20-Poly1305)', false)
+    .option('--encryption-key <passphrase>', 'the passphrase (prefer --encryption-key-stdin)')
+    .option('--encryption-key-stdin', 'read the passphrase from stdin', false)
+    .action(async (options: { output: string; format: string; stores?: string[]; includeRawJournal: boolean; allSpaces: boolean; encrypt: boolean; encryptionKey?: string; encryptionKeyStdin: boolean }) => {
+      const key = options.encryptionKeyStdin ? await passphraseFromStdin() : options.encryptionKey;
+      await run(
+        async (endpoint, space) => {
+          const partial = `${options.output}.partial-${process.pid}`;
+          const meter = progress('export');
+          const file = createWriteStream(partial, { mode: 0o600 });
+          const counter = meter.counter();
+          const written = pipeline(counter, file);
+          try {
+            const metadata = await endpoint.exportArchive(
+              {
+                space,
+                format: options.format,
+                include_raw_journal: options.includeRawJournal,
+                all_spaces: options.allSpaces,
+                encrypt: options.encrypt,
+                ...(options.stores ? { stores: options.stores } : {}),
+                ...(key === undefined ? {} : { encryption_key: key }),
+              },
+              counter,
+            );
+            await written;
+            renameSync(partial, options.output);
+            meter.done(`wrote ${options.output}`);
+            return metadata;
+          } catch (error) {
+            await written.catch(() => {});
+            rmSync(partial, { force: true });
+            throw error;
+          }
+        },
+        (metadata) => [`Exported ${metadata.record_count} records to ${options.output} (${metadata.size_bytes} bytes, checksum ${metadata.checksum})`],
+      )();
+    });
+
+  program
+    .command('import <path>')
+    .description('Import a CMA archive; nothing is written unless the whole archive verifies.')
+    .option('--strategy <strategy>', 'merge | replace', 'merge')
+    .option('--conflict-resolution <rule>', 'keep_newer | keep_existing | keep_imported', 'keep_newer')
+    .option('--all-spaces', 'put each record into the space it names', false)
+    .option('--decryption-key <passphrase>', 'the passphrase of an encrypted archive (prefer --decryption-key-stdin)')
+    .option('--decryption-key-stdin', 'read the passphrase from stdin', false)
+    .action(async (path: string, options: { strategy: string; conflictResolution: string; allSpaces: boolean; decryptionKey?: string; decryptionKeyStdin: boolean }) => {
+      const key = options.decryptionKeyStdin ? await passphraseFromStdin() : options.decryptionKey;
+      let total: number;
+      try {
+        total = statSync(path).size;
+      } catch (error) {
+        fail(new InvalidArgumentError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`));
+      }
+      await run(
+        async (endpoint, space) => {
+          const meter = progress('import', total);
+          const result = await endpoint.importArchive(
+            {
+              space,
+              archive_id: basename(path),
+              strategy: options.strategy,
+              conflict_resolution: options.conflictResolution,
+              all_spaces: options.allSpaces,
+              ...(key === undefined ? {} : { decryption_key: key }),
+            },
+            createReadStream(path).pipe(meter.counter()),
+          );
+          meter.done(`read ${path}`);
+          return result;
+        },
+        (result) => [`Imported ${result.records_imported} records from ${path}`],
+      )();
+    });
+
   return program;
+}
+
+/** A passphrase piped on stdin, without the line break `echo` adds; it is otherwise used as given. */
+async function passphraseFromStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 /** The reference's proxy rule: an API key never travels over plain HTTP to another machine. */

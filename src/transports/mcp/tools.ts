@@ -1,3 +1,8 @@
+import { constants, existsSync, lstatSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -127,6 +132,35 @@ function timestamp(value: string | undefined, name: string): string | undefined 
   return new Date(value).toISOString();
 }
 
+/**
+ * The export path rules of the reference (spec §6.3): not blank, no `..`, names a file whose directory
+ * exists; relative paths resolve against this process's directory. Create-new happens at open.
+ */
+function exportTarget(outputPath: string): string {
+  if (outputPath.trim() === '') throw invalid('output_path must not be empty');
+  if (outputPath.split(/[\\/]/).includes('..')) throw invalid("output_path must not contain '..'");
+  if (outputPath.endsWith('/') || outputPath.endsWith('\\')) throw invalid('output_path must name a file');
+  const target = resolve(outputPath);
+  let parent: string;
+  try {
+    parent = realpathSync(dirname(target));
+  } catch {
+    throw invalid(`output_path: directory ${dirname(target)} does not exist`);
+  }
+  const resolved = join(parent, basename(target));
+  if (existsSync(resolved) || lstatExists(resolved)) throw invalid(`output_path: ${resolved} already exists; choose a new file`);
+  return resolved;
+}
+
+function lstatExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function firstText(content: { blocks?: { modality: string; data: string }[] } | undefined): string {
   const block = content?.blocks?.find((candidate) => candidate.modality === 'text');
   return block ? Buffer.from(block.data, 'base64').toString('utf8') : '[non-text content]';
@@ -171,13 +205,15 @@ function curatedItem(item: CmpObject, where: string): CmpObject {
 
 /** Every tool on `server`, each making its CMP call on `endpoint`. */
 export function registerTools(server: McpServer, endpoint: CmpEndpoint): void {
-  const call = async (name: Parameters<CmpEndpoint['call']>[0], input: CmpObject) => {
+  function call(name: 'exportArchive', input: CmpObject, out: Writable): Promise<CmpObject>;
+  function call(name: Parameters<CmpEndpoint['call']>[0], input: CmpObject): Promise<CmpObject>;
+  async function call(name: string, input: CmpObject, out?: Writable): Promise<CmpObject> {
     try {
-      return await endpoint.call(name, input);
+      return name === 'exportArchive' ? await endpoint.exportArchive(input, out!) : await endpoint.call(name as Parameters<CmpEndpoint['call']>[0], input);
     } catch (error) {
       throw toMcpError(error);
     }
-  };
+  }
 
   server.registerTool(
     'store',
@@ -494,6 +530,46 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint): void {
       const mode = enumValue(args.mode, ['human', 'perfect'] as const, 'mode');
       await call('setMode', { mode, ...(list(args.scope) ? { scope: list(args.scope) } : {}) });
       return text(`Recall mode set to ${mode}${list(args.scope) ? ` for ${list(args.scope)!.join(', ')}` : ''}`);
+    },
+  );
+
+  server.registerTool(
+    'export',
+    {
+      description: 'Write a CMA archive of every store and the raw journal to a new file (never overwrites), optionally encrypted.',
+      inputSchema: {
+        output_path: z.string().describe('A new file; its directory must exist. Relative paths are resolved against the MCP process directory.'),
+        format: z.string().optional().describe('cma (default) | jsonl (alias)'),
+        encrypt: z.boolean().optional(),
+        encryption_key: z.string().optional(),
+        space,
+      },
+    },
+    async (args) => {
+      const target = exportTarget(args.output_path);
+      const format = enumValue(args.format, ['cma', 'jsonl'] as const, 'format') ?? 'cma';
+      let file: FileHandle;
+      try {
+        // create-new: an existing file (or a symlink planted meanwhile) is never overwritten
+        file = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      } catch (error) {
+        throw invalid(`output_path: cannot create ${target}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      const out = file.createWriteStream();
+      const written = finished(out);
+      try {
+        const metadata = await call('exportArchive', {
+          space: args.space, format, include_raw_journal: true, encrypt: args.encrypt ?? false,
+          ...(args.encryption_key === undefined ? {} : { encryption_key: args.encryption_key }),
+        }, out);
+        await written;
+        return text(`${JSON.stringify(metadata, null, 2)}\n\nArchive written to: ${target}\nArchive size: ${statSync(target).size} bytes`);
+      } catch (error) {
+        out.destroy();
+        await written.catch(() => {});
+        rmSync(target, { force: true });
+        throw error;
+      }
     },
   );
 
