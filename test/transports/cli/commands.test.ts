@@ -29,6 +29,18 @@ function cerememory(...args: string[]): Promise<Run> {
   });
 }
 
+function cerememoryWithStdin(stdin: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [...CLI, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(stdin);
+  });
+}
+
 describe('on a data directory no server owns', { timeout: 120_000 }, () => {
   const dataDir = tempDataDir();
   dirs.push(dataDir);
@@ -72,6 +84,29 @@ describe('on a data directory no server owns', { timeout: 120_000 }, () => {
     expect(store.code).toBe(1);
     expect(store.stderr).toMatch(/STORE_INVALID/);
     expect((await inDir('--json', 'stats')).stdout).toMatch(/"total_records": 0/);
+  });
+});
+
+describe('export and import', { timeout: 180_000 }, () => {
+  it('carries memories to a fresh data directory in an encrypted archive, the key read from stdin', async () => {
+    const from = tempDataDir();
+    const to = tempDataDir();
+    dirs.push(from, to);
+    const archive = join(from, 'backup.cma');
+    await cerememory('--data-dir', from, 'store', 'The lighthouse keeper fed the gulls');
+    const exported = await cerememoryWithStdin('correct horse\n', '--data-dir', from, 'export', '--output', archive, '--encrypt', '--encryption-key-stdin', '--include-raw-journal');
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/^Exported 1 records to /);
+    expect(exported.stderr).toContain('wrote');
+    const wrongKey = await cerememory('--data-dir', to, 'import', archive, '--decryption-key', 'wrong');
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(/IMPORT_CONFLICT: Decryption failed/);
+    const imported = await cerememoryWithStdin('correct horse\n', '--data-dir', to, 'import', archive, '--decryption-key-stdin');
+    expect(imported.stdout).toBe('Imported 1 records from ' + archive + '\n');
+    expect((await cerememory('--data-dir', to, 'recall', 'gulls')).stdout).toContain('The lighthouse keeper fed the gulls');
+    const missing = await cerememory('--data-dir', to, 'import', join(to, 'nope.cma'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.cma: ENOENT/);
   });
 });
 

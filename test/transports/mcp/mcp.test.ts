@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -14,7 +15,7 @@ const ROOT = join(import.meta.dirname, '../../..');
 const CLI = ['--import', 'tsx', join(ROOT, 'src/main.ts')];
 
 export const TOOLS = [
-  'associate', 'batch_store', 'batch_store_raw', 'consolidate', 'decay_forecast', 'dream_tick', 'forget', 'graph',
+  'associate', 'batch_store', 'batch_store_raw', 'consolidate', 'decay_forecast', 'dream_tick', 'export', 'forget', 'graph',
   'inspect', 'recall', 'recall_raw', 'set_mode', 'stats', 'store', 'store_raw', 'timeline', 'update',
 ];
 
@@ -137,6 +138,27 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     expect(await tool(client, 'set_mode', { mode: 'Perfect', scope: 'working' })).toBe('Recall mode set to perfect for working');
     expect(await tool(client, 'forget', { record_ids: second, confirm: true, space })).toEqual({ records_deleted: 1 });
     expect(await tool(client, 'stats', { space })).toMatchObject({ total_records: 1, raw_journal_records: 2 });
+  });
+
+  it('exports to a new file only, with the reference path rules', async () => {
+    const client = await connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
+    const space = 'mcp-export';
+    await tool(client, 'store', { content: 'Archive me', space });
+    const dir = tempDataDir('cerememory-export-');
+    dirs.push(dir);
+    const target = join(dir, 'backup.cma');
+    const answer = await tool(client, 'export', { output_path: target, space });
+    expect(answer).toMatch(/"record_count": 1/);
+    expect(answer).toContain(`Archive written to: ${target}`);
+    const lines = readFileSync(target, 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ version: '2.0', record_count: 1 });
+    expect(await toolError(client, 'export', { output_path: target, space })).toMatch(/already exists/);
+    expect(await toolError(client, 'export', { output_path: `${dir}/../x.cma`, space })).toMatch(/'\.\.'/);
+    expect(await toolError(client, 'export', { output_path: join(dir, 'missing', 'x.cma'), space })).toMatch(/does not exist/);
+    expect(await toolError(client, 'export', { output_path: ' ', space })).toMatch(/must not be empty/);
+    const encrypted = join(dir, 'secret.cma');
+    await tool(client, 'export', { output_path: encrypted, encrypt: true, encryption_key: 'correct horse', space });
+    expect(readFileSync(encrypted).includes('Archive me')).toBe(false);
   });
 
   it('refuses requests without a session and malformed JSON, and keeps serving', async () => {
