@@ -8,8 +8,7 @@ import { z } from 'zod';
 import { CmpError, isCmpError } from '../cmp/errors.js';
 import { legacyMeta, metaSchema } from '../cmp/meta.js';
 import { validateRawRecord, validateRecord } from '../cmp/records.js';
-import { completeEmotion } from '../cmp/emotion.js';
-import { contentSchema, spaceNameSchema } from '../cmp/request-schemas.js';
+import { contentSchema, partialEmotionSchema, spaceNameSchema } from '../cmp/request-schemas.js';
 import {
   ASSOCIATION_TYPES, RAW_SOURCES, RAW_SPEAKERS, RAW_VISIBILITIES, SECRECY_LEVELS,
   type ContentBlock, type MemoryRecord, type MetaMemory, type RawJournalRecord,
@@ -188,13 +187,7 @@ const fidelitySchema = (nowIso: string) =>
     anchor_at: timestampSchema.optional(),
   });
 
-const dimension = z.number().optional();
-const emotionSchema = z
-  .object({
-    joy: dimension, trust: dimension, fear: dimension, surprise: dimension, sadness: dimension,
-    disgust: dimension, anger: dimension, anticipation: dimension, intensity: dimension, valence: dimension,
-  })
-  .transform(completeEmotion);
+const emotionSchema = partialEmotionSchema;
 
 const storedMetaSchema = orNull(metaSchema).transform((meta): MetaMemory => meta ?? legacyMeta());
 

@@ -55,7 +55,8 @@ export const contentSchema = z
   });
 
 const dimension = z.number().optional();
-const partialEmotionSchema = z
+/** A partial emotion vector, completed with neutral values (§1.6). */
+export const partialEmotionSchema = z
   .object({
     joy: dimension, trust: dimension, fear: dimension, surprise: dimension, sadness: dimension,
     disgust: dimension, anger: dimension, anticipation: dimension, intensity: dimension, valence: dimension,
