@@ -16,7 +16,7 @@ export interface Bench {
   run(args: string[], progress: (line: string) => void): Promise<BenchReport>;
 }
 
-const BENCHES = ['encode', 'recall', 'retrieval', 'dynamics'] as const;
+const BENCHES = ['encode', 'recall', 'retrieval', 'dynamics', 'peers'] as const;
 
 function machine() {
   let commit = 'unknown';
