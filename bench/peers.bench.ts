@@ -3,10 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { textOf } from '../src/cmp/content.js';
+import { parseEncodeBatch, parseRecallQuery } from '../src/cmp/requests.js';
 import { createEmbedder } from '../src/embedding/index.js';
+import { loadConfig } from '../src/runtime/config.js';
+import { startRuntime } from '../src/runtime/runtime.js';
 import { prng, vocabulary, zipfSentences } from './corpus.js';
 import type { Bench } from './run.js';
-import { percentiles, round } from './stats.js';
+import { percentiles, round, rssSampler } from './stats.js';
 
 // Cerememory next to its nearest peer an agent would install instead: the reference MCP memory server
 // (@modelcontextprotocol/server-memory, a knowledge graph in one JSONL file). Both run as stdio MCP
@@ -21,8 +25,8 @@ import { percentiles, round } from './stats.js';
 // the substring, unranked (file order), so its rank-5 cut is the first 5 of that list; the number it
 // returns is reported too. Peak RSS is each server process's VmHWM from /proc.
 // Last, the speed floor of a plain vector store: a brute-force cosine scan over local-embedder vectors
-// of `scan` records (in this process: no MCP round trip) against Cerememory `recall` over MCP on the
-// same records.
+// of `scan` records against Cerememory's recall on the same records, both in this process (no MCP round
+// trip on either side; loading 100,000 records through MCP would not fit the bench's time budget).
 
 const ROOT = join(import.meta.dirname, '..');
 const TOP = 5;
@@ -299,28 +303,54 @@ export interface ScanReport {
   scan_embed_s: number;
   queries: number;
   cerememory_recall: SearchStats;
-  cerememory_peak_rss_mib: number | null;
   cosine_scan: SearchStats;
   /** The scan alone, without embedding the query. */
   cosine_scan_only_ms: Record<string, number>;
+  peak_rss_mib: number;
 }
 
+/**
+ * Both sides in this process, no MCP: Cerememory's engine loaded with the request `batch_store` makes
+ * (automatic store, `infer_associations`), recalled as the `recall` tool does (limit 5, reconsolidate,
+ * depth 2); the scan over the same texts' local-embedder vectors. RSS is this process's, both included.
+ */
 async function scanComparison(size: number, options: PeersOptions, progress: (line: string) => void): Promise<ScanReport> {
   const texts = zipfSentences(size, 29);
   const queries = queriesFor(texts, options.queries, 11);
   const targets = queries.map((query) => texts[query.target]);
+  const rss = rssSampler();
   const embedder = createEmbedder({ provider: 'local', dimension: 256 });
   const scan = new CosineScan(embedder.dimension);
   const embedStarted = performance.now();
   for (let offset = 0; offset < size; offset += 10_000) scan.add(await embedder.embed(texts.slice(offset, offset + 10_000)));
   const embedSeconds = (performance.now() - embedStarted) / 1000;
-  progress(`scan: ${size} vectors embedded in ${round(embedSeconds, 1)} s; loading Cerememory through MCP`);
-  const cerememory = await startCerememory();
+  progress(`scan: ${size} vectors embedded in ${round(embedSeconds, 1)} s; loading Cerememory's engine`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'cerememory-bench-peers-scan-'));
+  const runtime = await startRuntime(loadConfig({ env: {}, cwd: dataDir, flags: { data_dir: dataDir } }), { log: () => undefined });
   try {
-    const [loadSeconds] = await loadAll([cerememory], texts, options.batch, progress);
+    const loadStarted = performance.now();
+    for (let offset = 0; offset < size; offset += options.batch) {
+      const chunk = texts.slice(offset, offset + options.batch);
+      await runtime.hippocampus.encodeBatch(
+        parseEncodeBatch({
+          infer_associations: true,
+          records: chunk.map((text) => ({ content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] } })),
+        }),
+      );
+      const done = offset + chunk.length;
+      if (done % Math.max(options.batch, size / 10) === 0 && done < size) progress(`  loaded ${done}/${size} (${round((performance.now() - loadStarted) / 1000, 1)} s)`);
+    }
+    const loadSeconds = (performance.now() - loadStarted) / 1000;
     progress(`scan: Cerememory loaded in ${round(loadSeconds, 1)} s; ${queries.length} queries`);
-    const warmUp = queriesFor(texts, WARM_UP, 3);
-    await searchAll([cerememory], warmUp.map((query) => query.words), warmUp.map((query) => texts[query.target]));
+    const cerememory: Searcher = {
+      name: 'cerememory',
+      async search(query) {
+        const answer = await runtime.hippocampus.recallQuery(
+          parseRecallQuery({ cue: { text: query }, limit: TOP, reconsolidate: true, activation_depth: 2, recall_mode: 'perfect' }),
+        );
+        return answer.memories.map((memory) => textOf(memory.record.content) ?? '');
+      },
+    };
     const scanOnly: number[] = [];
     const brute: Searcher = {
       name: 'cosine_scan',
@@ -332,20 +362,25 @@ async function scanComparison(size: number, options: PeersOptions, progress: (li
         return top.map((index) => texts[index]);
       },
     };
+    const warmUp = queriesFor(texts, WARM_UP, 3);
+    await searchAll([cerememory, brute], warmUp.map((query) => query.words), warmUp.map((query) => texts[query.target]));
+    scanOnly.length = 0;
     const stats = await searchAll([cerememory, brute], queries.map((query) => query.words), targets);
     return {
       records: size,
-      loaded_through: 'MCP batch_store',
+      loaded_through: `Cerememory's engine in this process (hippocampus.encodeBatch, ${options.batch} per call), not MCP`,
       cerememory_load_s: round(loadSeconds, 1),
       scan_embed_s: round(embedSeconds, 2),
       queries: queries.length,
       cerememory_recall: stats.cerememory,
-      cerememory_peak_rss_mib: peakRssMiB(cerememory.pid),
       cosine_scan: stats.cosine_scan,
       cosine_scan_only_ms: percentiles(scanOnly),
+      peak_rss_mib: rss.stop(),
     };
   } finally {
-    await cerememory.close();
+    rss.stop();
+    await runtime.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
