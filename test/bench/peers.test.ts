@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { CosineScan, queriesFor, runPeers } from '../../bench/peers.bench.js';
+import { zipfSentences } from '../../bench/corpus.js';
+
+// `npm run bench -- peers` with small N: both MCP servers spawned over stdio, loaded through their tools,
+// queried in both variants, and the brute-force scan next to the engine's recall.
+
+describe('the peers benchmark', () => {
+  it('builds queries whose phrase is an exact part of the target and whose words come from it', () => {
+    const texts = zipfSentences(100, 23);
+    for (const query of queriesFor(texts, 20)) {
+      expect(texts[query.target]).toContain(query.phrase);
+      expect(query.words.split(' ')).toHaveLength(3);
+      for (const word of query.words.split(' ')) expect(texts[query.target].replace(/\.$/, '').split(' ')).toContain(word);
+    }
+  });
+
+  it('ranks by cosine in the brute-force scan', () => {
+    const scan = new CosineScan(2);
+    scan.add([Float32Array.of(1, 0), Float32Array.of(0, 1), Float32Array.of(Math.SQRT1_2, Math.SQRT1_2)]);
+    expect(scan.top(Float32Array.of(1, 0), 2)).toEqual([0, 2]);
+  });
+
+  it('runs end to end on 50 memories and 10 queries, and both systems find targets', async () => {
+    const report = await runPeers({ sizes: [50], queries: 10, batch: 25, scan: 200 });
+    expect(report.rows.map((row) => row.system)).toEqual(['cerememory', 'server-memory']);
+    for (const row of report.rows) {
+      expect(row).toMatchObject({ memories: 50, load_s: expect.any(Number), peak_rss_mib: expect.any(Number) });
+      for (const variant of [row.words, row.phrase]) {
+        expect(Object.keys(variant.latency_ms)).toEqual(['p50', 'p95', 'p99']);
+        expect(variant.hits_at_5).toBeLessThanOrEqual(variant.found_anywhere);
+      }
+    }
+    const [cerememory, graph] = report.rows;
+    expect(cerememory.words.hits_at_5).toBeGreaterThan(0);
+    expect(cerememory.phrase.hits_at_5).toBeGreaterThan(0);
+    // Substring matching finds an exact phrase of its target every time.
+    expect(graph.phrase.hits_at_5).toBe(10);
+    expect(report.scan).toMatchObject({ records: 200, queries: 10 });
+    expect(report.scan!.cerememory_recall.hits_at_5).toBeGreaterThan(0);
+    expect(report.scan!.cosine_scan.hits_at_5).toBeGreaterThan(0);
+  }, 90_000);
+});
