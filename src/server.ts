@@ -10,7 +10,8 @@ import { reflectionRoutes } from './transports/connect/reflection.js';
 import { cerememoryRoutes } from './transports/connect/service.js';
 import { localEndpoint } from './transports/endpoint.js';
 import { createMcpHttp } from './transports/mcp/http.js';
-import { listenOnePort, type OnePortServer } from './transports/one-port.js';
+import { createMetrics, type Metrics } from './transports/metrics.js';
+import { listenOnePort, type OnePortServer, type RequestHandler } from './transports/one-port.js';
 import { createRestApp } from './transports/rest/app.js';
 import { VERSION } from './version.js';
 
@@ -29,7 +30,9 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   const log = options.log ?? ((line: string) => console.error(line));
   const runtime = await startRuntime(config, { ...options, log });
   const mcp = createMcpHttp(localEndpoint(runtime.hippocampus), VERSION);
+  const metrics = config.http.metrics_enabled ? createMetrics() : undefined;
   const app = createRestApp({
+    metrics,
     mcp,
     hippocampus: runtime.hippocampus,
     health: runtime.health,
@@ -49,7 +52,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   });
   let server: OnePortServer;
   try {
-    server = await listenOnePort(handler, config.http.port, config.http.bind_address);
+    server = await listenOnePort(metrics ? observed(handler, metrics) : handler, config.http.port, config.http.bind_address);
   } catch (error) {
     await runtime.close();
     throw error;
@@ -69,5 +72,17 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
         await server.close();
         await runtime.close();
       })()),
+  };
+}
+
+/** Every request of the port, whatever its protocol, counted when its response finishes. */
+function observed(handler: RequestHandler, metrics: Metrics): RequestHandler {
+  return (request, response) => {
+    const started = performance.now();
+    response.once('finish', () => {
+      const path = (request.url ?? '/').split('?')[0]!;
+      metrics.observe(request.method ?? 'GET', path, response.statusCode, (performance.now() - started) / 1000);
+    });
+    handler(request, response);
   };
 }

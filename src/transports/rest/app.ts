@@ -7,6 +7,7 @@ import { CmpError } from '../../cmp/errors.js';
 import { parseExport, parseImport } from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
 import type { McpHttp } from '../mcp/http.js';
+import type { Metrics } from '../metrics.js';
 import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
 import { toEnvelope } from './errors.js';
 
@@ -21,11 +22,13 @@ export interface RestAppOptions {
   maxBodyBytes: number;
   /** MCP over Streamable HTTP, served at /mcp. */
   mcp?: McpHttp;
+  /** Prometheus metrics at /metrics, when enabled. */
+  metrics?: Metrics;
 }
 
 type Env = { Variables: { requestId: string } };
 
-export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp }: RestAppOptions): Hono<Env> {
+export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, metrics }: RestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async function requestId(c, next) {
@@ -61,6 +64,7 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp }: R
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  if (metrics) app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }));
   app.get('/readiness', (c) => {
     const stores = health();
     const ready = stores.every((store) => store.state === 'ready');
