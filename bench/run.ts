@@ -1,6 +1,6 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 // `npm run bench -- <name>`: runs bench/<name>.bench.ts and writes bench/results/<name>.json with the
@@ -33,6 +33,9 @@ function machine() {
     platform: `${process.platform}-${process.arch}`,
     commit,
     date: new Date().toISOString(),
+    // 1, 5 and 15 minute load averages when the bench started: other work on the machine inflates
+    // absolute figures (A/B comparisons within one run alternate, so they stay fair).
+    load_average: loadavg().map((load) => Math.round(load * 100) / 100),
   };
 }
 
