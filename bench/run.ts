@@ -47,8 +47,9 @@ async function main(): Promise<void> {
   }
   const bench = ((await import(`./${name}.bench.js`)) as { default: Bench }).default;
   console.error(`bench ${name}: ${bench.description}`);
+  const host = machine();
   const report = await bench.run(args, (line) => console.error(`  ${line}`));
-  const result = { name, machine: machine(), ...report };
+  const result = { name, machine: host, ...report };
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
