@@ -101,7 +101,8 @@ export class CerememoryClient {
     const method = CerememoryService.method[name] as DescMethod;
     let message;
     try {
-      message = fromJson(method.input, request as JsonValue, { ignoreUnknownFields: true });
+      // JSON has no undefined: an option left undefined ({ space: undefined }) means "not given"
+      message = fromJson(method.input, withoutUndefined(request), { ignoreUnknownFields: true });
     } catch (error) {
       throw new CmpError('VALIDATION_ERROR', `request: ${(error as Error).message}`, { cause: error });
     }
@@ -159,6 +160,10 @@ export class CerememoryClient {
   close(): void {
     this.#sessions?.abort();
   }
+}
+
+function withoutUndefined(value: CmpJson): JsonValue {
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
 }
 
 /** The server's CMP error from a Connect error (code header set by the server), else from the status. */

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { create, fromJson, toJson } from '@bufbuild/protobuf';
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
 import { createClient } from '@connectrpc/connect';
@@ -205,6 +208,17 @@ describe('the one port', () => {
     } finally {
       sessions.abort();
     }
+  });
+
+  it('lets `buf curl` list and call the methods through reflection, without a schema', async () => {
+    // async: the server lives in this process and must keep answering while buf runs
+    const buf = join(import.meta.dirname, '../../../node_modules/.bin/buf');
+    const run = promisify(execFile);
+    const { stdout: listed } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--list-methods', server.url]);
+    expect(listed).toContain('cerememory.v1.CerememoryService/RecallQuery');
+    expect(listed).toContain('cerememory.v1.CerememoryService/Export');
+    const { stdout: stats } = await run(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '-d', '{"space":"buf"}', `${server.url}/cerememory.v1.CerememoryService/Stats`]);
+    expect(JSON.parse(stats)).toMatchObject({ space: 'buf' });
   });
 
   it('still answers REST and plain curl-style Connect JSON on HTTP/1.1', async () => {
