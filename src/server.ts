@@ -12,6 +12,7 @@ import { localEndpoint } from './transports/endpoint.js';
 import { createMcpHttp } from './transports/mcp/http.js';
 import { listenOnePort, type OnePortServer } from './transports/one-port.js';
 import { createRestApp } from './transports/rest/app.js';
+import { assertSafeBind, connectContextValues, createSecurity, securityInterceptor } from './transports/security/index.js';
 import { VERSION } from './version.js';
 
 // One Cerememory server: the actor runtime on a data directory plus the transports on one port:
@@ -27,6 +28,8 @@ export interface CerememoryServer {
 
 export async function startServer(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<CerememoryServer> {
   const log = options.log ?? ((line: string) => console.error(line));
+  assertSafeBind(config);
+  const security = createSecurity(config);
   const runtime = await startRuntime(config, { ...options, log });
   const mcp = createMcpHttp(localEndpoint(runtime.hippocampus), VERSION);
   const app = createRestApp({
@@ -35,6 +38,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     health: runtime.health,
     log,
     maxBodyBytes: config.http.max_body_bytes,
+    security,
   });
   const ready = () => runtime.health().every((store) => store.state === 'ready');
   const serviceNames = [CerememoryService.typeName, Health.typeName, ServerReflection.typeName];
@@ -45,6 +49,9 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
       reflectionRoutes([file_cerememory_v1_cerememory, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection], serviceNames)(router);
     },
     readMaxBytes: config.http.max_body_bytes,
+    // Auth and rate limit guard the Cerememory service; gRPC health and reflection stay open like /health.
+    contextValues: connectContextValues(security),
+    interceptors: [securityInterceptor(security, [CerememoryService.typeName])],
     fallback: getRequestListener(app.fetch) as never,
   });
   let server: OnePortServer;
