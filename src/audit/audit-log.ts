@@ -5,7 +5,7 @@ import { entryLine, nextEntry, verifyChain, type AuditEntry, type AuditEvent, ty
 
 // The audit log file (reference spec §8.2): JSON Lines, one hash-chained entry per mutating operation.
 // It is verified when opened, and the engine refuses to start on a broken chain. Appends are strictly
-// ordered (one queue), one write per line, then fsync, and only then does the head advance; a failed
+// ordered, written whole lines at a time, then fsynced, and only then does the head advance; a failed
 // write is cut back off, so the file never keeps half a line from us. A torn last line can still come
 // from a power loss between write and fsync; verification reports it as such, by line number.
 
@@ -59,6 +59,12 @@ export class AuditLogError extends Error {
   }
 }
 
+interface Pending {
+  event: AuditEvent;
+  resolve: (entry: AuditEntry) => void;
+  reject: (error: Error) => void;
+}
+
 export class AuditLog {
   readonly path: string;
   readonly #file: FileHandle;
@@ -66,8 +72,9 @@ export class AuditLog {
   readonly #now: () => number;
   #head: ChainHead;
   #size: number;
-  /** The last append; the next one starts after it, so lines are written in call order. */
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Appends waiting for the next write; they go out together (group commit: one write, one fsync). */
+  #pending: Pending[] = [];
+  #flushing: Promise<void> | undefined;
   #closed = false;
 
   private constructor(path: string, file: FileHandle, head: ChainHead, size: number, options: AuditLogOptions) {
@@ -93,33 +100,54 @@ export class AuditLog {
     return this.#head;
   }
 
-  /** Appends one entry; resolves once it is on disk (fsynced unless `sync: false`). */
+  /**
+   * Appends one entry; resolves once it is on disk (fsynced unless `sync: false`). Entries are chained
+   * in call order; appends made while a write is in flight share the next write and fsync, so many
+   * concurrent operations cost one fsync, not one each.
+   */
   append(event: AuditEvent): Promise<AuditEntry> {
-    const run = this.#queue.then(() => this.#write(event));
-    this.#queue = run.catch(() => {});
-    return run;
+    if (this.#closed) return Promise.reject(new Error(`audit log ${this.path} is closed`));
+    return new Promise<AuditEntry>((resolve, reject) => {
+      this.#pending.push({ event, resolve, reject });
+      this.#flushing ??= this.#flush();
+    });
   }
 
-  async #write(event: AuditEvent): Promise<AuditEntry> {
-    if (this.#closed) throw new Error(`audit log ${this.path} is closed`);
-    const entry = nextEntry(this.#head, event, new Date(this.#now()));
-    const bytes = Buffer.from(entryLine(entry), 'utf8');
-    try {
-      await this.#file.write(bytes, 0, bytes.length, null);
-      if (this.#sync) await this.#file.datasync();
-    } catch (error) {
-      // Cut a partial line back off so the chain stays verifiable; the head does not move.
-      await this.#file.truncate(this.#size).catch(() => {});
-      throw new Error(`audit log ${this.path}: append failed (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+  async #flush(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0);
+      if (this.#closed) {
+        for (const waiting of batch) waiting.reject(new Error(`audit log ${this.path} is closed`));
+        continue;
+      }
+      let head = this.#head;
+      const entries = batch.map(({ event }) => {
+        const entry = nextEntry(head, event, new Date(this.#now()));
+        head = { sequence: entry.sequence, hash: entry.entry_hash };
+        return entry;
+      });
+      const bytes = Buffer.from(entries.map(entryLine).join(''), 'utf8');
+      try {
+        await this.#file.write(bytes, 0, bytes.length, null);
+        if (this.#sync) await this.#file.datasync();
+      } catch (error) {
+        // Cut a partial write back off so the chain stays verifiable; the head does not move.
+        await this.#file.truncate(this.#size).catch(() => {});
+        const failure = new Error(`audit log ${this.path}: append failed (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+        for (const waiting of batch) waiting.reject(failure);
+        continue;
+      }
+      this.#size += bytes.length;
+      this.#head = head;
+      batch.forEach((waiting, index) => waiting.resolve(entries[index]!));
     }
-    this.#size += bytes.length;
-    this.#head = { sequence: entry.sequence, hash: entry.entry_hash };
-    return entry;
+    this.#flushing = undefined;
   }
 
+  /** Waits for appends already made, then closes the file; later appends fail. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#queue;
+    await this.#flushing;
     this.#closed = true;
     await this.#file.close();
   }
