@@ -12,7 +12,9 @@ import { localEndpoint } from './transports/endpoint.js';
 import { createMcpHttp } from './transports/mcp/http.js';
 import { listenOnePort, type OnePortServer } from './transports/one-port.js';
 import { createRestApp } from './transports/rest/app.js';
-import { assertSafeBind, connectContextValues, createSecurity, securityInterceptor } from './transports/security/index.js';
+import {
+  assertSafeBind, connectContextValues, connectCors, corsPolicy, createSecurity, securityInterceptor,
+} from './transports/security/index.js';
 import { VERSION } from './version.js';
 
 // One Cerememory server: the actor runtime on a data directory plus the transports on one port:
@@ -56,7 +58,9 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   });
   let server: OnePortServer;
   try {
-    server = await listenOnePort(handler, config.http.port, config.http.bind_address);
+    const rpcPrefixes = serviceNames.map((name) => `/${name}/`);
+    const isRpcPath = (path: string) => rpcPrefixes.some((prefix) => path.startsWith(prefix));
+    server = await listenOnePort(connectCors(corsPolicy(config.http.cors_origins), isRpcPath, handler), config.http.port, config.http.bind_address);
   } catch (error) {
     await runtime.close();
     throw error;

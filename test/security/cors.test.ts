@@ -60,4 +60,29 @@ describe('CORS', () => {
     expect(refused.status).toBe(401);
     expect(refused.headers.get('access-control-allow-origin')).toBe('https://app.example');
   });
+
+  it('covers Connect and gRPC-Web paths too, so browser RPC clients can read errors', async () => {
+    const rpc = `/cerememory.v1.CerememoryService/Stats`;
+    const server = await serverWith(['https://app.example']);
+    const answer = await fetch(`${server.url}${rpc}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, connect-protocol-version' },
+    });
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(answer.headers.get('access-control-allow-headers')).toBe('authorization, content-type, connect-protocol-version');
+    const call = (origin: string) =>
+      fetch(`${server.url}${rpc}`, { method: 'POST', headers: { origin, 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: '{}' });
+    const allowed = await call('https://app.example');
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(allowed.headers.get('access-control-expose-headers')).toMatch(/cerememory-error-code.*grpc-status/);
+    const other = await call('https://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+
+    const none = await serverWith([]);
+    const plain = await fetch(`${none.url}${rpc}`, { method: 'POST', headers: { origin: 'https://app.example', 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: '{}' });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });

@@ -6,7 +6,7 @@ import { CmpError } from '../../cmp/errors.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
 import type { McpHttp } from '../mcp/http.js';
 import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
-import { corsPolicy, rateLimit, requireApiKey, type Security } from '../security/index.js';
+import { rateLimit, requireApiKey, restCors, type Security } from '../security/index.js';
 import { toEnvelope } from './errors.js';
 
 // The reference-compatible REST binding under /v1 (DESIGN §2.10). Each handler decodes, makes one
@@ -47,7 +47,7 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, sec
 
   // CORS first, so a preflight is answered before auth (spec §6.1). Then, on API routes, the rate
   // limiter before auth, so unauthenticated floods are throttled too; /health and /readiness are open.
-  const corsMiddleware = security && corsPolicy(security);
+  const corsMiddleware = security && restCors(security);
   if (corsMiddleware) app.use(corsMiddleware);
   if (security) {
     for (const path of ['/v1/*', '/mcp']) {

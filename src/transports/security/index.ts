@@ -3,5 +3,6 @@ export { assertSafeBind, isLoopback } from './bind-safety.js';
 export { clientAddressResolver, normalizeAddress, type ClientAddressOf } from './client-address.js';
 export { CLIENT_ADDRESS, connectContextValues, securityInterceptor } from './connect.js';
 export { RateLimiter, type Admission, type RateLimitOptions } from './rate-limiter.js';
-export { corsPolicy, rateLimit, requireApiKey } from './rest.js';
+export { connectCors, corsPolicy, EXPOSED_HEADERS, type CorsPolicy } from './cors.js';
+export { rateLimit, requireApiKey, restCors } from './rest.js';
 export { createSecurity, type Security } from './security.js';

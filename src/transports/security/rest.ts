@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
+import { corsPolicy, EXPOSED_HEADERS } from './cors.js';
 import type { Security } from './security.js';
 
 // The security checks as Hono middleware, for REST /v1 and MCP at /mcp. They throw CmpErrors, which
@@ -29,19 +30,16 @@ export function requireApiKey(security: Security): MiddlewareHandler {
 }
 
 /**
- * CORS per reference spec §6.1: no origins → no CORS headers at all; `"*"` → the request's Origin is
- * reflected and credentials allowed; otherwise only the listed origins, without credentials. Any
- * method and header; `x-request-id` and `retry-after` are readable by the page. Undefined when off.
+ * CORS per reference spec §6.1 (see ./cors.ts): `"*"` reflects the origin with credentials, a list
+ * allows exactly those origins without; any method and header. Undefined when no origin is configured.
  */
-export function corsPolicy(security: Security): MiddlewareHandler | undefined {
-  const origins = security.corsOrigins;
-  if (origins.length === 0) return undefined;
-  const any = origins.includes('*');
-  const allowed = new Set(origins.map((origin) => origin.replace(/\/$/, '')));
+export function restCors(security: Security): MiddlewareHandler | undefined {
+  const policy = corsPolicy(security.corsOrigins);
+  if (policy === undefined) return undefined;
   return cors({
-    origin: (origin) => (any || allowed.has(origin) ? origin : null),
+    origin: (origin) => policy.allowOrigin(origin),
     allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    credentials: any,
-    exposeHeaders: ['x-request-id', 'retry-after'],
+    credentials: policy.credentials,
+    exposeHeaders: EXPOSED_HEADERS,
   });
 }
