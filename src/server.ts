@@ -13,6 +13,9 @@ import { createMcpHttp } from './transports/mcp/http.js';
 import { createMetrics, type Metrics } from './transports/metrics.js';
 import { listenOnePort, type OnePortServer, type RequestHandler } from './transports/one-port.js';
 import { createRestApp } from './transports/rest/app.js';
+import {
+  assertSafeBind, connectContextValues, connectCors, corsPolicy, createSecurity, securityInterceptor,
+} from './transports/security/index.js';
 import { VERSION } from './version.js';
 
 // One Cerememory server: the actor runtime on a data directory plus the transports on one port:
@@ -28,6 +31,8 @@ export interface CerememoryServer {
 
 export async function startServer(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<CerememoryServer> {
   const log = options.log ?? ((line: string) => console.error(line));
+  assertSafeBind(config);
+  const security = createSecurity(config);
   const runtime = await startRuntime(config, { ...options, log });
   const mcp = createMcpHttp(localEndpoint(runtime.hippocampus), VERSION);
   const metrics = config.http.metrics_enabled ? createMetrics() : undefined;
@@ -38,6 +43,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     health: runtime.health,
     log,
     maxBodyBytes: config.http.max_body_bytes,
+    security,
   });
   const ready = () => runtime.health().every((store) => store.state === 'ready');
   const serviceNames = [CerememoryService.typeName, Health.typeName, ServerReflection.typeName];
@@ -48,11 +54,17 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
       reflectionRoutes([file_cerememory_v1_cerememory, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection], serviceNames)(router);
     },
     readMaxBytes: config.http.max_body_bytes,
+    // Auth and rate limit guard the Cerememory service; gRPC health and reflection stay open like /health.
+    contextValues: connectContextValues(security),
+    interceptors: [securityInterceptor(security, [CerememoryService.typeName])],
     fallback: getRequestListener(app.fetch) as never,
   });
   let server: OnePortServer;
   try {
-    server = await listenOnePort(metrics ? observed(handler, metrics) : handler, config.http.port, config.http.bind_address);
+    const rpcPrefixes = serviceNames.map((name) => `/${name}/`);
+    const isRpcPath = (path: string) => rpcPrefixes.some((prefix) => path.startsWith(prefix));
+    const withCors = connectCors(corsPolicy(config.http.cors_origins), isRpcPath, handler);
+    server = await listenOnePort(metrics ? observed(withCors, metrics) : withCors, config.http.port, config.http.bind_address);
   } catch (error) {
     await runtime.close();
     throw error;

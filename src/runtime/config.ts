@@ -304,8 +304,13 @@ export const configSchema = table({
     raw_journal: rawJournalStoreSchema,
   }),
   security: table({
-    /** Append every mutating operation to `<data_dir>/audit.jsonl`. Default true. */
+    /** Append every mutating operation to a hash-chained audit log (reference spec §8.2). Default true. */
     audit_log_enabled: bool(),
+    /**
+     * Where the audit log lives. Path; `~/` expands with HOME; relative paths resolve against the cwd.
+     * Default unset = `<data_dir>/audit.jsonl`; non-blank when set.
+     */
+    audit_log_path: z.optional(nonBlank()),
     /** Encrypts store values at rest when set. Used as given (not trimmed), non-blank. Unset by default. */
     store_encryption_passphrase: z.optional(nonBlank()),
   }),
@@ -527,6 +532,7 @@ export function loadConfig(options: LoadConfigOptions = {}): CerememoryConfig {
 
   const config = parsed.data;
   config.data_dir = resolveDataDir(config.data_dir, env, cwd);
+  if (config.security.audit_log_path !== undefined) config.security.audit_log_path = resolveDataDir(config.security.audit_log_path, env, cwd);
   return config;
 }
 

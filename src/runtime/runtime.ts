@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hippocampus } from '../actors/hippocampus/coordinator.js';
+import { AuditLog, auditLogPath } from '../audit/audit-log.js';
+import { auditHippocampus } from '../audit/audited-hippocampus.js';
 import type { StoreApi } from '../actors/store/protocol.js';
 import { WorkingStore } from '../actors/working/working-store.js';
 import { createEmbedder } from '../embedding/embedder.js';
@@ -19,6 +21,8 @@ export interface Runtime {
   readonly hippocampus: Hippocampus;
   /** The supervised workers, by partition (working memory is not a worker). */
   readonly workers: ReadonlyMap<PartitionName, SupervisedStore>;
+  /** The audit log every mutating operation is appended to; absent when `security.audit_log_enabled` is false. */
+  readonly audit: AuditLog | undefined;
   health(): StoreHealth[];
   /** Tells other processes (the CLI, `cerememory mcp`) where this runtime's server listens. */
   advertise(url: string): void;
@@ -40,7 +44,12 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
   rmSync(join(config.data_dir, 'tmp'), { recursive: true, force: true });
   const workers = new Map<PartitionName, SupervisedStore>();
   let hippocampus: Hippocampus | undefined;
+  let audit: AuditLog | undefined;
   try {
+    // Verified before anything else starts: a broken chain stops the engine (spec §8.2).
+    if (config.security.audit_log_enabled) {
+      audit = await AuditLog.open(auditLogPath(config), { sync: config.runtime.sync_writes, now: options.now });
+    }
     const started = await Promise.allSettled(
       WORKER_PARTITIONS.map((name) => {
         const section = config.stores[name];
@@ -107,6 +116,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       now: options.now,
       log,
     });
+    if (audit) auditHippocampus(hippocampus, audit, log);
     await hippocampus.start();
     if (config.decay.background_enabled) hippocampus.startBackground('decay', config.decay.background_interval_secs * 1000, log);
     if (config.dream.background_enabled) hippocampus.startBackground('dream', config.dream.background_interval_secs * 1000, log);
@@ -117,17 +127,20 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       config,
       hippocampus: ready,
       workers,
+      audit,
       health: () => [...workers.values()].map((store) => store.health()),
       advertise: (url) => lock.advertise(url),
       close: () =>
         (closing ??= (async () => {
           ready.stop();
           await Promise.allSettled([working.close(), ...[...workers.values()].map((store) => store.close())]);
+          await audit?.close().catch((error: unknown) => log(`audit: close failed: ${String(error)}`));
           lock.release();
         })()),
     };
   } catch (error) {
     await Promise.allSettled([...workers.values()].map((store) => store.close()));
+    await audit?.close().catch(() => {});
     lock.release();
     throw error;
   }

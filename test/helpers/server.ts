@@ -20,6 +20,8 @@ export function testConfig(dataDir: string, flags: PartialDeep<CerememoryConfig>
       ...flags,
       data_dir: dataDir,
       http: { port: 0, ...flags.http },
+      // Only the security tests are about rate limits; the others may send hundreds of requests at once.
+      rate_limit: { requests_per_second: 1_000_000, burst: 1_000_000, ...flags.rate_limit },
       // Tests kill workers on purpose; restart them quickly.
       runtime: { restart_backoff_initial_ms: 50, restart_backoff_max_ms: 500, ...flags.runtime },
     },

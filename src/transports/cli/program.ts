@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseEmotionLabel } from '../../cmp/emotion.js';
+import { AuditLogError, auditLogPath, verifyAuditFile } from '../../audit/audit-log.js';
 import { isCmpError } from '../../cmp/errors.js';
 import { ConfigError, loadConfig, type CerememoryConfig, type PartialDeep } from '../../runtime/config.js';
 import { DataDirLockedError } from '../../runtime/data-dir-lock.js';
@@ -63,7 +64,7 @@ function configFrom(globals: GlobalOptions, flags: PartialDeep<CerememoryConfig>
 
 /** Errors a user can act on print one clear message; anything else prints its stack. */
 function fail(error: unknown): never {
-  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof AuditLogError) {
     console.error(`cerememory: ${error.message}`);
   } else if (isCmpError(error)) {
     console.error(`cerememory: ${error.code}: ${error.message}${error.retryAfter === undefined ? '' : ` (retry after ${error.retryAfter} s)`}`);
@@ -130,6 +131,8 @@ export function createProgram(): Command {
       const server = await startServer(config).catch(fail);
       console.error(`Cerememory v${VERSION}`);
       console.error(`Data  ${config.data_dir}`);
+      console.error(`Auth  ${config.auth.enabled ? `enabled (${config.auth.api_keys.length} key(s))` : 'disabled (loopback only)'}`);
+      console.error(`Audit ${config.security.audit_log_enabled ? auditLogPath(config) : 'disabled'}`);
       console.error(`HTTP  listening on ${server.url} (Connect, gRPC, gRPC-Web, REST /v1, MCP /mcp)`);
       let stopping = false;
       const stop = (signal: string) => {
@@ -502,6 +505,41 @@ export function createProgram(): Command {
         },
         (result) => [`Imported ${result.records_imported} records from ${path}`],
       )();
+    });
+
+  program
+    .command('audit-verify')
+    .description('Verify the audit log\'s hash chain (exit 1 when broken). Reads the file only; safe while a server runs.')
+    .option('--path <file>', 'audit log to verify (default: security.audit_log_path, else <data_dir>/audit.jsonl)')
+    .action(async (options: { path?: string }) => {
+      let path = options.path;
+      try {
+        if (path === undefined) {
+          const config = configFrom(globals());
+          if (!config.security.audit_log_enabled) {
+            throw new InvalidArgumentError('Audit log is disabled by configuration (security.audit_log_enabled = false); pass --path to verify a file.');
+          }
+          path = auditLogPath(config);
+        }
+        const report = await verifyAuditFile(path);
+        if (globals().json) {
+          console.log(JSON.stringify({ path: report.path, ok: report.broken === undefined, entries: report.entries, last_sequence: report.head.sequence, head_hash: report.head.hash, ...(report.broken ? { broken: report.broken } : {}) }, null, 2));
+        } else if (report.broken === undefined) {
+          console.log(['Audit log verified: ok', `path=${report.path}`, `entries=${report.entries}`, `last_sequence=${report.head.sequence}`, `head_hash=${report.head.hash}`].join('\n'));
+        } else {
+          console.log(
+            [
+              `Audit log BROKEN at entry ${report.broken.line}: ${report.broken.reason}`,
+              `path=${report.path}`,
+              `entries=${report.entries} (verified before the break)`,
+              `first_broken=${report.broken.line}`,
+            ].join('\n'),
+          );
+        }
+        process.exit(report.broken === undefined ? 0 : 1);
+      } catch (error) {
+        fail(error);
+      }
     });
 
   return program;

@@ -9,6 +9,7 @@ import type { StoreHealth } from '../../runtime/supervised-store.js';
 import type { McpHttp } from '../mcp/http.js';
 import type { Metrics } from '../metrics.js';
 import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
+import { rateLimit, requireApiKey, restCors, type Security } from '../security/index.js';
 import { toEnvelope } from './errors.js';
 
 // The reference-compatible REST binding under /v1 (DESIGN §2.10). Each handler decodes, makes one
@@ -24,11 +25,13 @@ export interface RestAppOptions {
   mcp?: McpHttp;
   /** Prometheus metrics at /metrics, when enabled. */
   metrics?: Metrics;
+  /** Auth, rate limit and CORS (reference spec §6.1); none when absent (in-process tests). */
+  security?: Security;
 }
 
 type Env = { Variables: { requestId: string } };
 
-export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, metrics }: RestAppOptions): Hono<Env> {
+export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, metrics, security }: RestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async function requestId(c, next) {
@@ -46,6 +49,17 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, met
     c.header('X-Request-Id', c.get('requestId'));
     return c.json(body, status as 400);
   });
+
+  // CORS first, so a preflight is answered before auth (spec §6.1). Then, on API routes, the rate
+  // limiter before auth, so unauthenticated floods are throttled too; /health and /readiness are open.
+  const corsMiddleware = security && restCors(security);
+  if (corsMiddleware) app.use(corsMiddleware);
+  if (security) {
+    for (const path of ['/v1/*', '/mcp']) {
+      app.use(path, rateLimit(security));
+      app.use(path, requireApiKey(security));
+    }
+  }
 
   const limitBody = bodyLimit({
     maxSize: maxBodyBytes,

@@ -1,0 +1,162 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuditLogError, verifyAuditFile } from '../../src/audit/audit-log.js';
+import type { AuditEntry } from '../../src/audit/chain.js';
+import { removeDir, startTestServer, tempDataDir, textContent, type TestServer } from '../helpers/server.js';
+
+// The audit log on the real server (reference spec §8.2): every mutating operation, from any
+// transport, leaves one hash-chained, content-free entry; a broken chain stops the next start; and
+// `cerememory audit-verify` says where it broke.
+
+const ROOT = join(import.meta.dirname, '../..');
+const SECRET_TEXT = 'the vault combination is 31-41-59';
+const dirs: string[] = [];
+const running: TestServer[] = [];
+afterEach(async () => {
+  for (const server of running.splice(0)) await server.close();
+  for (const dir of dirs.splice(0)) removeDir(dir);
+});
+
+async function start(dataDir = tempDataDir(), flags = {}) {
+  if (!dirs.includes(dataDir)) dirs.push(dataDir);
+  const server = await startTestServer({ dataDir, flags });
+  running.push(server);
+  return server;
+}
+
+async function stop(server: TestServer) {
+  running.splice(running.indexOf(server), 1);
+  await server.close();
+}
+
+const ok = (response: { status: number; body: unknown }) => {
+  expect(response.status, JSON.stringify(response.body)).toBeLessThan(300);
+  return response.body as Record<string, any>;
+};
+
+function entries(path: string): AuditEntry[] {
+  return readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditEntry);
+}
+
+function auditVerify(...args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'audit-verify', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    encoding: 'utf8',
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the audit log on a running server', () => {
+  it('records every mutating operation in order, with metadata only', async () => {
+    const server = await start();
+    const space = 'audit';
+    const stored = ok(await server.call('POST', '/v1/encode', { space, content: textContent(SECRET_TEXT), metadata: { note: SECRET_TEXT } }));
+    const batch = ok(await server.call('POST', '/v1/encode/batch', { space, records: [{ content: textContent(`${SECRET_TEXT} again`) }] }));
+    ok(await server.call('PATCH', `/v1/encode/${stored.record_id}`, { space, record_id: stored.record_id, content: textContent(`${SECRET_TEXT} v2`) }));
+    ok(await server.call('POST', '/v1/encode/raw', { space, session_id: 's1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent(SECRET_TEXT) }));
+    ok(await server.call('POST', '/v1/recall/query', { space, cue: { text: 'vault combination' }, reconsolidate: true }));
+    ok(await server.call('POST', '/v1/recall/query', { space, cue: { text: 'vault combination' }, reconsolidate: false }));
+    ok(await server.call('GET', `/v1/introspect/stats?space=${space}`));
+    ok(await server.call('PUT', '/v1/lifecycle/mode', { mode: 'human' }));
+    ok(await server.call('POST', '/v1/lifecycle/decay-tick', { space }));
+    ok(await server.call('POST', '/v1/lifecycle/consolidate', { space, strategy: 'full' }));
+    ok(await server.call('POST', '/v1/lifecycle/dream-tick', { space }));
+    ok(await server.call('DELETE', '/v1/lifecycle/forget', { space, record_ids: [batch.results[0].record_id], confirm: true }));
+    const path = join(server.dataDir, 'audit.jsonl');
+    await stop(server);
+
+    const log = entries(path);
+    expect(log.map((entry) => entry.operation)).toEqual([
+      'encode.store',
+      'encode.batch',
+      'encode.update',
+      'encode.store_raw',
+      'recall.query.reconsolidate',
+      'lifecycle.set_mode',
+      'lifecycle.decay_tick',
+      'lifecycle.consolidate',
+      'lifecycle.dream_tick',
+      'lifecycle.forget',
+    ]);
+    expect(log.map((entry) => entry.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(log[0]).toMatchObject({ record_ids: [stored.record_id], store_types: [stored.store], summary: { space, record_id: stored.record_id } });
+    expect(log[2]!.summary).toMatchObject({ content_changed: true, meta_changed: false });
+    expect(log[9]).toMatchObject({ record_ids: [batch.results[0].record_id], summary: { deleted: 1, cascade: false } });
+    const file = readFileSync(path, 'utf8');
+    expect(file).not.toContain('vault');
+    expect(file).not.toContain(Buffer.from(SECRET_TEXT).toString('base64').slice(0, 16));
+    expect((await verifyAuditFile(path)).broken).toBeUndefined();
+  });
+
+  it('continues the chain across restarts', async () => {
+    const dataDir = tempDataDir();
+    const first = await start(dataDir);
+    ok(await first.call('POST', '/v1/encode', { content: textContent('one') }));
+    await stop(first);
+    const second = await start(dataDir);
+    ok(await second.call('POST', '/v1/encode', { content: textContent('two') }));
+    await stop(second);
+    const report = await verifyAuditFile(join(dataDir, 'audit.jsonl'));
+    expect(report).toMatchObject({ entries: 2, head: { sequence: 2 } });
+    expect(report.broken).toBeUndefined();
+  });
+
+  it('writes where security.audit_log_path says, and nothing when disabled', async () => {
+    const elsewhere = tempDataDir();
+    dirs.push(elsewhere);
+    const custom = await start(undefined, { security: { audit_log_path: join(elsewhere, 'trail.jsonl') } });
+    ok(await custom.call('POST', '/v1/encode', { content: textContent('custom path') }));
+    expect(entries(join(elsewhere, 'trail.jsonl'))).toHaveLength(1);
+    expect(existsSync(join(custom.dataDir, 'audit.jsonl'))).toBe(false);
+
+    const off = await start(undefined, { security: { audit_log_enabled: false } });
+    ok(await off.call('POST', '/v1/encode', { content: textContent('not audited') }));
+    expect(existsSync(join(off.dataDir, 'audit.jsonl'))).toBe(false);
+  });
+});
+
+describe('a broken chain', () => {
+  async function auditedDir(count: number): Promise<{ dataDir: string; path: string }> {
+    const server = await start();
+    for (let i = 0; i < count; i += 1) ok(await server.call('POST', '/v1/encode', { content: textContent(`memory ${i}`) }));
+    await stop(server);
+    return { dataDir: server.dataDir, path: join(server.dataDir, 'audit.jsonl') };
+  }
+
+  it('stops the next start, naming the file and the first broken entry', async () => {
+    const { dataDir, path } = await auditedDir(3);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines[1] = lines[1]!.replace('encode.store', 'encode.stole');
+    writeFileSync(path, lines.join('\n'));
+    const error = await start(dataDir).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(AuditLogError);
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toMatch(/entry 2 is broken \(hash mismatch/);
+  });
+
+  it('reports a torn last line as an incomplete write', async () => {
+    const { dataDir, path } = await auditedDir(2);
+    appendFileSync(path, '{"version":1,"sequence":3,"timest');
+    const error = await start(dataDir).catch((reason: unknown) => reason);
+    expect((error as Error).message).toMatch(/line 3 is incomplete \(a write was cut short/);
+  });
+
+  it('cerememory audit-verify prints ok, or the first broken entry with exit 1', async () => {
+    const { dataDir, path } = await auditedDir(3);
+    const good = auditVerify('--data-dir', dataDir);
+    expect(good.status, good.stderr).toBe(0);
+    expect(good.stdout).toContain('Audit log verified: ok');
+    expect(good.stdout).toContain(`path=${path}`);
+    expect(good.stdout).toContain('entries=3');
+
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    writeFileSync(path, `${[lines[0], lines[2]].join('\n')}\n`);
+    const bad = auditVerify('--path', path);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain('Audit log BROKEN at entry 2: sequence 3, expected 2');
+    expect(bad.stdout).toContain('entries=1');
+    expect(bad.stdout).toContain('first_broken=2');
+  });
+});
