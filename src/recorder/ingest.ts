@@ -1,0 +1,129 @@
+import { CaptureEventError, DedupeWindow, normaliseEvent, parseCaptureLine, type RawRecord } from './capture-event.js';
+import type { IngestClient, SendResult } from './ingest-client.js';
+import { readLines } from './lines.js';
+import type { Spool } from './spool.js';
+
+// `cerememory-recorder ingest`: first the spool (batches earlier runs could not send), then stdin.
+// A batch the server does not take is spooled and reading goes on. After a failure retrying cannot
+// fix (401, a protocol error) nothing more is sent in this run: every later batch goes straight to the
+// spool, and the command ends non-zero. A bad line is reported with its number and skipped.
+
+export interface IngestOptions {
+  client: IngestClient;
+  spool: Spool;
+  input: AsyncIterable<Buffer | string>;
+  /** Records per POST (the server takes at most 1000). */
+  batchSize: number;
+  /** Longest accepted line in bytes, whitespace included; longer lines are never parsed. */
+  maxEventBytes: number;
+  cwd: string;
+  report: (line: string) => void;
+}
+
+export interface IngestSummary {
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+  sent: number;
+  spooled: number;
+  /** Records from earlier runs' spool files sent in this run. */
+  replayed: number;
+  quarantined: number;
+  /** The failure that stopped sending, when retrying cannot fix it. */
+  fatal: string | null;
+}
+
+export const defaultIngestOptions = { batchSize: 50, maxEventBytes: 256 * 1024 } as const;
+
+export async function runIngest(options: IngestOptions): Promise<IngestSummary> {
+  const { client, spool, report } = options;
+  const summary: IngestSummary = { accepted: 0, duplicate: 0, rejected: 0, sent: 0, spooled: 0, replayed: 0, quarantined: 0, fatal: null };
+  let sending = true;
+
+  const failed = (result: Extract<SendResult, { ok: false }>): void => {
+    if (!result.retryable && summary.fatal === null) {
+      summary.fatal = result.message;
+      sending = false;
+    }
+  };
+
+  await replaySpool();
+
+  const dedupe = new DedupeWindow();
+  let batch: RawRecord[] = [];
+  for await (const line of readLines(options.input, options.maxEventBytes)) {
+    if ('oversized' in line) {
+      summary.rejected += 1;
+      report(`line ${line.number}: rejected, ${line.bytes} bytes is over the ${options.maxEventBytes}-byte limit`);
+      continue;
+    }
+    if (line.text.trim() === '') continue;
+    try {
+      const { record, identity } = normaliseEvent(parseCaptureLine(line.text), options.cwd);
+      if (dedupe.isDuplicate(identity)) {
+        summary.duplicate += 1;
+        continue;
+      }
+      summary.accepted += 1;
+      batch.push(record);
+    } catch (error) {
+      if (!(error instanceof CaptureEventError)) throw error;
+      summary.rejected += 1;
+      report(`line ${line.number}: rejected, ${error.message}`);
+      continue;
+    }
+    if (batch.length >= options.batchSize) {
+      await flush(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await flush(batch);
+  return summary;
+
+  async function flush(records: RawRecord[]): Promise<void> {
+    if (sending) {
+      const result = await client.sendBatch(records);
+      if (result.ok) {
+        summary.sent += records.length;
+        return;
+      }
+      failed(result);
+      report(`send failed (${result.retryable ? 'will retry on the next run' : 'not retryable'}): ${result.message}`);
+    }
+    const name = spool.write(records);
+    summary.spooled += records.length;
+    report(`spooled ${records.length} record(s) to ${name}`);
+  }
+
+  async function replaySpool(): Promise<void> {
+    for (const name of spool.names()) {
+      const pending = spool.read(name);
+      if ('bad' in pending) {
+        const moved = spool.quarantine(name);
+        summary.quarantined += 1;
+        report(`spool file ${name} is unreadable (${pending.bad}); moved to ${moved}`);
+        continue;
+      }
+      let remaining = pending.records;
+      while (remaining.length > 0) {
+        const chunk = remaining.slice(0, options.batchSize);
+        const result = await client.sendBatch(chunk);
+        if (!result.ok) {
+          failed(result);
+          report(`spool replay stopped at ${name}: ${result.message}`);
+          return;
+        }
+        summary.replayed += chunk.length;
+        remaining = remaining.slice(chunk.length);
+        spool.rewrite(name, remaining);
+      }
+    }
+  }
+}
+
+export function formatSummary(summary: IngestSummary): string {
+  return (
+    `cerememory-recorder: accepted=${summary.accepted}, duplicate=${summary.duplicate}, rejected=${summary.rejected}, ` +
+    `sent=${summary.sent}, spooled=${summary.spooled}, replayed=${summary.replayed}, quarantined=${summary.quarantined}`
+  );
+}
