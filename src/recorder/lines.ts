@@ -20,12 +20,12 @@ export async function* readLines(input: AsyncIterable<Buffer | string>, maxBytes
     for (;;) {
       const newline = buffer.indexOf(0x0a);
       const piece = newline === -1 ? buffer : buffer.subarray(0, newline);
-      if (length + piece.length <= maxBytes) parts.push(piece);
+      if (piece.length > 0 && length + piece.length <= maxBytes) parts.push(piece);
       length += piece.length;
       if (newline === -1) break;
       yield finish();
       buffer = buffer.subarray(newline + 1);
     }
   }
-  if (length > 0 || parts.length > 0) yield finish();
+  if (length > 0) yield finish();
 }

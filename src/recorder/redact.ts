@@ -112,7 +112,7 @@ const rules: Rule[] = [
       .replace(/\bglpat-[A-Za-z0-9_-]{20,}/g, marker('gitlab_token'))
       .replace(/\bxox[abprs]-[A-Za-z0-9-]{10,}/g, marker('slack_token'))
       .replace(/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, marker('aws_access_key'))
-      .replace(/\bAIza[0-9A-Za-z_-]{35}/g, marker('google_api_key'))
+      .replace(/\bAIza[0-9A-Za-z_-]{30,}/g, marker('google_api_key'))
       .replace(/\bnpm_[A-Za-z0-9]{36}\b/g, marker('npm_token')),
 ];
 
@@ -125,7 +125,7 @@ const SECRET_KEYS = new Set([
   'apikey', 'xapikey', 'accesstoken', 'refreshtoken', 'idtoken', 'token', 'auth', 'authorization', 'cookie', 'setcookie',
   'password', 'passwd', 'pwd', 'secret', 'clientsecret', 'privatekey', 'accesskey', 'secretaccesskey', 'sessiontoken',
 ]);
-const SECRET_KEY_SUFFIXES = ['secret', 'apikey', 'token', 'password', 'passwd', 'authorization', 'cookie', 'privatekey'];
+const SECRET_KEY_SUFFIXES = ['secret', 'apikey', 'accesskey', 'token', 'password', 'passwd', 'authorization', 'cookie', 'privatekey'];
 
 /** True for an object key whose value is a credential whatever it looks like (`api_key`, `GITHUB_TOKEN`). */
 export function isSecretKey(key: string): boolean {
