@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version.js';
+import { installCodexHook, InstallHookError } from './codex-hook.js';
 import { formatCheck, runDoctor } from './doctor.js';
 import { defaultIngestOptions, formatSummary, runIngest } from './ingest.js';
-import { apiKeyFromEnv, createIngestClient, ServerUrlError } from './ingest-client.js';
+import { apiKeyFromEnv, checkServerUrl, createIngestClient, ServerUrlError } from './ingest-client.js';
 import { resolveSpoolDir, openSpoolDir, SpoolError, SPOOL_DIR_ENV } from './spool.js';
 
 // The `cerememory-recorder` command: turns agent/tool events into raw-journal records on a running
@@ -38,7 +39,7 @@ const defaultIo = (): RecorderIo => ({
 
 /** Known, user-facing failures print one line; anything else is a bug and keeps its stack. */
 function userError(error: unknown): string | null {
-  return error instanceof ServerUrlError || error instanceof SpoolError ? error.message : null;
+  return error instanceof ServerUrlError || error instanceof SpoolError || error instanceof InstallHookError ? error.message : null;
 }
 
 export function createRecorderProgram(io: RecorderIo = defaultIo()): Command {
@@ -104,6 +105,29 @@ export function createRecorderProgram(io: RecorderIo = defaultIo()): Command {
         });
         for (const result of checks) io.stdout(`${formatCheck(result)}\n`);
         if (checks.some((result) => !result.ok)) process.exitCode = 1;
+      } catch (error) {
+        const message = userError(error);
+        if (message === null) throw error;
+        fail(message);
+      }
+    });
+
+  program
+    .command('install-hook')
+    .description(
+      'Write a Codex hook script (.codex/hooks/cerememory-recorder-codex-hook.py) that pipes Codex hook events to ' +
+        '`cerememory-recorder ingest`, and an example hooks.json beside it. Never edits your existing hook settings.',
+    )
+    .argument('<agent>', 'the agent to hook into (only "codex" for now)')
+    .option('--server-url <url>', 'Cerememory server the hook sends to (plain http only to loopback)', DEFAULT_SERVER_URL)
+    .option('--target-dir <dir>', 'project directory to write .codex/hooks/ in (default: the current directory)')
+    .option('--force', 'overwrite existing hook files (never a symlink)')
+    .action((agent: string, options: { serverUrl: string; targetDir?: string; force?: boolean }) => {
+      try {
+        if (agent !== 'codex') throw new InstallHookError(`install-hook: unknown agent "${agent}" (supported: codex)`);
+        const written = installCodexHook({ targetDir: options.targetDir ?? io.cwd, serverUrl: checkServerUrl(options.serverUrl), force: options.force === true });
+        for (const path of written) io.stdout(`wrote ${path}\n`);
+        io.stdout('Merge the example into .codex/hooks.json (and set [features] codex_hooks = true in config.toml) to enable it.\n');
       } catch (error) {
         const message = userError(error);
         if (message === null) throw error;
