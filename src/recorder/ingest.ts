@@ -14,6 +14,11 @@ export interface IngestOptions {
   input: AsyncIterable<Buffer | string>;
   /** Records per POST (the server takes at most 1000). */
   batchSize: number;
+  /**
+   * A started batch is sent at the latest this many milliseconds after its first record, so a
+   * long-running stream is not held back waiting for `batchSize` records. 0 turns it off.
+   */
+  flushIntervalMs: number;
   /** Longest accepted line in bytes, whitespace included; longer lines are never parsed. */
   maxEventBytes: number;
   cwd: string;
@@ -33,7 +38,7 @@ export interface IngestSummary {
   fatal: string | null;
 }
 
-export const defaultIngestOptions = { batchSize: 50, maxEventBytes: 256 * 1024 } as const;
+export const defaultIngestOptions = { batchSize: 50, flushIntervalMs: 1000, maxEventBytes: 256 * 1024 } as const;
 
 export async function runIngest(options: IngestOptions): Promise<IngestSummary> {
   const { client, spool, report } = options;
@@ -51,6 +56,17 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
 
   const dedupe = new DedupeWindow();
   let batch: RawRecord[] = [];
+  // Sends run one after another (the interval timer and a full batch may both start one), in order.
+  let sends: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const dispatch = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (batch.length === 0) return;
+    const records = batch;
+    batch = [];
+    sends = sends.then(() => flush(records));
+  };
   for await (const line of readLines(options.input, options.maxEventBytes)) {
     if ('oversized' in line) {
       summary.rejected += 1;
@@ -66,6 +82,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       }
       summary.accepted += 1;
       batch.push(record);
+      if (batch.length === 1 && options.flushIntervalMs > 0) timer = setTimeout(dispatch, options.flushIntervalMs);
     } catch (error) {
       if (!(error instanceof CaptureEventError)) throw error;
       summary.rejected += 1;
@@ -73,11 +90,13 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       continue;
     }
     if (batch.length >= options.batchSize) {
-      await flush(batch);
-      batch = [];
+      dispatch();
+      // Backpressure: read on only once this batch is sent or spooled.
+      await sends;
     }
   }
-  if (batch.length > 0) await flush(batch);
+  dispatch();
+  await sends;
   return summary;
 
   async function flush(records: RawRecord[]): Promise<void> {

@@ -62,12 +62,18 @@ export function createRecorderProgram(io: RecorderIo = defaultIo()): Command {
     .option('--server-url <url>', 'Cerememory server (plain http only to loopback)', DEFAULT_SERVER_URL)
     .option('--spool-dir <dir>', `where unsent batches wait (default $${SPOOL_DIR_ENV} or ~/.cerememory/recorder/spool)`)
     .option('--batch-size <n>', `records per request, 1..${MAX_BATCH_SIZE}`, integer(1, MAX_BATCH_SIZE), defaultIngestOptions.batchSize)
+    .option(
+      '--flush-interval-ms <n>',
+      'send a started batch at the latest this long after its first event (0: only when full or at end of input)',
+      integer(0, 3_600_000),
+      defaultIngestOptions.flushIntervalMs,
+    )
     .option('--max-event-bytes <n>', 'longest accepted JSONL line in bytes', integer(1, 64 * 1024 * 1024), defaultIngestOptions.maxEventBytes)
     .addHelpText(
       'after',
       '\nExample:\n  echo \'{"session_id":"demo","event_type":"user_message","content":"hello recorder"}\' | cerememory-recorder ingest --server-url http://127.0.0.1:8420\n',
     )
-    .action(async (options: { serverUrl: string; spoolDir?: string; batchSize: number; maxEventBytes: number }) => {
+    .action(async (options: { serverUrl: string; spoolDir?: string; batchSize: number; flushIntervalMs: number; maxEventBytes: number }) => {
       try {
         const client = createIngestClient({ serverUrl: options.serverUrl, apiKey: apiKeyFromEnv(io.env) });
         const spool = openSpoolDir(resolveSpoolDir(options.spoolDir, io.env));
@@ -76,6 +82,7 @@ export function createRecorderProgram(io: RecorderIo = defaultIo()): Command {
           spool,
           input: io.stdin,
           batchSize: options.batchSize,
+          flushIntervalMs: options.flushIntervalMs,
           maxEventBytes: options.maxEventBytes,
           cwd: io.cwd,
           report: (line) => io.stderr(`cerememory-recorder: ${line}\n`),
