@@ -127,6 +127,14 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       while (remaining.length > 0) {
         const chunk = remaining.slice(0, options.batchSize);
         const result = await client.sendBatch(chunk);
+        if (!result.ok && rejectsTheBatch(result.status)) {
+          // The server says these records themselves are bad: sending them again cannot succeed, and
+          // keeping the file in line would block every later batch. Set it aside for a human.
+          const moved = spool.quarantine(name);
+          summary.quarantined += 1;
+          report(`spool file ${name} was refused by the server (${result.message}); moved to ${moved}`);
+          break;
+        }
         if (!result.ok) {
           failed(result);
           report(`spool replay stopped at ${name}: ${result.message}`);
@@ -138,6 +146,14 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       }
     }
   }
+}
+
+/**
+ * A 4xx about the request itself (400 validation, 413 too large, 422…), as opposed to who is asking
+ * (401, 403), a timeout (408) or the rate (429).
+ */
+function rejectsTheBatch(status: number | null): boolean {
+  return status !== null && status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status);
 }
 
 export function formatSummary(summary: IngestSummary): string {

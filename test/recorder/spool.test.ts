@@ -115,6 +115,23 @@ describe('spool and retry', { timeout: 120_000 }, () => {
     }
   });
 
+  it('quarantines a spool file the server refuses as invalid (400) instead of retrying it forever', async () => {
+    const fake = await startFakeServer(503);
+    try {
+      const dir = spoolDir();
+      await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: event('refused') });
+      expect(batchFiles(dir)).toHaveLength(1);
+      fake.status = 400;
+      const run = await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: '' });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/was refused by the server \(HTTP 400.*moved to batch-.*\.jsonl\.bad-\d+/);
+      expect(batchFiles(dir)).toHaveLength(0);
+      expect(readdirSync(dir)).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it.skipIf(!isPosix)('refuses a pre-existing spool dir that is not private, and leaves its mode alone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cerememory-recorder-open-'));
     dirs.push(dir);
