@@ -38,6 +38,12 @@ export interface IngestSummary {
   fatal: string | null;
 }
 
+/**
+ * A batch is also sent once its JSON reaches this size, so a batch of large events stays far below the
+ * server's body limit (http.max_body_bytes, 64 MiB by default).
+ */
+export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
 export const defaultIngestOptions = { batchSize: 50, flushIntervalMs: 1000, maxEventBytes: 256 * 1024 } as const;
 
 export async function runIngest(options: IngestOptions): Promise<IngestSummary> {
@@ -56,6 +62,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
 
   const dedupe = new DedupeWindow();
   let batch: RawRecord[] = [];
+  let batchBytes = 0;
   // Sends run one after another (the interval timer and a full batch may both start one), in order.
   let sends: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
@@ -65,6 +72,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
     if (batch.length === 0) return;
     const records = batch;
     batch = [];
+    batchBytes = 0;
     sends = sends.then(() => flush(records));
   };
   for await (const line of readLines(options.input, options.maxEventBytes)) {
@@ -82,6 +90,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       }
       summary.accepted += 1;
       batch.push(record);
+      batchBytes += JSON.stringify(record).length;
       if (batch.length === 1 && options.flushIntervalMs > 0) timer = setTimeout(dispatch, options.flushIntervalMs);
     } catch (error) {
       if (!(error instanceof CaptureEventError)) throw error;
@@ -89,7 +98,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       report(`line ${line.number}: rejected, ${error.message}`);
       continue;
     }
-    if (batch.length >= options.batchSize) {
+    if (batch.length >= options.batchSize || batchBytes >= MAX_BATCH_BYTES) {
       dispatch();
       // Backpressure: read on only once this batch is sent or spooled.
       await sends;
