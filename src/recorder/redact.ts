@@ -82,15 +82,17 @@ const rules: Rule[] = [
     ),
   // Passwords inside URLs: scheme://user:password@host.
   (text) =>
-    text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)@/gi, (whole, prefix: string, value: string) =>
+    text.replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)@/gi, (whole, prefix: string, value: string) =>
       isMarker(value) ? whole : `${prefix}${marker('password')}@`,
     ),
   // `NAME = value`, `"name": "value"`, `--password=value`: a secret-looking name, then `:` or `=`.
-  // Any prefix is allowed (GITHUB_TOKEN, DB_PASSWORD, aws_secret_access_key); quoted values of any
+  // Any prefix is allowed (GITHUB_TOKEN, DB_PASSWORD, aws_secret_access_key); matches start only where
+  // such a name can start, so a long run of name characters is scanned once, not once per character.
+  // Quoted values of any
   // length, bare values of 4 characters or more ("token: 42" in prose is not a credential).
   (text) =>
     text.replace(
-      new RegExp(`((?<![A-Za-z0-9])[A-Za-z0-9_.-]*?${SECRET_NAME})(["']?[ \\t]*[:=][ \\t]*)(?:"((?:[^"\\\\\\r\\n]|\\\\.)*)"|'([^'\\r\\n]*)'|([^\\s"',;&)}\\]]{4,}))`, 'gi'),
+      new RegExp(`((?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]*?${SECRET_NAME})(["']?[ \\t]*[:=][ \\t]*)(?:"((?:[^"\\\\\\r\\n]|\\\\.)*)"|'([^'\\r\\n]*)'|([^\\s"',;&)}\\]]{4,}))`, 'gi'),
       (whole, name: string, separator: string, doubleQuoted?: string, singleQuoted?: string, bare?: string) => {
         const value = doubleQuoted ?? singleQuoted ?? bare ?? '';
         if (value === '' || isMarker(value)) return whole;
