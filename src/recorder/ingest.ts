@@ -132,6 +132,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
         report(`spool file ${name} is unreadable (${pending.bad}); moved to ${moved}`);
         continue;
       }
+      // An empty file (nothing left to send) is simply done.
+      if (pending.records.length === 0) spool.rewrite(name, []);
       let remaining = pending.records;
       while (remaining.length > 0) {
         const chunk = remaining.slice(0, options.batchSize);

@@ -99,6 +99,7 @@ describe('spool and retry', { timeout: 120_000 }, () => {
       await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: event('good') });
       writeFileSync(join(dir, 'batch-0000000000000-broken.jsonl'), '{"session_id": "x", trunc\n', { mode: 0o600 });
       writeFileSync(join(dir, 'notes.jsonl'), 'not ours\n', { mode: 0o600 });
+      writeFileSync(join(dir, 'batch-0000000000001-empty.jsonl'), '', { mode: 0o600 });
 
       fake.status = 200;
       const run = await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: '' });
