@@ -124,6 +124,20 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
   }
 
   async function replaySpool(): Promise<void> {
+    if (spool.names().length === 0) return;
+    const lock = spool.tryLockReplay();
+    if (lock === null) {
+      report('another recorder is sending the spool; left it to that one');
+      return;
+    }
+    try {
+      await replayFiles(lock);
+    } finally {
+      lock.release();
+    }
+  }
+
+  async function replayFiles(lock: { touch(): void }): Promise<void> {
     for (const name of spool.names()) {
       const pending = spool.read(name);
       if ('bad' in pending) {
@@ -154,6 +168,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
         summary.replayed += chunk.length;
         remaining = remaining.slice(chunk.length);
         spool.rewrite(name, remaining);
+        lock.touch();
       }
     }
   }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
@@ -12,6 +12,9 @@ import type { RawRecord } from './capture-event.js';
 
 export const SPOOL_DIR_ENV = 'CEREMEMORY_RECORDER_SPOOL_DIR';
 const BATCH_FILE = /^batch-.*\.jsonl$/;
+const REPLAY_LOCK = '.replay.lock';
+/** A replay lock untouched this long belongs to a recorder that died; it is taken over. */
+export const REPLAY_LOCK_STALE_MS = 120_000;
 const isPosix = process.platform !== 'win32';
 
 export class SpoolError extends Error {
@@ -91,6 +94,42 @@ export class Spool {
     } catch (error) {
       return { name, bad: (error as Error).message };
     }
+  }
+
+  /**
+   * Hooks run recorders concurrently; only one of them replays the spool at a time, or the same
+   * batch would be sent twice. Returns the lock (touch it while working, release it when done), or
+   * null when another live recorder holds it.
+   */
+  tryLockReplay(now = Date.now()): { touch(): void; release(): void } | null {
+    const path = join(this.dir, REPLAY_LOCK);
+    const take = (): boolean => {
+      try {
+        closeSync(openSync(path, 'wx', 0o600));
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        return false;
+      }
+    };
+    if (!take()) {
+      let age: number;
+      try {
+        age = now - statSync(path).mtimeMs;
+      } catch {
+        age = Infinity; // released in between
+      }
+      if (age < REPLAY_LOCK_STALE_MS) return null;
+      rmSync(path, { force: true });
+      if (!take()) return null;
+    }
+    return {
+      touch: () => {
+        const time = new Date();
+        utimesSync(path, time, time);
+      },
+      release: () => rmSync(path, { force: true }),
+    };
   }
 
   /** Moves a file that cannot be sent out of the way (`<name>.bad-<unix_ms>`), keeping it for a human. */

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,31 @@ describe('spool and retry', { timeout: 120_000 }, () => {
       expect(run.stderr).toMatch(/was refused by the server \(HTTP 400.*moved to batch-.*\.jsonl\.bad-\d+/);
       expect(batchFiles(dir)).toHaveLength(0);
       expect(readdirSync(dir)).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('leaves the spool to a recorder that is already replaying it, and takes over a stale lock', async () => {
+    const fake = await startFakeServer(503);
+    try {
+      const dir = spoolDir();
+      await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: event('old') });
+      const lock = join(dir, '.replay.lock');
+      writeFileSync(lock, '', { mode: 0o600 });
+      fake.status = 200;
+      const busy = await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: event('new') });
+      expect(busy.code, busy.stderr).toBe(0);
+      expect(busy.stderr).toMatch(/another recorder is sending the spool/);
+      expect(fake.accepted.map(recordText)).toEqual(['new']);
+      expect(batchFiles(dir)).toHaveLength(1);
+
+      const longAgo = new Date(Date.now() - 10 * 60_000);
+      utimesSync(lock, longAgo, longAgo);
+      const takeover = await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: '' });
+      expect(takeover.code, takeover.stderr).toBe(0);
+      expect(fake.accepted.map(recordText)).toEqual(['new', 'old']);
+      expect(readdirSync(dir)).toEqual([]);
     } finally {
       await fake.close();
     }
