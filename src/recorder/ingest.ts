@@ -131,6 +131,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestSummary> 
       return;
     }
     try {
+      spool.removeStaleTemps();
       await replayFiles(lock);
     } finally {
       lock.release();

@@ -132,6 +132,19 @@ export class Spool {
     };
   }
 
+  /** Removes temp files a crashed recorder left half-written (older than the stale-lock age). */
+  removeStaleTemps(now = Date.now()): void {
+    for (const name of readdirSync(this.dir)) {
+      if (!name.startsWith('.tmp-')) continue;
+      const path = join(this.dir, name);
+      try {
+        if (now - statSync(path).mtimeMs >= REPLAY_LOCK_STALE_MS) rmSync(path, { force: true });
+      } catch {
+        // gone already
+      }
+    }
+  }
+
   /** Moves a file that cannot be sent out of the way (`<name>.bad-<unix_ms>`), keeping it for a human. */
   quarantine(name: string): string {
     const target = `${name}.bad-${Date.now()}`;

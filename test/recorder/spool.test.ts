@@ -149,6 +149,9 @@ describe('spool and retry', { timeout: 120_000 }, () => {
 
       const longAgo = new Date(Date.now() - 10 * 60_000);
       utimesSync(lock, longAgo, longAgo);
+      // A temp file a crashed recorder left behind goes too.
+      writeFileSync(join(dir, '.tmp-crashed'), '{"half', { mode: 0o600 });
+      utimesSync(join(dir, '.tmp-crashed'), longAgo, longAgo);
       const takeover = await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: '' });
       expect(takeover.code, takeover.stderr).toBe(0);
       expect(fake.accepted.map(recordText)).toEqual(['new', 'old']);
