@@ -1,0 +1,3 @@
+import { createRecorderProgram } from './program.js';
+
+await createRecorderProgram().parseAsync(process.argv);
