@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import type { StoreApi } from '../actors/store/protocol.js';
@@ -8,6 +8,7 @@ import { createLlmProvider } from '../providers/index.js';
 import { PERSISTENT_STORES, type PartitionName, type StoreType } from '../cmp/types.js';
 import type { CerememoryConfig } from './config.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { openStoreKey } from './store-key.js';
 import { SupervisedStore, type StoreHealth } from './supervised-store.js';
 
 // Starts the actor system on one data directory: the directory lock, one supervised worker per
@@ -30,7 +31,12 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
 }
 
-const WORKER_PARTITIONS = [...PERSISTENT_STORES, 'raw_journal'] as const;
+export const WORKER_PARTITIONS = [...PERSISTENT_STORES, 'raw_journal'] as const;
+
+/** Whether `dataDir` already holds a store partition (a LevelDB directory). */
+export function hasStoreData(dataDir: string): boolean {
+  return WORKER_PARTITIONS.some((name) => existsSync(join(dataDir, name, 'CURRENT')));
+}
 
 export async function startRuntime(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => console.error(line));
@@ -41,6 +47,8 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
   const workers = new Map<PartitionName, SupervisedStore>();
   let hippocampus: Hippocampus | undefined;
   try {
+    // Refuses a wrong passphrase, a plaintext directory with one, an encrypted directory without one.
+    const storeKey = openStoreKey(config.data_dir, config.security.store_encryption_passphrase, hasStoreData(config.data_dir));
     const started = await Promise.allSettled(
       WORKER_PARTITIONS.map((name) => {
         const section = config.stores[name];
@@ -60,6 +68,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
               efSearch: section.vector_index.ef_search,
               initialCapacity: section.vector_index.initial_capacity,
             },
+            storeKey,
           },
           backoffInitialMs: config.runtime.restart_backoff_initial_ms,
           backoffMaxMs: config.runtime.restart_backoff_max_ms,

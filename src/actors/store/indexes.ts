@@ -5,6 +5,7 @@ import type { StoredRecord } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import type { StoreSearchQuery } from './protocol.js';
 import { TextIndex } from './text-index.js';
+import { ValueCipher } from './value-cipher.js';
 import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 
 // A store actor's derived indexes over its records: BM25 text (text-index.ts) and HNSW vectors
@@ -33,9 +34,12 @@ export class StoreIndexes {
   readonly #kind: IndexKind;
   readonly #embedder: Embedder;
   readonly #vectorOptions: Partial<VectorIndexOptions>;
+  /** Seals text.json (it holds every indexed term) when encryption at rest is on. */
+  readonly #cipher: ValueCipher;
 
-  constructor(kind: IndexKind, embedder: Embedder, vectorOptions: Partial<VectorIndexOptions> = {}) {
+  constructor(kind: IndexKind, embedder: Embedder, vectorOptions: Partial<VectorIndexOptions> = {}, cipher = new ValueCipher()) {
     this.#kind = kind;
+    this.#cipher = cipher;
     this.#embedder = embedder;
     this.#vectorOptions = vectorOptions;
     this.text = new TextIndex();
@@ -122,7 +126,7 @@ export class StoreIndexes {
     mkdirSync(dir, { recursive: true });
     const meta: IndexSnapshotMeta = { embedder: this.embedderName, dimension: this.#embedder.dimension, sequences };
     const textPath = join(dir, 'text.json');
-    writeFileSync(`${textPath}.tmp`, JSON.stringify({ meta, index: this.text.toJSON() }));
+    writeFileSync(`${textPath}.tmp`, this.#cipher.seal(JSON.stringify({ meta, index: this.text.toJSON() })));
     renameSync(`${textPath}.tmp`, textPath);
     this.vectors.save(join(dir, 'vectors'), { ...meta });
   }
@@ -134,7 +138,7 @@ export class StoreIndexes {
   load(dir: string): { sequences: Record<string, number> } | { reason: string } {
     let textSnapshot: { meta: IndexSnapshotMeta; index: unknown };
     try {
-      textSnapshot = JSON.parse(readFileSync(join(dir, 'text.json'), 'utf8')) as typeof textSnapshot;
+      textSnapshot = JSON.parse(this.#cipher.openText(readFileSync(join(dir, 'text.json')))) as typeof textSnapshot;
     } catch (error) {
       return { reason: `no usable text index snapshot (${(error as Error).message.split('\n')[0]})` };
     }

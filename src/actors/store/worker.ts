@@ -9,6 +9,7 @@ import { touchedIds, type EventEnvelope } from './events.js';
 import { StoreIndexes } from './indexes.js';
 import { storeMachine } from './machine.js';
 import { Partition, type IdempotencyEntry } from './partition.js';
+import { ValueCipher } from './value-cipher.js';
 import {
   registryEntryOf, type ApplyReply, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
   type StoreWorkerApi, type StoreWorkerData,
@@ -25,7 +26,8 @@ const log = (line: string) => console.error(`${name}: ${line}`);
 
 let partition: Partition | undefined;
 const totals = new Map<string, SpaceAggregates>();
-const indexes = new StoreIndexes(name === 'raw_journal' ? 'raw' : 'curated', createEmbedder(data.embedding), data.vectorIndex);
+const cipher = new ValueCipher(data.storeKey);
+const indexes = new StoreIndexes(name === 'raw_journal' ? 'raw' : 'curated', createEmbedder(data.embedding), data.vectorIndex, cipher);
 let writeQueue: Promise<unknown> = Promise.resolve();
 /**
  * The association registry as the opening pass over the records found it: the hippocampus asks for it
@@ -122,7 +124,7 @@ const actor = createActor(
   storeMachine.provide({
     actors: {
       open: fromPromise(async () => {
-        partition = await Partition.open(data.location, name, { syncWrites: data.syncWrites });
+        partition = await Partition.open(data.location, name, { syncWrites: data.syncWrites, cipher });
         await openIndexes(partition);
       }),
       compact: fromPromise(async () => {
