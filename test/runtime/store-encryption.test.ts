@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateStoreEncryption } from '../../src/runtime/migrate-store-encryption.js';
 import { StoreKeyError } from '../../src/runtime/store-key.js';
@@ -111,6 +112,30 @@ describe('encryption at rest', { timeout: 120_000 }, () => {
     await recallsBoth(again);
     await again.close();
     expect(grep(server.dataDir)).toEqual([]);
+  });
+
+  it('detects a changed byte in a sealed record: that record answers UNAUTHORIZED, the others still read', async () => {
+    const server = await startTestServer({ flags: encrypted });
+    dirs.push(server.dataDir);
+    const id = await fill(server);
+    const other = await server.call('POST', '/v1/encode', { content: textContent('An untouched neighbour memory') });
+    await server.close();
+
+    const db = new ClassicLevel<string, Buffer>(join(server.dataDir, 'episodic'), { valueEncoding: 'buffer' });
+    const key = `r!default!${id}`;
+    const value = (await db.get(key))!;
+    value[value.length - 20] ^= 0x01;
+    await db.put(key, value);
+    await db.close();
+
+    const again = await startTestServer({ dataDir: server.dataDir, flags: encrypted });
+    const damaged = await again.call('GET', `/v1/introspect/record/${id}`);
+    expect(damaged.status).toBe(401);
+    expect(damaged.body.code).toBe('UNAUTHORIZED');
+    expect(damaged.body.message).not.toContain(PASSPHRASE);
+    expect((await again.call('GET', `/v1/introspect/record/${other.body.record_id}`)).status).toBe(200);
+    expect(again.logs.join('\n')).toContain(`record ${key} cannot be read`);
+    await again.close();
   });
 
   it('migration needs a passphrase', async () => {

@@ -300,15 +300,32 @@ export class Partition {
     return value === undefined ? 0 : Number(value.toString('utf8'));
   }
 
-  /** All records of a space in key order, `chunk` at a time, so a large partition never sits whole in memory. */
-  async *records(space: string, chunk = 1000): AsyncGenerator<StoredRecord[]> {
+  /**
+   * All records of a space in key order, `chunk` at a time, so a large partition never sits whole in
+   * memory. A record that cannot be read (a sealed value with a changed byte) throws, unless
+   * `onUnreadable` is given: then it is reported there and skipped, so one damaged record does not keep
+   * a whole store from opening (reading it by id still answers UNAUTHORIZED).
+   */
+  async *records(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
     const prefix = keys.recordPrefix(space);
-    const iterator = this.#db.values({ gte: prefix, lt: end(prefix) });
+    const iterator = this.#db.iterator({ gte: prefix, lt: end(prefix) });
     try {
       for (;;) {
-        const values = await iterator.nextv(chunk);
-        if (values.length === 0) return;
-        yield values.map((value) => this.#json<StoredRecord>(value));
+        const entries = await iterator.nextv(chunk);
+        if (entries.length === 0) return;
+        if (onUnreadable === undefined) {
+          yield entries.map(([, value]) => this.#json<StoredRecord>(value));
+          continue;
+        }
+        const records: StoredRecord[] = [];
+        for (const [key, value] of entries) {
+          try {
+            records.push(this.#json<StoredRecord>(value));
+          } catch (error) {
+            onUnreadable(key, error);
+          }
+        }
+        yield records;
       }
     } finally {
       await iterator.close();

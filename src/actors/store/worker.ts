@@ -23,6 +23,9 @@ installErrorTransfer();
 const data = workerData as StoreWorkerData;
 const name: PartitionName = data.name;
 const log = (line: string) => console.error(`${name}: ${line}`);
+/** For passes over every record: a damaged one is logged (by key: an id, no text) and passed over. */
+const skipUnreadable = (key: string, error: unknown) =>
+  log(`record ${key} cannot be read and is left out (${error instanceof Error ? error.message : String(error)})`);
 
 let partition: Partition | undefined;
 const totals = new Map<string, SpaceAggregates>();
@@ -78,7 +81,7 @@ async function openIndexes(open: Partition): Promise<void> {
   for (const space of spaces) {
     const spaceTotals = totalsOf(space);
     const entries: RegistryEntry[] = (registryAtOpen[space] = []);
-    for await (const chunk of open.records(space, 500)) {
+    for await (const chunk of open.records(space, 500, skipUnreadable)) {
       for (const record of chunk) {
         countRecord(spaceTotals, record, 1);
         entries.push(registryEntryOf(record));
@@ -233,7 +236,7 @@ const api: StoreWorkerApi = {
     // The partition's iterator hands out what LevelDB has at hand, often fewer than asked: gather full
     // chunks, so the reserved sequence numbers (one per chunk) suffice.
     let pending: string[] = [];
-    for await (const records of open.records(space, job.chunk)) {
+    for await (const records of open.records(space, job.chunk, skipUnreadable)) {
       for (const record of records) if ('store' in record) pending.push(record.id);
       while (pending.length >= job.chunk) {
         if (next >= job.seqs.length) {
@@ -309,7 +312,7 @@ const api: StoreWorkerApi = {
     const dump: Record<string, RegistryEntry[]> = {};
     for (const space of await open.spaces()) {
       const entries: RegistryEntry[] = (dump[space] = []);
-      for await (const chunk of open.records(space)) for (const record of chunk) entries.push(registryEntryOf(record));
+      for await (const chunk of open.records(space, 1000, skipUnreadable)) for (const record of chunk) entries.push(registryEntryOf(record));
     }
     return dump;
   },
