@@ -16,12 +16,13 @@ import { isSealed, ValueCipher } from './value-cipher.js';
 //   s!<space>!<session, URI-encoded>!<created_ms:15>!<id>   "" — raw journal session index
 //   e!<space>!<seq:16>                          applied event envelope JSON
 //   q!<space>                                   last applied sequence number
-//   k!<space>!<idempotency key, URI-encoded>    IdempotencyEntry JSON
+//   k!<space>!<idempotency key, URI-encoded>    IdempotencyEntry JSON (key part an HMAC under encryption)
 //   c!<space>                                   highest sequence compaction removed from the log
 //
 // Values go through one codec (ValueCipher): with encryption at rest on, every r!, e! and k! value is
-// sealed (AES-256-GCM, value-cipher.ts) and the session part of s! keys is an HMAC of the session id,
-// so neither keys nor values hold memory text. m!, q!, c! values (names, numbers) stay plain.
+// sealed (AES-256-GCM, value-cipher.ts), and the caller-given text in keys (the session of s! keys, the
+// idempotency key of k! keys) is an HMAC, so neither keys nor values hold memory text. m!, q!, c!
+// values (names, numbers) stay plain.
 
 export const PARTITION_FORMAT = '1';
 
@@ -55,7 +56,8 @@ export const keys = {
   event: (space: string, seq: number) => `e!${space}!${pad(seq, 16)}`,
   eventPrefix: (space: string) => `e!${space}!`,
   sequence: (space: string) => `q!${space}`,
-  idempotency: (space: string, key: string) => `k!${space}!${encodeURIComponent(key)}`,
+  /** `keyPart`: the URI-encoded idempotency key, or its HMAC under encryption (ValueCipher.protectKeyPart). */
+  idempotency: (space: string, keyPart: string) => `k!${space}!${keyPart}`,
   idempotencyPrefix: (space: string) => `k!${space}!`,
 };
 
@@ -68,6 +70,7 @@ type BatchOp = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key:
 const EMPTY = Buffer.alloc(0);
 const plain = (text: string) => Buffer.from(text, 'utf8');
 const SESSION_SCOPE = 'raw-journal-session';
+const IDEMPOTENCY_SCOPE = 'idempotency-key';
 
 export interface PartitionOptions {
   /** fsync every write batch, so an acknowledged write survives power loss and not only a crash. */
@@ -109,6 +112,11 @@ export class Partition {
 
   #sessionPart(session: string): string {
     return this.#cipher.protectKeyPart(SESSION_SCOPE, session);
+  }
+
+  /** Idempotency keys come from callers (an HTTP header): free text as far as we know. */
+  #idempotencyPart(key: string): string {
+    return this.#cipher.protectKeyPart(IDEMPOTENCY_SCOPE, key);
   }
 
   static async open(location: string, name: PartitionName, options: PartitionOptions): Promise<Partition> {
@@ -172,7 +180,7 @@ export class Partition {
   }
 
   async findIdempotent(space: string, key: string): Promise<IdempotencyEntry | undefined> {
-    const value = await this.#db.get(keys.idempotency(space, key));
+    const value = await this.#db.get(keys.idempotency(space, this.#idempotencyPart(key)));
     return value === undefined ? undefined : this.#json<IdempotencyEntry>(value);
   }
 
@@ -215,7 +223,7 @@ export class Partition {
         removed: outcome.removed.map((record) => record.id),
         missing: outcome.missing,
       };
-      ops.push({ type: 'put', key: keys.idempotency(space, envelope.idempotency_key), value: this.#cipher.seal(JSON.stringify(entry)) });
+      ops.push({ type: 'put', key: keys.idempotency(space, this.#idempotencyPart(envelope.idempotency_key)), value: this.#cipher.seal(JSON.stringify(entry)) });
     }
     await this.#db.batch(ops, { sync: options.sync ?? this.#options.syncWrites });
     for (const record of outcome.removed) this.#remember(keys.record(space, record.id), undefined);
@@ -224,7 +232,7 @@ export class Partition {
   }
 
   /**
-   * Seals every plain r!, e! and k! value (and moves raw-journal session keys to their HMAC form) in
+   * Seals every plain r!, e! and k! value (and moves session and idempotency keys to their HMAC form) in
    * batches of `batchSize`, each one atomic and synced: a crash between batches loses nothing, and a
    * rerun skips what is sealed already (it opens those, which proves the key can read them).
    * Requires a cipher with a key. Records are counted; events and idempotency entries are sealed too.
@@ -249,6 +257,17 @@ export class Partition {
             else count.records_migrated++;
           } else if (!sealed) count.other_values_migrated++;
           if (sealed) continue;
+          if (kind === 'k!') {
+            // k!<space>!<URI-encoded key> moves to its HMAC form (space names hold no "!").
+            const split = key.indexOf('!', 2);
+            ops.push({ type: 'del', key });
+            ops.push({
+              type: 'put',
+              key: keys.idempotency(key.slice(2, split), this.#idempotencyPart(decodeURIComponent(key.slice(split + 1)))),
+              value: this.#cipher.seal(text),
+            });
+            continue;
+          }
           ops.push({ type: 'put', key, value: this.#cipher.seal(text) });
           if (kind === 'r!') {
             const record = JSON.parse(text) as StoredRecord;

@@ -64,7 +64,7 @@ describe('a partition with a key', () => {
     const cipher = new ValueCipher(KEY);
     const partition = await Partition.open(dir, 'raw_journal', { syncWrites: false, cipher });
     const record = rawRecord({ id: recordId(1), session_id: 'trip-to-zanzibar', content: textContent('the quokka smiled at noon') });
-    await partition.apply({ ...put(1, [record]), idempotency_key: 'k1' });
+    await partition.apply({ ...put(1, [record]), idempotency_key: 'zanzibar-retry-1' });
     await partition.close();
 
     for (const [key, value] of await rawValues()) {
@@ -74,6 +74,7 @@ describe('a partition with a key', () => {
     const again = await Partition.open(dir, 'raw_journal', { syncWrites: false, cipher, cacheSize: 0 });
     expect(await again.get('default', record.id)).toEqual(record);
     expect(await again.idsInSession('default', 'trip-to-zanzibar')).toEqual([record.id]);
+    expect(await again.findIdempotent('default', 'zanzibar-retry-1')).toMatchObject({ seq: 1, written: [record.id] });
     expect((await again.eventsAfter('default', 0))[0].event).toMatchObject({ type: 'records.put' });
     await again.close();
   });
@@ -104,7 +105,7 @@ describe('a partition with a key', () => {
     // What an interrupted earlier run leaves: some values sealed (with their session keys moved), some plain.
     const records = [1, 2, 3, 4].map((n) => rawRecord({ id: recordId(n), session_id: 'old session', content: textContent(`plain ${n}`) }));
     const plain = await Partition.open(dir, 'raw_journal', { syncWrites: false });
-    await plain.apply(put(1, records.slice(0, 2)));
+    await plain.apply({ ...put(1, records.slice(0, 2)), idempotency_key: 'plain retry key' });
     await plain.close();
     const cipher = new ValueCipher(KEY);
     const sealed = await Partition.open(dir, 'raw_journal', { syncWrites: false, cipher });
@@ -113,14 +114,16 @@ describe('a partition with a key', () => {
 
     const partition = await Partition.open(dir, 'raw_journal', { syncWrites: false, cipher, cacheSize: 0 });
     const count = await partition.migrateToSealed(3);
-    expect(count).toMatchObject({ records_total: 4, records_migrated: 2, records_already_encrypted: 2, other_values_migrated: 1 });
+    expect(count).toMatchObject({ records_total: 4, records_migrated: 2, records_already_encrypted: 2, other_values_migrated: 2 });
     expect(await partition.migrateToSealed()).toMatchObject({ records_total: 4, records_migrated: 0, records_already_encrypted: 4, other_values_migrated: 0 });
     expect(await partition.getMany('default', records.map((record) => record.id))).toEqual(records);
+    expect(await partition.findIdempotent('default', 'plain retry key')).toMatchObject({ seq: 1 });
     expect((await partition.idsInSession('default', 'old session')).sort()).toEqual(records.map((record) => record.id).sort());
     await partition.close();
     for (const [key, value] of await rawValues()) {
       if (/^[rek]!/.test(key)) expect(isSealed(value)).toBe(true);
       expect(value.toString('latin1')).not.toContain('plain ');
+      expect(key).not.toMatch(/plain|old%20session/);
     }
   });
 });
