@@ -17,7 +17,12 @@ const encrypted = { security: { store_encryption_passphrase: PASSPHRASE } };
 const SENTENCE = 'The zqxvortex quokkaflute plays at the ferry landing';
 const RAW_SENTENCE = 'Raw transcript line about the blorptangle harbour';
 const SESSION = 'session-zanzibarwharf';
-const MARKERS = ['zqxvortex', 'quokkaflute', 'blorptangle', 'zanzibarwharf'];
+const IDEMPOTENCY_KEY = 'retry-of-plinkerdoodle';
+// Stored records hold content bytes as base64: look for that form of the sentences too.
+const MARKERS = [
+  'zqxvortex', 'quokkaflute', 'blorptangle', 'zanzibarwharf', 'plinkerdoodle',
+  Buffer.from(SENTENCE).toString('base64'), Buffer.from(RAW_SENTENCE).toString('base64'),
+];
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -38,7 +43,7 @@ function grep(dataDir: string): string[] {
 }
 
 async function fill(server: TestServer): Promise<string> {
-  const stored = await server.call('POST', '/v1/encode', { content: textContent(SENTENCE) });
+  const stored = await server.call('POST', '/v1/encode', { content: textContent(SENTENCE) }, { 'idempotency-key': IDEMPOTENCY_KEY });
   expect(stored.status, JSON.stringify(stored.body)).toBe(200);
   const raw = await server.call('POST', '/v1/encode/raw', {
     session_id: SESSION, source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent(RAW_SENTENCE),
@@ -68,7 +73,9 @@ describe('encryption at rest', { timeout: 120_000 }, () => {
     dirs.push(server.dataDir);
     await fill(server);
     await server.close();
-    expect(grep(server.dataDir).length).toBeGreaterThan(0);
+    const found = grep(server.dataDir).join('\n');
+    // Records and events (base64 content), the BM25 snapshot (terms), session and idempotency keys.
+    for (const marker of ['zqxvortex', 'zanzibarwharf', 'plinkerdoodle', ...MARKERS.slice(-2)]) expect(found).toContain(marker);
   });
 
   it('with a passphrase no file holds the text; the right passphrase recalls it after a restart', async () => {
