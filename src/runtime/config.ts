@@ -306,7 +306,11 @@ export const configSchema = table({
   security: table({
     /** Append every mutating operation to `<data_dir>/audit.jsonl`. Default true. */
     audit_log_enabled: bool(),
-    /** Encrypts store values at rest when set. Used as given (not trimmed), non-blank. Unset by default. */
+    /**
+     * Encrypts store values and the text index snapshots at rest when set (README "Encryption at rest";
+     * prefer env CEREMEMORY_SECURITY__STORE_ENCRYPTION_PASSPHRASE). Used as given (not trimmed),
+     * non-blank. Unset by default. A plaintext data directory needs `cerememory migrate-store-encryption --confirm`.
+     */
     store_encryption_passphrase: z.optional(nonBlank()),
   }),
   cluster: table({
