@@ -86,10 +86,17 @@ describe('encryption at rest', { timeout: 120_000 }, () => {
     await server.close();
     expect(grep(server.dataDir)).toEqual([]);
 
+    const graphs = filesUnder(server.dataDir).filter((path) => path.endsWith('.hnsw'));
+    expect(graphs.length).toBeGreaterThan(0);
+    for (const path of graphs) expect(readFileSync(path).subarray(0, 4).toString('latin1')).toBe('CMR1');
+
     const again = await startTestServer({ dataDir: server.dataDir, flags: encrypted });
     await recallsBoth(again);
+    // The sealed snapshots were opened, not rebuilt.
+    expect(again.logs.join('\n')).not.toMatch(/rebuilding indexes/);
     await again.close();
     expect(grep(server.dataDir)).toEqual([]);
+    expect(filesUnder(server.dataDir).filter((path) => path.endsWith('.open'))).toEqual([]);
 
     const wrong = await refusal(startTestServer({ dataDir: server.dataDir, flags: { security: { store_encryption_passphrase: 'not the one' } } }));
     expect(wrong.problem).toBe('wrong_passphrase');

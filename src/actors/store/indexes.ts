@@ -34,7 +34,7 @@ export class StoreIndexes {
   readonly #kind: IndexKind;
   readonly #embedder: Embedder;
   readonly #vectorOptions: Partial<VectorIndexOptions>;
-  /** Seals text.json (it holds every indexed term) when encryption at rest is on. */
+  /** Seals text.json (it holds every indexed term) and the vector graphs when encryption at rest is on. */
   readonly #cipher: ValueCipher;
 
   constructor(kind: IndexKind, embedder: Embedder, vectorOptions: Partial<VectorIndexOptions> = {}, cipher = new ValueCipher()) {
@@ -128,7 +128,7 @@ export class StoreIndexes {
     const textPath = join(dir, 'text.json');
     writeFileSync(`${textPath}.tmp`, this.#cipher.seal(JSON.stringify({ meta, index: this.text.toJSON() })));
     renameSync(`${textPath}.tmp`, textPath);
-    this.vectors.save(join(dir, 'vectors'), { ...meta });
+    this.vectors.save(join(dir, 'vectors'), { ...meta }, this.#cipher);
   }
 
   /**
@@ -145,7 +145,7 @@ export class StoreIndexes {
     if (textSnapshot.meta?.embedder !== this.embedderName) {
       return { reason: `the snapshot was embedded by ${String(textSnapshot.meta?.embedder)}, now ${this.embedderName}: re-embedding` };
     }
-    const loaded = VectorIndex.load(join(dir, 'vectors'), this.#vectorOptions);
+    const loaded = VectorIndex.load(join(dir, 'vectors'), this.#vectorOptions, this.#cipher);
     if ('error' in loaded) return { reason: loaded.error };
     const vectorMeta = loaded.meta as unknown as IndexSnapshotMeta;
     if (JSON.stringify(vectorMeta.sequences) !== JSON.stringify(textSnapshot.meta.sequences)) {

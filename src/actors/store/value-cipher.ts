@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomFillSync } from 'no
 import { CmpError } from '../../cmp/errors.js';
 
 // Encryption at rest of a store's values (spec §8.1, issue 6): every value that can hold memory text
-// (records, applied events, idempotency entries, the BM25 snapshot) is sealed with AES-256-GCM under the
+// (records, applied events, idempotency entries, the BM25 snapshot, HNSW graph files) is sealed with AES-256-GCM under the
 // data directory's key (src/runtime/store-key.ts derives it once, in the main thread; workers get the
 // key bytes, never the passphrase).
 //
