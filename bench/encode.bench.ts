@@ -16,24 +16,28 @@ import { percentiles, round, rssSampler } from './stats.js';
 // decoding and validation (src/cmp/requests.ts) is done before the clock starts and reported apart.
 
 const bench: Bench = {
-  description: 'encode.batch of 100-record batches into one store, without and with vectors (options: --records N, --no-sync, --embedding none|local)',
+  description: 'encode.batch of 100-record batches into one store, without and with vectors (options: --records N, --no-sync, --embedding none|local, --encrypt: encryption at rest on)',
   async run(args, progress) {
     const total = Number(args[args.indexOf('--records') + 1]) || 100_000;
     const syncWrites = !args.includes('--no-sync');
+    const encrypt = args.includes('--encrypt');
     const rows = [];
     const only = args.includes('--embedding') ? args[args.indexOf('--embedding') + 1] : null;
     for (const embedding of (['none', 'local'] as const).filter((variant) => only === null || variant === only)) {
       progress(`embedding ${embedding}`);
-      rows.push(await encodeRun(total, syncWrites, embedding, progress));
+      rows.push(await encodeRun(total, syncWrites, embedding, encrypt, progress));
     }
-    return { records: total, batch_size: 100, store: 'episodic', sync_writes: syncWrites, rows };
+    return { records: total, batch_size: 100, store: 'episodic', sync_writes: syncWrites, encryption_at_rest: encrypt, rows };
   },
 };
 
-async function encodeRun(total: number, syncWrites: boolean, embedding: 'none' | 'local', progress: (line: string) => void) {
+async function encodeRun(total: number, syncWrites: boolean, embedding: 'none' | 'local', encrypt: boolean, progress: (line: string) => void) {
   const batchSize = 100;
   const dataDir = mkdtempSync(join(tmpdir(), 'cerememory-bench-encode-'));
-  const config = loadConfig({ env: {}, cwd: dataDir, flags: { data_dir: dataDir, runtime: { sync_writes: syncWrites }, embedding: { provider: embedding } } });
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: {
+    data_dir: dataDir, runtime: { sync_writes: syncWrites }, embedding: { provider: embedding },
+    ...(encrypt ? { security: { store_encryption_passphrase: 'bench passphrase' } } : {}),
+  } });
   const runtime = await startRuntime(config, { log: () => undefined });
   const texts = zipfSentences(total, 7);
   // Requests are decoded and validated first, as a transport would, and timed apart: the figure is the

@@ -311,7 +311,11 @@ export const configSchema = table({
      * Default unset = `<data_dir>/audit.jsonl`; non-blank when set.
      */
     audit_log_path: z.optional(nonBlank()),
-    /** Encrypts store values at rest when set. Used as given (not trimmed), non-blank. Unset by default. */
+    /**
+     * Encrypts store values and the text index snapshots at rest when set (README "Encryption at rest";
+     * prefer env CEREMEMORY_SECURITY__STORE_ENCRYPTION_PASSPHRASE). Used as given (not trimmed),
+     * non-blank. Unset by default. A plaintext data directory needs `cerememory migrate-store-encryption --confirm`.
+     */
     store_encryption_passphrase: z.optional(nonBlank()),
   }),
   cluster: table({

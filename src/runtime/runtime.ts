@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import { AuditLog, auditLogPath } from '../audit/audit-log.js';
@@ -10,6 +10,7 @@ import { createLlmProvider } from '../providers/index.js';
 import { PERSISTENT_STORES, type PartitionName, type StoreType } from '../cmp/types.js';
 import type { CerememoryConfig } from './config.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { openStoreKey } from './store-key.js';
 import { SupervisedStore, type StoreHealth } from './supervised-store.js';
 
 // Starts the actor system on one data directory: the directory lock, one supervised worker per
@@ -34,7 +35,12 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
 }
 
-const WORKER_PARTITIONS = [...PERSISTENT_STORES, 'raw_journal'] as const;
+export const WORKER_PARTITIONS = [...PERSISTENT_STORES, 'raw_journal'] as const;
+
+/** Whether `dataDir` already holds a store partition (a LevelDB directory). */
+export function hasStoreData(dataDir: string): boolean {
+  return WORKER_PARTITIONS.some((name) => existsSync(join(dataDir, name, 'CURRENT')));
+}
 
 export async function startRuntime(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => console.error(line));
@@ -46,6 +52,8 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
   let hippocampus: Hippocampus | undefined;
   let audit: AuditLog | undefined;
   try {
+    // Refuses a wrong passphrase, a plaintext directory with one, an encrypted directory without one.
+    const storeKey = openStoreKey(config.data_dir, config.security.store_encryption_passphrase, hasStoreData(config.data_dir));
     // Verified before anything else starts: a broken chain stops the engine (spec §8.2).
     if (config.security.audit_log_enabled) {
       audit = await AuditLog.open(auditLogPath(config), { sync: config.runtime.sync_writes, now: options.now });
@@ -69,6 +77,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
               efSearch: section.vector_index.ef_search,
               initialCapacity: section.vector_index.initial_capacity,
             },
+            storeKey,
           },
           backoffInitialMs: config.runtime.restart_backoff_initial_ms,
           backoffMaxMs: config.runtime.restart_backoff_max_ms,

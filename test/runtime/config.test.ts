@@ -385,5 +385,7 @@ describe('cerememory.example.toml', () => {
     expect(config.http.port).toBe(defaults.http.port);
     expect(config.llm).toEqual(defaults.llm);
     expect(config.embedding).toEqual(defaults.embedding);
+    // The passphrase is only in a comment: encryption at rest stays off by default.
+    expect(config.security.store_encryption_passphrase).toBeUndefined();
   });
 });

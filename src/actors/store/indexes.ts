@@ -5,6 +5,7 @@ import type { StoredRecord } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import type { StoreSearchQuery } from './protocol.js';
 import { TextIndex } from './text-index.js';
+import { ValueCipher } from './value-cipher.js';
 import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 
 // A store actor's derived indexes over its records: BM25 text (text-index.ts) and HNSW vectors
@@ -33,9 +34,12 @@ export class StoreIndexes {
   readonly #kind: IndexKind;
   readonly #embedder: Embedder;
   readonly #vectorOptions: Partial<VectorIndexOptions>;
+  /** Seals text.json (it holds every indexed term) and the vector graphs when encryption at rest is on. */
+  readonly #cipher: ValueCipher;
 
-  constructor(kind: IndexKind, embedder: Embedder, vectorOptions: Partial<VectorIndexOptions> = {}) {
+  constructor(kind: IndexKind, embedder: Embedder, vectorOptions: Partial<VectorIndexOptions> = {}, cipher = new ValueCipher()) {
     this.#kind = kind;
+    this.#cipher = cipher;
     this.#embedder = embedder;
     this.#vectorOptions = vectorOptions;
     this.text = new TextIndex();
@@ -122,9 +126,9 @@ export class StoreIndexes {
     mkdirSync(dir, { recursive: true });
     const meta: IndexSnapshotMeta = { embedder: this.embedderName, dimension: this.#embedder.dimension, sequences };
     const textPath = join(dir, 'text.json');
-    writeFileSync(`${textPath}.tmp`, JSON.stringify({ meta, index: this.text.toJSON() }));
+    writeFileSync(`${textPath}.tmp`, this.#cipher.seal(JSON.stringify({ meta, index: this.text.toJSON() })));
     renameSync(`${textPath}.tmp`, textPath);
-    this.vectors.save(join(dir, 'vectors'), { ...meta });
+    this.vectors.save(join(dir, 'vectors'), { ...meta }, this.#cipher);
   }
 
   /**
@@ -134,14 +138,14 @@ export class StoreIndexes {
   load(dir: string): { sequences: Record<string, number> } | { reason: string } {
     let textSnapshot: { meta: IndexSnapshotMeta; index: unknown };
     try {
-      textSnapshot = JSON.parse(readFileSync(join(dir, 'text.json'), 'utf8')) as typeof textSnapshot;
+      textSnapshot = JSON.parse(this.#cipher.openText(readFileSync(join(dir, 'text.json')))) as typeof textSnapshot;
     } catch (error) {
       return { reason: `no usable text index snapshot (${(error as Error).message.split('\n')[0]})` };
     }
     if (textSnapshot.meta?.embedder !== this.embedderName) {
       return { reason: `the snapshot was embedded by ${String(textSnapshot.meta?.embedder)}, now ${this.embedderName}: re-embedding` };
     }
-    const loaded = VectorIndex.load(join(dir, 'vectors'), this.#vectorOptions);
+    const loaded = VectorIndex.load(join(dir, 'vectors'), this.#vectorOptions, this.#cipher);
     if ('error' in loaded) return { reason: loaded.error };
     const vectorMeta = loaded.meta as unknown as IndexSnapshotMeta;
     if (JSON.stringify(vectorMeta.sequences) !== JSON.stringify(textSnapshot.meta.sequences)) {

@@ -2,6 +2,7 @@ import { ClassicLevel } from 'classic-level';
 import { CmpError } from '../../cmp/errors.js';
 import type { PartitionName, StoredRecord } from '../../cmp/types.js';
 import { applyEvent, touchedIds, type ApplyOutcome, type EventEnvelope } from './events.js';
+import { isSealed, ValueCipher } from './value-cipher.js';
 
 // A store actor's LevelDB partition: the only file that imports classic-level. One directory per
 // store, owned by exactly one worker thread. Keys are laid out per space so that a space can be
@@ -15,8 +16,13 @@ import { applyEvent, touchedIds, type ApplyOutcome, type EventEnvelope } from '.
 //   s!<space>!<session, URI-encoded>!<created_ms:15>!<id>   "" — raw journal session index
 //   e!<space>!<seq:16>                          applied event envelope JSON
 //   q!<space>                                   last applied sequence number
-//   k!<space>!<idempotency key, URI-encoded>    IdempotencyEntry JSON
+//   k!<space>!<idempotency key, URI-encoded>    IdempotencyEntry JSON (key part an HMAC under encryption)
 //   c!<space>                                   highest sequence compaction removed from the log
+//
+// Values go through one codec (ValueCipher): with encryption at rest on, every r!, e! and k! value is
+// sealed (AES-256-GCM, value-cipher.ts), and the caller-given text in keys (the session of s! keys, the
+// idempotency key of k! keys) is an HMAC, so neither keys nor values hold memory text. m!, q!, c!
+// values (names, numbers) stay plain.
 
 export const PARTITION_FORMAT = '1';
 
@@ -44,13 +50,14 @@ export const keys = {
   recordPrefix: (space: string) => `r!${space}!`,
   time: (space: string, ms: number, id: string) => `t!${space}!${pad(ms, 15)}!${id}`,
   timePrefix: (space: string) => `t!${space}!`,
-  session: (space: string, session: string, ms: number, id: string) =>
-    `s!${space}!${encodeURIComponent(session)}!${pad(ms, 15)}!${id}`,
-  sessionPrefix: (space: string, session: string) => `s!${space}!${encodeURIComponent(session)}!`,
+  /** `sessionPart`: the URI-encoded session id, or its HMAC under encryption (ValueCipher.protectKeyPart). */
+  session: (space: string, sessionPart: string, ms: number, id: string) => `s!${space}!${sessionPart}!${pad(ms, 15)}!${id}`,
+  sessionPrefix: (space: string, sessionPart: string) => `s!${space}!${sessionPart}!`,
   event: (space: string, seq: number) => `e!${space}!${pad(seq, 16)}`,
   eventPrefix: (space: string) => `e!${space}!`,
   sequence: (space: string) => `q!${space}`,
-  idempotency: (space: string, key: string) => `k!${space}!${encodeURIComponent(key)}`,
+  /** `keyPart`: the URI-encoded idempotency key, or its HMAC under encryption (ValueCipher.protectKeyPart). */
+  idempotency: (space: string, keyPart: string) => `k!${space}!${keyPart}`,
   idempotencyPrefix: (space: string) => `k!${space}!`,
 };
 
@@ -58,40 +65,73 @@ export const keys = {
 const end = (prefix: string) => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 const lastSegment = (key: string) => key.slice(key.lastIndexOf('!') + 1);
 
-type BatchOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+type BatchOp = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string };
+
+const EMPTY = Buffer.alloc(0);
+const plain = (text: string) => Buffer.from(text, 'utf8');
+const SESSION_SCOPE = 'raw-journal-session';
+const IDEMPOTENCY_SCOPE = 'idempotency-key';
 
 export interface PartitionOptions {
   /** fsync every write batch, so an acknowledged write survives power loss and not only a crash. */
   syncWrites: boolean;
   /** Parsed records kept in memory (least recently stored or read leave first); 0 disables. Default 20,000. */
   cacheSize?: number;
+  /** Seals and opens values; without one (or with one without a key) values are plain UTF-8 JSON. */
+  cipher?: ValueCipher;
+}
+
+/** What `migrateToSealed` did to one partition. */
+export interface MigrationCount {
+  records_total: number;
+  records_migrated: number;
+  records_already_encrypted: number;
 }
 
 export const DEFAULT_RECORD_CACHE = 20_000;
 
 export class Partition {
-  readonly #db: ClassicLevel<string, string>;
+  readonly #db: ClassicLevel<string, Buffer>;
   readonly #options: PartitionOptions;
+  readonly #cipher: ValueCipher;
   readonly #cache = new Map<string, StoredRecord>();
 
-  private constructor(db: ClassicLevel<string, string>, options: PartitionOptions) {
+  private constructor(db: ClassicLevel<string, Buffer>, options: PartitionOptions) {
     this.#db = db;
     this.#options = options;
+    this.#cipher = options.cipher ?? new ValueCipher();
+  }
+
+  #text(value: Buffer): string {
+    return this.#cipher.openText(value);
+  }
+
+  #json<T>(value: Buffer): T {
+    return JSON.parse(this.#cipher.openText(value)) as T;
+  }
+
+  #sessionPart(session: string): string {
+    return this.#cipher.protectKeyPart(SESSION_SCOPE, session);
+  }
+
+  /** Idempotency keys come from callers (an HTTP header): free text as far as we know. */
+  #idempotencyPart(key: string): string {
+    return this.#cipher.protectKeyPart(IDEMPOTENCY_SCOPE, key);
   }
 
   static async open(location: string, name: PartitionName, options: PartitionOptions): Promise<Partition> {
-    const db = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const db = new ClassicLevel<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
     try {
       await db.open();
     } catch (error) {
       throw translateOpenError(error, location);
     }
-    const format = await db.get('m!format');
-    const owner = await db.get('m!partition');
+    const format = (await db.get('m!format'))?.toString('utf8');
+    const owner = (await db.get('m!partition'))?.toString('utf8');
     if (format === undefined) {
       await db.batch([
-        { type: 'put', key: 'm!format', value: PARTITION_FORMAT },
-        { type: 'put', key: 'm!partition', value: name },
+        { type: 'put', key: 'm!format', value: plain(PARTITION_FORMAT) },
+        { type: 'put', key: 'm!partition', value: plain(name) },
       ], { sync: true });
     } else if (format !== PARTITION_FORMAT) {
       await db.close();
@@ -124,7 +164,7 @@ export class Partition {
     const values = await this.#db.getMany(missing.map((index) => keys.record(space, ids[index])));
     values.forEach((value, position) => {
       if (value === undefined) return;
-      const record = JSON.parse(value) as StoredRecord;
+      const record = this.#json<StoredRecord>(value);
       found[missing[position]] = record;
       this.#remember(keys.record(space, record.id), record);
     });
@@ -140,8 +180,8 @@ export class Partition {
   }
 
   async findIdempotent(space: string, key: string): Promise<IdempotencyEntry | undefined> {
-    const value = await this.#db.get(keys.idempotency(space, key));
-    return value === undefined ? undefined : (JSON.parse(value) as IdempotencyEntry);
+    const value = await this.#db.get(keys.idempotency(space, this.#idempotencyPart(key)));
+    return value === undefined ? undefined : this.#json<IdempotencyEntry>(value);
   }
 
   /**
@@ -170,11 +210,11 @@ export class Partition {
       if (previous && reindex) ops.push(...this.#indexOps(space, previous, 'del'));
       const json = JSON.stringify(record);
       serialised.set(record, json);
-      ops.push({ type: 'put', key: keys.record(space, record.id), value: json });
+      ops.push({ type: 'put', key: keys.record(space, record.id), value: this.#cipher.seal(json) });
       if (reindex) ops.push(...this.#indexOps(space, record, 'put'));
     }
-    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: serialiseEnvelope(envelope, serialised) });
-    ops.push({ type: 'put', key: keys.sequence(space), value: String(envelope.seq) });
+    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: this.#cipher.seal(serialiseEnvelope(envelope, serialised)) });
+    ops.push({ type: 'put', key: keys.sequence(space), value: plain(String(envelope.seq)) });
     if (envelope.idempotency_key !== undefined) {
       const entry: IdempotencyEntry = {
         seq: envelope.seq,
@@ -183,7 +223,7 @@ export class Partition {
         removed: outcome.removed.map((record) => record.id),
         missing: outcome.missing,
       };
-      ops.push({ type: 'put', key: keys.idempotency(space, envelope.idempotency_key), value: JSON.stringify(entry) });
+      ops.push({ type: 'put', key: keys.idempotency(space, this.#idempotencyPart(envelope.idempotency_key)), value: this.#cipher.seal(JSON.stringify(entry)) });
     }
     await this.#db.batch(ops, { sync: options.sync ?? this.#options.syncWrites });
     for (const record of outcome.removed) this.#remember(keys.record(space, record.id), undefined);
@@ -191,14 +231,74 @@ export class Partition {
     return { outcome, previous: current };
   }
 
+  /**
+   * Seals every plain r!, e! and k! value (and moves session and idempotency keys to their HMAC form) in
+   * batches of `batchSize`, each one atomic and synced: a crash between batches loses nothing, and a
+   * rerun skips what is sealed already (it opens those, which proves the key can read them).
+   * Requires a cipher with a key. Records are counted; events and idempotency entries are sealed too.
+   */
+  async migrateToSealed(batchSize = 500): Promise<MigrationCount & { other_values_migrated: number }> {
+    if (!this.#cipher.enabled) throw new CmpError('VALIDATION_ERROR', 'migration needs a store encryption key');
+    const count = { records_total: 0, records_migrated: 0, records_already_encrypted: 0, other_values_migrated: 0 };
+    const iterator = this.#db.iterator();
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(batchSize);
+        if (entries.length === 0) break;
+        const ops: BatchOp[] = [];
+        for (const [key, value] of entries) {
+          const kind = key.slice(0, 2);
+          if (kind !== 'r!' && kind !== 'e!' && kind !== 'k!') continue;
+          const sealed = isSealed(value);
+          const text = this.#text(value); // for a sealed value: proves this key opens it
+          if (kind === 'r!') {
+            count.records_total++;
+            if (sealed) count.records_already_encrypted++;
+            else count.records_migrated++;
+          } else if (!sealed) count.other_values_migrated++;
+          if (sealed) continue;
+          if (kind === 'k!') {
+            // k!<space>!<URI-encoded key> moves to its HMAC form (space names hold no "!").
+            const split = key.indexOf('!', 2);
+            ops.push({ type: 'del', key });
+            ops.push({
+              type: 'put',
+              key: keys.idempotency(key.slice(2, split), this.#idempotencyPart(decodeURIComponent(key.slice(split + 1)))),
+              value: this.#cipher.seal(text),
+            });
+            continue;
+          }
+          ops.push({ type: 'put', key, value: this.#cipher.seal(text) });
+          if (kind === 'r!') {
+            const record = JSON.parse(text) as StoredRecord;
+            if ('session_id' in record) {
+              const space = key.slice(2, key.lastIndexOf('!'));
+              const ms = createdMs(record);
+              ops.push({ type: 'del', key: keys.session(space, encodeURIComponent(record.session_id), ms, record.id) });
+              ops.push({ type: 'put', key: keys.session(space, this.#sessionPart(record.session_id), ms, record.id), value: EMPTY });
+            }
+          }
+        }
+        if (ops.length > 0) await this.#db.batch(ops, { sync: true });
+      }
+    } finally {
+      await iterator.close();
+    }
+    this.#cache.clear();
+    // Overwritten plain values and deleted plain session keys live on in older tables (and their key
+    // ranges in the MANIFEST) until compaction: compact everything, so they leave the disk now.
+    await this.#db.compactRange('\u0000', '\uffff');
+    return count;
+  }
+
   /** Secondary index entries of a record (the record key itself is written by the caller). */
   #indexOps(space: string, record: StoredRecord, type: 'put' | 'del'): BatchOp[] {
     const ms = createdMs(record);
     const ops: BatchOp[] = [];
-    const op = (key: string): BatchOp => (type === 'put' ? { type, key, value: '' } : { type, key });
+    const op = (key: string): BatchOp => (type === 'put' ? { type, key, value: EMPTY } : { type, key });
     if (type === 'del') ops.push({ type: 'del', key: keys.record(space, record.id) });
     ops.push(op(keys.time(space, ms, record.id)));
-    if ('session_id' in record) ops.push(op(keys.session(space, record.session_id, ms, record.id)));
+    if ('session_id' in record) ops.push(op(keys.session(space, this.#sessionPart(record.session_id), ms, record.id)));
     return ops;
   }
 
@@ -216,18 +316,35 @@ export class Partition {
 
   async lastSequence(space: string): Promise<number> {
     const value = await this.#db.get(keys.sequence(space));
-    return value === undefined ? 0 : Number(value);
+    return value === undefined ? 0 : Number(value.toString('utf8'));
   }
 
-  /** All records of a space in key order, `chunk` at a time, so a large partition never sits whole in memory. */
-  async *records(space: string, chunk = 1000): AsyncGenerator<StoredRecord[]> {
+  /**
+   * All records of a space in key order, `chunk` at a time, so a large partition never sits whole in
+   * memory. A record that cannot be read (a sealed value with a changed byte) throws, unless
+   * `onUnreadable` is given: then it is reported there and skipped, so one damaged record does not keep
+   * a whole store from opening (reading it by id still answers UNAUTHORIZED).
+   */
+  async *records(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
     const prefix = keys.recordPrefix(space);
-    const iterator = this.#db.values({ gte: prefix, lt: end(prefix) });
+    const iterator = this.#db.iterator({ gte: prefix, lt: end(prefix) });
     try {
       for (;;) {
-        const values = await iterator.nextv(chunk);
-        if (values.length === 0) return;
-        yield values.map((value) => JSON.parse(value) as StoredRecord);
+        const entries = await iterator.nextv(chunk);
+        if (entries.length === 0) return;
+        if (onUnreadable === undefined) {
+          yield entries.map(([, value]) => this.#json<StoredRecord>(value));
+          continue;
+        }
+        const records: StoredRecord[] = [];
+        for (const [key, value] of entries) {
+          try {
+            records.push(this.#json<StoredRecord>(value));
+          } catch (error) {
+            onUnreadable(key, error);
+          }
+        }
+        yield records;
       }
     } finally {
       await iterator.close();
@@ -242,7 +359,7 @@ export class Partition {
     const prefix = keys.recordPrefix(space);
     const range = afterId === null ? { gte: prefix } : { gt: keys.record(space, afterId) };
     const values = await this.#db.values({ ...range, lt: end(prefix), limit }).all();
-    return values.map((value) => JSON.parse(value) as StoredRecord);
+    return values.map((value) => this.#json<StoredRecord>(value));
   }
 
   /** Ids created in [startMs, endMs] (inclusive), oldest first. */
@@ -263,7 +380,7 @@ export class Partition {
 
   /** Ids of one raw-journal session, oldest first. */
   async idsInSession(space: string, session: string): Promise<string[]> {
-    const prefix = keys.sessionPrefix(space, session);
+    const prefix = keys.sessionPrefix(space, this.#sessionPart(session));
     const found = await this.#db.keys({ gte: prefix, lt: end(prefix) }).all();
     // encodeURIComponent keeps "!", so a longer session ("a!b") shares this prefix; its keys have more parts.
     return found.filter((key) => key.indexOf('!', prefix.length) === key.lastIndexOf('!')).map(lastSegment);
@@ -272,14 +389,14 @@ export class Partition {
   /** The highest sequence compaction removed from the log (0: none); events up to it cannot be replayed. */
   async compactedThrough(space: string): Promise<number> {
     const value = await this.#db.get(`c!${space}`);
-    return value === undefined ? 0 : Number(value);
+    return value === undefined ? 0 : Number(value.toString('utf8'));
   }
 
   /** Applied events of a space with a sequence above `afterSeq`, oldest first (the replication seam). */
   async eventsAfter(space: string, afterSeq: number, limit = 1000): Promise<EventEnvelope[]> {
     const prefix = keys.eventPrefix(space);
     const values = await this.#db.values({ gt: keys.event(space, afterSeq), lt: end(prefix), limit }).all();
-    return values.map((value) => JSON.parse(value) as EventEnvelope);
+    return values.map((value) => this.#json<EventEnvelope>(value));
   }
 
   async eventCount(space: string): Promise<number> {
@@ -304,11 +421,11 @@ export class Partition {
     const idemPrefix = keys.idempotencyPrefix(space);
     const staleKeys: string[] = [];
     for await (const [key, value] of this.#db.iterator({ gte: idemPrefix, lt: end(idemPrefix) })) {
-      if (Date.parse((JSON.parse(value) as IdempotencyEntry).at) < idempotencyCutoffMs) staleKeys.push(key);
+      if (Date.parse(this.#json<IdempotencyEntry>(value).at) < idempotencyCutoffMs) staleKeys.push(key);
     }
     const ops: BatchOp[] = [...staleEvents, ...staleKeys].map((key) => ({ type: 'del', key }));
     const lastStale = staleEvents.at(-1);
-    if (lastStale !== undefined) ops.push({ type: 'put', key: `c!${space}`, value: String(Number(lastSegment(lastStale))) });
+    if (lastStale !== undefined) ops.push({ type: 'put', key: `c!${space}`, value: plain(String(Number(lastSegment(lastStale)))) });
     if (ops.length > 0) await this.#db.batch(ops, { sync: this.#options.syncWrites });
     return { events: staleEvents.length, keys: staleKeys.length };
   }

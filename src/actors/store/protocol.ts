@@ -22,6 +22,11 @@ export interface StoreWorkerData {
   indexDir: string;
   embedding: EmbedderConfig;
   vectorIndex: Partial<VectorIndexOptions>;
+  /**
+   * The data directory's 32-byte store encryption key (src/runtime/store-key.ts), when encryption at
+   * rest is on: values and the text index snapshot are sealed with it. Never the passphrase.
+   */
+  storeKey?: Uint8Array;
 }
 
 /** A record's outgoing edges: what the hippocampus's association graph holds of it. */

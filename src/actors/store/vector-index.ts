@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import hnswlib from 'hnswlib-node';
 import { CmpError, invalidField } from '../../cmp/errors.js';
+import { isSealed, type ValueCipher } from './value-cipher.js';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -233,7 +234,7 @@ export class VectorIndex {
    * e.g. embedder name, last applied sequence) stored beside it, then switches CURRENT to it. Throws on
    * I/O failure; the previous snapshot then stays current. One writer per `dir`.
    */
-  save(dir: string, meta: SnapshotMeta): SaveResult {
+  save(dir: string, meta: SnapshotMeta, cipher?: ValueCipher): SaveResult {
     const metaJson = JSON.stringify(meta); // fail on unserialisable meta before touching the disk
     if (metaJson === undefined || !isPlainObject(meta)) throw invalidField('meta', 'must be a JSON object');
     mkdirSync(dir, { recursive: true });
@@ -244,7 +245,7 @@ export class VectorIndex {
     mkdirSync(root);
     let written: { graphs: number; bytes: number; manifestCrc: number };
     try {
-      written = this.#writeSnapshot(root, metaJson);
+      written = this.#writeSnapshot(root, metaJson, cipher);
       syncDirectory(dir);
       writeDurably(join(dir, `${CURRENT}.tmp`), Buffer.from(`${snapshot} ${written.manifestCrc}\n`));
     } catch (error) {
@@ -259,7 +260,7 @@ export class VectorIndex {
   }
 
   /** Writes (and fsyncs) every graph with a live vector and the manifest into the directory `root`. */
-  #writeSnapshot(root: string, metaJson: string): { graphs: number; bytes: number; manifestCrc: number } {
+  #writeSnapshot(root: string, metaJson: string, cipher?: ValueCipher): { graphs: number; bytes: number; manifestCrc: number } {
     const graphs: ManifestGraph[] = [];
     let bytes = 0;
     for (const graph of this.#graphsInOrder()) {
@@ -267,6 +268,9 @@ export class VectorIndex {
       const file = graphFile(graph.space, graph.dimension);
       mkdirSync(join(root, encodeSpace(graph.space)), { recursive: true });
       graph.hnsw.writeIndexSync(join(root, file));
+      // Encryption at rest: the graph file is sealed whole (its vectors say what a memory is about);
+      // length and CRC are then those of the sealed file.
+      if (cipher?.enabled) writeFileSync(join(root, file), cipher.seal(readFileSync(join(root, file))));
       const written = checksum(join(root, file), true);
       bytes += written.bytes;
       graphs.push({
@@ -289,10 +293,10 @@ export class VectorIndex {
    * LevelDB. efSearch comes from `options`; m and efConstruction of loaded graphs are those they were
    * built with, `options` apply to graphs created afterwards.
    */
-  static load(dir: string, options: Partial<VectorIndexOptions> = {}): LoadResult {
+  static load(dir: string, options: Partial<VectorIndexOptions> = {}, cipher?: ValueCipher): LoadResult {
     try {
       const index = new VectorIndex(options);
-      const meta = index.#load(dir);
+      const meta = index.#load(dir, cipher);
       return { index, meta };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -300,7 +304,7 @@ export class VectorIndex {
     }
   }
 
-  #load(dir: string): SnapshotMeta {
+  #load(dir: string, cipher?: ValueCipher): SnapshotMeta {
     let current: string;
     try {
       current = readFileSync(join(dir, CURRENT), 'utf8').trim();
@@ -324,9 +328,8 @@ export class VectorIndex {
         throw new Error(`${entry.file} is ${found.bytes} bytes, the manifest says ${entry.bytes} (truncated?)`);
       }
       if (found.crc32 !== entry.crc32) throw new Error(`${entry.file} fails its CRC-32 check (corrupt)`);
-      checkHeader(path, entry);
       const hnsw = new HierarchicalNSW('cosine', entry.dimension);
-      hnsw.readIndexSync(path, false);
+      readGraph(hnsw, path, entry, cipher);
       if (hnsw.getCurrentCount() !== entry.ids.length) {
         throw new Error(`${entry.file} holds ${hnsw.getCurrentCount()} slots, the label map ${entry.ids.length}`);
       }
@@ -542,6 +545,34 @@ function syncDirectory(dir: string): void {
  * platform we ship) must agree with the manifest: hnswlib's loader takes the element size from the file
  * and the vector size from the space, and would read past each vector if they disagreed.
  */
+/**
+ * Loads a graph file into `hnsw` after checking its header. A sealed file (encryption at rest) is opened
+ * with `cipher` into a private temporary file beside it (hnswlib reads only from a path), removed at once.
+ */
+function readGraph(hnsw: InstanceType<typeof HierarchicalNSW>, path: string, entry: ManifestGraph, cipher?: ValueCipher): void {
+  const head = Buffer.alloc(4);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!isSealed(head)) {
+    checkHeader(path, entry);
+    hnsw.readIndexSync(path, false);
+    return;
+  }
+  if (cipher === undefined) throw new Error(`${entry.file} is encrypted and no store key is set`);
+  const opened = `${path}.open`;
+  try {
+    writeFileSync(opened, cipher.open(readFileSync(path)), { mode: 0o600 });
+    checkHeader(opened, entry);
+    hnsw.readIndexSync(opened, false);
+  } finally {
+    rmSync(opened, { force: true });
+  }
+}
+
 function checkHeader(path: string, entry: ManifestGraph): void {
   const header = Buffer.alloc(48);
   const fd = openSync(path, 'r');

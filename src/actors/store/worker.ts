@@ -9,6 +9,7 @@ import { touchedIds, type EventEnvelope } from './events.js';
 import { StoreIndexes } from './indexes.js';
 import { storeMachine } from './machine.js';
 import { Partition, type IdempotencyEntry } from './partition.js';
+import { ValueCipher } from './value-cipher.js';
 import {
   registryEntryOf, type ApplyReply, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
   type StoreWorkerApi, type StoreWorkerData,
@@ -22,10 +23,14 @@ installErrorTransfer();
 const data = workerData as StoreWorkerData;
 const name: PartitionName = data.name;
 const log = (line: string) => console.error(`${name}: ${line}`);
+/** For passes over every record: a damaged one is logged (by key: an id, no text) and passed over. */
+const skipUnreadable = (key: string, error: unknown) =>
+  log(`record ${key} cannot be read and is left out (${error instanceof Error ? error.message : String(error)})`);
 
 let partition: Partition | undefined;
 const totals = new Map<string, SpaceAggregates>();
-const indexes = new StoreIndexes(name === 'raw_journal' ? 'raw' : 'curated', createEmbedder(data.embedding), data.vectorIndex);
+const cipher = new ValueCipher(data.storeKey);
+const indexes = new StoreIndexes(name === 'raw_journal' ? 'raw' : 'curated', createEmbedder(data.embedding), data.vectorIndex, cipher);
 let writeQueue: Promise<unknown> = Promise.resolve();
 /**
  * The association registry as the opening pass over the records found it: the hippocampus asks for it
@@ -76,7 +81,7 @@ async function openIndexes(open: Partition): Promise<void> {
   for (const space of spaces) {
     const spaceTotals = totalsOf(space);
     const entries: RegistryEntry[] = (registryAtOpen[space] = []);
-    for await (const chunk of open.records(space, 500)) {
+    for await (const chunk of open.records(space, 500, skipUnreadable)) {
       for (const record of chunk) {
         countRecord(spaceTotals, record, 1);
         entries.push(registryEntryOf(record));
@@ -122,7 +127,7 @@ const actor = createActor(
   storeMachine.provide({
     actors: {
       open: fromPromise(async () => {
-        partition = await Partition.open(data.location, name, { syncWrites: data.syncWrites });
+        partition = await Partition.open(data.location, name, { syncWrites: data.syncWrites, cipher });
         await openIndexes(partition);
       }),
       compact: fromPromise(async () => {
@@ -231,7 +236,7 @@ const api: StoreWorkerApi = {
     // The partition's iterator hands out what LevelDB has at hand, often fewer than asked: gather full
     // chunks, so the reserved sequence numbers (one per chunk) suffice.
     let pending: string[] = [];
-    for await (const records of open.records(space, job.chunk)) {
+    for await (const records of open.records(space, job.chunk, skipUnreadable)) {
       for (const record of records) if ('store' in record) pending.push(record.id);
       while (pending.length >= job.chunk) {
         if (next >= job.seqs.length) {
@@ -307,7 +312,7 @@ const api: StoreWorkerApi = {
     const dump: Record<string, RegistryEntry[]> = {};
     for (const space of await open.spaces()) {
       const entries: RegistryEntry[] = (dump[space] = []);
-      for await (const chunk of open.records(space)) for (const record of chunk) entries.push(registryEntryOf(record));
+      for await (const chunk of open.records(space, 1000, skipUnreadable)) for (const record of chunk) entries.push(registryEntryOf(record));
     }
     return dump;
   },

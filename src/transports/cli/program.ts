@@ -7,6 +7,8 @@ import { AuditLogError, auditLogPath, verifyAuditFile } from '../../audit/audit-
 import { isCmpError } from '../../cmp/errors.js';
 import { ConfigError, loadConfig, type CerememoryConfig, type PartialDeep } from '../../runtime/config.js';
 import { DataDirLockedError } from '../../runtime/data-dir-lock.js';
+import { migrateStoreEncryption } from '../../runtime/migrate-store-encryption.js';
+import { StoreKeyError } from '../../runtime/store-key.js';
 import { startServer } from '../../server.js';
 import { VERSION } from '../../version.js';
 import { openEndpoint, type CmpEndpoint, type CmpObject } from '../endpoint.js';
@@ -64,7 +66,12 @@ function configFrom(globals: GlobalOptions, flags: PartialDeep<CerememoryConfig>
 
 /** Errors a user can act on print one clear message; anything else prints its stack. */
 function fail(error: unknown): never {
-  if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof AuditLogError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof DataDirLockedError ||
+    error instanceof AuditLogError ||
+    error instanceof StoreKeyError
+  ) {
     console.error(`cerememory: ${error.message}`);
   } else if (isCmpError(error)) {
     console.error(`cerememory: ${error.code}: ${error.message}${error.retryAfter === undefined ? '' : ` (retry after ${error.retryAfter} s)`}`);
@@ -396,6 +403,29 @@ export function createProgram(): Command {
         () => [`Recall mode set to ${mode}${options.scope ? ` for ${options.scope.join(', ')}` : ''}`],
       )(),
     );
+
+  program
+    .command('migrate-store-encryption')
+    .description('Encrypt the data directory in place with security.store_encryption_passphrase (needs --confirm; stop the server first). Safe to rerun.')
+    .option('--confirm', 'yes, rewrite every store', false)
+    .action(async (options: { confirm: boolean }) => {
+      if (!options.confirm) {
+        fail(new InvalidArgumentError('migrate-store-encryption rewrites every store of the data directory: run it again with --confirm (stop the server first; back up the data directory if you can)'));
+      }
+      try {
+        const config = configFrom(globals());
+        const report = await migrateStoreEncryption(config, globals().json ? undefined : (line) => console.error(line));
+        if (globals().json) console.log(JSON.stringify(report, null, 2));
+        else {
+          console.log(`Store encryption migrated: ${config.data_dir}`);
+          for (const [store, count] of Object.entries(report)) {
+            console.log(`${store}: total=${count.records_total} migrated=${count.records_migrated} already_encrypted=${count.records_already_encrypted}`);
+          }
+        }
+      } catch (error) {
+        fail(error);
+      }
+    });
 
   program
     .command('forget <record-ids...>')
