@@ -1,4 +1,4 @@
-import { fromJson, toJson, type DescMethod, type JsonValue } from '@bufbuild/protobuf';
+import { fromJson, toJson, type DescMessage, type DescMethod, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import {
   createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager,
@@ -99,13 +99,7 @@ export class CerememoryClient {
   /** A CMP operation with its JSON request (as the REST API takes it), answered in CMP JSON. */
   async call(name: RpcName, request: CmpJson = {}): Promise<CmpJson> {
     const method = CerememoryService.method[name] as DescMethod;
-    let message;
-    try {
-      // JSON has no undefined: an option left undefined ({ space: undefined }) means "not given"
-      message = fromJson(method.input, withoutUndefined(request), { ignoreUnknownFields: true });
-    } catch (error) {
-      throw new CmpError('VALIDATION_ERROR', `request: ${(error as Error).message}`, { cause: error });
-    }
+    const message = messageFromCmpJson(method.input, request);
     const response = await (this.rpc[name] as (message: unknown) => Promise<unknown>)(message);
     return toJson(method.output, response as never, { useProtoFieldName: true, alwaysEmitImplicit: true }) as CmpJson;
   }
@@ -162,8 +156,14 @@ export class CerememoryClient {
   }
 }
 
-function withoutUndefined(value: CmpJson): JsonValue {
-  return JSON.parse(JSON.stringify(value)) as JsonValue;
+/** The protobuf message of a CMP JSON request; a request that does not fit is a VALIDATION_ERROR. */
+export function messageFromCmpJson<Desc extends DescMessage>(schema: Desc, request: CmpJson): MessageShape<Desc> {
+  try {
+    // JSON has no undefined: an option left undefined ({ space: undefined }) means "not given"
+    return fromJson(schema, JSON.parse(JSON.stringify(request)) as JsonValue, { ignoreUnknownFields: true });
+  } catch (error) {
+    throw new CmpError('VALIDATION_ERROR', `request: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** The server's CMP error from a Connect error (code header set by the server), else from the status. */

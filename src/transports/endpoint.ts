@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
-import { CerememoryClient } from '../client/client.js';
+import { create, toJson } from '@bufbuild/protobuf';
+import { CerememoryClient, messageFromCmpJson } from '../client/client.js';
 import { parseExport, parseImport } from '../cmp/requests.js';
 import { ExportMetadataSchema, ExportRequestSchema, ImportOptionsSchema, ImportRequestSchema } from '../gen/cerememory/v1/cerememory_pb.js';
 import type { CerememoryConfig } from '../runtime/config.js';
@@ -53,7 +53,7 @@ export function remoteEndpoint(url: string, options: { apiKey?: string; timeoutM
     async exportArchive(input, out) {
       let metadata: CmpObject = {};
       try {
-        for await (const chunk of client.rpc.export(fromJson(ExportRequestSchema, input as JsonValue, { ignoreUnknownFields: true }))) {
+        for await (const chunk of client.rpc.export(messageFromCmpJson(ExportRequestSchema, input))) {
           if (chunk.metadata) metadata = toJson(ExportMetadataSchema, chunk.metadata, { useProtoFieldName: true }) as CmpObject;
           if (chunk.data.length > 0 && !out.write(chunk.data)) await once(out, 'drain');
         }
@@ -66,7 +66,7 @@ export function remoteEndpoint(url: string, options: { apiKey?: string; timeoutM
       return { ...metadata, size_bytes: Number(metadata.size_bytes ?? 0) };
     },
     async importArchive(input, archive) {
-      const options = fromJson(ImportOptionsSchema, input as JsonValue, { ignoreUnknownFields: true });
+      const options = messageFromCmpJson(ImportOptionsSchema, input);
       async function* chunks() {
         yield create(ImportRequestSchema, { options });
         for await (const data of archive) yield create(ImportRequestSchema, { data });

@@ -125,6 +125,21 @@ describe('on a data directory a running server owns', { timeout: 120_000 }, () =
     expect(claude.stdout).toContain(id);
   });
 
+  it('exports and imports through the server in the default space (no --space given)', async () => {
+    const stored = await server.call('POST', '/v1/encode', { content: { blocks: [{ modality: 'text', format: 'text/plain', data: [...Buffer.from('Herons wait in the shallows')] }] } });
+    expect(stored.status).toBe(200);
+    const archive = join(tempDataDir(), 'default.cma');
+    dirs.push(join(archive, '..'));
+    const exported = await cerememory('--server-url', server.url, '--json', 'export', '--output', archive);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ record_count: 1 });
+    await server.call('DELETE', '/v1/lifecycle/forget', { record_ids: [stored.body.record_id], confirm: true });
+    const imported = await cerememory('--server-url', server.url, '--json', 'import', archive);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toEqual({ records_imported: 1 });
+    expect((await server.call('GET', `/v1/introspect/record/${stored.body.record_id}`)).status).toBe(200);
+  });
+
   it('healthcheck exits 0 for a healthy server and 1 for none', async () => {
     const healthy = await cerememory('--server-url', server.url, 'healthcheck');
     expect(healthy.code).toBe(0);
