@@ -5,6 +5,7 @@ import { parseEncodeBatch, parseExport, parseImport } from '../src/cmp/requests.
 import { PERSISTENT_STORES } from '../src/cmp/types.js';
 import { loadConfig } from '../src/runtime/config.js';
 import { startRuntime, type Runtime } from '../src/runtime/runtime.js';
+import { archiveRoundTrip } from './archive-round-trip.js';
 import { zipfSentences } from './corpus.js';
 import type { Bench } from './run.js';
 import { round, rssSampler } from './stats.js';
@@ -14,17 +15,21 @@ import { round, rssSampler } from './stats.js';
 // Plain and encrypted (Argon2id at 64 MiB, then ChaCha20-Poly1305), at 10,000 and 100,000 records of
 // the four persistent stores. Peak RSS (the store workers are threads of this process) is reported
 // beside the archive's size: the archive never sits whole in memory, so RSS should not grow with it.
+// The server round trip (archive-round-trip.ts) then measures the same with the server in its own process.
 
 const KEY = 'bench passphrase';
 
 const bench: Bench = {
-  description: 'export/import of N records, plain and encrypted (options: --records N[,N…], --embedding none|local)',
+  description:
+    'export/import of N records, plain and encrypted, then a round trip through server processes ' +
+    '(options: --records N[,N…], --embedding none|local, --round-trip N (default the largest N, 0 skips))',
   async run(args, progress) {
     const sizes = (args.includes('--records') ? args[args.indexOf('--records') + 1] : '10000,100000').split(',').map(Number);
     const embedding = (args.includes('--embedding') ? args[args.indexOf('--embedding') + 1] : 'none') as 'none' | 'local';
+    const roundTrip = args.includes('--round-trip') ? Number(args[args.indexOf('--round-trip') + 1]) : Math.max(...sizes);
     const rows = [];
     for (const records of sizes) rows.push(await archiveRun(records, embedding, progress));
-    return { embedding, rows };
+    return { embedding, rows, ...(roundTrip > 0 ? { server_round_trip: await archiveRoundTrip(roundTrip, progress) } : {}) };
   },
 };
 
