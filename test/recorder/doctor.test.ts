@@ -1,20 +1,12 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { removeDir, sharedServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { sharedServer } from '../helpers/server.js';
 import { recorder, startFakeServer, tempSpoolDir } from './helpers.js';
 
 // `cerememory-recorder doctor`: one `ok|fail <check> - <detail>` line per check, non-zero on any fail.
 
 const server = sharedServer();
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeDir));
-const spoolDir = (): string => {
-  const dir = tempSpoolDir();
-  dirs.push(dirname(dir));
-  return dir;
-};
 
 async function closedPort(): Promise<number> {
   const probe = createServer();
@@ -26,7 +18,7 @@ async function closedPort(): Promise<number> {
 
 describe('cerememory-recorder doctor', { timeout: 120_000 }, () => {
   it('passes against a running server and writes one private_scratch probe', async () => {
-    const run = await recorder(['doctor', '--server-url', server.url, '--spool-dir', spoolDir()]);
+    const run = await recorder(['doctor', '--server-url', server.url, '--spool-dir', tempSpoolDir()]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines.map((line) => line.split(' - ')[0])).toEqual(['ok health', 'ok readiness', 'ok spool', 'ok raw_ingest']);
@@ -39,7 +31,7 @@ describe('cerememory-recorder doctor', { timeout: 120_000 }, () => {
   it('with --skip-raw-ingest-probe checks auth by a limit-0 raw recall and writes nothing', async () => {
     const everything = { limit: 1000, include_private_scratch: true, include_sealed: true, secrecy_levels: ['public', 'sensitive', 'secret'] };
     const before = await server.call('POST', '/v1/recall/raw', everything);
-    const run = await recorder(['doctor', '--server-url', server.url, '--spool-dir', spoolDir(), '--skip-raw-ingest-probe']);
+    const run = await recorder(['doctor', '--server-url', server.url, '--spool-dir', tempSpoolDir(), '--skip-raw-ingest-probe']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('ok auth - ');
     expect(run.stdout).toContain('ok raw_ingest - skipped by --skip-raw-ingest-probe');
@@ -49,7 +41,7 @@ describe('cerememory-recorder doctor', { timeout: 120_000 }, () => {
 
   it('fails every server check against a closed port, and exits non-zero', async () => {
     const port = await closedPort();
-    const run = await recorder(['doctor', '--server-url', `http://127.0.0.1:${port}`, '--spool-dir', spoolDir()]);
+    const run = await recorder(['doctor', '--server-url', `http://127.0.0.1:${port}`, '--spool-dir', tempSpoolDir()]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^fail health - cannot reach/m);
     expect(run.stdout).toMatch(/^fail readiness - /m);
@@ -60,7 +52,7 @@ describe('cerememory-recorder doctor', { timeout: 120_000 }, () => {
   it('names a rejected API key', async () => {
     const fake = await startFakeServer(401);
     try {
-      const run = await recorder(['doctor', '--server-url', fake.url, '--spool-dir', spoolDir(), '--skip-raw-ingest-probe'], {
+      const run = await recorder(['doctor', '--server-url', fake.url, '--spool-dir', tempSpoolDir(), '--skip-raw-ingest-probe'], {
         env: { CEREMEMORY_SERVER_API_KEY: 'k' },
       });
       expect(run.code).toBe(1);

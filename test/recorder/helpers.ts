@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 // Runs `cerememory-recorder` as a user does (a separate process through bin/), and a loopback fake
 // server whose answer to POST /v1/encode/raw/batch a test can change between runs.
@@ -31,9 +32,16 @@ export function recorder(args: string[], options: { stdin?: string; env?: Record
 
 export const jsonl = (...events: object[]): string => events.map((event) => `${JSON.stringify(event)}\n`).join('');
 
+const spoolParents: string[] = [];
+// Registered in the suite of each test file that imports this module.
+afterAll(() => spoolParents.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A spool path in a fresh temporary directory, removed after the file's tests. */
 export function tempSpoolDir(): string {
+  const parent = mkdtempSync(join(tmpdir(), 'cerememory-recorder-test-'));
+  spoolParents.push(parent);
   // A fresh subdirectory the recorder creates itself (mkdtemp's own dir is 0700 too).
-  return join(mkdtempSync(join(tmpdir(), 'cerememory-recorder-test-')), 'spool');
+  return join(parent, 'spool');
 }
 
 export interface FakeServer {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HOOK_EXAMPLE, HOOK_SCRIPT } from '../../src/recorder/codex-hook.js';
 import { removeDir } from '../helpers/server.js';
@@ -80,7 +80,6 @@ describe('cerememory-recorder install-hook codex', { timeout: 120_000 }, () => {
       const dir = project();
       expect((await recorder(['install-hook', 'codex', '--target-dir', dir, '--server-url', fake.url])).code).toBe(0);
       const spool = tempSpoolDir();
-      dirs.push(dirname(spool));
       const env = { CEREMEMORY_RECORDER_BIN: `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`, CEREMEMORY_RECORDER_SPOOL_DIR: spool };
       const hook = await runHook(
         join(dir, HOOK_SCRIPT),

@@ -1,15 +1,12 @@
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { removeDir } from '../helpers/server.js';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { jsonl, recordText, recorder, startFakeServer, tempSpoolDir } from './helpers.js';
 
 // The command surface: help on every command, option bounds, and the flush interval of a long-lived
 // stream.
 
 const BIN = join(import.meta.dirname, '../../bin/cerememory-recorder.js');
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeDir));
 
 describe('cerememory-recorder commands', { timeout: 120_000 }, () => {
   it.each([
@@ -32,7 +29,6 @@ describe('cerememory-recorder commands', { timeout: 120_000 }, () => {
   it('sends a started batch after the flush interval while stdin stays open', async () => {
     const fake = await startFakeServer(200);
     const spool = tempSpoolDir();
-    dirs.push(dirname(spool));
     const child = spawn(process.execPath, [BIN, 'ingest', '--server-url', fake.url, '--spool-dir', spool, '--flush-interval-ms', '200'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
       stdio: ['pipe', 'ignore', 'pipe'],

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeDir } from '../helpers/server.js';
 import { jsonl, recordText, recorder, startFakeServer, tempSpoolDir } from './helpers.js';
@@ -10,11 +10,6 @@ import { jsonl, recordText, recorder, startFakeServer, tempSpoolDir } from './he
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
-const spoolDir = (): string => {
-  const dir = tempSpoolDir();
-  dirs.push(dirname(dir));
-  return dir;
-};
 const event = (content: string, sessionId = 'spool') => jsonl({ session_id: sessionId, event_type: 'user_message', content });
 const batchFiles = (dir: string) => readdirSync(dir).filter((name) => /^batch-.*\.jsonl$/.test(name));
 const isPosix = process.platform !== 'win32';
@@ -23,7 +18,7 @@ describe('spool and retry', { timeout: 120_000 }, () => {
   it('spools on 503, keeps going, and replays and empties the spool on the next run', async () => {
     const fake = await startFakeServer(503);
     try {
-      const dir = spoolDir();
+      const dir = tempSpoolDir();
       const first = await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir, '--batch-size', '1'], {
         stdin: event('first') + event('second'),
       });
@@ -54,7 +49,7 @@ describe('spool and retry', { timeout: 120_000 }, () => {
     const fake = await startFakeServer(200);
     const url = fake.url;
     await fake.close();
-    const dir = spoolDir();
+    const dir = tempSpoolDir();
     const run = await recorder(['ingest', '--server-url', url, '--spool-dir', dir], { stdin: event('nobody home') });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/cannot reach/);
@@ -64,7 +59,7 @@ describe('spool and retry', { timeout: 120_000 }, () => {
   it('on 401 spools, stops sending, exits non-zero, and keeps the spool for later', async () => {
     const fake = await startFakeServer(401);
     try {
-      const dir = spoolDir();
+      const dir = tempSpoolDir();
       const env = { CEREMEMORY_SERVER_API_KEY: '  wrong-key  ' };
       const run = await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir, '--batch-size', '1'], {
         stdin: event('a') + event('b'),
@@ -95,7 +90,7 @@ describe('spool and retry', { timeout: 120_000 }, () => {
   it('quarantines a malformed spool file, sends the others, and ignores files that are not its own', async () => {
     const fake = await startFakeServer(503);
     try {
-      const dir = spoolDir();
+      const dir = tempSpoolDir();
       await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: event('good') });
       writeFileSync(join(dir, 'batch-0000000000000-broken.jsonl'), '{"session_id": "x", trunc\n', { mode: 0o600 });
       writeFileSync(join(dir, 'notes.jsonl'), 'not ours\n', { mode: 0o600 });
@@ -119,7 +114,7 @@ describe('spool and retry', { timeout: 120_000 }, () => {
   it('quarantines a spool file the server refuses as invalid (400) instead of retrying it forever', async () => {
     const fake = await startFakeServer(503);
     try {
-      const dir = spoolDir();
+      const dir = tempSpoolDir();
       await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: event('refused') });
       expect(batchFiles(dir)).toHaveLength(1);
       fake.status = 400;
@@ -136,7 +131,7 @@ describe('spool and retry', { timeout: 120_000 }, () => {
   it('leaves the spool to a recorder that is already replaying it, and takes over a stale lock', async () => {
     const fake = await startFakeServer(503);
     try {
-      const dir = spoolDir();
+      const dir = tempSpoolDir();
       await recorder(['ingest', '--server-url', fake.url, '--spool-dir', dir], { stdin: event('old') });
       const lock = join(dir, '.replay.lock');
       writeFileSync(lock, '', { mode: 0o600 });
