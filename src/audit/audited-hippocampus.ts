@@ -23,6 +23,24 @@ function counters(result: Json | undefined): AuditSummary {
 
 const unique = (values: (string | undefined)[]) => [...new Set(values.filter((value): value is string => typeof value === 'string'))];
 
+function exportEvent(request: Json, response: Json): AuditEvent {
+  return {
+    operation: 'lifecycle.export',
+    record_ids: [],
+    store_types: request.stores ?? [],
+    summary: {
+      space: request.space,
+      all_spaces: request.all_spaces === true,
+      archive_id: response.archive_id,
+      record_count: response.record_count,
+      size_bytes: response.size_bytes,
+      checksum: response.checksum,
+      include_raw_journal: request.include_raw_journal === true,
+      encrypted: request.encrypt === true,
+    },
+  };
+}
+
 export const AUDITED: Record<string, Describe> = {
   encodeStore: (request, result) => ({
     operation: 'encode.store',
@@ -88,6 +106,23 @@ export const AUDITED: Record<string, Describe> = {
     store_types: [],
     summary: { space: request.space, tick_duration_seconds: request.tick_duration_seconds, ...counters(result) },
   }),
+  // The key of an encrypted archive is in the request; only whether there was one is written.
+  exportArchive: (request, result) => exportEvent(request, result),
+  prepareExport: (request, result) => exportEvent(request, result.response),
+  importArchive: (request, result) => ({
+    operation: 'lifecycle.import',
+    record_ids: [],
+    store_types: [],
+    summary: {
+      space: request.space,
+      archive_id: request.archive_id,
+      strategy: request.strategy,
+      conflict_resolution: request.conflict_resolution,
+      all_spaces: request.all_spaces === true,
+      encrypted: typeof request.decryption_key === 'string',
+      imported: result.records_imported,
+    },
+  }),
   forget: (request, result) => ({
     operation: 'lifecycle.forget',
     record_ids: request.record_ids,
@@ -110,8 +145,8 @@ export function auditHippocampus(hippocampus: Hippocampus, log: AuditLog, onErro
   const target = hippocampus as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const [name, describe] of Object.entries(AUDITED)) {
     const original = target[name]!.bind(hippocampus);
-    target[name] = async function audited(request: unknown) {
-      const result = (await original(request)) as Json;
+    target[name] = async function audited(request: unknown, ...rest: unknown[]) {
+      const result = (await original(request, ...rest)) as Json;
       const event = describe(request as Json, result);
       if (event !== undefined) await log.append(event);
       return result;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { AuditLog, auditLogPath } from '../audit/audit-log.js';
 import { Partition, type MigrationCount } from '../actors/store/partition.js';
 import { StoreIndexes } from '../actors/store/indexes.js';
 import { ValueCipher } from '../actors/store/value-cipher.js';
@@ -49,6 +50,19 @@ export async function migrateStoreEncryption(config: CerememoryConfig, log: (lin
       StoreIndexes.discard(join(config.data_dir, `${name}.indexes`));
     }
     finishMigration(config.data_dir);
+    if (config.security.audit_log_enabled) {
+      const audit = await AuditLog.open(auditLogPath(config), { sync: true });
+      try {
+        await audit.append({
+          operation: 'security.migrate_store_encryption',
+          record_ids: [],
+          store_types: ['episodic', 'semantic', 'procedural', 'emotional'],
+          summary: { ...report },
+        });
+      } finally {
+        await audit.close();
+      }
+    }
     return report;
   } finally {
     lock.release();

@@ -12,6 +12,7 @@ import { removeDir, startTestServer, tempDataDir, textContent, type TestServer }
 
 const ROOT = join(import.meta.dirname, '../..');
 const SECRET_TEXT = 'the vault combination is 31-41-59';
+const ARCHIVE_KEY = 'archive passphrase 27-18-28';
 const dirs: string[] = [];
 const running: TestServer[] = [];
 afterEach(async () => {
@@ -63,6 +64,10 @@ describe('the audit log on a running server', () => {
     ok(await server.call('POST', '/v1/lifecycle/decay-tick', { space }));
     ok(await server.call('POST', '/v1/lifecycle/consolidate', { space, strategy: 'full' }));
     ok(await server.call('POST', '/v1/lifecycle/dream-tick', { space }));
+    const exported = ok(await server.call('POST', '/v1/lifecycle/export', { space, encrypt: true, encryption_key: ARCHIVE_KEY }));
+    ok(await server.call('POST', '/v1/lifecycle/import', {
+      space, archive_id: 'audit-test', archive_data: exported.archive_data, decryption_key: ARCHIVE_KEY, conflict_resolution: 'keep_existing',
+    }));
     ok(await server.call('DELETE', '/v1/lifecycle/forget', { space, record_ids: [batch.results[0].record_id], confirm: true }));
     const path = join(server.dataDir, 'audit.jsonl');
     await stop(server);
@@ -78,14 +83,21 @@ describe('the audit log on a running server', () => {
       'lifecycle.decay_tick',
       'lifecycle.consolidate',
       'lifecycle.dream_tick',
+      'lifecycle.export',
+      'lifecycle.import',
       'lifecycle.forget',
     ]);
-    expect(log.map((entry) => entry.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(log.map((entry) => entry.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(log[0]).toMatchObject({ record_ids: [stored.record_id], store_types: [stored.store], summary: { space, record_id: stored.record_id } });
     expect(log[2]!.summary).toMatchObject({ content_changed: true, meta_changed: false });
-    expect(log[9]).toMatchObject({ record_ids: [batch.results[0].record_id], summary: { deleted: 1, cascade: false } });
+    expect(log[9]).toMatchObject({
+      summary: { space, archive_id: exported.archive_id, record_count: exported.record_count, checksum: exported.checksum, encrypted: true },
+    });
+    expect(log[10]).toMatchObject({ summary: { archive_id: 'audit-test', strategy: 'merge', conflict_resolution: 'keep_existing', encrypted: true, imported: 0 } });
+    expect(log[11]).toMatchObject({ record_ids: [batch.results[0].record_id], summary: { deleted: 1, cascade: false } });
     const file = readFileSync(path, 'utf8');
     expect(file).not.toContain('vault');
+    expect(file).not.toContain(ARCHIVE_KEY);
     expect(file).not.toContain(Buffer.from(SECRET_TEXT).toString('base64').slice(0, 16));
     expect((await verifyAuditFile(path)).broken).toBeUndefined();
   });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeDir, tempDataDir } from '../../helpers/server.js';
@@ -44,6 +45,12 @@ describe('cerememory migrate-store-encryption', { timeout: 120_000 }, () => {
     const migrated = await cerememory(withKey, '--data-dir', dataDir, '--json', 'migrate-store-encryption', '--confirm');
     expect(migrated.code, migrated.stderr).toBe(0);
     expect(JSON.parse(migrated.stdout).episodic).toEqual({ records_total: 1, records_migrated: 1, records_already_encrypted: 0 });
+    const audit = readFileSync(join(dataDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(audit.at(-1)).toMatchObject({
+      operation: 'security.migrate_store_encryption',
+      summary: { episodic: { records_total: 1, records_migrated: 1, records_already_encrypted: 0 } },
+    });
+    expect(JSON.stringify(audit)).not.toContain(PASSPHRASE);
 
     const recalled = await cerememory(withKey, '--data-dir', dataDir, 'recall', 'lighthouse cats', '--mode', 'perfect');
     expect(recalled.code, recalled.stderr).toBe(0);
