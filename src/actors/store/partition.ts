@@ -90,6 +90,13 @@ export interface MigrationCount {
 
 export const DEFAULT_RECORD_CACHE = 20_000;
 
+export interface ApplyOptions {
+  /** fsync this batch; default the partition's `syncWrites`. */
+  sync?: boolean;
+  /** JSON text of records of the event, when the caller has it already (see WireEnvelope): stored as is. */
+  json?: ReadonlyMap<StoredRecord, string>;
+}
+
 export class Partition {
   readonly #db: ClassicLevel<string, Buffer>;
   readonly #options: PartitionOptions;
@@ -189,7 +196,7 @@ export class Partition {
    * effect, the event, the space's sequence and the idempotency entry in one batch. Callers serialise
    * calls (the store worker's write queue), so the read-compute-write is not interleaved.
    */
-  async apply(envelope: EventEnvelope, options: { sync?: boolean } = {}): Promise<AppliedEvent> {
+  async apply(envelope: EventEnvelope, options: ApplyOptions = {}): Promise<AppliedEvent> {
     const { space } = envelope;
     if (envelope.idempotency_key !== undefined) {
       const replayed = await this.findIdempotent(space, envelope.idempotency_key);
@@ -208,7 +215,7 @@ export class Partition {
       // Index keys depend only on creation time and session: most updates leave them as they are.
       const reindex = !previous || !sameIndexKeys(previous, record);
       if (previous && reindex) ops.push(...this.#indexOps(space, previous, 'del'));
-      const json = JSON.stringify(record);
+      const json = options.json?.get(record) ?? JSON.stringify(record);
       serialised.set(record, json);
       ops.push({ type: 'put', key: keys.record(space, record.id), value: this.#cipher.seal(json) });
       if (reindex) ops.push(...this.#indexOps(space, record, 'put'));

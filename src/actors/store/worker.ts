@@ -8,10 +8,10 @@ import { countRecord, emptyAggregates, type SpaceAggregates } from './aggregates
 import { touchedIds, type EventEnvelope } from './events.js';
 import { StoreIndexes } from './indexes.js';
 import { storeMachine } from './machine.js';
-import { Partition, type IdempotencyEntry } from './partition.js';
+import { Partition, type ApplyOptions, type IdempotencyEntry } from './partition.js';
 import { ValueCipher } from './value-cipher.js';
 import {
-  registryEntryOf, type ApplyReply, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
+  fromWireEnvelope, registryEntryOf, type ApplyReply, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
   type StoreWorkerApi, type StoreWorkerData,
 } from './protocol.js';
 
@@ -200,7 +200,7 @@ async function applyEnvelope(
   open: Partition,
   envelope: EventEnvelope,
   vectors?: Record<string, number[]>,
-  options: { sync?: boolean } = {},
+  options: ApplyOptions = {},
 ): Promise<ApplyReply> {
   await indexing;
   registryAtOpen = undefined;
@@ -244,9 +244,10 @@ const api: StoreWorkerApi = {
     return { name, sequences: await sequences(await ready()) };
   },
 
-  async apply(envelope: EventEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply> {
+  async apply(wire, vectors) {
     const open = await ready();
-    return serialised(() => applyEnvelope(open, envelope, vectors));
+    const { envelope, json } = fromWireEnvelope(wire);
+    return serialised(() => applyEnvelope(open, envelope, vectors, { json }));
   },
 
   async decay(space: string, job: DecayJob): Promise<DecayOutcome> {
