@@ -89,6 +89,7 @@ export interface MigrationCount {
 }
 
 export const DEFAULT_RECORD_CACHE = 20_000;
+const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
 
 export interface ApplyOptions {
   /** fsync this batch; default the partition's `syncWrites`. */
@@ -127,7 +128,12 @@ export class Partition {
   }
 
   static async open(location: string, name: PartitionName, options: PartitionOptions): Promise<Partition> {
-    const db = new ClassicLevel<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    // A 32 MiB write buffer (LevelDB's default: 4 MiB): every memtable spans the whole key range (r!, t!,
+    // e! keys of one batch interleave), so each flush overlaps all of level 1 and is merged again; fewer,
+    // larger flushes cut that background work (encode bench at 60–100k records: 2–10 % less CPU per
+    // record) for up to two buffers of memory per store being written and a longer log to replay after
+    // a crash.
+    const db = new ClassicLevel<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES });
     try {
       await db.open();
     } catch (error) {
