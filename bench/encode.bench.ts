@@ -56,6 +56,7 @@ async function encodeRun(total: number, syncWrites: boolean, embedding: 'none' |
   const rss = rssSampler();
   const latencies: number[] = [];
   const checkpoints: { records: number; records_per_s: number; elapsed_s: number }[] = [];
+  const cpuStarted = process.cpuUsage();
   const started = performance.now();
   let windowStart = started;
   let windowRecords = 0;
@@ -80,11 +81,15 @@ async function encodeRun(total: number, syncWrites: boolean, embedding: 'none' |
     rmSync(dataDir, { recursive: true, force: true });
   }
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   return {
     embedding,
     records_per_s: round(total / elapsed, 0),
     elapsed_s: round(elapsed, 2),
     request_parse_us_per_record: round(parseMicrosPerRecord, 1),
+    // CPU time of all the process's threads (main and store workers) per record: steadier than
+    // records/s on a shared machine, where other work steals cores.
+    cpu_us_per_record: round((cpu.user + cpu.system) / total, 1),
     batch_latency_ms: percentiles(latencies),
     peak_rss_mib: rss.stop(),
     checkpoints,

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Worker } from 'node:worker_threads';
 import { CmpError } from '../cmp/errors.js';
 import type { PartitionName } from '../cmp/types.js';
-import type { StoreApi, StoreWorkerData } from '../actors/store/protocol.js';
+import { toWireEnvelope, type StoreApi, type StoreWorkerApi, type StoreWorkerData } from '../actors/store/protocol.js';
 import { Comlink, installErrorTransfer, nodeEndpoint } from './comlink-node.js';
 import { spawnWorker } from './spawn-worker.js';
 
@@ -34,7 +34,7 @@ export interface StoreHealth {
   last_crash: string | null;
 }
 
-type Remote = Comlink.Remote<StoreApi>;
+type Remote = Comlink.Remote<StoreWorkerApi>;
 
 const STORE_METHODS = [
   'whenReady', 'apply', 'get', 'getMany', 'findIdempotent', 'idsCreatedBetween',
@@ -89,13 +89,17 @@ export class SupervisedStore {
   }
 
   /** The store API; every call goes through the mailbox and the crash guard. */
-  readonly api: StoreApi = Object.fromEntries(
-    STORE_METHODS.map((method) => [
-      method,
-      (...args: unknown[]) =>
-        this.#call((remote) => (remote[method] as unknown as (...a: unknown[]) => Promise<unknown>)(...args)),
-    ]),
-  ) as unknown as StoreApi;
+  readonly api: StoreApi = {
+    ...Object.fromEntries(
+      STORE_METHODS.map((method) => [
+        method,
+        (...args: unknown[]) =>
+          this.#call((remote) => (remote[method] as unknown as (...a: unknown[]) => Promise<unknown>)(...args)),
+      ]),
+    ),
+    // Events cross in their wire form (put records as JSON text, see WireEnvelope).
+    apply: (envelope, vectors) => this.#call((remote) => remote.apply(toWireEnvelope(envelope), vectors)),
+  } as StoreApi;
 
   /** Terminates the worker as a crash would (tests and fault drills); supervision restarts it. */
   async kill(): Promise<void> {
@@ -126,7 +130,7 @@ export class SupervisedStore {
     const log = this.#options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     createInterface({ input: worker.stderr, crlfDelay: Infinity }).on('line', log);
     this.#worker = worker;
-    this.#remote = Comlink.wrap<StoreApi>(nodeEndpoint(worker));
+    this.#remote = Comlink.wrap<StoreWorkerApi>(nodeEndpoint(worker));
     worker.on('error', (error) => this.#crashed(worker, error));
     worker.on('exit', (code) => this.#crashed(worker, new Error(`worker exited with code ${code}`)));
   }

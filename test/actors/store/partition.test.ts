@@ -5,6 +5,7 @@ import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, it, expect } from 'vitest';
 import type { EventEnvelope, MutationEvent } from '../../../src/actors/store/events.js';
 import { PARTITION_FORMAT, Partition } from '../../../src/actors/store/partition.js';
+import { fromWireEnvelope, toWireEnvelope } from '../../../src/actors/store/protocol.js';
 import { isCmpError, type CmpError } from '../../../src/cmp/errors.js';
 import type { PartitionName, StoredRecord } from '../../../src/cmp/types.js';
 import { at, envelope, memoryRecord, rawRecord, T0_MS, textContent } from '../../helpers/records.js';
@@ -374,5 +375,30 @@ describe('a closed partition', () => {
     const partition = await open();
     await closeAll();
     await expect(call(partition)).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
+  });
+});
+
+describe('records that cross to a worker as JSON text', () => {
+  it('come back as the same envelope, and are stored and logged as they were sent', async () => {
+    const partition = await open();
+    const a = memoryRecord({ id: 'a', content: textContent('first') });
+    const b = memoryRecord({ id: 'b', content: textContent('second') });
+    const sent = put(1, [a, b], { idempotency_key: 'k1' });
+    const wire = toWireEnvelope(sent);
+    expect(wire.event).toEqual({ type: 'records.put', records_json: [JSON.stringify(a), JSON.stringify(b)] });
+    const { envelope: received, json } = fromWireEnvelope(structuredClone(wire));
+    expect(received).toEqual(sent);
+
+    await partition.apply(received, { json });
+    await closeAll();
+    const reopened = await open();
+    expect(await reopened.getMany('default', ['a', 'b'])).toEqual([a, b]);
+    expect(await reopened.eventsAfter('default', 0)).toEqual([sent]);
+  });
+
+  it('other events cross unchanged', () => {
+    const deleted = event(2, { type: 'records.deleted', ids: ['a'] });
+    expect(toWireEnvelope(deleted)).toBe(deleted);
+    expect(fromWireEnvelope(toWireEnvelope(deleted)).envelope).toEqual(deleted);
   });
 });
