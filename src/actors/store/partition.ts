@@ -89,6 +89,8 @@ export interface MigrationCount {
 }
 
 export const DEFAULT_RECORD_CACHE = 20_000;
+/** getMany reads up to this many uncached records synchronously, more through LevelDB's async getMany. */
+const SYNC_READS = 64;
 
 export class Partition {
   readonly #db: ClassicLevel<string, Buffer>;
@@ -161,7 +163,11 @@ export class Partition {
     const found: (StoredRecord | undefined)[] = ids.map((id) => this.#cache.get(keys.record(space, id)));
     const missing = ids.flatMap((id, index) => (found[index] === undefined ? [index] : []));
     if (missing.length === 0) return found;
-    const values = await this.#db.getMany(missing.map((index) => keys.record(space, ids[index])));
+    const wanted = missing.map((index) => keys.record(space, ids[index]));
+    // A few keys are read synchronously: the async getMany goes through libuv's thread pool, which every
+    // store worker of the process shares, and for a recall's handful of records that trip cost more than
+    // the reads (LevelDB serves them from its caches in microseconds).
+    const values = wanted.length <= SYNC_READS ? wanted.map((key) => this.#db.getSync(key)) : await this.#db.getMany(wanted);
     values.forEach((value, position) => {
       if (value === undefined) return;
       const record = this.#json<StoredRecord>(value);
@@ -169,6 +175,19 @@ export class Partition {
       this.#remember(keys.record(space, record.id), record);
     });
     return found;
+  }
+
+  /**
+   * The stored JSON text of records by id (undefined where absent), not parsed: recall ships its
+   * candidates' records to the hippocampus as text, one string each across the thread boundary (a
+   * structured clone of a parsed record costs about what parsing it does), and the hippocampus parses
+   * only the few it keeps. Read synchronously, like getMany's small reads.
+   */
+  recordTexts(space: string, ids: string[]): (string | undefined)[] {
+    return ids.map((id) => {
+      const value = this.#db.getSync(keys.record(space, id));
+      return value === undefined ? undefined : this.#text(value);
+    });
   }
 
   #remember(key: string, record: StoredRecord | undefined): void {
