@@ -5,6 +5,7 @@ import type { PartitionName, StoredRecord } from '../../cmp/types.js';
 import { createEmbedder } from '../../embedding/embedder.js';
 import { Comlink, installErrorTransfer, nodeEndpoint } from '../../runtime/comlink-node.js';
 import { countRecord, emptyAggregates, type SpaceAggregates } from './aggregates.js';
+import { derivedStateFromJSON, derivedStateToJSON, type Registry } from './derived-state.js';
 import { touchedIds, type EventEnvelope } from './events.js';
 import { StoreIndexes } from './indexes.js';
 import { storeMachine } from './machine.js';
@@ -33,17 +34,35 @@ const cipher = new ValueCipher(data.storeKey);
 const indexes = new StoreIndexes(name === 'raw_journal' ? 'raw' : 'curated', createEmbedder(data.embedding), data.vectorIndex, cipher);
 let writeQueue: Promise<unknown> = Promise.resolve();
 /**
- * The association registry as the opening pass over the records found it: the hippocampus asks for it
- * right after start, and answering from here saves a second parse of every record (half of a cold
- * start). Dropped at the first write, after which it would be stale.
+ * The association registry of a curated store, kept current by every applied event, so the hippocampus
+ * gets it without a pass over the records (at start, after a restart) and index snapshots carry it.
+ * The raw journal has no associations and keeps none: the hippocampus never asks for its registry.
  */
-let registryAtOpen: Record<string, RegistryEntry[]> | undefined;
+const registry: Registry | undefined = name === 'raw_journal' ? undefined : new Map();
 
 const totalsOf = (space: string) => {
   let found = totals.get(space);
   if (!found) totals.set(space, (found = emptyAggregates()));
   return found;
 };
+
+function register(space: string, entry: RegistryEntry): void {
+  if (!registry) return;
+  let entries = registry.get(space);
+  if (!entries) registry.set(space, (entries = new Map()));
+  entries.set(entry.id, entry);
+}
+
+function unregister(space: string, id: string): void {
+  const entries = registry?.get(space);
+  entries?.delete(id);
+  if (entries?.size === 0) registry!.delete(space);
+}
+
+/** Saves the indexes with the aggregates and registry as of the partition's current sequences. */
+async function saveSnapshot(open: Partition): Promise<void> {
+  indexes.save(data.indexDir, await sequences(open), derivedStateToJSON(totals, registry ?? new Map()));
+}
 
 async function sequences(open: Partition): Promise<Record<string, number>> {
   const result: Record<string, number> = {};
@@ -54,12 +73,15 @@ async function sequences(open: Partition): Promise<Record<string, number>> {
 /**
  * Opens the indexes: from their snapshot when it is usable, caught up by replaying the event log;
  * otherwise rebuilt from the records (with progress lines, since re-embedding a large store takes time).
- * Aggregates are counted in the same pass over the records.
+ * Aggregates and the registry come from the snapshot when it needed no replay (a replayed event may
+ * have changed a record whose earlier state the aggregates counted); otherwise they are counted in
+ * one pass over the records, the rebuild's pass when there is one.
  */
 async function openIndexes(open: Partition): Promise<void> {
   const loaded = indexes.load(data.indexDir);
   const spaces = await open.spaces();
   let rebuild = 'reason' in loaded ? loaded.reason : null;
+  let replayed = false;
   if (!('reason' in loaded)) {
     for (const space of spaces) {
       const from = loaded.sequences[space] ?? 0;
@@ -69,6 +91,7 @@ async function openIndexes(open: Partition): Promise<void> {
         break;
       }
       await replay(open, space, from);
+      replayed = true;
     }
   }
   if (rebuild !== null) {
@@ -76,15 +99,19 @@ async function openIndexes(open: Partition): Promise<void> {
     // A new, empty store has nothing to rebuild: say nothing.
     if (spaces.length > 0) log(`rebuilding indexes: ${rebuild}`);
   }
+  const saved = rebuild === null && !replayed && !('reason' in loaded) ? derivedStateFromJSON(loaded.state, registry !== undefined) : undefined;
+  if (saved) {
+    for (const [space, spaceTotals] of saved.aggregates) totals.set(space, spaceTotals);
+    for (const [space, entries] of saved.registry) registry?.set(space, entries);
+    return;
+  }
   let done = 0;
-  registryAtOpen = {};
   for (const space of spaces) {
     const spaceTotals = totalsOf(space);
-    const entries: RegistryEntry[] = (registryAtOpen[space] = []);
     for await (const chunk of open.records(space, 500, skipUnreadable)) {
       for (const record of chunk) {
         countRecord(spaceTotals, record, 1);
-        entries.push(registryEntryOf(record));
+        register(space, registryEntryOf(record));
       }
       if (rebuild !== null) {
         await indexes.index(space, chunk, new Map());
@@ -95,7 +122,7 @@ async function openIndexes(open: Partition): Promise<void> {
   }
   if (rebuild !== null) {
     if (spaces.length > 0) log(`indexes rebuilt (${done} records)`);
-    indexes.save(data.indexDir, await sequences(open));
+    await saveSnapshot(open);
   }
 }
 
@@ -135,7 +162,7 @@ const actor = createActor(
         const cutoff = Date.now() - data.idempotencyTtlMs;
         await serialised(async () => {
           // Snapshot first: compaction may drop events a later replay would need.
-          indexes.save(data.indexDir, await sequences(open));
+          await saveSnapshot(open);
           for (const space of await open.spaces()) await open.compact(space, data.keepEvents, cutoff);
         });
       }),
@@ -143,7 +170,7 @@ const actor = createActor(
         await writeQueue.catch(() => undefined);
         if (partition) {
           try {
-            indexes.save(data.indexDir, await sequences(partition));
+            await saveSnapshot(partition);
           } catch (error) {
             log(`could not save the index snapshot; it will be rebuilt at the next start (${String(error)})`);
           }
@@ -173,7 +200,6 @@ async function applyEnvelope(
   vectors?: Record<string, number[]>,
   options: { sync?: boolean } = {},
 ): Promise<ApplyReply> {
-  registryAtOpen = undefined;
   const { outcome, previous, replayed } = await open.apply(envelope, options);
   if (replayed) return { written: [], removed: [], missing: replayed.missing, replayed };
   // Aggregates move by the difference: the old state out, the new state in.
@@ -181,16 +207,19 @@ async function applyEnvelope(
   for (const record of outcome.removed) {
     countRecord(spaceTotals, record, -1);
     indexes.unindex(envelope.space, record.id);
+    unregister(envelope.space, record.id);
   }
-  for (const record of outcome.writes) {
+  const written = outcome.writes.map(registryEntryOf);
+  for (const [index, record] of outcome.writes.entries()) {
     const old = previous.get(record.id);
     if (old) countRecord(spaceTotals, old, -1);
     countRecord(spaceTotals, record, 1);
+    register(envelope.space, written[index]);
   }
   await indexes.index(envelope.space, outcome.writes, previous, vectors);
   actor.send({ type: 'APPLIED', count: 1 });
   return {
-    written: outcome.writes.map(registryEntryOf),
+    written,
     removed: outcome.removed.map((record) => record.id),
     missing: outcome.missing,
   };
@@ -311,11 +340,7 @@ const api: StoreWorkerApi = {
 
   async registry() {
     const open = await ready();
-    if (registryAtOpen) {
-      const answer = registryAtOpen;
-      registryAtOpen = undefined;
-      return answer;
-    }
+    if (registry) return Object.fromEntries([...registry].map(([space, entries]) => [space, [...entries.values()]]));
     const dump: Record<string, RegistryEntry[]> = {};
     for (const space of await open.spaces()) {
       const entries: RegistryEntry[] = (dump[space] = []);
