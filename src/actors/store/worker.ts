@@ -103,6 +103,8 @@ async function openIndexes(open: Partition): Promise<void> {
   if (saved) {
     for (const [space, spaceTotals] of saved.aggregates) totals.set(space, spaceTotals);
     for (const [space, entries] of saved.registry) registry?.set(space, entries);
+    // Damage to a sealed record is still found at start, as the counting pass found it (cheaply: no parse).
+    for (const space of spaces) await open.checkSealedRecords(space, skipUnreadable);
     return;
   }
   let done = 0;
