@@ -86,24 +86,19 @@ export class Recaller {
       if (cue.text !== null) strategies.push('text');
       if (vectors.length > 0) strategies.push('vector');
       const k = Math.max(limit * 2, 10);
-      // The stores answer with scored ids and each hit's record as stored JSON text, in one round trip;
-      // only the best ids by match score are parsed. Parsing (or structured-cloning) every hit's record
-      // was most of a recall's time, and a second round trip to load the best cost as much again on a
-      // machine whose cores the store workers share. Fidelity, recency and emotion can lift a memory at
-      // most ~2.2× (recall.ts), so PRELOAD_FACTOR × limit by match keeps every memory that can still
-      // reach the top `limit`.
+      // Two phases: the stores answer with scored ids only; the best ids by match score are then loaded.
+      // Shipping and parsing every hit's record was most of a recall's time; fidelity, recency and
+      // emotion can lift a memory at most ~2.2× (recall.ts), so PRELOAD_FACTOR × limit by match keeps
+      // every memory that can still reach the top `limit`.
       // Stores holding nothing in this space are not asked (the graph counts every store's records).
       const holding = stores.filter((store) => this.#o.graph.holdsAny(space, store));
       const results = await this.#fanOut(holding, unavailable, (store) =>
-        this.#o.stores[store].search(space, { text: cue.text, vectors, k, minSimilarity: defaultRecallScoring.minVectorSimilarity, withRecords: 'text' }),
+        this.#o.stores[store].search(space, { text: cue.text, vectors, k, minSimilarity: defaultRecallScoring.minVectorSimilarity, withRecords: false }),
       );
       const hits = new Map<string, { text?: number; vector?: number }>();
-      const shipped = new Map<string, () => MemoryRecord>();
       for (const result of results) {
         for (const hit of result.text_hits) hits.set(hit.id, { ...hits.get(hit.id), text: Math.max(hits.get(hit.id)?.text ?? 0, hit.score) });
         for (const hit of result.vector_hits) hits.set(hit.id, { ...hits.get(hit.id), vector: Math.max(hits.get(hit.id)?.vector ?? 0, hit.similarity) });
-        for (const record of result.records) shipped.set(record.id, () => record as MemoryRecord);
-        for (const [id, text] of Object.entries(result.record_texts ?? {})) shipped.set(id, () => JSON.parse(text) as MemoryRecord);
       }
       scanned += hits.size;
       const bestText = Math.max(0, ...[...hits.values()].map((hit) => hit.text ?? 0));
@@ -120,12 +115,7 @@ export class Recaller {
           { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
         ).keys()]
         : [];
-      const wanted = [...new Set([...chosen.map(([id]) => id), ...speculative])];
-      const loaded = await this.#load(space, wanted.filter((id) => !shipped.has(id)), unavailable);
-      for (const id of wanted) {
-        const record = shipped.get(id)?.();
-        if (record) loaded.set(id, record);
-      }
+      const loaded = await this.#load(space, [...new Set([...chosen.map(([id]) => id), ...speculative])], unavailable);
       for (const [id, record] of loaded) prefetched.set(id, record);
       for (const [id, hit] of chosen) {
         const record = loaded.get(id);

@@ -177,19 +177,6 @@ export class Partition {
     return found;
   }
 
-  /**
-   * The stored JSON text of records by id (undefined where absent), not parsed: recall ships its
-   * candidates' records to the hippocampus as text, one string each across the thread boundary (a
-   * structured clone of a parsed record costs about what parsing it does), and the hippocampus parses
-   * only the few it keeps. Read synchronously, like getMany's small reads.
-   */
-  recordTexts(space: string, ids: string[]): (string | undefined)[] {
-    return ids.map((id) => {
-      const value = this.#db.getSync(keys.record(space, id));
-      return value === undefined ? undefined : this.#text(value);
-    });
-  }
-
   #remember(key: string, record: StoredRecord | undefined): void {
     this.#cache.delete(key);
     const limit = this.#options.cacheSize ?? DEFAULT_RECORD_CACHE;

@@ -79,12 +79,8 @@ export interface StoreSearchQuery {
   k: number;
   /** Vector hits below this cosine similarity are dropped. */
   minSimilarity: number;
-  /**
-   * Also return every hit's record (default true): parsed in `records`; with 'text', as stored JSON text
-   * in `record_texts` instead (recall parses only the hits it keeps; a store in the caller's own thread
-   * may answer with `records` all the same).
-   */
-  withRecords?: boolean | 'text';
+  /** Also return every hit's record (default true); recall asks for ids first and loads the best. */
+  withRecords?: boolean;
 }
 
 export interface StoreSearchResult {
@@ -92,8 +88,6 @@ export interface StoreSearchResult {
   vector_hits: { id: string; similarity: number }[];
   /** Every hit's record, so the hippocampus need not ask again. */
   records: StoredRecord[];
-  /** With `withRecords: 'text'`: every hit's record as JSON text, by id. */
-  record_texts?: Record<string, string>;
 }
 
 export interface SpaceStats extends SpaceAggregates {

@@ -306,13 +306,6 @@ const api: StoreWorkerApi = {
     const { text_hits, vector_hits } = indexes.search(space, query);
     if (query.withRecords === false) return { text_hits, vector_hits, records: [] };
     const ids = [...new Set([...text_hits.map((hit) => hit.id), ...vector_hits.map((hit) => hit.id)])];
-    if (query.withRecords === 'text') {
-      const record_texts: Record<string, string> = {};
-      open.recordTexts(space, ids).forEach((text, index) => {
-        if (text !== undefined) record_texts[ids[index]] = text;
-      });
-      return { text_hits, vector_hits, records: [], record_texts };
-    }
     const records = (await open.getMany(space, ids)).filter((record): record is StoredRecord => record !== undefined);
     return { text_hits, vector_hits, records };
   },
