@@ -2,7 +2,7 @@
 // known by (§1.3 helper, §1.4), and the searchable document body of the full-text index (§5.1).
 // Block data is base64 here; sizes are of the decoded bytes.
 import { CmpError, invalidField, type CmpCode } from './errors.js';
-import { metaSearchText } from './meta.js';
+import { metaSearchText } from './meta-text.js';
 import type { ContentBlock, MemoryContent, MetaMemory, Modality } from './types.js';
 
 const MIB = 1_048_576;

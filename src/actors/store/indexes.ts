@@ -121,22 +121,26 @@ export class StoreIndexes {
 
   // ── snapshots ─────────────────────────────────────────────────────────────────────────────────
 
-  /** Writes both indexes under `dir` (text.json + the vector snapshot), each replaced atomically. */
-  save(dir: string, sequences: Record<string, number>): void {
+  /**
+   * Writes both indexes under `dir` (text.json + the vector snapshot), each replaced atomically. `state`:
+   * what the store derives from its records besides (derived-state.ts), saved in text.json as of the same
+   * sequences and sealed like the index.
+   */
+  save(dir: string, sequences: Record<string, number>, state?: unknown): void {
     mkdirSync(dir, { recursive: true });
     const meta: IndexSnapshotMeta = { embedder: this.embedderName, dimension: this.#embedder.dimension, sequences };
     const textPath = join(dir, 'text.json');
-    writeFileSync(`${textPath}.tmp`, this.#cipher.seal(JSON.stringify({ meta, index: this.text.toJSON() })));
+    writeFileSync(`${textPath}.tmp`, this.#cipher.seal(JSON.stringify({ meta, index: this.text.toJSON(), state })));
     renameSync(`${textPath}.tmp`, textPath);
     this.vectors.save(join(dir, 'vectors'), { ...meta }, this.#cipher);
   }
 
   /**
-   * Loads the snapshot under `dir`. Returns its sequences, or a reason when it cannot be used (then the
-   * indexes stay empty and the caller rebuilds).
+   * Loads the snapshot under `dir`. Returns its sequences and the `state` saved with it, or a reason
+   * when it cannot be used (then the indexes stay empty and the caller rebuilds).
    */
-  load(dir: string): { sequences: Record<string, number> } | { reason: string } {
-    let textSnapshot: { meta: IndexSnapshotMeta; index: unknown };
+  load(dir: string): { sequences: Record<string, number>; state: unknown } | { reason: string } {
+    let textSnapshot: { meta: IndexSnapshotMeta; index: unknown; state?: unknown };
     try {
       textSnapshot = JSON.parse(this.#cipher.openText(readFileSync(join(dir, 'text.json')))) as typeof textSnapshot;
     } catch (error) {
@@ -157,7 +161,7 @@ export class StoreIndexes {
       return { reason: (error as Error).message };
     }
     this.vectors = loaded.index;
-    return { sequences: textSnapshot.meta.sequences };
+    return { sequences: textSnapshot.meta.sequences, state: textSnapshot.state };
   }
 
   /** Empties both indexes (before a rebuild). */

@@ -5,6 +5,7 @@ import type { PartitionName, StoredRecord } from '../../cmp/types.js';
 import { createEmbedder } from '../../embedding/embedder.js';
 import { Comlink, installErrorTransfer, nodeEndpoint } from '../../runtime/comlink-node.js';
 import { countRecord, emptyAggregates, type SpaceAggregates } from './aggregates.js';
+import { derivedStateFromJSON, derivedStateToJSON, type Registry } from './derived-state.js';
 import { touchedIds, type EventEnvelope } from './events.js';
 import { StoreIndexes } from './indexes.js';
 import { storeMachine } from './machine.js';
@@ -33,17 +34,31 @@ const cipher = new ValueCipher(data.storeKey);
 const indexes = new StoreIndexes(name === 'raw_journal' ? 'raw' : 'curated', createEmbedder(data.embedding), data.vectorIndex, cipher);
 let writeQueue: Promise<unknown> = Promise.resolve();
 /**
- * The association registry as the opening pass over the records found it: the hippocampus asks for it
- * right after start, and answering from here saves a second parse of every record (half of a cold
- * start). Dropped at the first write, after which it would be stale.
+ * The association registry of a curated store, kept current by every applied event, so the hippocampus
+ * gets it without a pass over the records (at start, after a restart) and index snapshots carry it.
+ * The raw journal has no associations and keeps none: the hippocampus never asks for its registry.
  */
-let registryAtOpen: Record<string, RegistryEntry[]> | undefined;
+const registry: Registry | undefined = name === 'raw_journal' ? undefined : new Map();
 
 const totalsOf = (space: string) => {
   let found = totals.get(space);
   if (!found) totals.set(space, (found = emptyAggregates()));
   return found;
 };
+
+function register(space: string, entry: RegistryEntry): void {
+  if (!registry) return;
+  let entries = registry.get(space);
+  if (!entries) registry.set(space, (entries = new Map()));
+  entries.set(entry.id, entry);
+}
+
+function unregister(space: string, id: string): void {
+  const entries = registry?.get(space);
+  entries?.delete(id);
+  if (entries?.size === 0) registry!.delete(space);
+}
+
 
 async function sequences(open: Partition): Promise<Record<string, number>> {
   const result: Record<string, number> = {};
@@ -54,12 +69,15 @@ async function sequences(open: Partition): Promise<Record<string, number>> {
 /**
  * Opens the indexes: from their snapshot when it is usable, caught up by replaying the event log;
  * otherwise rebuilt from the records (with progress lines, since re-embedding a large store takes time).
- * Aggregates are counted in the same pass over the records.
+ * Aggregates and the registry come from the snapshot when it needed no replay (a replayed event may
+ * have changed a record whose earlier state the aggregates counted); otherwise they are counted in
+ * one pass over the records, the rebuild's pass when there is one.
  */
 async function openIndexes(open: Partition): Promise<void> {
   const loaded = indexes.load(data.indexDir);
   const spaces = await open.spaces();
   let rebuild = 'reason' in loaded ? loaded.reason : null;
+  let replayed = false;
   if (!('reason' in loaded)) {
     for (const space of spaces) {
       const from = loaded.sequences[space] ?? 0;
@@ -69,6 +87,7 @@ async function openIndexes(open: Partition): Promise<void> {
         break;
       }
       await replay(open, space, from);
+      replayed = true;
     }
   }
   if (rebuild !== null) {
@@ -76,15 +95,21 @@ async function openIndexes(open: Partition): Promise<void> {
     // A new, empty store has nothing to rebuild: say nothing.
     if (spaces.length > 0) log(`rebuilding indexes: ${rebuild}`);
   }
+  const saved = rebuild === null && !replayed && !('reason' in loaded) ? derivedStateFromJSON(loaded.state, registry !== undefined) : undefined;
+  if (saved) {
+    for (const [space, spaceTotals] of saved.aggregates) totals.set(space, spaceTotals);
+    for (const [space, entries] of saved.registry) registry?.set(space, entries);
+    // Damage to a sealed record is still found at start, as the counting pass found it (cheaply: no parse).
+    for (const space of spaces) await open.checkSealedRecords(space, skipUnreadable);
+    return;
+  }
   let done = 0;
-  registryAtOpen = {};
   for (const space of spaces) {
     const spaceTotals = totalsOf(space);
-    const entries: RegistryEntry[] = (registryAtOpen[space] = []);
     for await (const chunk of open.records(space, 500, skipUnreadable)) {
       for (const record of chunk) {
         countRecord(spaceTotals, record, 1);
-        entries.push(registryEntryOf(record));
+        register(space, registryEntryOf(record));
       }
       if (rebuild !== null) {
         await indexes.index(space, chunk, new Map());
@@ -95,7 +120,7 @@ async function openIndexes(open: Partition): Promise<void> {
   }
   if (rebuild !== null) {
     if (spaces.length > 0) log(`indexes rebuilt (${done} records)`);
-    indexes.save(data.indexDir, await sequences(open));
+    await saveSnapshot(open);
   }
 }
 
@@ -135,7 +160,7 @@ const actor = createActor(
         const cutoff = Date.now() - data.idempotencyTtlMs;
         await serialised(async () => {
           // Snapshot first: compaction may drop events a later replay would need.
-          await saveIndexes(open);
+          await saveSnapshot(open);
           for (const space of await open.spaces()) await open.compact(space, data.keepEvents, cutoff);
         });
       }),
@@ -143,7 +168,7 @@ const actor = createActor(
         await writeQueue.catch(() => undefined);
         if (partition) {
           try {
-            await saveIndexes(partition);
+            await saveSnapshot(partition);
           } catch (error) {
             log(`could not save the index snapshot; it will be rebuilt at the next start (${String(error)})`);
           }
@@ -185,17 +210,21 @@ async function indexed(): Promise<StoreIndexes> {
   return indexes;
 }
 
-/** Writes a snapshot of the indexes, unless they are stale (then the next start replays or rebuilds). */
-async function saveIndexes(open: Partition): Promise<void> {
+
+/**
+ * Saves the indexes with the aggregates and registry as of the partition's current sequences, unless
+ * the indexes are stale (then the next start replays or rebuilds).
+ */
+async function saveSnapshot(open: Partition): Promise<void> {
   await indexing;
   if (indexesStale) {
     log('index snapshot not saved: index maintenance failed earlier; the next start replays the event log or rebuilds');
     return;
   }
-  indexes.save(data.indexDir, await sequences(open));
+  indexes.save(data.indexDir, await sequences(open), derivedStateToJSON(totals, registry ?? new Map()));
 }
 
-/** Applies one event and moves the aggregates with it, and the indexes just after. Callers serialise. */
+/** Applies one event and moves the aggregates and registry with it, and the indexes just after. Callers serialise. */
 async function applyEnvelope(
   open: Partition,
   envelope: EventEnvelope,
@@ -203,16 +232,20 @@ async function applyEnvelope(
   options: ApplyOptions = {},
 ): Promise<ApplyReply> {
   await indexing;
-  registryAtOpen = undefined;
   const { outcome, previous, replayed } = await open.apply(envelope, options);
   if (replayed) return { written: [], removed: [], missing: replayed.missing, replayed };
   // Aggregates move by the difference: the old state out, the new state in.
   const spaceTotals = totalsOf(envelope.space);
-  for (const record of outcome.removed) countRecord(spaceTotals, record, -1);
-  for (const record of outcome.writes) {
+  for (const record of outcome.removed) {
+    countRecord(spaceTotals, record, -1);
+    unregister(envelope.space, record.id);
+  }
+  const written = outcome.writes.map(registryEntryOf);
+  for (const [index, record] of outcome.writes.entries()) {
     const old = previous.get(record.id);
     if (old) countRecord(spaceTotals, old, -1);
     countRecord(spaceTotals, record, 1);
+    register(envelope.space, written[index]);
   }
   // setImmediate: comlink posts the reply a few microtasks after this returns; the index work must
   // start after that, or it would still delay the reply.
@@ -227,7 +260,7 @@ async function applyEnvelope(
     });
   actor.send({ type: 'APPLIED', count: 1 });
   return {
-    written: outcome.writes.map(registryEntryOf),
+    written,
     removed: outcome.removed.map((record) => record.id),
     missing: outcome.missing,
   };
@@ -343,11 +376,7 @@ const api: StoreWorkerApi = {
 
   async registry() {
     const open = await ready();
-    if (registryAtOpen) {
-      const answer = registryAtOpen;
-      registryAtOpen = undefined;
-      return answer;
-    }
+    if (registry) return Object.fromEntries([...registry].map(([space, entries]) => [space, [...entries.values()]]));
     const dump: Record<string, RegistryEntry[]> = {};
     for (const space of await open.spaces()) {
       const entries: RegistryEntry[] = (dump[space] = []);

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, it, expect } from 'vitest';
 import type { EventEnvelope, MutationEvent } from '../../../src/actors/store/events.js';
 import { PARTITION_FORMAT, Partition } from '../../../src/actors/store/partition.js';
 import { fromWireEnvelope, toWireEnvelope } from '../../../src/actors/store/protocol.js';
+import { ValueCipher } from '../../../src/actors/store/value-cipher.js';
 import { isCmpError, type CmpError } from '../../../src/cmp/errors.js';
 import type { PartitionName, StoredRecord } from '../../../src/cmp/types.js';
 import { at, envelope, memoryRecord, rawRecord, T0_MS, textContent } from '../../helpers/records.js';
@@ -57,6 +58,20 @@ describe('apply and read', () => {
     expect(await partition.get('default', 'a')).toEqual(a);
     expect(await partition.getMany('default', ['a', 'nope'])).toEqual([a, undefined]);
     expect(await partition.lastSequence('default')).toBe(1);
+  });
+
+  it('getMany reads sealed records, a few at once and many at once alike', async () => {
+    const cipher = () => new ValueCipher(Buffer.alloc(32, 7));
+    const sealed = await Partition.open(join(dir, 'sealed'), 'episodic', { syncWrites: false, cipher: cipher() });
+    opened.push(sealed);
+    const records = Array.from({ length: 100 }, (_, index) => memoryRecord({ id: `r${String(index).padStart(3, '0')}`, content: textContent(`text ${index}`) }));
+    await sealed.apply(put(1, records));
+    await closeAll();
+    // A fresh partition has no cache: a few ids take the synchronous path, many the async getMany.
+    const reopened = await Partition.open(join(dir, 'sealed'), 'episodic', { syncWrites: false, cipher: cipher() });
+    opened.push(reopened);
+    expect(await reopened.getMany('default', ['r007', 'nope', 'r099'])).toEqual([records[7], undefined, records[99]]);
+    expect(await reopened.getMany('default', [...records.map((record) => record.id).reverse(), 'nope'])).toEqual([...records.reverse(), undefined]);
   });
 
   it('returns the previous state of every touched id', async () => {
