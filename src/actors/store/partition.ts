@@ -204,12 +204,25 @@ export class Partition {
     return found;
   }
 
-  /** The decay table of a space, its checkpoint read once (decay-table.ts). */
+  /**
+   * The decay table of a space, its checkpoint read once (decay-table.ts). Every write awaits it before
+   * writing, so a space found without records is complete from the start: all it will hold is written.
+   */
   #tableOf(space: string): Promise<DecayTable> {
     let table = this.#tables.get(space);
     if (!table) {
-      table = this.#db.get(keys.decayCheckpoint(space)).then((value) =>
-        new DecayTable(value === undefined ? new Map() : decodeCheckpoint(this.#cipher.open(value))));
+      table = (async () => {
+        const prefix = keys.recordPrefix(space);
+        const [checkpoint, anyRecord] = await Promise.all([
+          this.#db.get(keys.decayCheckpoint(space)),
+          this.#db.keys({ gte: prefix, lt: end(prefix), limit: 1 }).all(),
+        ]);
+        const created = new DecayTable(checkpoint === undefined ? new Map() : decodeCheckpoint(this.#cipher.open(checkpoint)));
+        if (anyRecord.length === 0) created.markComplete();
+        return created;
+      })();
+      // A failed read (a closing database) is not remembered: the next call tries again.
+      table.catch(() => this.#tables.delete(space));
       this.#tables.set(space, table);
     }
     return table;
@@ -246,6 +259,7 @@ export class Partition {
    */
   async apply(envelope: EventEnvelope, options: { sync?: boolean } = {}): Promise<AppliedEvent> {
     const { space } = envelope;
+    const table = await this.#tableOf(space);
     if (envelope.idempotency_key !== undefined) {
       const replayed = await this.findIdempotent(space, envelope.idempotency_key);
       if (replayed) return { outcome: { writes: [], removed: [], missing: replayed.missing }, previous: new Map(), replayed };
@@ -281,7 +295,6 @@ export class Partition {
       ops.push({ type: 'put', key: keys.idempotency(space, this.#idempotencyPart(envelope.idempotency_key)), value: this.#cipher.seal(JSON.stringify(entry)) });
     }
     await this.#db.batch(ops, { sync: options.sync ?? this.#options.syncWrites });
-    const table = await this.#tableOf(space);
     for (const record of outcome.removed) {
       this.#remember(keys.record(space, record.id), undefined);
       table.remove(record.id);
@@ -311,12 +324,12 @@ export class Partition {
       space, seq: job.seq, at: job.at,
       event: { type: 'records.decayed', ids: plan.ids, tick_duration_secs: job.tick_duration_secs, prune_threshold: job.prune_threshold },
     };
-    const checkpoint = table.checkpointAfter(plan);
+    const checkpoint = await table.checkpointAfter(plan, pause);
     await pause();
     const ops: BatchOp[] = [];
     for (const record of removed) ops.push(...this.#indexOps(space, record, 'del'));
-    ops.push({ type: 'put', key: keys.decayCheckpoint(space), value: this.#cipher.seal(checkpoint) });
-    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: this.#cipher.seal(JSON.stringify(envelope)) });
+    ops.push({ type: 'put', key: keys.decayCheckpoint(space), value: this.#cipher.seal(checkpoint.value) });
+    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: this.#cipher.seal(serialiseEnvelope(envelope, new Map(), checkpoint.idsJson)) });
     ops.push({ type: 'put', key: keys.sequence(space), value: plain(String(envelope.seq)) });
     await this.#db.batch(ops, { sync: options.sync ?? this.#options.syncWrites });
     for (const record of removed) this.#remember(keys.record(space, record.id), undefined);
@@ -562,14 +575,18 @@ function sameIndexKeys(a: StoredRecord, b: StoredRecord): boolean {
 
 /**
  * JSON of an envelope; a put's records reuse the JSON already made for their record keys, since
- * serialising is most of a write's CPU and a put carries the same records twice (effect and event).
+ * serialising is most of a write's CPU and a put carries the same records twice (effect and event). A
+ * tick's ids reuse `decayedIdsJson`, the JSON its checkpoint already made of them.
  */
-function serialiseEnvelope(envelope: EventEnvelope, serialised: Map<StoredRecord, string>): string {
+function serialiseEnvelope(envelope: EventEnvelope, serialised: Map<StoredRecord, string>, decayedIdsJson?: string): string {
   const { event } = envelope;
+  const placeholder = '\u0000spliced\u0000';
+  if (event.type === 'records.decayed' && decayedIdsJson !== undefined) {
+    return JSON.stringify({ ...envelope, event: { ...event, ids: placeholder } }).replace(JSON.stringify(placeholder), () => decayedIdsJson);
+  }
   if (event.type !== 'records.put' || !event.records.every((record) => serialised.has(record))) return JSON.stringify(envelope);
-  const placeholder = '\u0000records\u0000';
   const shell = JSON.stringify({ ...envelope, event: { ...event, records: placeholder } });
-  return shell.replace(JSON.stringify(placeholder), `[${event.records.map((record) => serialised.get(record)).join(',')}]`);
+  return shell.replace(JSON.stringify(placeholder), () => `[${event.records.map((record) => serialised.get(record)).join(',')}]`);
 }
 
 function translateOpenError(error: unknown, location: string): CmpError {
