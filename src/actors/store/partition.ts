@@ -213,10 +213,8 @@ export class Partition {
     if (!table) {
       table = (async () => {
         const prefix = keys.recordPrefix(space);
-        const [checkpoint, anyRecord] = await Promise.all([
-          this.#db.get(keys.decayCheckpoint(space)),
-          this.#db.keys({ gte: prefix, lt: end(prefix), limit: 1 }).all(),
-        ]);
+        const checkpoint = await this.#db.get(keys.decayCheckpoint(space));
+        const anyRecord = await this.#db.keys({ gte: prefix, lt: end(prefix), limit: 1 }).all();
         const created = new DecayTable(checkpoint === undefined ? new Map() : decodeCheckpoint(this.#cipher.open(checkpoint)));
         if (anyRecord.length === 0) created.markComplete();
         return created;
