@@ -610,25 +610,21 @@ export class Hippocampus {
   // ── decay ─────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * lifecycle.decay_tick (spec §3.13, §4.2 with closed-form decay): every persistent store materialises
-   * its records' fidelity in chunks, in its own worker, and deletes those below its prune threshold; the
+   * lifecycle.decay_tick (spec §3.13, §4.2 with closed-form decay): every persistent store moves its
+   * records' tick clock, in its own worker, and deletes those below its prune threshold; the
    * hippocampus then strips the links that pointed at them. Working memory never decays.
    */
   async decayTick(request: RequestBase & { tick_duration_seconds: number }): Promise<DecayTickResponse> {
     this.#accepting();
     const { space } = request;
     const at = toTimestamp(this.#now());
-    // Records per event: small enough that a store answers recalls between chunks within milliseconds.
-    const chunk = 200;
     const outcomes = await Promise.all(
       PERSISTENT_STORES.map(async (store) => {
-        // One sequence number per chunk, reserved now, with room for records that arrive meanwhile.
-        const chunks = Math.ceil((this.graph.countIn(space, store) + chunk) / chunk) + 1;
-        const first = (this.#sequences.get(space) ?? 0) + 1;
-        this.#sequences.set(space, first + chunks - 1);
-        const seqs = Array.from({ length: chunks }, (_, index) => first + index);
+        // One event per store: the store evaluates its decay table and writes the tick in one batch.
+        const seq = (this.#sequences.get(space) ?? 0) + 1;
+        this.#sequences.set(space, seq);
         const outcome = await this.#stores[store].decay(space, {
-          seqs, at, tick_duration_secs: request.tick_duration_seconds, prune_threshold: currentParams(this.#evolution, store).prune_threshold, chunk,
+          seq, at, tick_duration_secs: request.tick_duration_seconds, prune_threshold: currentParams(this.#evolution, store).prune_threshold,
         });
         for (const id of outcome.pruned) this.graph.remove(space, id);
         if (outcome.scores.length > 0) this.#observe((state) => observeDecayTick(state, store, outcome.scores), true);

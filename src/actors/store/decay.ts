@@ -90,14 +90,43 @@ function anchorOf(fidelity: FidelityState): Anchor {
   };
 }
 
-/** Seconds from the anchor to `nowMs`; 0 before the anchor (clock skew) or for an unreadable timestamp. */
-function elapsedSecs(anchor: Anchor, nowMs: number): number {
-  const secs = (nowMs - anchor.atMs) / 1000;
-  return Number.isFinite(secs) && secs > 0 ? secs : 0;
-}
-
 function stabilityOf(fidelity: FidelityState): number {
   return Number.isFinite(fidelity.stability) ? Math.max(fidelity.stability, MIN_STABILITY_SECS) : MIN_STABILITY_SECS;
+}
+
+/**
+ * The numbers F(t) depends on, normalised (clamped anchor, stability ≥ 1 s, d ≥ 0, E_mod). A store's
+ * decay table (decay-table.ts) keeps exactly these per record in typed arrays, so a tick is arithmetic
+ * over them and gives bit-for-bit the F that `fidelityAt` gives for the record.
+ */
+export interface CurveInputs {
+  anchorScore: number;
+  /** ms since the epoch; NaN for an unreadable timestamp (then no time has passed). */
+  anchorAtMs: number;
+  stabilitySecs: number;
+  exponent: number;
+  emod: number;
+}
+
+export function curveInputs(fidelity: FidelityState, emotionIntensity: number): CurveInputs {
+  const anchor = anchorOf(fidelity);
+  return {
+    anchorScore: anchor.score,
+    anchorAtMs: anchor.atMs,
+    stabilitySecs: stabilityOf(fidelity),
+    exponent: Math.max(0, fidelity.decay_rate),
+    emod: emotionalModulation(emotionIntensity),
+  };
+}
+
+/**
+ * F at `nowMs` from normalised inputs (see `CurveInputs`). Time before the anchor (clock skew) or from an
+ * unreadable timestamp counts as none.
+ */
+export function curveAt(anchorScore: number, anchorAtMs: number, stabilitySecs: number, exponent: number, emod: number, nowMs: number): number {
+  const secs = (nowMs - anchorAtMs) / 1000;
+  const t = Number.isFinite(secs) && secs > 0 ? secs : 0;
+  return clamp01(anchorScore * (1 + t / stabilitySecs) ** -exponent * emod);
 }
 
 /**
@@ -105,10 +134,8 @@ function stabilityOf(fidelity: FidelityState): number {
  * how many ticks have materialised it in between.
  */
 export function fidelityAt(fidelity: FidelityState, emotionIntensity: number, nowMs: number): number {
-  const anchor = anchorOf(fidelity);
-  const t = elapsedSecs(anchor, nowMs);
-  const d = Math.max(0, fidelity.decay_rate);
-  return clamp01(anchor.score * (1 + t / stabilityOf(fidelity)) ** -d * emotionalModulation(emotionIntensity));
+  const c = curveInputs(fidelity, emotionIntensity);
+  return curveAt(c.anchorScore, c.anchorAtMs, c.stabilitySecs, c.exponent, c.emod, nowMs);
 }
 
 /**
@@ -260,6 +287,10 @@ export function fidelityNow(fidelity: FidelityState, emotionIntensity: number, n
  * the same moment, and with closed-form F the same fidelity.
  */
 export function tickMoment(fidelity: FidelityState, nowMs: number, tickDurationSecs: number): number {
-  const last = Date.parse(fidelity.last_decay_tick);
-  return Number.isFinite(last) ? Math.max(nowMs, last + tickDurationSecs * 1000) : nowMs;
+  return tickMomentAfter(Date.parse(fidelity.last_decay_tick), nowMs, tickDurationSecs);
+}
+
+/** `tickMoment` from the last tick in ms since the epoch (NaN: unreadable, then `nowMs`). */
+export function tickMomentAfter(lastTickMs: number, nowMs: number, tickDurationSecs: number): number {
+  return Number.isFinite(lastTickMs) ? Math.max(nowMs, lastTickMs + tickDurationSecs * 1000) : nowMs;
 }

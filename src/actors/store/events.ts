@@ -160,11 +160,9 @@ export function applyEvent(envelope: EventEnvelope, current: Map<string, StoredR
           outcome.missing.push(id);
           continue;
         }
-        const interference = record.associations.filter((edge) => edge.association_type === 'semantic').length;
-        const moment = tickMoment(record.fidelity, nowMs, event.tick_duration_secs);
-        const fidelity = decayFidelity(record.fidelity, record.emotion.intensity, moment, interference);
-        if (isPruned(fidelity.score, event.prune_threshold)) outcome.removed.push(record);
-        else outcome.writes.push({ ...record, fidelity, updated_at: at });
+        const decayed = decayedRecord(record, tickMoment(record.fidelity, nowMs, event.tick_duration_secs), at);
+        if (isPruned(decayed.fidelity.score, event.prune_threshold)) outcome.removed.push(record);
+        else outcome.writes.push(decayed);
       }
       return outcome;
     }
@@ -183,6 +181,17 @@ export function applyEvent(envelope: EventEnvelope, current: Map<string, StoredR
       return outcome;
     }
   }
+}
+
+/**
+ * A record as a decay tick at `at` leaves it, its fidelity materialised at `momentMs` (the tick moment,
+ * `tickMoment`). Interference for noise is the record's number of `semantic` links: the similar
+ * memories it was linked to. Store actors apply this at read time to records a tick did not rewrite
+ * (decay-table.ts), so both ways give the same record.
+ */
+export function decayedRecord(record: MemoryRecord, momentMs: number, at: string): MemoryRecord {
+  const interference = record.associations.filter((edge) => edge.association_type === 'semantic').length;
+  return { ...record, fidelity: decayFidelity(record.fidelity, record.emotion.intensity, momentMs, interference), updated_at: at };
 }
 
 /** A record after a reconsolidating recall at `at` (the hippocampus shows callers the same state). */

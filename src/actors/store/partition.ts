@@ -1,7 +1,9 @@
 import { ClassicLevel } from 'classic-level';
 import { CmpError } from '../../cmp/errors.js';
-import type { PartitionName, StoredRecord } from '../../cmp/types.js';
-import { applyEvent, touchedIds, type ApplyOutcome, type EventEnvelope } from './events.js';
+import { toTimestamp } from '../../cmp/ids.js';
+import type { MemoryRecord, PartitionName, StoredRecord } from '../../cmp/types.js';
+import { DecayTable, decodeCheckpoint, fingerprint } from './decay-table.js';
+import { applyEvent, decayedRecord, touchedIds, type ApplyOutcome, type EventEnvelope } from './events.js';
 import { isSealed, ValueCipher } from './value-cipher.js';
 
 // A store actor's LevelDB partition: the only file that imports classic-level. One directory per
@@ -18,8 +20,10 @@ import { isSealed, ValueCipher } from './value-cipher.js';
 //   q!<space>                                   last applied sequence number
 //   k!<space>!<idempotency key, URI-encoded>    IdempotencyEntry JSON (key part an HMAC under encryption)
 //   c!<space>                                   highest sequence compaction removed from the log
+//   d!<space>                                   decay checkpoint: tick overlays of records whose JSON a
+//                                               tick did not rewrite (binary, decay-table.ts)
 //
-// Values go through one codec (ValueCipher): with encryption at rest on, every r!, e! and k! value is
+// Values go through one codec (ValueCipher): with encryption at rest on, every r!, e!, k! and d! value is
 // sealed (AES-256-GCM, value-cipher.ts), and the caller-given text in keys (the session of s! keys, the
 // idempotency key of k! keys) is an HMAC, so neither keys nor values hold memory text. m!, q!, c!
 // values (names, numbers) stay plain.
@@ -59,6 +63,7 @@ export const keys = {
   /** `keyPart`: the URI-encoded idempotency key, or its HMAC under encryption (ValueCipher.protectKeyPart). */
   idempotency: (space: string, keyPart: string) => `k!${space}!${keyPart}`,
   idempotencyPrefix: (space: string) => `k!${space}!`,
+  decayCheckpoint: (space: string) => `d!${space}`,
 };
 
 /** The exclusive upper bound of a key prefix. */
@@ -100,11 +105,33 @@ export interface ApplyOptions {
 /** getMany reads up to this many uncached records synchronously, more through LevelDB's async getMany. */
 const SYNC_READS = 64;
 
+/** One decay tick over a space (spec §4.2), as the store actor runs it (`Partition.decay`). */
+export interface DecayTickJob {
+  /** The sequence number of the tick's event. */
+  seq: number;
+  at: string;
+  tick_duration_secs: number;
+  prune_threshold: number;
+}
+
+export interface DecayTickResult {
+  /** Records evaluated. */
+  evaluated: number;
+  /** Records pruned, in their last state. */
+  removed: MemoryRecord[];
+  /** Sum of the score changes of the records kept. */
+  scoreDelta: number;
+  /** The score of every record kept. */
+  scores: Float64Array;
+}
+
 export class Partition {
   readonly #db: ClassicLevel<string, Buffer>;
   readonly #options: PartitionOptions;
   readonly #cipher: ValueCipher;
+  /** Records as stored (decay overlays are applied on every read, `#view`). */
   readonly #cache = new Map<string, StoredRecord>();
+  readonly #tables = new Map<string, Promise<DecayTable>>();
 
   private constructor(db: ClassicLevel<string, Buffer>, options: PartitionOptions) {
     this.#db = db;
@@ -173,7 +200,11 @@ export class Partition {
    */
   async getMany(space: string, ids: string[]): Promise<(StoredRecord | undefined)[]> {
     if (ids.length === 0) return [];
-    const found: (StoredRecord | undefined)[] = ids.map((id) => this.#cache.get(keys.record(space, id)));
+    const table = await this.#tableOf(space);
+    const found: (StoredRecord | undefined)[] = ids.map((id) => {
+      const cached = this.#cache.get(keys.record(space, id));
+      return cached && this.#view(table, cached);
+    });
     const missing = ids.flatMap((id, index) => (found[index] === undefined ? [index] : []));
     if (missing.length === 0) return found;
     const wanted = missing.map((index) => keys.record(space, ids[index]));
@@ -183,11 +214,46 @@ export class Partition {
     const values = wanted.length <= SYNC_READS ? wanted.map((key) => this.#db.getSync(key)) : await this.#db.getMany(wanted);
     values.forEach((value, position) => {
       if (value === undefined) return;
-      const record = this.#json<StoredRecord>(value);
-      found[missing[position]] = record;
-      this.#remember(keys.record(space, record.id), record);
+      const text = this.#text(value);
+      const record = JSON.parse(text) as StoredRecord;
+      found[missing[position]] = this.#view(table, record, text);
+      // Until the opening pass has filled the table, a cached record could miss its checkpoint overlay.
+      if (!table.hasPending) this.#remember(keys.record(space, record.id), record);
     });
     return found;
+  }
+
+  /**
+   * The decay table of a space, its checkpoint read once (decay-table.ts). Every write awaits it before
+   * writing, so a space found without records is complete from the start: all it will hold is written.
+   */
+  #tableOf(space: string): Promise<DecayTable> {
+    let table = this.#tables.get(space);
+    if (!table) {
+      table = (async () => {
+        const prefix = keys.recordPrefix(space);
+        const checkpoint = await this.#db.get(keys.decayCheckpoint(space));
+        const anyRecord = await this.#db.keys({ gte: prefix, lt: end(prefix), limit: 1 }).all();
+        const created = new DecayTable(checkpoint === undefined ? new Map() : decodeCheckpoint(this.#cipher.open(checkpoint)));
+        if (anyRecord.length === 0) created.markComplete();
+        return created;
+      })();
+      // A failed read (a closing database) is not remembered: the next call tries again.
+      table.catch(() => this.#tables.delete(space));
+      this.#tables.set(space, table);
+    }
+    return table;
+  }
+
+  /**
+   * A record as the rest of the system sees it: with the tick a decay overlay stands for (the same
+   * `decayedRecord` a materialising tick writes). `text`: its stored JSON, to match checkpoint entries
+   * before the opening pass is over.
+   */
+  #view(table: DecayTable, record: StoredRecord, text?: string): StoredRecord {
+    if (!('store' in record)) return record;
+    const overlay = table.overlayOf(record.id, text === undefined ? undefined : () => fingerprint(text));
+    return overlay ? decayedRecord(record, overlay.lastTickMs, toTimestamp(overlay.tickAtMs)) : record;
   }
 
   #remember(key: string, record: StoredRecord | undefined): void {
@@ -210,6 +276,7 @@ export class Partition {
    */
   async apply(envelope: EventEnvelope, options: ApplyOptions = {}): Promise<AppliedEvent> {
     const { space } = envelope;
+    const table = await this.#tableOf(space);
     if (envelope.idempotency_key !== undefined) {
       const replayed = await this.findIdempotent(space, envelope.idempotency_key);
       if (replayed) return { outcome: { writes: [], removed: [], missing: replayed.missing }, previous: new Map(), replayed };
@@ -245,13 +312,50 @@ export class Partition {
       ops.push({ type: 'put', key: keys.idempotency(space, this.#idempotencyPart(envelope.idempotency_key)), value: this.#cipher.seal(JSON.stringify(entry)) });
     }
     await this.#write(ops, options.sync ?? this.#options.syncWrites);
-    for (const record of outcome.removed) this.#remember(keys.record(space, record.id), undefined);
-    for (const record of outcome.writes) this.#remember(keys.record(space, record.id), record);
+    for (const record of outcome.removed) {
+      this.#remember(keys.record(space, record.id), undefined);
+      table.remove(record.id);
+    }
+    for (const record of outcome.writes) {
+      this.#remember(keys.record(space, record.id), record);
+      // Written from the overlaid state, so the JSON is current: the overlay goes.
+      if ('store' in record) table.set(record, fingerprint(serialised.get(record)!), false);
+    }
     return { outcome, previous: current };
   }
 
   /**
-   * Seals every plain r!, e! and k! value (and moves session and idempotency keys to their HMAC form) in
+   * A decay tick over every memory record of a space (spec §4.2, closed form): evaluates the decay
+   * table, then writes in one batch the deletion of the records below the threshold, the new decay
+   * checkpoint, the event (`records.decayed` naming every record evaluated) and the sequence. Records
+   * kept are not rewritten: reads overlay the tick (`#view`). Callers serialise it with `apply`.
+   * `pause` is awaited between steps, so reads are answered during a long tick.
+   */
+  async decay(space: string, job: DecayTickJob, pause: () => Promise<void>, options: { sync?: boolean } = {}): Promise<DecayTickResult> {
+    const table = await this.#tableOf(space);
+    // The store actor's opening pass fills the table; a partition opened without one does it now.
+    if (!table.complete) for await (const _ of this.scan(space, 1000, () => undefined)) await pause();
+    const plan = await table.tick(Date.parse(job.at), job.tick_duration_secs, job.prune_threshold, pause);
+    const removed = (await this.getMany(space, plan.pruned)).filter((record): record is MemoryRecord => record !== undefined && 'store' in record);
+    const envelope: EventEnvelope = {
+      space, seq: job.seq, at: job.at,
+      event: { type: 'records.decayed', ids: plan.ids, tick_duration_secs: job.tick_duration_secs, prune_threshold: job.prune_threshold },
+    };
+    const checkpoint = await table.checkpointAfter(plan, pause);
+    await pause();
+    const ops: BatchOp[] = [];
+    for (const record of removed) ops.push(...this.#indexOps(space, record, 'del'));
+    ops.push({ type: 'put', key: keys.decayCheckpoint(space), value: this.#cipher.seal(checkpoint.value) });
+    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: this.#cipher.seal(serialiseEnvelope(envelope, new Map(), checkpoint.idsJson)) });
+    ops.push({ type: 'put', key: keys.sequence(space), value: plain(String(envelope.seq)) });
+    await this.#write(ops, options.sync ?? this.#options.syncWrites);
+    for (const record of removed) this.#remember(keys.record(space, record.id), undefined);
+    const scoreDelta = table.commit(plan);
+    return { evaluated: plan.ids.length, removed, scoreDelta, scores: plan.scores.filter((score) => !Number.isNaN(score)) };
+  }
+
+  /**
+   * Seals every plain r!, e!, k! and d! value (and moves session and idempotency keys to their HMAC form) in
    * batches of `batchSize`, each one atomic and synced: a crash between batches loses nothing, and a
    * rerun skips what is sealed already (it opens those, which proves the key can read them).
    * Requires a cipher with a key. Records are counted; events and idempotency entries are sealed too.
@@ -267,8 +371,16 @@ export class Partition {
         const ops: BatchOp[] = [];
         for (const [key, value] of entries) {
           const kind = key.slice(0, 2);
-          if (kind !== 'r!' && kind !== 'e!' && kind !== 'k!') continue;
+          if (kind !== 'r!' && kind !== 'e!' && kind !== 'k!' && kind !== 'd!') continue;
           const sealed = isSealed(value);
+          if (kind === 'd!') {
+            // The decay checkpoint is binary: sealed as bytes, never through text.
+            if (!sealed) {
+              count.other_values_migrated++;
+              ops.push({ type: 'put', key, value: this.#cipher.seal(value) });
+            } else this.#cipher.open(value);
+            continue;
+          }
           const text = this.#text(value); // for a sealed value: proves this key opens it
           if (kind === 'r!') {
             count.records_total++;
@@ -365,22 +477,39 @@ export class Partition {
    * `onUnreadable` is given: then it is reported there and skipped, so one damaged record does not keep
    * a whole store from opening (reading it by id still answers UNAUTHORIZED).
    */
-  async *records(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
+  records(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
+    return this.#records(space, chunk, onUnreadable, false);
+  }
+
+  /**
+   * The opening pass: `records`, and puts every memory record in the space's decay table, which is then
+   * complete and kept exact by every write. The caller makes sure no write runs meanwhile (the store
+   * actor does it while starting, or inside its write queue).
+   */
+  scan(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
+    return this.#records(space, chunk, onUnreadable, true);
+  }
+
+  async *#records(space: string, chunk: number, onUnreadable: ((key: string, error: unknown) => void) | undefined, build: boolean): AsyncGenerator<StoredRecord[]> {
+    const table = await this.#tableOf(space);
     const prefix = keys.recordPrefix(space);
     const iterator = this.#db.iterator({ gte: prefix, lt: end(prefix) });
     try {
       for (;;) {
         const entries = await iterator.nextv(chunk);
-        if (entries.length === 0) return;
-        if (onUnreadable === undefined) {
-          yield entries.map(([, value]) => this.#json<StoredRecord>(value));
-          continue;
+        if (entries.length === 0) {
+          if (build) table.markComplete();
+          return;
         }
         const records: StoredRecord[] = [];
         for (const [key, value] of entries) {
           try {
-            records.push(this.#json<StoredRecord>(value));
+            const text = this.#text(value);
+            const record = JSON.parse(text) as StoredRecord;
+            if (build && 'store' in record) table.set(record, fingerprint(text), true);
+            records.push(this.#view(table, record, text));
           } catch (error) {
+            if (onUnreadable === undefined) throw error;
             onUnreadable(key, error);
           }
         }
@@ -423,7 +552,11 @@ export class Partition {
     const prefix = keys.recordPrefix(space);
     const range = afterId === null ? { gte: prefix } : { gt: keys.record(space, afterId) };
     const values = await this.#db.values({ ...range, lt: end(prefix), limit }).all();
-    return values.map((value) => this.#json<StoredRecord>(value));
+    const table = await this.#tableOf(space);
+    return values.map((value) => {
+      const text = this.#text(value);
+      return this.#view(table, JSON.parse(text) as StoredRecord, text);
+    });
   }
 
   /** Ids created in [startMs, endMs] (inclusive), oldest first. */
@@ -504,14 +637,18 @@ function sameIndexKeys(a: StoredRecord, b: StoredRecord): boolean {
 
 /**
  * JSON of an envelope; a put's records reuse the JSON already made for their record keys, since
- * serialising is most of a write's CPU and a put carries the same records twice (effect and event).
+ * serialising is most of a write's CPU and a put carries the same records twice (effect and event). A
+ * tick's ids reuse `decayedIdsJson`, the JSON its checkpoint already made of them.
  */
-function serialiseEnvelope(envelope: EventEnvelope, serialised: Map<StoredRecord, string>): string {
+function serialiseEnvelope(envelope: EventEnvelope, serialised: Map<StoredRecord, string>, decayedIdsJson?: string): string {
   const { event } = envelope;
+  const placeholder = '\u0000spliced\u0000';
+  if (event.type === 'records.decayed' && decayedIdsJson !== undefined) {
+    return JSON.stringify({ ...envelope, event: { ...event, ids: placeholder } }).replace(JSON.stringify(placeholder), () => decayedIdsJson);
+  }
   if (event.type !== 'records.put' || !event.records.every((record) => serialised.has(record))) return JSON.stringify(envelope);
-  const placeholder = '\u0000records\u0000';
   const shell = JSON.stringify({ ...envelope, event: { ...event, records: placeholder } });
-  return shell.replace(JSON.stringify(placeholder), `[${event.records.map((record) => serialised.get(record)).join(',')}]`);
+  return shell.replace(JSON.stringify(placeholder), () => `[${event.records.map((record) => serialised.get(record)).join(',')}]`);
 }
 
 function translateOpenError(error: unknown, location: string): CmpError {

@@ -2,7 +2,7 @@ import type { AssociationType, PartitionName, StoredRecord } from '../../cmp/typ
 import type { SpaceAggregates } from './aggregates.js';
 import type { EventEnvelope, MutationEvent } from './events.js';
 import type { EmbedderConfig } from '../../embedding/embedder.js';
-import type { IdempotencyEntry } from './partition.js';
+import type { DecayTickJob, IdempotencyEntry } from './partition.js';
 import type { VectorIndexOptions } from './vector-index.js';
 
 // What crosses between the hippocampus and a store actor: the worker's start parameters and the API
@@ -48,16 +48,8 @@ export interface ApplyReply {
   evicted?: string[];
 }
 
-/** One decay tick over a store's share of a space (spec §4.2), run in chunks by the store actor. */
-export interface DecayJob {
-  /** Sequence numbers reserved by the hippocampus, one per chunk. */
-  seqs: number[];
-  at: string;
-  tick_duration_secs: number;
-  prune_threshold: number;
-  /** Records per chunk: each chunk is one event; recall is served between chunks. */
-  chunk: number;
-}
+/** One decay tick over a store's share of a space (spec §4.2); see partition.ts `DecayTickJob`. */
+export type DecayJob = DecayTickJob;
 
 export interface DecayOutcome {
   updated: number;
@@ -65,8 +57,6 @@ export interface DecayOutcome {
   pruned: string[];
   /** Fidelity of every record kept, for the evolution engine. */
   scores: number[];
-  /** False when the reserved sequence numbers ran out before the last record (records arrived meanwhile). */
-  complete: boolean;
 }
 
 /** What a store searches for one recall (the hippocampus fans one of these out to each store). */
@@ -115,7 +105,7 @@ export interface StoreApi {
   search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult>;
   /** For each vector, this store's records at least `minSimilarity` alike (association inference). */
   similar(space: string, vectors: number[][], k: number, minSimilarity: number): Promise<{ id: string; similarity: number }[][]>;
-  /** Runs a decay tick over the space's records, a chunk at a time. */
+  /** Runs a decay tick over the space's records (one event; reads are served while it runs). */
   decay(space: string, job: DecayJob): Promise<DecayOutcome>;
   /** The newest records, newest first. */
   recent(space: string, limit: number): Promise<StoredRecord[]>;

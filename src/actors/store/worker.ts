@@ -106,7 +106,8 @@ async function openIndexes(open: Partition): Promise<void> {
   let done = 0;
   for (const space of spaces) {
     const spaceTotals = totalsOf(space);
-    for await (const chunk of open.records(space, 500, skipUnreadable)) {
+    // The opening pass also fills the space's decay table (partition.ts `scan`): nothing writes yet.
+    for await (const chunk of open.scan(space, 500, skipUnreadable)) {
       for (const record of chunk) {
         countRecord(spaceTotals, record, 1);
         register(space, registryEntryOf(record));
@@ -127,15 +128,21 @@ async function openIndexes(open: Partition): Promise<void> {
 /** Re-indexes every record an event after `fromSeq` touched, from its current state. */
 async function replay(open: Partition, space: string, fromSeq: number): Promise<void> {
   let after = fromSeq;
+  const decayed = new Set<string>();
   for (;;) {
     const events = await open.eventsAfter(space, after, 500);
     if (events.length === 0) return;
     const ids = new Set<string>();
     for (const envelope of events) {
       const { event } = envelope;
+      after = envelope.seq;
+      // A tick changes no indexed text: only the records it pruned (gone now) matter.
+      if (event.type === 'records.decayed') {
+        for (const id of event.ids) decayed.add(id);
+        continue;
+      }
       for (const id of event.type === 'records.put' ? event.records.map((record) => record.id) : touchedIds(event)) ids.add(id);
       if (event.type === 'records.deleted') for (const id of event.ids) ids.add(id);
-      after = envelope.seq;
     }
     const current = await open.getMany(space, [...ids]);
     const present: StoredRecord[] = [];
@@ -144,6 +151,11 @@ async function replay(open: Partition, space: string, fromSeq: number): Promise<
       if (record) present.push(record);
       else indexes.unindex(space, id);
     });
+    const survivors = await open.getMany(space, [...decayed]);
+    [...decayed].forEach((id, index) => {
+      if (!survivors[index]) indexes.unindex(space, id);
+    });
+    decayed.clear();
     await indexes.index(space, present, new Map());
   }
 }
@@ -285,44 +297,26 @@ const api: StoreWorkerApi = {
 
   async decay(space: string, job: DecayJob): Promise<DecayOutcome> {
     const open = await ready();
-    const outcome: DecayOutcome = { updated: 0, below_threshold: 0, pruned: [], scores: [], complete: true };
-    let next = 0;
-    const run = async (ids: string[]) => {
-      const envelope: EventEnvelope = {
-        space, seq: job.seqs[next++], at: job.at,
-        event: { type: 'records.decayed', ids, tick_duration_secs: job.tick_duration_secs, prune_threshold: job.prune_threshold },
-      };
+    // Let recall and other reads in between steps: a tick never holds the worker for long.
+    const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const result = await serialised(async () => {
+      // The last write's index work first, so the pruned records' unindexing comes after it.
+      await indexing;
       // Materialised decay is derived state: fidelity is closed-form, so a tick lost to a power cut is
       // recomputed identically by the next one. It need not wait for fsync like a user's write.
-      const reply = await serialised(() => applyEnvelope(open, envelope, undefined, { sync: false }));
-      outcome.updated += ids.length - reply.missing.length;
-      outcome.below_threshold += reply.removed.length;
-      outcome.pruned.push(...reply.removed);
-      for (const record of await open.getMany(space, reply.written.map((entry) => entry.id))) {
-        if (record && 'store' in record) outcome.scores.push(record.fidelity.score);
+      const tick = await open.decay(space, job, pause, { sync: false });
+      const spaceTotals = totalsOf(space);
+      spaceTotals.fidelity_sum += tick.scoreDelta;
+      for (const record of tick.removed) {
+        countRecord(spaceTotals, record, -1);
+        indexes.unindex(space, record.id);
+        unregister(space, record.id);
       }
-      // Let recall and other calls in between chunks: a tick never holds the store for long.
-      await new Promise((resolve) => setImmediate(resolve));
-    };
-    // The partition's iterator hands out what LevelDB has at hand, often fewer than asked: gather full
-    // chunks, so the reserved sequence numbers (one per chunk) suffice.
-    let pending: string[] = [];
-    for await (const records of open.records(space, job.chunk, skipUnreadable)) {
-      for (const record of records) if ('store' in record) pending.push(record.id);
-      while (pending.length >= job.chunk) {
-        if (next >= job.seqs.length) {
-          outcome.complete = false;
-          return outcome;
-        }
-        await run(pending.slice(0, job.chunk));
-        pending = pending.slice(job.chunk);
-      }
-    }
-    if (pending.length > 0) {
-      if (next >= job.seqs.length) outcome.complete = false;
-      else await run(pending);
-    }
-    return outcome;
+      actor.send({ type: 'APPLIED', count: 1 });
+      return tick;
+    });
+    const pruned = result.removed.map((record) => record.id);
+    return { updated: result.evaluated, below_threshold: pruned.length, pruned, scores: Array.from(result.scores) };
   },
 
   async get(space, id) {

@@ -180,7 +180,7 @@ export class WorkingStore implements StoreApi {
   /** Working memory does not decay (spec §2.6): it is scratch space, bounded by capacity instead. */
   async decay(): Promise<DecayOutcome> {
     await this.#ready();
-    return { updated: 0, below_threshold: 0, pruned: [], scores: [], complete: true };
+    return { updated: 0, below_threshold: 0, pruned: [], scores: [] };
   }
 
   async recent(space: string, limit: number) {

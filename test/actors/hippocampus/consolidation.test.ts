@@ -304,7 +304,7 @@ describe('planConsolidation — near-duplicates (cosine > 0.92)', () => {
     expect(plan.response.records_compressed).toBe(1);
   });
 
-  it('never removes a semantic record as a duplicate', () => {
+  it('never removes a semantic record as a duplicate (P4-10)', () => {
     const semantic = episode(1, 'fact', { store: 'semantic', vector: [1, 0], fidelity_score: 1 });
     const epi = episode(2, 'fact', { vector: [1, 0], fidelity_score: 0.2 });
     const plan = planConsolidation([semantic, epi], new Set([semantic.id]), request(), NOW_MS, { newId: ids() });
@@ -344,7 +344,7 @@ describe('planConsolidation — idempotency (DESIGN §2 item 6)', () => {
     expect(twice.episodic).toEqual(once.episodic);
   });
 
-  it('never increases the number of episodic records', () => {
+  it('never increases the number of episodic records (P4-10)', () => {
     let current = world;
     for (let i = 0; i < 3; i++) {
       const next = run(current, {}, ids(600 + 10 * i)).after;

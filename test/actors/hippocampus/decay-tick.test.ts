@@ -88,6 +88,41 @@ describe('lifecycle.decay_tick', () => {
   });
 });
 
+describe('persistence of a tick', () => {
+  it('keeps fidelity and stats across a restart: the tick, a write after it and the aggregates', async () => {
+    const first = await startTestServer({ now: () => clock });
+    try {
+      const encode = async (text: string, store: string) =>
+        (await first.call('POST', '/v1/encode', { space: 'restart', content: textContent(text), store })).body.record_id as string;
+      const ids = [await encode('the ferry leaves at nine', 'episodic'), await encode('paris is the capital of france', 'semantic'),
+        await encode('how to reset the router', 'procedural')];
+      await first.runtime.hippocampus.decayTick({ space: 'restart', tick_duration_seconds: 20 * DAY });
+      await first.call('PATCH', `/v1/encode/${ids[0]}`, { space: 'restart', metadata: { checked: true } });
+      const records = async (server: typeof first) => Promise.all(ids.map(async (id) => (await server.call('GET', `/v1/introspect/record/${id}?space=restart`)).body));
+      const before = await records(first);
+      expect(before[1].fidelity.score).toBeLessThan(1);
+      expect(before[0].metadata).toEqual({ checked: true });
+      const stats = (await first.call('GET', '/v1/introspect/stats?space=restart')).body;
+      expect(stats.avg_fidelity).toBeLessThan(1);
+      await first.close();
+
+      const second = await startTestServer({ dataDir: first.dataDir, now: () => clock });
+      try {
+        expect(await records(second)).toEqual(before);
+        const again = (await second.call('GET', '/v1/introspect/stats?space=restart')).body;
+        // Counted afresh from the records at start, equal to what the tick moved incrementally.
+        expect(again.avg_fidelity).toBeCloseTo(stats.avg_fidelity, 12);
+        expect(again.avg_fidelity_by_store).toEqual(Object.fromEntries(Object.entries(stats.avg_fidelity_by_store).map(([k, v]) => [k, expect.closeTo(v as number, 12)])));
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+      removeDir(first.dataDir);
+    }
+  });
+});
+
 describe('pruning', () => {
   it('deletes records below the prune threshold and strips links that pointed at them', async () => {
     const prunable = await startTestServer({

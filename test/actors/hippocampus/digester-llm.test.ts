@@ -80,6 +80,18 @@ describe('with an LLM provider configured', () => {
     expect(copy.metadata._consolidation).toEqual({ summarized_by: 'openai_compatible:fake-model' });
   });
 
+  it('smart consolidation: migrated ≤ processed, and every new semantic record has a summary (P4-9)', async () => {
+    const texts = ['Alice moved to Berlin in 2024', 'Bob started at the bakery on Monday', 'the bakery opens at six'];
+    for (const text of texts) await server.call('POST', '/v1/encode', { space: 'p4-9', content: textContent(text), store: 'episodic' });
+    const run = await server.call('POST', '/v1/lifecycle/consolidate', { space: 'p4-9', strategy: 'full' });
+    expect(run.body.records_processed).toBe(texts.length);
+    expect(run.body.records_migrated).toBeLessThanOrEqual(run.body.records_processed);
+    expect(run.body.semantic_nodes_created).toBeGreaterThan(0);
+    const recalled = await server.call('POST', '/v1/recall/query', { space: 'p4-9', cue: {}, stores: ['semantic'], recall_mode: 'perfect', reconsolidate: false, limit: 10 });
+    expect(recalled.body.memories).toHaveLength(run.body.semantic_nodes_created);
+    for (const { record } of recalled.body.memories) expect(record.content.summary).toBe('LLM SUMMARY of 1 note(s)');
+  });
+
   it('falls back to the built-in summaries when the provider fails, logging it without the key', async () => {
     failWith = 401;
     await raw('llm-down', 'Alice is moving to Berlin next month');

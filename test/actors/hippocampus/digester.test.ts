@@ -89,6 +89,24 @@ describe('lifecycle.consolidate', () => {
     expect((await stats('dupes')).records_by_store.episodic).toBe(1);
   });
 
+  it('never deletes a semantic record as a duplicate of an episodic one with the same embedding; episodic count never increases (P4-10)', async () => {
+    const embedding = [0.3, 0.1, 0.8, 0.5];
+    const block = (text: string) => ({ blocks: [{ modality: 'text', format: 'text/plain', data: [...Buffer.from(text)], embedding }] });
+    const fact = (await server.call('POST', '/v1/encode', { space: 'p4-10', store: 'semantic', content: block('the office wifi is called lighthouse') })).body.record_id;
+    for (let index = 0; index < 2; index++) {
+      await server.call('POST', '/v1/encode', { space: 'p4-10', store: 'episodic', content: block(`the office wifi is called lighthouse (${index})`) });
+    }
+    let episodic = (await stats('p4-10')).records_by_store.episodic;
+    expect(episodic).toBe(2);
+    for (const strategy of ['full', 'incremental', 'full']) {
+      await server.call('POST', '/v1/lifecycle/consolidate', { space: 'p4-10', strategy });
+      expect((await server.call('GET', `/v1/introspect/record/${fact}?space=p4-10`)).status).toBe(200);
+      const now = (await stats('p4-10')).records_by_store.episodic;
+      expect(now).toBeLessThanOrEqual(episodic);
+      episodic = now;
+    }
+  });
+
   it('reports on a dry run and changes nothing', async () => {
     await server.call('POST', '/v1/encode', { space: 'consolidate-dry', content: textContent('a fact worth keeping'), store: 'episodic' });
     const dry = await server.call('POST', '/v1/lifecycle/consolidate', { space: 'consolidate-dry', dry_run: true });

@@ -89,7 +89,11 @@ describe('apply and read', () => {
 describe('event log', () => {
   it('keeps every applied event, byte-for-byte what was applied, in sequence order', async () => {
     const partition = await open();
-    const first = put(3, [memoryRecord({ id: 'a', content: textContent('quote " and \\ backslash') })]);
+    const first = put(3, [memoryRecord({
+      id: 'a', content: textContent('quote " and \\ backslash'),
+      // Replacement patterns of String.replace, which splices record JSON into the envelope: kept as typed.
+      metadata: { note: 'quote " and \\ backslash, $& $\' $` $$' },
+    })]);
     const fresh: MutationEvent = { type: 'records.put', records: [memoryRecord({ id: 'b' })], fresh: true };
     const second = event(7, fresh, { idempotency_key: 'k' });
     const third = event(9, { type: 'records.deleted', ids: ['a'] });
