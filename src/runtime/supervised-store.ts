@@ -38,7 +38,7 @@ type Remote = Comlink.Remote<StoreWorkerApi>;
 
 const STORE_METHODS = [
   'whenReady', 'apply', 'get', 'getMany', 'findIdempotent', 'idsCreatedBetween',
-  'registry', 'stats', 'search', 'similar', 'decay', 'recent', 'createdBetween', 'inSession', 'spaces', 'page', 'compact', 'close',
+  'registry', 'stats', 'search', 'similar', 'decay', 'recent', 'byIntensity', 'createdBetween', 'inSession', 'spaces', 'page', 'compact', 'close',
 ] as const satisfies readonly (keyof StoreApi)[];
 type Pending = { reject: (reason: unknown) => void };
 

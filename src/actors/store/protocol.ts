@@ -1,4 +1,4 @@
-import type { AssociationType, PartitionName, StoredRecord } from '../../cmp/types.js';
+import type { AssociationType, MemoryRecord, PartitionName, StoredRecord } from '../../cmp/types.js';
 import type { SpaceAggregates } from './aggregates.js';
 import type { EventEnvelope, MutationEvent } from './events.js';
 import type { EmbedderConfig } from '../../embedding/embedder.js';
@@ -111,6 +111,11 @@ export interface StoreApi {
   recent(space: string, limit: number): Promise<StoredRecord[]>;
   /** The records of one raw-journal session, oldest first. */
   inSession(space: string, session: string): Promise<StoredRecord[]>;
+  /**
+   * Memory records whose emotion intensity lies in [min, max] (inclusive), in id order, at most `limit`
+   * (0: none). The reference's emotional-store query (spec §2.5), here on every store.
+   */
+  byIntensity(space: string, min: number, max: number, limit: number): Promise<StoredRecord[]>;
   /** Records created in [startMs, endMs], oldest first, at most `limit`. */
   createdBetween(space: string, startMs: number, endMs: number, limit: number): Promise<StoredRecord[]>;
   /** Every space the store holds records or events of. */
@@ -156,6 +161,11 @@ export function fromWireEnvelope(wire: WireEnvelope): { envelope: EventEnvelope;
 export type StoreWorkerApi = Omit<StoreApi, 'apply'> & {
   apply(envelope: WireEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply>;
 };
+
+/** Whether a memory's emotion intensity lies in [min, max], both inclusive (spec §2.5). */
+export function inIntensityRange(record: MemoryRecord, min: number, max: number): boolean {
+  return record.emotion.intensity >= min && record.emotion.intensity <= max;
+}
 
 export function registryEntryOf(record: StoredRecord): RegistryEntry {
   const entry: RegistryEntry = {

@@ -12,7 +12,7 @@ import { storeMachine } from './machine.js';
 import { Partition, type ApplyOptions, type IdempotencyEntry } from './partition.js';
 import { ValueCipher } from './value-cipher.js';
 import {
-  fromWireEnvelope, registryEntryOf, type ApplyReply, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
+  fromWireEnvelope, inIntensityRange, registryEntryOf, type ApplyReply, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
   type StoreWorkerApi, type StoreWorkerData,
 } from './protocol.js';
 
@@ -354,6 +354,20 @@ const api: StoreWorkerApi = {
     const open = await ready();
     const ids = await open.idsByRecency(space, limit);
     return (await open.getMany(space, ids)).filter((record): record is StoredRecord => record !== undefined);
+  },
+
+  async byIntensity(space, min, max, limit) {
+    const open = await ready();
+    const found: StoredRecord[] = [];
+    if (limit <= 0) return found;
+    // A pass over the space's records: an occasional query, so no intensity index is kept up to date.
+    for await (const chunk of open.records(space, 1000, skipUnreadable)) {
+      for (const record of chunk) {
+        if ('store' in record && inIntensityRange(record, min, max)) found.push(record);
+        if (found.length === limit) return found;
+      }
+    }
+    return found;
   },
 
   async createdBetween(space, startMs, endMs, limit) {

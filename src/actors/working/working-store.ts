@@ -8,7 +8,7 @@ import type { IdempotencyEntry } from '../store/partition.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import { StoreIndexes } from '../store/indexes.js';
 import {
-  registryEntryOf, type ApplyReply, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreApi, type StoreSearchQuery,
+  inIntensityRange, registryEntryOf, type ApplyReply, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreApi, type StoreSearchQuery,
   type StoreSearchResult,
 } from '../store/protocol.js';
 
@@ -186,6 +186,12 @@ export class WorkingStore implements StoreApi {
   async recent(space: string, limit: number) {
     await this.#ready();
     return this.#sorted(space).reverse().slice(0, limit);
+  }
+
+  async byIntensity(space: string, min: number, max: number, limit: number) {
+    await this.#ready();
+    if (limit <= 0) return [];
+    return [...this.#sorted(space)].sort((a, b) => (a.id < b.id ? -1 : 1)).filter((record) => inIntensityRange(record, min, max)).slice(0, limit);
   }
 
   async createdBetween(space: string, startMs: number, endMs: number, limit: number) {

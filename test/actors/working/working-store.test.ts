@@ -202,3 +202,17 @@ describe('after close', () => {
     await expect(store.close()).resolves.toBeUndefined();
   });
 });
+
+describe('byIntensity', () => {
+  it('finds records whose emotion intensity lies in the range, inclusive, up to the limit', async () => {
+    const store = workingStore(7);
+    const feeling = (intensity: number) => ({ emotion: { ...memoryRecord().emotion, joy: 1, intensity } });
+    await store.apply(put([record('vivid', 0, feeling(0.95)), record('middling', 0, feeling(0.5)), record('faint', 0, feeling(0.1))]));
+    const ids = async (min: number, max: number, limit = 10) => (await store.byIntensity('default', min, max, limit)).map((found) => found.id).sort();
+    expect(await ids(0.8, 1)).toEqual(['vivid']);
+    expect(await ids(0.5, 0.5)).toEqual(['middling']);
+    expect(await ids(0, 1)).toEqual(['faint', 'middling', 'vivid']);
+    expect(await ids(0, 1, 0)).toEqual([]);
+    expect(await ids(0, 1, 2)).toHaveLength(2);
+  });
+});
