@@ -6,11 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
-// Runs `cerememory-recorder` as a user does (a separate process through bin/), and a loopback fake
-// server whose answer to POST /v1/encode/raw/batch a test can change between runs.
+// Runs `cerememory-recorder` as a user does (a separate process), and a loopback fake server whose
+// answer to POST /v1/encode/raw/batch a test can change between runs.
 
 const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/cerememory-recorder.js');
+/**
+ * The recorder from source, always: bin/cerememory-recorder.js prefers a dist/ that `npm start` or
+ * `npm run build` left, which may be older than the source under test.
+ */
+export const RECORDER = ['--import', 'tsx', join(ROOT, 'src/recorder/main.ts')];
 
 export interface Run {
   code: number;
@@ -22,7 +26,7 @@ export function recorder(args: string[], options: { stdin?: string; env?: Record
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [BIN, ...args],
+      [...RECORDER, ...args],
       { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

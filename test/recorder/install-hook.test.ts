@@ -10,6 +10,7 @@ import { recordText, recorder, startFakeServer, tempSpoolDir } from './helpers.j
 // `cerememory-recorder install-hook codex`: what it writes, what it refuses, and that the written
 // Python hook really feeds the recorder (and never fails Codex).
 
+// The installed hook calls the real bin, as a user's would (it runs dist/ when a build left one there).
 const BIN = join(import.meta.dirname, '../../bin/cerememory-recorder.js');
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));

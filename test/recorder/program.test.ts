@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonl, recordText, recorder, startFakeServer, tempSpoolDir } from './helpers.js';
+import { RECORDER, jsonl, recordText, recorder, startFakeServer, tempSpoolDir } from './helpers.js';
 
 // The command surface: help on every command, option bounds, and the flush interval of a long-lived
 // stream.
 
-const BIN = join(import.meta.dirname, '../../bin/cerememory-recorder.js');
 
 describe('cerememory-recorder commands', { timeout: 120_000 }, () => {
   it.each([
@@ -29,7 +27,7 @@ describe('cerememory-recorder commands', { timeout: 120_000 }, () => {
   it('sends a started batch after the flush interval while stdin stays open', async () => {
     const fake = await startFakeServer(200);
     const spool = tempSpoolDir();
-    const child = spawn(process.execPath, [BIN, 'ingest', '--server-url', fake.url, '--spool-dir', spool, '--flush-interval-ms', '200'], {
+    const child = spawn(process.execPath, [...RECORDER, 'ingest', '--server-url', fake.url, '--spool-dir', spool, '--flush-interval-ms', '200'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
       stdio: ['pipe', 'ignore', 'pipe'],
     });
