@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Worker } from 'node:worker_threads';
 import { CmpError } from '../cmp/errors.js';
@@ -101,9 +102,13 @@ export class SupervisedStore {
     apply: (envelope, vectors) => this.#call((remote) => remote.apply(toWireEnvelope(envelope), vectors)),
   } as StoreApi;
 
-  /** Terminates the worker as a crash would (tests and fault drills); supervision restarts it. */
+  /** Ends the worker as a crash would (tests and fault drills); supervision restarts it. */
   async kill(): Promise<void> {
-    await this.#worker.terminate();
+    const exited = once(this.#worker, 'exit');
+    // Not worker.terminate(): that can stop the thread inside a native call, and hnswlib then aborts
+    // the whole process. The worker exits itself instead; the call never answers.
+    void this.#remote.crash();
+    await exited;
   }
 
   async close(): Promise<void> {

@@ -160,6 +160,8 @@ export function fromWireEnvelope(wire: WireEnvelope): { envelope: EventEnvelope;
 /** The API a store worker serves: the store API, with events in their wire form. */
 export type StoreWorkerApi = Omit<StoreApi, 'apply'> & {
   apply(envelope: WireEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply>;
+  /** Ends the worker thread at once, as a crash would (fault drills); never answers. */
+  crash(): void;
 };
 
 /** Whether a memory's emotion intensity lies in [min, max], both inclusive (spec §2.5). */

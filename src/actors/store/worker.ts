@@ -59,7 +59,6 @@ function unregister(space: string, id: string): void {
   if (entries?.size === 0) registry!.delete(space);
 }
 
-
 async function sequences(open: Partition): Promise<Record<string, number>> {
   const result: Record<string, number> = {};
   for (const space of await open.spaces()) result[space] = await open.lastSequence(space);
@@ -222,7 +221,6 @@ async function indexed(): Promise<StoreIndexes> {
   return indexes;
 }
 
-
 /**
  * Saves the indexes with the aggregates and registry as of the partition's current sequences, unless
  * the indexes are stale (then the next start replays or rebuilds).
@@ -356,6 +354,12 @@ const api: StoreWorkerApi = {
     return (await open.getMany(space, ids)).filter((record): record is StoredRecord => record !== undefined);
   },
 
+  crash() {
+    // Exits between two of the worker's tasks, wherever its calls and writes stand: a crash, except
+    // that no native call is cut in half (terminate() inside hnswlib's addPoint aborts the process).
+    process.exit(70);
+  },
+
   async byIntensity(space, min, max, limit) {
     const open = await ready();
     const found: StoredRecord[] = [];
@@ -383,14 +387,9 @@ const api: StoreWorkerApi = {
   },
 
   async registry() {
-    const open = await ready();
-    if (registry) return Object.fromEntries([...registry].map(([space, entries]) => [space, [...entries.values()]]));
-    const dump: Record<string, RegistryEntry[]> = {};
-    for (const space of await open.spaces()) {
-      const entries: RegistryEntry[] = (dump[space] = []);
-      for await (const chunk of open.records(space, 1000, skipUnreadable)) for (const record of chunk) entries.push(registryEntryOf(record));
-    }
-    return dump;
+    await ready();
+    // The raw journal keeps no registry: its records have no associations (the hippocampus never asks).
+    return Object.fromEntries([...(registry ?? [])].map(([space, entries]) => [space, [...entries.values()]]));
   },
 
   async spaces() {
