@@ -191,7 +191,10 @@ export class WorkingStore implements StoreApi {
   async byIntensity(space: string, min: number, max: number, limit: number) {
     await this.#ready();
     if (limit <= 0) return [];
-    return [...this.#sorted(space)].sort((a, b) => (a.id < b.id ? -1 : 1)).filter((record) => inIntensityRange(record, min, max)).slice(0, limit);
+    return this.#sorted(space)
+      .filter((record) => inIntensityRange(record, min, max))
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .slice(0, limit);
   }
 
   async createdBetween(space: string, startMs: number, endMs: number, limit: number) {

@@ -1,5 +1,5 @@
 import { fromJson, type DescMethod, type JsonValue } from '@bufbuild/protobuf';
-import { Code, ConnectError, type ConnectRouter } from '@connectrpc/connect';
+import type { ConnectRouter } from '@connectrpc/connect';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CerememoryService } from '../../gen/cerememory/v1/cerememory_pb.js';
 import { CMP_OPERATIONS, isOperationName } from '../operations.js';
@@ -32,12 +32,11 @@ export function cerememoryRoutes({ hippocampus, log }: ConnectServiceOptions) {
       const name = method.localName;
       if (method.methodKind === 'unary' && isOperationName(name)) {
         impl[name] = unaryHandler(method, name, hippocampus, log);
+      } else if (streaming[name] !== undefined) {
+        impl[name] = streaming[name];
       } else {
-        impl[name] =
-          streaming[name] ??
-          (() => {
-            throw new ConnectError(`${method.name} is not implemented`, Code.Unimplemented);
-          });
+        // The proto and the operation table disagree: a build defect, refused when the routes are made.
+        throw new Error(`cerememory.v1.CerememoryService/${method.name} has no handler: add it to CMP_OPERATIONS or the streaming handlers`);
       }
     }
     router.service(CerememoryService, impl as never);
