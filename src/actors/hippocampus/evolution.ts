@@ -1,5 +1,5 @@
 import { PERSISTENT_STORES, STORE_TYPES, type StoreType } from '../../cmp/types.js';
-import { defaultDecayParams, type DecayParams } from '../store/decay.js';
+import { defaultDecayParams, FIDELITY_BUCKETS, type DecayParams } from '../store/decay.js';
 
 // The self-tuning engine (reference spec §4.8) as a pure state machine: observations in, a new state
 // out, and `evaluate` applies the three rules. Unlike the reference (whose adjusted values were only
@@ -50,9 +50,6 @@ export const defaultEvolutionOptions: Readonly<EvolutionOptions> = Object.freeze
   growFactor: 1.1,
   maxDeviation: 0.5,
 });
-
-/** Histogram buckets of width 0.1 over [0, 1]: index min(floor(score·10), 9). */
-export const FIDELITY_BUCKETS = 10;
 
 export interface ParameterAdjustment {
   store: StoreType;
@@ -117,18 +114,12 @@ function withStore(state: EvolutionState, store: StoreType, next: StoreEvolution
   return { ...state, stores: { ...state.stores, [store]: next } };
 }
 
-/** Spec §4.8: after a decay tick, the store's new scores join its histogram. NaN scores are skipped. */
-export function observeDecayTick(state: EvolutionState, store: StoreType, scores: readonly number[]): EvolutionState {
+/** Spec §4.8: after a decay tick, the store's new scores join its histogram (`fidelityHistogram` of them). */
+export function observeDecayTick(state: EvolutionState, store: StoreType, histogram: readonly number[]): EvolutionState {
   const entry = state.stores[store];
-  const histogram = [...entry.fidelity_histogram];
-  let seen = 0;
-  for (const score of scores) {
-    if (Number.isNaN(score)) continue;
-    const bucket = Math.min(Math.max(Math.floor(score * FIDELITY_BUCKETS), 0), FIDELITY_BUCKETS - 1);
-    histogram[bucket] += 1;
-    seen++;
-  }
-  return seen === 0 ? state : withStore(state, store, { ...entry, fidelity_histogram: histogram });
+  if (histogram.every((count) => count === 0)) return state;
+  const fidelity_histogram = entry.fidelity_histogram.map((count, bucket) => count + (histogram[bucket] ?? 0));
+  return withStore(state, store, { ...entry, fidelity_histogram });
 }
 
 /**

@@ -42,8 +42,11 @@ export interface TickPlan {
 }
 
 const INITIAL_CAPACITY = 1024;
-/** Records per step of a tick's arithmetic: a few milliseconds of work, then the worker may answer a read. */
-const STEP = 8192;
+/**
+ * Records per step of a tick: about a millisecond of work, then the worker may answer a read (issue 4:
+ * 8,192 made steps of 10–20 ms on a loaded 2-core machine, and a recall waits for the slowest store).
+ */
+const STEP = 2048;
 
 export class DecayTable {
   readonly #slots = new Map<string, number>();
@@ -68,6 +71,11 @@ export class DecayTable {
    */
   #pending: Map<string, CheckpointEntry>;
   #complete = false;
+  /**
+   * Records removed while the table is not complete: a filling pass reads a snapshot of the partition
+   * and must not put them back (the pass may run beside writes, `Partition.fillDecayTable`).
+   */
+  #removedWhileFilling = new Set<string>();
 
   constructor(checkpoint: Map<string, CheckpointEntry> = new Map()) {
     this.#pending = checkpoint;
@@ -86,6 +94,7 @@ export class DecayTable {
   markComplete(): void {
     this.#complete = true;
     this.#pending = new Map();
+    this.#removedWhileFilling = new Set();
   }
 
   /**
@@ -94,8 +103,10 @@ export class DecayTable {
    * its JSON is current.
    */
   set(record: MemoryRecord, fp: number, fromDisk: boolean): void {
-    // The table already knows a record from a write or an earlier pass: what is on disk is no newer.
-    if (fromDisk && this.#slots.has(record.id)) return;
+    // The table already knows a record from a write or an earlier pass: what is on disk is no newer. A
+    // record removed since the pass's snapshot was taken stays out.
+    if (fromDisk && (this.#slots.has(record.id) || this.#removedWhileFilling.has(record.id))) return;
+    if (!fromDisk) this.#removedWhileFilling.delete(record.id);
     const overlay = fromDisk ? this.#pendingFor(record.id, fp) : undefined;
     this.#pending.delete(record.id);
     let slot = this.#slots.get(record.id);
@@ -125,6 +136,7 @@ export class DecayTable {
 
   remove(id: string): void {
     this.#pending.delete(id);
+    if (!this.#complete) this.#removedWhileFilling.add(id);
     const slot = this.#slots.get(id);
     if (slot === undefined) return;
     this.#slots.delete(id);
@@ -188,10 +200,10 @@ export class DecayTable {
   /**
    * The checkpoint after `plan`: every record a tick has moved and not rewritten since, with the
    * fingerprint of its JSON (binary, versioned: `encodeCheckpoint`). Its ids start with the plan's
-   * ids in order (a pruned one's entry is blank), so the JSON of `plan.ids` is made once and returned
-   * for the tick's event too. Yields between steps like `tick`.
+   * ids in order (a pruned one's entry is blank), so the JSON of `plan.ids` is encoded once and its
+   * bytes returned for the tick's event too. Yields between steps like `tick`.
    */
-  async checkpointAfter(plan: TickPlan, pause: () => Promise<void>): Promise<{ value: Buffer; idsJson: string }> {
+  async checkpointAfter(plan: TickPlan, pause: () => Promise<void>): Promise<{ value: Buffer; idsJson: Buffer }> {
     const planned = new Uint8Array(this.#capacity);
     for (let i = 0; i < plan.slots.length; i++) planned[plan.slots[i]] = 1;
     // Overlays the plan does not cover (records are added to the table only by writes, which clear them,
@@ -214,21 +226,23 @@ export class DecayTable {
       columns[2 * count + at] = this.#tickAt[slot];
     });
     const idsJson = await jsonOfStrings(plan.ids, pause);
-    const allJson = extra.length === 0 ? idsJson : `${idsJson.slice(0, -1)}${plan.ids.length > 0 ? ',' : ''}${JSON.stringify(extra).slice(1)}`;
+    const allJson = extra.length === 0 ? idsJson : await jsonOfStrings([...plan.ids, ...extra], pause);
     return { value: encodeCheckpoint(count, columns, allJson), idsJson };
   }
 
   /** Applies a written plan. Returns the sum of score changes of the records kept (for the aggregates). */
   commit(plan: TickPlan): number {
     let delta = 0;
-    plan.slots.forEach((slot, index) => {
-      const score = plan.scores[index];
-      if (Number.isNaN(score) || this.#ids[slot] === undefined) return;
+    const { slots, scores, moments, nowMs } = plan;
+    for (let index = 0; index < slots.length; index++) {
+      const slot = slots[index];
+      const score = scores[index];
+      if (Number.isNaN(score) || this.#ids[slot] === undefined) continue;
       delta += score - this.#score[slot];
       this.#score[slot] = score;
-      this.#lastTick[slot] = plan.moments[index];
-      this.#tickAt[slot] = plan.nowMs;
-    });
+      this.#lastTick[slot] = moments[index];
+      this.#tickAt[slot] = nowMs;
+    }
     for (const id of plan.pruned) this.remove(id);
     return delta;
   }
@@ -275,23 +289,28 @@ export function fingerprint(text: string): number {
 const CHECKPOINT_MAGIC = Buffer.from('CDT1', 'ascii');
 const HEADER = 8;
 
-/** JSON of an array of strings, made a step at a time (a tick's ids run to megabytes). */
-async function jsonOfStrings(items: string[], pause: () => Promise<void>): Promise<string> {
-  const parts: string[] = [];
+/**
+ * The UTF-8 JSON of an array of strings, encoded a step at a time: a tick's ids run to megabytes, and
+ * encoding them in one piece held the worker for milliseconds.
+ */
+async function jsonOfStrings(items: string[], pause: () => Promise<void>): Promise<Buffer> {
+  const parts: Buffer[] = [];
   for (let from = 0; from < items.length; from += STEP) {
     if (from > 0) await pause();
-    parts.push(JSON.stringify(items.slice(from, from + STEP)).slice(1, -1));
+    const json = JSON.stringify(items.slice(from, from + STEP));
+    parts.push(Buffer.from(from === 0 ? json.slice(0, -1) : `,${json.slice(1, -1)}`, 'utf8'));
   }
-  return `[${parts.join(',')}]`;
+  parts.push(Buffer.from(items.length === 0 ? '[]' : ']', 'utf8'));
+  return Buffer.concat(parts);
 }
 
-/** `columns`: fingerprints, then tick clocks, then tick times, `count` of each; `idsJson`: the ids, a JSON array. */
-export function encodeCheckpoint(count: number, columns: Float64Array, idsJson: string): Buffer {
+/** `columns`: fingerprints, then tick clocks, then tick times, `count` of each; `idsJson`: the ids, a UTF-8 JSON array. */
+export function encodeCheckpoint(count: number, columns: Float64Array, idsJson: Uint8Array): Buffer {
   const header = Buffer.alloc(HEADER);
   CHECKPOINT_MAGIC.copy(header, 0);
   header.writeUInt32LE(count, 4);
   const numbers = Buffer.from(columns.buffer, columns.byteOffset, 3 * count * 8);
-  return Buffer.concat([header, numbers, Buffer.from(idsJson, 'utf8')]);
+  return Buffer.concat([header, numbers, idsJson]);
 }
 
 export function decodeCheckpoint(data: Buffer): Map<string, CheckpointEntry> {

@@ -232,6 +232,23 @@ export function isPruned(score: number, threshold: number): boolean {
   return score < threshold;
 }
 
+/** Histogram buckets of width 0.1 over [0, 1]: index min(floor(score·10), 9) (spec §4.8). */
+export const FIDELITY_BUCKETS = 10;
+
+/**
+ * Counts of `scores` per fidelity bucket, NaN skipped: what a tick reports of the scores it left, so
+ * that ten numbers cross to the evolution engine instead of one per record.
+ */
+export function fidelityHistogram(scores: ArrayLike<number>): number[] {
+  const histogram = new Array<number>(FIDELITY_BUCKETS).fill(0);
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i]!;
+    if (Number.isNaN(score)) continue;
+    histogram[Math.min(Math.max(Math.floor(score * FIDELITY_BUCKETS), 0), FIDELITY_BUCKETS - 1)]! += 1;
+  }
+  return histogram;
+}
+
 export interface DecayForecast {
   /** F at the forecast time. */
   fidelity: number;

@@ -132,6 +132,8 @@ export class Partition {
   /** Records as stored (decay overlays are applied on every read, `#view`). */
   readonly #cache = new Map<string, StoredRecord>();
   readonly #tables = new Map<string, Promise<DecayTable>>();
+  /** Passes filling a space's decay table (`fillDecayTable`), one at a time per space. */
+  readonly #filling = new Map<string, Promise<void>>();
 
   private constructor(db: ClassicLevel<string, Buffer>, options: PartitionOptions) {
     this.#db = db;
@@ -332,9 +334,8 @@ export class Partition {
    * `pause` is awaited between steps, so reads are answered during a long tick.
    */
   async decay(space: string, job: DecayTickJob, pause: () => Promise<void>, options: { sync?: boolean } = {}): Promise<DecayTickResult> {
+    await this.fillDecayTable(space, pause);
     const table = await this.#tableOf(space);
-    // The store actor's opening pass fills the table; a partition opened without one does it now.
-    if (!table.complete) for await (const _ of this.scan(space, 1000, () => undefined)) await pause();
     const plan = await table.tick(Date.parse(job.at), job.tick_duration_secs, job.prune_threshold, pause);
     const removed = (await this.getMany(space, plan.pruned)).filter((record): record is MemoryRecord => record !== undefined && 'store' in record);
     const envelope: EventEnvelope = {
@@ -346,7 +347,7 @@ export class Partition {
     const ops: BatchOp[] = [];
     for (const record of removed) ops.push(...this.#indexOps(space, record, 'del'));
     ops.push({ type: 'put', key: keys.decayCheckpoint(space), value: this.#cipher.seal(checkpoint.value) });
-    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: this.#cipher.seal(serialiseEnvelope(envelope, new Map(), checkpoint.idsJson)) });
+    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: this.#cipher.seal(decayedEventJson(envelope, checkpoint.idsJson)) });
     ops.push({ type: 'put', key: keys.sequence(space), value: plain(String(envelope.seq)) });
     await this.#write(ops, options.sync ?? this.#options.syncWrites);
     for (const record of removed) this.#remember(keys.record(space, record.id), undefined);
@@ -483,11 +484,28 @@ export class Partition {
 
   /**
    * The opening pass: `records`, and puts every memory record in the space's decay table, which is then
-   * complete and kept exact by every write. The caller makes sure no write runs meanwhile (the store
-   * actor does it while starting, or inside its write queue).
+   * complete and kept exact by every write (`fillDecayTable` does the same without the records).
    */
   scan(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
     return this.#records(space, chunk, onUnreadable, true);
+  }
+
+  /**
+   * Puts every memory record of a space in its decay table, unless it is complete already (the store
+   * actor's opening pass fills it; a start from an index snapshot reads no record, so the table is
+   * filled after it, or by the first tick). Safe beside writes: the table keeps out what they remove.
+   * Calls while a pass runs wait for that pass. `pause` is awaited between chunks.
+   */
+  fillDecayTable(space: string, pause: () => Promise<void>): Promise<void> {
+    let filling = this.#filling.get(space);
+    if (!filling) {
+      filling = (async () => {
+        if ((await this.#tableOf(space)).complete) return;
+        for await (const _ of this.#records(space, 500, () => undefined, true)) await pause();
+      })().finally(() => this.#filling.delete(space));
+      this.#filling.set(space, filling);
+    }
+    return filling;
   }
 
   async *#records(space: string, chunk: number, onUnreadable: ((key: string, error: unknown) => void) | undefined, build: boolean): AsyncGenerator<StoredRecord[]> {
@@ -635,20 +653,29 @@ function sameIndexKeys(a: StoredRecord, b: StoredRecord): boolean {
   return sessionA === sessionB;
 }
 
+/** Stands in a shell's JSON for a part spliced in as already-made JSON. */
+const SPLICE = '\u0000spliced\u0000';
+const SPLICE_JSON = JSON.stringify(SPLICE);
+
 /**
  * JSON of an envelope; a put's records reuse the JSON already made for their record keys, since
- * serialising is most of a write's CPU and a put carries the same records twice (effect and event). A
- * tick's ids reuse `decayedIdsJson`, the JSON its checkpoint already made of them.
+ * serialising is most of a write's CPU and a put carries the same records twice (effect and event).
  */
-function serialiseEnvelope(envelope: EventEnvelope, serialised: Map<StoredRecord, string>, decayedIdsJson?: string): string {
+function serialiseEnvelope(envelope: EventEnvelope, serialised: Map<StoredRecord, string>): string {
   const { event } = envelope;
-  const placeholder = '\u0000spliced\u0000';
-  if (event.type === 'records.decayed' && decayedIdsJson !== undefined) {
-    return JSON.stringify({ ...envelope, event: { ...event, ids: placeholder } }).replace(JSON.stringify(placeholder), () => decayedIdsJson);
-  }
   if (event.type !== 'records.put' || !event.records.every((record) => serialised.has(record))) return JSON.stringify(envelope);
-  const shell = JSON.stringify({ ...envelope, event: { ...event, records: placeholder } });
-  return shell.replace(JSON.stringify(placeholder), () => `[${event.records.map((record) => serialised.get(record)).join(',')}]`);
+  const shell = JSON.stringify({ ...envelope, event: { ...event, records: SPLICE } });
+  return shell.replace(SPLICE_JSON, () => `[${event.records.map((record) => serialised.get(record)).join(',')}]`);
+}
+
+/**
+ * UTF-8 JSON of a tick's envelope, its ids spliced in as the bytes its checkpoint already encoded
+ * (`idsJson`): a tick's ids run to megabytes, and encoding them twice held the worker for milliseconds.
+ */
+function decayedEventJson(envelope: EventEnvelope, idsJson: Uint8Array): Buffer {
+  const shell = JSON.stringify({ ...envelope, event: { ...envelope.event, ids: SPLICE } });
+  const at = shell.indexOf(SPLICE_JSON);
+  return Buffer.concat([Buffer.from(shell.slice(0, at), 'utf8'), idsJson, Buffer.from(shell.slice(at + SPLICE_JSON.length), 'utf8')]);
 }
 
 function translateOpenError(error: unknown, location: string): CmpError {

@@ -55,8 +55,8 @@ export interface DecayOutcome {
   updated: number;
   below_threshold: number;
   pruned: string[];
-  /** Fidelity of every record kept, for the evolution engine. */
-  scores: number[];
+  /** `fidelityHistogram` of the records kept, for the evolution engine. */
+  fidelity_histogram: number[];
 }
 
 /** What a store searches for one recall (the hippocampus fans one of these out to each store). */

@@ -3,6 +3,7 @@ import { CmpError } from '../../cmp/errors.js';
 import type { MemoryRecord, StoredRecord } from '../../cmp/types.js';
 import { countRecord, emptyAggregates, type SpaceAggregates } from '../store/aggregates.js';
 import { applyEvent, touchedIds, type EventEnvelope } from '../store/events.js';
+import { fidelityHistogram } from '../store/decay.js';
 import { storeMachine } from '../store/machine.js';
 import type { IdempotencyEntry } from '../store/partition.js';
 import type { Embedder } from '../../embedding/embedder.js';
@@ -180,7 +181,7 @@ export class WorkingStore implements StoreApi {
   /** Working memory does not decay (spec §2.6): it is scratch space, bounded by capacity instead. */
   async decay(): Promise<DecayOutcome> {
     await this.#ready();
-    return { updated: 0, below_threshold: 0, pruned: [], scores: [] };
+    return { updated: 0, below_threshold: 0, pruned: [], fidelity_histogram: fidelityHistogram([]) };
   }
 
   async recent(space: string, limit: number) {

@@ -8,7 +8,7 @@ import {
   observeRecall,
   type EvolutionState,
 } from '../../../src/actors/hippocampus/evolution.js';
-import { defaultDecayParams } from '../../../src/actors/store/decay.js';
+import { defaultDecayParams, fidelityHistogram } from '../../../src/actors/store/decay.js';
 import { STORE_TYPES } from '../../../src/cmp/types.js';
 
 function deepFreeze<T>(value: T): T {
@@ -48,8 +48,8 @@ describe('createEvolutionState / currentParams', () => {
 describe('observations', () => {
   it('bucket scores by min(floor(score·10), 9), cumulatively', () => {
     let state = createEvolutionState();
-    state = observeDecayTick(state, 'semantic', [0, 0.05, 0.1, 0.55, 0.99, 1, -0.2, Number.NaN]);
-    state = observeDecayTick(state, 'semantic', [1]);
+    state = observeDecayTick(state, 'semantic', fidelityHistogram([0, 0.05, 0.1, 0.55, 0.99, 1, -0.2, Number.NaN]));
+    state = observeDecayTick(state, 'semantic', fidelityHistogram([1]));
     expect(state.stores.semantic.fidelity_histogram).toEqual([3, 1, 0, 0, 0, 1, 0, 0, 0, 3]);
   });
 
@@ -63,7 +63,7 @@ describe('observations', () => {
 
   it('never change the state they are given', () => {
     const state = deepFreeze(createEvolutionState());
-    expect(() => evaluate(observeRecall(observeDecayTick(state, 'episodic', [0.1]), 'episodic', 0))).not.toThrow();
+    expect(() => evaluate(observeRecall(observeDecayTick(state, 'episodic', fidelityHistogram([0.1])), 'episodic', 0))).not.toThrow();
     expect(state.stores.episodic.fidelity_histogram.every((count) => count === 0)).toBe(true);
   });
 });
@@ -78,7 +78,7 @@ describe('medianFidelity', () => {
 
 describe('evaluate', () => {
   it('rule 1: a median fidelity below 0.3 lowers decay_exponent by 10 %', () => {
-    const state = observeDecayTick(createEvolutionState(), 'episodic', [...scores(6, 0.25), ...scores(4, 0.9)]);
+    const state = observeDecayTick(createEvolutionState(), 'episodic', fidelityHistogram([...scores(6, 0.25), ...scores(4, 0.9)]));
     const { state: next, metrics } = evaluate(state);
     expect(currentParams(next, 'episodic').decay_exponent).toBeCloseTo(0.27, 12);
     expect(metrics.parameter_adjustments).toEqual([
@@ -90,7 +90,7 @@ describe('evaluate', () => {
   });
 
   it('rule 3: more than half the scores under 0.1 lowers prune_threshold by 10 %', () => {
-    const state = observeDecayTick(createEvolutionState(), 'semantic', [...scores(3, 0.05), ...scores(2, 0.95)]);
+    const state = observeDecayTick(createEvolutionState(), 'semantic', fidelityHistogram([...scores(3, 0.05), ...scores(2, 0.95)]));
     const { state: next, metrics } = evaluate(state);
     expect(currentParams(next, 'semantic').prune_threshold).toBeCloseTo(0.009, 12);
     expect(metrics.parameter_adjustments.map((a) => [a.parameter, a.reason])).toEqual([
@@ -101,7 +101,7 @@ describe('evaluate', () => {
   });
 
   it('rule 3 does not fire at exactly half', () => {
-    const state = observeDecayTick(createEvolutionState(), 'semantic', [0.05, 0.05, 0.95, 0.95]);
+    const state = observeDecayTick(createEvolutionState(), 'semantic', fidelityHistogram([0.05, 0.05, 0.95, 0.95]));
     expect(evaluate(state).metrics.parameter_adjustments.map((a) => a.parameter)).not.toContain('prune_threshold');
   });
 
@@ -119,7 +119,7 @@ describe('evaluate', () => {
   });
 
   it('healthy stores change nothing and report nothing', () => {
-    let state = observeDecayTick(createEvolutionState(), 'episodic', scores(10, 0.8));
+    let state = observeDecayTick(createEvolutionState(), 'episodic', fidelityHistogram(scores(10, 0.8)));
     for (let i = 0; i < 10; i++) state = observeRecall(state, 'episodic', 0.9);
     const { state: next, metrics } = evaluate(state);
     expect(metrics).toEqual({ parameter_adjustments: [], detected_patterns: [], schema_adaptations: [] });
@@ -127,7 +127,7 @@ describe('evaluate', () => {
   });
 
   it('compounds across evaluations and stops at ±50 % of the default, then reports only the pattern', () => {
-    let state = observeDecayTick(createEvolutionState(), 'emotional', scores(10, 0.05));
+    let state = observeDecayTick(createEvolutionState(), 'emotional', fidelityHistogram(scores(10, 0.05)));
     for (let i = 0; i < 5; i++) state = observeRecall(state, 'emotional', 0);
     const twice = evaluateTimes(state, 2);
     expect(currentParams(twice.state, 'emotional').decay_exponent).toBeCloseTo(0.2 * 0.81, 12);
@@ -142,7 +142,7 @@ describe('evaluate', () => {
   });
 
   it('reports the step that reaches the clamp, with the clamped value', () => {
-    let state = observeDecayTick(createEvolutionState(), 'episodic', scores(10, 0.05));
+    let state = observeDecayTick(createEvolutionState(), 'episodic', fidelityHistogram(scores(10, 0.05)));
     let last = evaluate(state);
     const reports: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -156,7 +156,7 @@ describe('evaluate', () => {
   });
 
   it('does not tune working memory', () => {
-    let state = observeDecayTick(createEvolutionState(), 'working', scores(10, 0.01));
+    let state = observeDecayTick(createEvolutionState(), 'working', fidelityHistogram(scores(10, 0.01)));
     for (let i = 0; i < 5; i++) state = observeRecall(state, 'working', 0);
     const { state: next, metrics } = evaluate(state);
     expect(metrics.parameter_adjustments).toEqual([]);
@@ -164,7 +164,7 @@ describe('evaluate', () => {
   });
 
   it('survives a JSON round trip and behaves the same afterwards', () => {
-    let state = observeDecayTick(createEvolutionState(), 'episodic', scores(10, 0.05));
+    let state = observeDecayTick(createEvolutionState(), 'episodic', fidelityHistogram(scores(10, 0.05)));
     for (let i = 0; i < 5; i++) state = observeRecall(state, 'semantic', 0.1);
     state = evaluate(state).state;
     const restored = JSON.parse(JSON.stringify(state)) as EvolutionState;

@@ -114,6 +114,34 @@ describe('Partition.decay', () => {
     expect(page.filter((record) => record.id !== 'fading')).toEqual([...before].sort((a, b) => a!.id.localeCompare(b!.id)));
   });
 
+  it('fills its decay table beside writes: a record deleted meanwhile is not brought back, one written is ticked', async () => {
+    const many = Array.from({ length: 1200 }, (_, index) => memoryRecord({ id: `r${String(index).padStart(4, '0')}` }));
+    const first = await open();
+    await first.apply(envelope({ type: 'records.put', records: many }, { seq: 1 }));
+    await closeAll();
+
+    // A start from the index snapshot reads no record: the table is filled afterwards, while writes go on.
+    const second = await open();
+    let writes: Promise<unknown> | undefined;
+    const writingPause = () => {
+      writes ??= (async () => {
+        // Still ahead of the pass (it reads 500 at a time from a snapshot taken when it began).
+        await second.apply(envelope({ type: 'records.deleted', ids: ['r1100'] }, { seq: 2 }));
+        await second.apply(envelope({ type: 'records.put', records: [memoryRecord({ id: 'r9999' })] }, { seq: 3 }));
+      })();
+      return writes.then(pause);
+    };
+    await second.fillDecayTable('default', writingPause);
+    expect(writes).toBeDefined();
+    const tick = await second.decay('default', job(4, T0_MS + DAY_MS, 3600), pause);
+    expect(tick.evaluated).toBe(1200);
+    const [event] = (await second.eventsAfter('default', 3)) as EventEnvelope[];
+    const ticked = (event!.event as { ids: string[] }).ids;
+    expect(ticked).not.toContain('r1100');
+    expect(ticked).toContain('r9999');
+    expect(new Set(ticked).size).toBe(1200);
+  });
+
   it('recomputes a lost tick identically (a real-time tick of duration 0)', async () => {
     const first = await open();
     for (const space of ['kept', 'lost']) {
