@@ -46,7 +46,7 @@ const INITIAL_CAPACITY = 1024;
  * Records per step of a tick: about a millisecond of work, then the worker may answer a read (issue 4:
  * 8,192 made steps of 10–20 ms on a loaded 2-core machine, and a recall waits for the slowest store).
  */
-const STEP = 2048;
+export const STEP = 2048;
 
 export class DecayTable {
   readonly #slots = new Map<string, number>();
