@@ -15,7 +15,8 @@ import { zipfSentences } from './corpus.js';
 import { round } from './stats.js';
 
 // A CMA round trip as a user runs it, with the server in a process of its own so its memory can be
-// watched: an archive of N records is imported into a fresh server with `cerememory import` (Connect
+// watched (the bench runs the compiled server, as `npm start` does; from source, tsx in the main thread
+// and in each of the five store workers adds ~140 MiB): an archive of N records is imported into a fresh server with `cerememory import` (Connect
 // client streaming), exported again with `cerememory export`, and that export is imported into a second
 // fresh server and exported once more; counts and checksums must agree. The server's resident set is
 // sampled from /proc throughout. The archive streams through a staging file, so what an import adds is
@@ -23,7 +24,8 @@ import { round } from './stats.js';
 // back yet, not the archive; an export, or an import of records the server already holds, adds little.
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/main.ts')];
+/** `cerememory` from source; the bench passes the compiled one (`buildDist`), which is what `npm start` runs. */
+const SOURCE_CLI = ['--import', 'tsx', join(ROOT, 'src/main.ts')];
 const T0 = Date.parse('2026-04-28T12:00:00.000Z');
 
 /** The server's current resident set in MiB, or null where /proc is not there. */
@@ -53,13 +55,14 @@ async function* syntheticRecords(total: number): AsyncIterable<MemoryRecord[]> {
 }
 
 interface RunningServer {
+  cli: string[];
   url: string;
   pid: number;
   stop(): Promise<void>;
 }
 
-async function startServer(dataDir: string): Promise<RunningServer> {
-  const child: ChildProcess = spawn(process.execPath, [...CLI, '--data-dir', dataDir, 'serve', '--port', '0'], {
+async function startServer(cli: string[], dataDir: string): Promise<RunningServer> {
+  const child: ChildProcess = spawn(process.execPath, [...cli, '--data-dir', dataDir, 'serve', '--port', '0'], {
     cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CEREMEMORY_EMBEDDING__PROVIDER: 'none' }, stdio: 'ignore',
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -67,7 +70,7 @@ async function startServer(dataDir: string): Promise<RunningServer> {
     try {
       const lock = JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')) as { pid: number; url?: string };
       if (lock.pid === child.pid && lock.url) {
-        return { url: lock.url, pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await exited) };
+        return { cli, url: lock.url, pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await exited) };
       }
     } catch {
       // not written yet
@@ -87,7 +90,7 @@ async function cerememory(server: RunningServer, args: string[]): Promise<{ answ
   }, 25);
   const started = performance.now();
   try {
-    const child = spawn(process.execPath, [...CLI, '--server-url', server.url, '--json', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...server.cli, '--server-url', server.url, '--json', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk) => (stdout += chunk));
@@ -118,7 +121,7 @@ function stepOf(before: number | null, run: Awaited<ReturnType<typeof cerememory
   };
 }
 
-export async function archiveRoundTrip(records: number, progress: (line: string) => void = () => undefined) {
+export async function archiveRoundTrip(records: number, progress: (line: string) => void = () => undefined, cli = SOURCE_CLI) {
   const root = mkdtempSync(join(tmpdir(), 'cerememory-bench-round-trip-'));
   try {
     const original = join(root, 'original.cma');
@@ -130,7 +133,7 @@ export async function archiveRoundTrip(records: number, progress: (line: string)
     const archiveMiB = round(statSync(original).size / 2 ** 20, 1);
     progress(`round trip: ${records} records, archive ${archiveMiB} MiB`);
 
-    const first = await startServer(join(root, 'first'));
+    const first = await startServer(cli, join(root, 'first'));
     let firstExport: Awaited<ReturnType<typeof cerememory>>;
     let reimport: Awaited<ReturnType<typeof cerememory>>;
     let importFresh: StepReport;
@@ -153,7 +156,7 @@ export async function archiveRoundTrip(records: number, progress: (line: string)
       await first.stop();
     }
     // What the records themselves cost: the same server restarted on the imported data.
-    const restarted = await startServer(join(root, 'first'));
+    const restarted = await startServer(cli, join(root, 'first'));
     let steadyWithRecords: number | null;
     try {
       await fetch(`${restarted.url}/v1/recall/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"cue":{"text":"lake"}}' });
@@ -162,7 +165,7 @@ export async function archiveRoundTrip(records: number, progress: (line: string)
       await restarted.stop();
     }
 
-    const second = await startServer(join(root, 'second'));
+    const second = await startServer(cli, join(root, 'second'));
     let secondExport: Awaited<ReturnType<typeof cerememory>>;
     try {
       await cerememory(second, ['import', join(root, 'exported.cma')]);

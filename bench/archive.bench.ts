@@ -6,6 +6,7 @@ import { PERSISTENT_STORES } from '../src/cmp/types.js';
 import { loadConfig } from '../src/runtime/config.js';
 import { startRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { archiveRoundTrip } from './archive-round-trip.js';
+import { buildDist } from './compiled.js';
 import { zipfSentences } from './corpus.js';
 import type { Bench } from './run.js';
 import { round, rssSampler } from './stats.js';
@@ -29,7 +30,7 @@ const bench: Bench = {
     const roundTrip = args.includes('--round-trip') ? Number(args[args.indexOf('--round-trip') + 1]) : Math.max(...sizes);
     const rows = [];
     for (const records of sizes) rows.push(await archiveRun(records, embedding, progress));
-    return { embedding, rows, ...(roundTrip > 0 ? { server_round_trip: await archiveRoundTrip(roundTrip, progress) } : {}) };
+    return { embedding, rows, ...(roundTrip > 0 ? { server_round_trip: await archiveRoundTrip(roundTrip, progress, buildDist(progress)) } : {}) };
   },
 };
 

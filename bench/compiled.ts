@@ -15,11 +15,17 @@ export interface CompiledServer {
   requests: typeof import('../src/cmp/requests.js');
 }
 
-export async function compiledServer(progress: (line: string) => void): Promise<CompiledServer> {
+/** Builds dist/ as `npm start` does; returns the command line that runs the compiled `cerememory`. */
+export function buildDist(progress: (line: string) => void): string[] {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const started = performance.now();
   execFileSync(process.execPath, [tsc, '-p', ROOT, '--incremental', '--tsBuildInfoFile', join(ROOT, 'dist/.tsbuildinfo')], { stdio: 'inherit' });
   progress(`compiled to dist/ (${Math.round(performance.now() - started)} ms)`);
+  return [join(ROOT, 'dist/main.js')];
+}
+
+export async function compiledServer(progress: (line: string) => void): Promise<CompiledServer> {
+  buildDist(progress);
   const load = (path: string) => import(new URL(`../dist/${path}`, import.meta.url).href);
   return {
     runtime: (await load('runtime/runtime.js')) as CompiledServer['runtime'],

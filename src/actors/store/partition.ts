@@ -94,7 +94,7 @@ export interface MigrationCount {
 }
 
 export const DEFAULT_RECORD_CACHE = 20_000;
-const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface ApplyOptions {
   /** fsync this batch; default the partition's `syncWrites`. */
@@ -159,11 +159,10 @@ export class Partition {
   }
 
   static async open(location: string, name: PartitionName, options: PartitionOptions): Promise<Partition> {
-    // A 32 MiB write buffer (LevelDB's default: 4 MiB): every memtable spans the whole key range (r!, t!,
-    // e! keys of one batch interleave), so each flush overlaps all of level 1 and is merged again; fewer,
-    // larger flushes cut that background work (encode bench at 60–100k records: 2–10 % less CPU per
-    // record) for up to two buffers of memory per store being written and a longer log to replay after
-    // a crash.
+    // LevelDB's default 4 MiB write buffer. 32 MiB made fewer, larger flushes (every memtable spans the
+    // whole key range, so each flush overlaps level 1 and is merged again: 2–10 % less CPU per encoded
+    // record), but a store being written holds up to two buffers: a 100,000-record import peaked 110 MiB
+    // higher, for no measurable encode throughput (50,000 records alternating, issue 6).
     const db = new ClassicLevel<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES });
     try {
       await db.open();
@@ -197,7 +196,7 @@ export class Partition {
 
   /**
    * Records by id (undefined where absent). Parsed records are kept in a bounded cache, filled by reads
-   * and writes alike, because recall reads the same hot records again and again and parsing JSON is
+   * (writes refresh what it holds), because recall reads the same hot records again and again and parsing JSON is
    * most of a read. Records are never mutated in place (events make new ones), so sharing is safe.
    */
   async getMany(space: string, ids: string[]): Promise<(StoredRecord | undefined)[]> {
@@ -258,7 +257,10 @@ export class Partition {
     return overlay ? decayedRecord(record, overlay.lastTickMs, toTimestamp(overlay.tickAtMs)) : record;
   }
 
-  #remember(key: string, record: StoredRecord | undefined): void {
+  #remember(key: string, record: StoredRecord | undefined, written = false): void {
+    // A write refreshes a cached record but caches no new one: an import of 100,000 records otherwise
+    // left 20,000 parsed records per store that nothing had asked for (issue 6).
+    if (written && !this.#cache.has(key)) return;
     this.#cache.delete(key);
     const limit = this.#options.cacheSize ?? DEFAULT_RECORD_CACHE;
     if (record === undefined || limit <= 0) return;
@@ -319,7 +321,7 @@ export class Partition {
       table.remove(record.id);
     }
     for (const record of outcome.writes) {
-      this.#remember(keys.record(space, record.id), record);
+      this.#remember(keys.record(space, record.id), record, true);
       // Written from the overlaid state, so the JSON is current: the overlay goes.
       if ('store' in record) table.set(record, fingerprint(serialised.get(record)!), false);
     }
