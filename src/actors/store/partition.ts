@@ -504,7 +504,8 @@ export class Partition {
     if (!filling) {
       filling = (async () => {
         if ((await this.#tableOf(space)).complete) return;
-        for await (const _ of this.#records(space, 500, () => undefined, true)) await pause();
+        // 100 records a step: about a millisecond of parsing, as a tick's steps, so a recall meanwhile waits little.
+        for await (const _ of this.#records(space, 100, () => undefined, true)) await pause();
       })().finally(() => this.#filling.delete(space));
       this.#filling.set(space, filling);
     }

@@ -125,7 +125,7 @@ describe('Partition.decay', () => {
     let writes: Promise<unknown> | undefined;
     const writingPause = () => {
       writes ??= (async () => {
-        // Still ahead of the pass (it reads 500 at a time from a snapshot taken when it began).
+        // Still ahead of the pass (it reads 100 at a time from a snapshot taken when it began).
         await second.apply(envelope({ type: 'records.deleted', ids: ['r1100'] }, { seq: 2 }));
         await second.apply(envelope({ type: 'records.put', records: [memoryRecord({ id: 'r9999' })] }, { seq: 3 }));
       })();
