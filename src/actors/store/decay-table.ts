@@ -200,10 +200,9 @@ export class DecayTable {
   /**
    * The checkpoint after `plan`: every record a tick has moved and not rewritten since, with the
    * fingerprint of its JSON (binary, versioned: `encodeCheckpoint`). Its ids start with the plan's
-   * ids in order (a pruned one's entry is blank), so the JSON of `plan.ids` is encoded once and its
-   * bytes returned for the tick's event too. Yields between steps like `tick`.
+   * ids in order (a pruned one's entry is blank). Yields between steps like `tick`.
    */
-  async checkpointAfter(plan: TickPlan, pause: () => Promise<void>): Promise<{ value: Buffer; idsJson: Buffer }> {
+  async checkpointAfter(plan: TickPlan, pause: () => Promise<void>): Promise<Buffer> {
     const planned = new Uint8Array(this.#capacity);
     for (let i = 0; i < plan.slots.length; i++) planned[plan.slots[i]] = 1;
     // Overlays the plan does not cover (records are added to the table only by writes, which clear them,
@@ -225,9 +224,7 @@ export class DecayTable {
       columns[count + at] = this.#lastTick[slot];
       columns[2 * count + at] = this.#tickAt[slot];
     });
-    const idsJson = await jsonOfStrings(plan.ids, pause);
-    const allJson = extra.length === 0 ? idsJson : await jsonOfStrings([...plan.ids, ...extra], pause);
-    return { value: encodeCheckpoint(count, columns, allJson), idsJson };
+    return encodeCheckpoint(count, columns, await jsonOfStrings(extra.length === 0 ? plan.ids : [...plan.ids, ...extra], pause));
   }
 
   /** Applies a written plan. Returns the sum of score changes of the records kept (for the aggregates). */

@@ -40,7 +40,14 @@ export type MutationEvent =
    * `tickMoment`; a record falling below `prune_threshold` is deleted. Interference for noise is the
    * record's number of `semantic` links: the similar memories it was linked to.
    */
-  | { type: 'records.decayed'; ids: string[]; tick_duration_secs: number; prune_threshold: number };
+  | { type: 'records.decayed'; ids: string[]; tick_duration_secs: number; prune_threshold: number }
+  /**
+   * What a store's decay tick logs: `records.decayed` over every memory record of the store in the space
+   * at this sequence, `evaluated` of them. Their new tick clocks live in the decay checkpoint written in
+   * the same batch (decay-table.ts); the log names only the records the tick deleted. (Listing every
+   * record cost ~40 bytes each per tick, 1.5 MB at 40,000, kept for `log_retention_events` events.)
+   */
+  | { type: 'records.ticked'; evaluated: number; pruned: string[]; tick_duration_secs: number; prune_threshold: number };
 
 export interface RecordFieldUpdate {
   content?: MemoryContent;
@@ -87,6 +94,8 @@ export function touchedIds(event: MutationEvent): string[] {
     case 'records.reconsolidated':
     case 'records.decayed':
       return event.ids;
+    case 'records.ticked':
+      return event.pruned;
   }
 }
 
@@ -166,6 +175,14 @@ export function applyEvent(envelope: EventEnvelope, current: Map<string, StoredR
       }
       return outcome;
     }
+    case 'records.ticked':
+      // The part of a tick its event names: the deletions (the kept records' clocks are in the checkpoint).
+      for (const id of new Set(event.pruned)) {
+        const record = current.get(id);
+        if (record && 'store' in record) outcome.removed.push(record);
+        else outcome.missing.push(id);
+      }
+      return outcome;
     case 'associations.reweighted': {
       const changed = new Map<string, MemoryRecord>();
       for (const link of event.links) {

@@ -331,7 +331,7 @@ export class Partition {
   /**
    * A decay tick over every memory record of a space (spec §4.2, closed form): evaluates the decay
    * table, then writes in one batch the deletion of the records below the threshold, the new decay
-   * checkpoint, the event (`records.decayed` naming every record evaluated) and the sequence. Records
+   * checkpoint, the event (`records.ticked`, naming the records pruned) and the sequence. Records
    * kept are not rewritten: reads overlay the tick (`#view`). Callers serialise it with `apply`.
    * `pause` is awaited between steps, so reads are answered during a long tick.
    */
@@ -342,15 +342,15 @@ export class Partition {
     const removed = (await this.getMany(space, plan.pruned)).filter((record): record is MemoryRecord => record !== undefined && 'store' in record);
     const envelope: EventEnvelope = {
       space, seq: job.seq, at: job.at,
-      event: { type: 'records.decayed', ids: plan.ids, tick_duration_secs: job.tick_duration_secs, prune_threshold: job.prune_threshold },
+      event: { type: 'records.ticked', evaluated: plan.ids.length, pruned: plan.pruned, tick_duration_secs: job.tick_duration_secs, prune_threshold: job.prune_threshold },
     };
     const checkpoint = await table.checkpointAfter(plan, pause);
     // A tick of one step (a small store) goes straight on: pauses are for ticks long enough to hold reads.
     if (plan.ids.length > STEP) await pause();
     const ops: BatchOp[] = [];
     for (const record of removed) ops.push(...this.#indexOps(space, record, 'del'));
-    ops.push({ type: 'put', key: keys.decayCheckpoint(space), value: this.#cipher.seal(checkpoint.value) });
-    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: this.#cipher.seal(decayedEventJson(envelope, checkpoint.idsJson)) });
+    ops.push({ type: 'put', key: keys.decayCheckpoint(space), value: this.#cipher.seal(checkpoint) });
+    ops.push({ type: 'put', key: keys.event(space, envelope.seq), value: this.#cipher.seal(JSON.stringify(envelope)) });
     ops.push({ type: 'put', key: keys.sequence(space), value: plain(String(envelope.seq)) });
     await this.#write(ops, options.sync ?? this.#options.syncWrites);
     for (const record of removed) this.#remember(keys.record(space, record.id), undefined);
@@ -657,7 +657,7 @@ function sameIndexKeys(a: StoredRecord, b: StoredRecord): boolean {
   return sessionA === sessionB;
 }
 
-/** Stands in a shell's JSON for a part spliced in as already-made JSON. */
+/** Stands in a shell's JSON for the records, spliced in as their already-made JSON. */
 const SPLICE = '\u0000spliced\u0000';
 const SPLICE_JSON = JSON.stringify(SPLICE);
 
@@ -670,16 +670,6 @@ function serialiseEnvelope(envelope: EventEnvelope, serialised: Map<StoredRecord
   if (event.type !== 'records.put' || !event.records.every((record) => serialised.has(record))) return JSON.stringify(envelope);
   const shell = JSON.stringify({ ...envelope, event: { ...event, records: SPLICE } });
   return shell.replace(SPLICE_JSON, () => `[${event.records.map((record) => serialised.get(record)).join(',')}]`);
-}
-
-/**
- * UTF-8 JSON of a tick's envelope, its ids spliced in as the bytes its checkpoint already encoded
- * (`idsJson`): a tick's ids run to megabytes, and encoding them twice held the worker for milliseconds.
- */
-function decayedEventJson(envelope: EventEnvelope, idsJson: Uint8Array): Buffer {
-  const shell = JSON.stringify({ ...envelope, event: { ...envelope.event, ids: SPLICE } });
-  const at = shell.indexOf(SPLICE_JSON);
-  return Buffer.concat([Buffer.from(shell.slice(0, at), 'utf8'), idsJson, Buffer.from(shell.slice(at + SPLICE_JSON.length), 'utf8')]);
 }
 
 function translateOpenError(error: unknown, location: string): CmpError {

@@ -106,6 +106,15 @@ describe('records.deleted', () => {
   });
 });
 
+describe('records.ticked', () => {
+  it('names only the pruned records, and removes those that exist', () => {
+    const a = memoryRecord({ id: 'a' });
+    const event: MutationEvent = { type: 'records.ticked', evaluated: 3, pruned: ['a', 'a', 'gone'], tick_duration_secs: 3600, prune_threshold: 0.01 };
+    expect(touchedIds(event)).toEqual(['a', 'a', 'gone']);
+    expect(applyEvent(envelope(event), state(a))).toEqual({ writes: [], removed: [a], missing: ['gone'] });
+  });
+});
+
 describe('associations.stripped', () => {
   it('removes only the edges to the targets, bumping version and updated_at', () => {
     const keep = association('keep');
