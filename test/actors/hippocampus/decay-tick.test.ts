@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../helpers/recall.js';
 import { removeDir, startTestServer, textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
 
 // Living dynamics through a real server: closed-form decay ticks, pruning, forecasts, reconsolidation
@@ -113,6 +114,35 @@ describe('persistence of a tick', () => {
         // Read back at start (index snapshot, or a pass over the records), equal to what the tick moved incrementally.
         expect(again.avg_fidelity).toBeCloseTo(stats.avg_fidelity, 12);
         expect(again.avg_fidelity_by_store).toEqual(Object.fromEntries(Object.entries(stats.avg_fidelity_by_store).map(([k, v]) => [k, expect.closeTo(v as number, 12)])));
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+      removeDir(first.dataDir);
+    }
+  });
+
+  it('a pruning tick replayed after a crash keeps the pruned record out of the text index', async () => {
+    const first = await startTestServer({ now: () => clock });
+    try {
+      const quokka = (await first.call('POST', '/v1/encode', { space: 'crash', content: textContent('the quokka smiled at the camera'), store: 'episodic' })).body
+        .record_id as string;
+      await first.close(); // the index snapshot now holds the record
+
+      const second = await startTestServer({ dataDir: first.dataDir, now: () => clock });
+      try {
+        const episodic = second.runtime.workers.get('episodic')!;
+        const hits = async () => (await episodic.api.search('crash', { text: 'quokka', vectors: [], k: 10, minSimilarity: 0 })).text_hits.map((hit) => hit.id);
+        expect(await hits()).toEqual([quokka]);
+        // 100,000 years from its own clock: far below the prune threshold.
+        const tick = await second.runtime.hippocampus.decayTick({ space: 'crash', tick_duration_seconds: 100_000 * 365 * DAY });
+        expect(tick.records_pruned).toBe(1);
+        expect(await hits()).toEqual([]);
+        // A crash: no snapshot is saved, so the restarted worker loads the older one and replays the tick's event.
+        await episodic.kill();
+        await waitFor(async () => ((await second.call('GET', '/readiness')).status === 200 ? true : undefined), 20_000, 'the episodic worker back');
+        expect(await hits()).toEqual([]);
       } finally {
         await second.close();
       }
