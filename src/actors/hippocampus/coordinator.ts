@@ -618,7 +618,7 @@ export class Hippocampus {
     this.#accepting();
     const { space } = request;
     const at = toTimestamp(this.#now());
-    const outcomes = new Map<StoreType, DecayOutcome>();
+    const outcomes: [StoreType, DecayOutcome][] = [];
     // One store after another (issue 4): on two cores, four workers ticking at once left recall no core,
     // and a recall waits for every store. One at a time, a recall meets at most one busy worker, which
     // answers between the steps of its tick; the tick takes the sum of the stores' times, well under 1 s
@@ -631,14 +631,14 @@ export class Hippocampus {
         seq, at, tick_duration_secs: request.tick_duration_seconds, prune_threshold: currentParams(this.#evolution, store).prune_threshold,
       });
       for (const id of outcome.pruned) this.graph.remove(space, id);
-      outcomes.set(store, outcome);
+      outcomes.push([store, outcome]);
     }
-    this.#observe((state) => [...outcomes].reduce((next, [store, outcome]) => observeDecayTick(next, store, outcome.fidelity_histogram), state), true);
-    const pruned = [...outcomes.values()].flatMap((outcome) => outcome.pruned);
+    this.#observe((state) => outcomes.reduce((next, [store, outcome]) => observeDecayTick(next, store, outcome.fidelity_histogram), state), true);
+    const pruned = outcomes.flatMap(([, outcome]) => outcome.pruned);
     if (pruned.length > 0) await this.#cleanUpAfterRemoval(space, pruned, at);
     return {
-      records_updated: [...outcomes.values()].reduce((sum, outcome) => sum + outcome.updated, 0),
-      records_below_threshold: [...outcomes.values()].reduce((sum, outcome) => sum + outcome.below_threshold, 0),
+      records_updated: outcomes.reduce((sum, [, outcome]) => sum + outcome.updated, 0),
+      records_below_threshold: outcomes.reduce((sum, [, outcome]) => sum + outcome.below_threshold, 0),
       records_pruned: pruned.length,
     };
   }
