@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/recall.js';
-import { removeDir, startTestServer, textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
+import { removeDir, startTestServer, textContent, textOfRecord, sharedServer, type TestServer } from '../../helpers/server.js';
 
 // Living dynamics through a real server: closed-form decay ticks, pruning, forecasts, reconsolidation
 // over simulated time, and the recall mode. The server's clock is injected, so a month passes at once.
@@ -90,48 +90,59 @@ describe('lifecycle.decay_tick', () => {
 });
 
 describe('persistence of a tick', () => {
-  it('keeps fidelity and stats across a restart: the tick, a write after it and the aggregates', async () => {
-    const first = await startTestServer({ now: () => clock });
+  /** `first` on a server over a fresh data dir, then `second` on a server started over the same dir once that one closed. */
+  async function acrossRestart<T>(first: (server: TestServer) => Promise<T>, second: (server: TestServer, before: T) => Promise<void>): Promise<void> {
+    const one = await startTestServer({ now: () => clock });
     try {
-      const encode = async (text: string, store: string) =>
-        (await first.call('POST', '/v1/encode', { space: 'restart', content: textContent(text), store })).body.record_id as string;
-      const ids = [await encode('the ferry leaves at nine', 'episodic'), await encode('paris is the capital of france', 'semantic'),
-        await encode('how to reset the router', 'procedural')];
-      await first.runtime.hippocampus.decayTick({ space: 'restart', tick_duration_seconds: 20 * DAY });
-      await first.call('PATCH', `/v1/encode/${ids[0]}`, { space: 'restart', metadata: { checked: true } });
-      const records = async (server: typeof first) => Promise.all(ids.map(async (id) => (await server.call('GET', `/v1/introspect/record/${id}?space=restart`)).body));
-      const before = await records(first);
-      expect(before[1].fidelity.score).toBeLessThan(1);
-      expect(before[0].metadata).toEqual({ checked: true });
-      const stats = (await first.call('GET', '/v1/introspect/stats?space=restart')).body;
-      expect(stats.avg_fidelity).toBeLessThan(1);
-      await first.close();
-
-      const second = await startTestServer({ dataDir: first.dataDir, now: () => clock });
+      const before = await first(one);
+      await one.close();
+      const two = await startTestServer({ dataDir: one.dataDir, now: () => clock });
       try {
-        expect(await records(second)).toEqual(before);
+        await second(two, before);
+      } finally {
+        await two.close();
+      }
+    } finally {
+      await one.close();
+      removeDir(one.dataDir);
+    }
+  }
+
+  it('keeps fidelity and stats across a restart: the tick, a write after it and the aggregates', async () => {
+    const records = async (server: TestServer, ids: string[]) =>
+      Promise.all(ids.map(async (id) => (await server.call('GET', `/v1/introspect/record/${id}?space=restart`)).body));
+    await acrossRestart(
+      async (first) => {
+        const encode = async (text: string, store: string) =>
+          (await first.call('POST', '/v1/encode', { space: 'restart', content: textContent(text), store })).body.record_id as string;
+        const ids = [await encode('the ferry leaves at nine', 'episodic'), await encode('paris is the capital of france', 'semantic'),
+          await encode('how to reset the router', 'procedural')];
+        await first.runtime.hippocampus.decayTick({ space: 'restart', tick_duration_seconds: 20 * DAY });
+        await first.call('PATCH', `/v1/encode/${ids[0]}`, { space: 'restart', metadata: { checked: true } });
+        const before = await records(first, ids);
+        expect(before[1].fidelity.score).toBeLessThan(1);
+        expect(before[0].metadata).toEqual({ checked: true });
+        const stats = (await first.call('GET', '/v1/introspect/stats?space=restart')).body;
+        expect(stats.avg_fidelity).toBeLessThan(1);
+        return { ids, before, stats };
+      },
+      async (second, { ids, before, stats }) => {
+        expect(await records(second, ids)).toEqual(before);
         const again = (await second.call('GET', '/v1/introspect/stats?space=restart')).body;
         // Read back at start (index snapshot, or a pass over the records), equal to what the tick moved incrementally.
         expect(again.avg_fidelity).toBeCloseTo(stats.avg_fidelity, 12);
         expect(again.avg_fidelity_by_store).toEqual(Object.fromEntries(Object.entries(stats.avg_fidelity_by_store).map(([k, v]) => [k, expect.closeTo(v as number, 12)])));
-      } finally {
-        await second.close();
-      }
-    } finally {
-      await first.close();
-      removeDir(first.dataDir);
-    }
+      },
+    );
   });
 
   it('a pruning tick replayed after a crash keeps the pruned record out of the text index', async () => {
-    const first = await startTestServer({ now: () => clock });
-    try {
-      const quokka = (await first.call('POST', '/v1/encode', { space: 'crash', content: textContent('the quokka smiled at the camera'), store: 'episodic' })).body
-        .record_id as string;
-      await first.close(); // the index snapshot now holds the record
-
-      const second = await startTestServer({ dataDir: first.dataDir, now: () => clock });
-      try {
+    await acrossRestart(
+      // Closing the first server saves the index snapshot that holds the record.
+      async (first) =>
+        (await first.call('POST', '/v1/encode', { space: 'crash', content: textContent('the quokka smiled at the camera'), store: 'episodic' })).body
+          .record_id as string,
+      async (second, quokka) => {
         const episodic = second.runtime.workers.get('episodic')!;
         const hits = async () => (await episodic.api.search('crash', { text: 'quokka', vectors: [], k: 10, minSimilarity: 0 })).text_hits.map((hit) => hit.id);
         expect(await hits()).toEqual([quokka]);
@@ -143,13 +154,8 @@ describe('persistence of a tick', () => {
         await episodic.kill();
         await waitFor(async () => ((await second.call('GET', '/readiness')).status === 200 ? true : undefined), 20_000, 'the episodic worker back');
         expect(await hits()).toEqual([]);
-      } finally {
-        await second.close();
-      }
-    } finally {
-      await first.close();
-      removeDir(first.dataDir);
-    }
+      },
+    );
   });
 
   it('a tick after a restart (state from the index snapshot, no pass over the records) equals one without the restart', async () => {
