@@ -14,7 +14,8 @@ import { createMetrics, type Metrics } from './transports/metrics.js';
 import { listenOnePort, type OnePortServer, type RequestHandler } from './transports/one-port.js';
 import { createRestApp } from './transports/rest/app.js';
 import {
-  assertSafeBind, connectContextValues, connectCors, corsPolicy, createSecurity, securityInterceptor,
+  assertSafeBind, connectContextValues, connectCors, corsPolicy, createSecurity, guardRequestOrigin, requestOriginPolicy,
+  securityInterceptor,
 } from './transports/security/index.js';
 import { VERSION } from './version.js';
 
@@ -64,7 +65,10 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     const rpcPrefixes = serviceNames.map((name) => `/${name}/`);
     const isRpcPath = (path: string) => rpcPrefixes.some((prefix) => path.startsWith(prefix));
     const withCors = connectCors(corsPolicy(config.http.cors_origins), isRpcPath, handler);
-    server = await listenOnePort(metrics ? observed(withCors, metrics) : withCors, config.http.port, config.http.bind_address);
+    // Host and Origin are checked before any transport sees the request (web pages, DNS rebinding).
+    const originPolicy = requestOriginPolicy({ allowedHosts: config.http.allowed_hosts, corsOrigins: config.http.cors_origins });
+    const guarded = guardRequestOrigin(originPolicy, isRpcPath, withCors);
+    server = await listenOnePort(metrics ? observed(guarded, metrics) : guarded, config.http.port, config.http.bind_address);
   } catch (error) {
     await runtime.close();
     throw error;

@@ -34,7 +34,7 @@ describe('the compiled server', () => {
         });
         child.once('exit', () => reject(new Error(`compiled server exited:\n${stderr}`)));
       });
-      const stored = await fetch(`${url}/v1/encode`, { method: 'POST', body: JSON.stringify({ content: textContent('compiled') }) });
+      const stored = await fetch(`${url}/v1/encode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: textContent('compiled') }) });
       expect(stored.status).toBe(200);
       const { record_id } = (await stored.json()) as { record_id: string };
       expect((await fetch(`${url}/v1/introspect/record/${record_id}`)).status).toBe(200);

@@ -187,6 +187,8 @@ function codeOfStatus(code: Code): CmpCode {
       return 'VALIDATION_ERROR';
     case Code.Unauthenticated:
       return 'UNAUTHORIZED';
+    case Code.PermissionDenied:
+      return 'FORBIDDEN';
     // The server marks its rate limiting with the CMP code header; a bare one is the message-size limit.
     case Code.ResourceExhausted:
       return 'CONTENT_TOO_LARGE';

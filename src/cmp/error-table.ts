@@ -6,7 +6,7 @@ export interface WireMapping {
   http: number;
   grpc:
     | 'NotFound' | 'InvalidArgument' | 'ResourceExhausted' | 'Unavailable' | 'Internal'
-    | 'AlreadyExists' | 'FailedPrecondition' | 'Unauthenticated';
+    | 'AlreadyExists' | 'FailedPrecondition' | 'Unauthenticated' | 'PermissionDenied';
   retryable: boolean;
 }
 
@@ -27,4 +27,6 @@ export const ERROR_TABLE = {
   RATE_LIMITED: { http: 429, grpc: 'ResourceExhausted', retryable: true },
   INTERNAL_ERROR: { http: 500, grpc: 'Internal', retryable: false },
   STORE_UNAVAILABLE: { http: 503, grpc: 'Unavailable', retryable: true },
+  FORBIDDEN: { http: 403, grpc: 'PermissionDenied', retryable: false },
+  UNSUPPORTED_MEDIA_TYPE: { http: 415, grpc: 'InvalidArgument', retryable: false },
 } as const satisfies Record<CmpCode, WireMapping>;

@@ -20,6 +20,10 @@ export const CMP_CODES = [
   'INTERNAL_ERROR',
   // Ours: a store actor is restarting or its mailbox is full; the call may be retried as is.
   'STORE_UNAVAILABLE',
+  // Ours: the request's Host or Origin is not one the server trusts (a web page, DNS rebinding).
+  'FORBIDDEN',
+  // Ours: a mutating request whose body is not JSON (a browser's cross-site form or text/plain).
+  'UNSUPPORTED_MEDIA_TYPE',
 ] as const;
 export type CmpCode = (typeof CMP_CODES)[number];
 

@@ -60,6 +60,14 @@ function isCidr(value: string): boolean {
   return (family === 4 && prefix <= 32) || (family === 6 && prefix <= 128);
 }
 
+/**
+ * `*` or a host name a browser may put in `Host` (`memory.lan`, `*.example.test`), without scheme or port:
+ * IP literals and `localhost` are always accepted (DNS rebinding needs a name), so they need no entry.
+ */
+function isAllowedHost(value: string): boolean {
+  return value === '*' || /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i.test(value);
+}
+
 /** `*` or a bare origin (`scheme://host[:port]`, no path): the reference silently dropped anything else. */
 function isCorsOrigin(value: string): boolean {
   if (value === '*') return true;
@@ -160,6 +168,16 @@ export const configSchema = table({
       z
         .string({ error: 'expected "*" or an origin like "https://app.example"' })
         .refine(isCorsOrigin, { error: 'expected "*" or an origin like "https://app.example"' }),
+    ),
+    /**
+     * Host names the server answers besides IP literals and localhost (DNS-rebinding guard): a request
+     * whose `Host` is another name is refused with 403. `"*.lan"` matches sub-domains, `"*"` any host.
+     * Default []. Env: also `CEREMEMORY_HTTP_ALLOWED_HOSTS=a,b`.
+     */
+    allowed_hosts: list(
+      z
+        .string({ error: 'expected "*" or a host name like "memory.lan" (no scheme, no port)' })
+        .refine(isAllowedHost, { error: 'expected "*" or a host name like "memory.lan" (no scheme, no port)' }),
     ),
     /**
      * Proxies whose X-Forwarded-For / X-Real-IP are trusted, as `ip/prefix` (v4 <= 32, v6 <= 128).
@@ -381,6 +399,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
     port: 8420,
     bind_address: '127.0.0.1',
     cors_origins: [],
+    allowed_hosts: [],
     trusted_proxy_cidrs: [],
     metrics_enabled: false,
     max_body_bytes: 64 * 1024 * 1024,
@@ -480,6 +499,7 @@ const FOREIGN_ENV = /^CEREMEMORY_(SERVER_|RECORDER_|LLM_E2E$)/;
 const ENV_ALIASES: Record<string, readonly string[]> = {
   CEREMEMORY_AUTH_API_KEYS: ['auth', 'api_keys'],
   CEREMEMORY_HTTP_TRUSTED_PROXY_CIDRS: ['http', 'trusted_proxy_cidrs'],
+  CEREMEMORY_HTTP_ALLOWED_HOSTS: ['http', 'allowed_hosts'],
 };
 
 type Path = readonly (string | number)[];

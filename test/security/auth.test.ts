@@ -15,7 +15,7 @@ import { removeDir, sharedServer, tempDataDir, testConfig, textContent } from '.
 
 const KEY_ONE = 'k1-c0rrect-horse-battery-staple';
 const KEY_TWO = 'k2-another-secret-key-0123456789';
-const server = sharedServer({ flags: { auth: { enabled: true, api_keys: [KEY_ONE, KEY_TWO] } } });
+const server = sharedServer({ flags: { auth: { enabled: true, api_keys: [KEY_ONE, KEY_TWO] }, http: { metrics_enabled: true } } });
 const clients: CerememoryClient[] = [];
 afterAll(() => clients.forEach((client) => client.close()));
 
@@ -36,6 +36,15 @@ async function rejection(promise: Promise<unknown>): Promise<{ code: string; mes
 }
 
 describe('REST /v1', () => {
+  it('keeps /metrics behind the key too (it names routes and counts)', async () => {
+    const refused = await server.call('GET', '/metrics');
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ code: 'UNAUTHORIZED' });
+    const allowed = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${KEY_ONE}` } });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toContain('cerememory_http_requests_total');
+  });
+
   it('keeps /health and /readiness open', async () => {
     expect((await server.call('GET', '/health')).status).toBe(200);
     expect((await server.call('GET', '/readiness')).status).toBe(200);

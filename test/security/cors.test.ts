@@ -28,10 +28,11 @@ const preflight = (server: TestServer, origin: string) =>
   });
 
 describe('CORS', () => {
-  it('sends no CORS headers at all when no origin is configured', async () => {
+  it('sends no CORS headers at all when no origin is configured, and refuses pages (issue 14, defect 1)', async () => {
     const server = await serverWith([]);
     const response = await server.call('GET', '/v1/introspect/stats', undefined, { origin: 'https://app.example', authorization: `Bearer ${KEY}` });
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ code: 'FORBIDDEN', details: { field: 'origin' } });
     expect([...response.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
   });
 
@@ -78,11 +79,14 @@ describe('CORS', () => {
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(allowed.headers.get('access-control-expose-headers')).toMatch(/cerememory-error-code.*grpc-status/);
     const other = await call('https://evil.example');
+    expect(other.status).toBe(403);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
 
     const none = await serverWith([]);
-    const plain = await fetch(`${none.url}${rpc}`, { method: 'POST', headers: { origin: 'https://app.example', 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: '{}' });
-    expect(plain.status).toBe(200);
-    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+    const page = await fetch(`${none.url}${rpc}`, { method: 'POST', headers: { origin: 'https://app.example', 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: '{}' });
+    expect(page.status).toBe(403);
+    expect(page.headers.get('access-control-allow-origin')).toBeNull();
+    const sdk = await fetch(`${none.url}${rpc}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: '{}' });
+    expect(sdk.status).toBe(200);
   });
 });

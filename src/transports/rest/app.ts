@@ -55,7 +55,8 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, met
   const corsMiddleware = security && restCors(security);
   if (corsMiddleware) app.use(corsMiddleware);
   if (security) {
-    for (const path of ['/v1/*', '/mcp']) {
+    // /metrics names routes and counts: behind the key too when auth is on.
+    for (const path of ['/v1/*', '/mcp', '/metrics']) {
       app.use(path, rateLimit(security));
       app.use(path, requireApiKey(security));
     }
@@ -150,12 +151,27 @@ function* withByteArray(json: string, field: string, chunks: Buffer[]): Generato
   yield ']}';
 }
 
+/** `application/json` and `application/<anything>+json`, with or without parameters. */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+
 /**
  * The JSON body, with the `Idempotency-Key` header folded in as the request's idempotency key.
- * Malformed JSON is a VALIDATION_ERROR naming the body (spec §3.22).
+ * Malformed JSON is a VALIDATION_ERROR naming the body (spec §3.22). A body must say it is JSON: the
+ * bodies a web page may send another site without asking (text/plain, forms, multipart, an untyped
+ * Blob) are refused with 415 before they are read as one, so a page cannot write or wipe memories
+ * even where the origin check does not apply. An empty body may come without a type (`curl -X POST`).
  */
 async function body(c: Context<Env>): Promise<unknown> {
+  const contentType = c.req.header('content-type');
+  if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
+    throw new CmpError('UNSUPPORTED_MEDIA_TYPE', `content-type: expected application/json, got ${JSON.stringify(contentType)}`, {
+      field: 'content-type',
+    });
+  }
   const text = await c.req.text();
+  if (contentType === undefined && text.trim() !== '') {
+    throw new CmpError('UNSUPPORTED_MEDIA_TYPE', 'content-type: a request body must be sent as application/json', { field: 'content-type' });
+  }
   let parsed: unknown;
   try {
     parsed = text.trim() === '' ? {} : JSON.parse(text);

@@ -6,3 +6,4 @@ export { RateLimiter, type Admission, type RateLimitOptions } from './rate-limit
 export { connectCors, corsPolicy, EXPOSED_HEADERS, type CorsPolicy } from './cors.js';
 export { rateLimit, requireApiKey, restCors } from './rest.js';
 export { createSecurity, type Security } from './security.js';
+export { guardRequestOrigin, requestOriginOf, requestOriginPolicy, type Refusal, type RequestOrigin, type RequestOriginPolicy } from './request-origin.js';

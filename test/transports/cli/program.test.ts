@@ -54,6 +54,7 @@ describe('cerememory serve', () => {
     const url = await first.url;
     const stored = await fetch(`${url}/v1/encode`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ content: textContent('survives a restart') }),
     }).then((response) => response.json());
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(true);
