@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { getRequestListener } from '@hono/node-server';
 import { file_cerememory_v1_cerememory, CerememoryService } from './gen/cerememory/v1/cerememory_pb.js';
@@ -35,7 +36,15 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   assertSafeBind(config);
   const security = createSecurity(config);
   const runtime = await startRuntime(config, { ...options, log });
-  const mcp = createMcpHttp(localEndpoint(runtime.hippocampus), VERSION);
+  const mcp = createMcpHttp(localEndpoint(runtime.hippocampus), VERSION, {
+    limits: {
+      idleTimeoutMs: config.mcp.session_idle_timeout_secs * 1000,
+      perClient: config.mcp.max_sessions_per_client,
+      total: config.mcp.max_sessions,
+    },
+    exports: { kind: 'folder', directory: join(config.data_dir, 'exports') },
+    now: options.now,
+  });
   const metrics = config.http.metrics_enabled ? createMetrics() : undefined;
   const app = createRestApp({
     metrics,

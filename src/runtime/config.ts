@@ -199,6 +199,17 @@ export const configSchema = table({
     /** Accepted API keys. Default [], no blank entries. Env: `CEREMEMORY_AUTH_API_KEYS=a,b`. */
     api_keys: list(nonBlank()),
   }),
+  mcp: table({
+    /**
+     * MCP over Streamable HTTP: a session unused this long is closed (its client gets 404 and starts a
+     * new one, as the MCP specification asks). Seconds, default 1800, range >= 1.
+     */
+    session_idle_timeout_secs: int(1),
+    /** Open sessions per client address; a new one closes that client's least recently used. Default 32. */
+    max_sessions_per_client: int(1),
+    /** Open sessions in all; beyond it `initialize` is refused (503, retry later). Default 256. */
+    max_sessions: int(1),
+  }),
   rate_limit: table({
     /** Token refill rate per client IP. Requests/second, default 100, range > 0. */
     requests_per_second: positive(),
@@ -405,6 +416,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
     max_body_bytes: 64 * 1024 * 1024,
   },
   auth: { enabled: false, api_keys: [] },
+  mcp: { session_idle_timeout_secs: 1800, max_sessions_per_client: 32, max_sessions: 256 },
   rate_limit: { requests_per_second: 100, burst: 50 },
   log: { level: 'info', format: 'pretty' },
   decay: { background_enabled: true, background_interval_secs: 3600 },

@@ -1,6 +1,6 @@
-import { constants, existsSync, lstatSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { constants, existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -133,14 +133,35 @@ function timestamp(value: string | undefined, name: string): string | undefined 
 }
 
 /**
- * The export path rules of the reference (spec §6.3): not blank, no `..`, names a file whose directory
- * exists; relative paths resolve against this process's directory. Create-new happens at open.
+ * Where `export` may write. `caller`: the MCP process is the user's own (stdio), so paths resolve
+ * against its working directory as the reference does. `folder`: the client is remote (Streamable
+ * HTTP, issue 14 defect 4), so it names only a file, written inside this folder of the data directory.
  */
-function exportTarget(outputPath: string): string {
+export type ExportPlace = { kind: 'caller' } | { kind: 'folder'; directory: string };
+
+export interface McpServerOptions {
+  /** Default `{ kind: 'caller' }`. */
+  exports?: ExportPlace;
+  /** Tools added after ours (the proxy's). */
+  extraTools?: (server: McpServer) => void;
+}
+
+/**
+ * The export path rules of the reference (spec §6.3): not blank, no `..`, names a file whose directory
+ * exists; relative paths resolve against this process's directory. Over HTTP only a plain file name,
+ * placed in the export folder. Create-new happens at open.
+ */
+function exportTarget(outputPath: string, place: ExportPlace): string {
   if (outputPath.trim() === '') throw invalid('output_path must not be empty');
   if (outputPath.split(/[\\/]/).includes('..')) throw invalid("output_path must not contain '..'");
   if (outputPath.endsWith('/') || outputPath.endsWith('\\')) throw invalid('output_path must name a file');
-  const target = resolve(outputPath);
+  if (place.kind === 'folder') {
+    if (isAbsolute(outputPath) || /[\\/]/.test(outputPath) || outputPath.startsWith('.')) {
+      throw invalid(`output_path: over HTTP, name a file only (e.g. "backup.cma"); it is written to ${place.directory}`);
+    }
+    mkdirSync(place.directory, { recursive: true, mode: 0o700 });
+  }
+  const target = place.kind === 'folder' ? join(place.directory, outputPath) : resolve(outputPath);
   let parent: string;
   try {
     parent = realpathSync(dirname(target));
@@ -204,7 +225,7 @@ function curatedItem(item: CmpObject, where: string): CmpObject {
 }
 
 /** Every tool on `server`, each making its CMP call on `endpoint`. */
-export function registerTools(server: McpServer, endpoint: CmpEndpoint): void {
+export function registerTools(server: McpServer, endpoint: CmpEndpoint, exports: ExportPlace = { kind: 'caller' }): void {
   function call(name: 'exportArchive', input: CmpObject, out: Writable): Promise<CmpObject>;
   function call(name: Parameters<CmpEndpoint['call']>[0], input: CmpObject): Promise<CmpObject>;
   async function call(name: string, input: CmpObject, out?: Writable): Promise<CmpObject> {
@@ -538,7 +559,13 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint): void {
     {
       description: 'Write a CMA archive of every store and the raw journal to a new file (never overwrites), optionally encrypted.',
       inputSchema: {
-        output_path: z.string().describe('A new file; its directory must exist. Relative paths are resolved against the MCP process directory.'),
+        output_path: z
+          .string()
+          .describe(
+            exports.kind === 'folder'
+              ? `A new file name (no directory); the archive is written to ${exports.directory} on the server.`
+              : 'A new file; its directory must exist. Relative paths are resolved against the MCP process directory.',
+          ),
         format: z.string().optional().describe('cma (default) | jsonl (alias)'),
         encrypt: z.boolean().optional(),
         encryption_key: z.string().optional(),
@@ -546,7 +573,7 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint): void {
       },
     },
     async (args) => {
-      const target = exportTarget(args.output_path);
+      const target = exportTarget(args.output_path, exports);
       const format = enumValue(args.format, ['cma', 'jsonl'] as const, 'format') ?? 'cma';
       let file: FileHandle;
       try {
@@ -580,9 +607,9 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint): void {
   );
 }
 
-export function createMcpServer(endpoint: CmpEndpoint, version: string, extraTools?: (server: McpServer) => void): McpServer {
+export function createMcpServer(endpoint: CmpEndpoint, version: string, options: McpServerOptions = {}): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
-  registerTools(server, endpoint);
-  extraTools?.(server);
+  registerTools(server, endpoint, options.exports);
+  options.extraTools?.(server);
   return server;
 }

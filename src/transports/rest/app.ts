@@ -9,7 +9,7 @@ import type { StoreHealth } from '../../runtime/supervised-store.js';
 import type { McpHttp } from '../mcp/http.js';
 import type { Metrics } from '../metrics.js';
 import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
-import { rateLimit, requireApiKey, restCors, type Security } from '../security/index.js';
+import { clientOf, rateLimit, requireApiKey, restCors, type Security } from '../security/index.js';
 import { toEnvelope } from './errors.js';
 
 // The reference-compatible REST binding under /v1 (DESIGN §2.10). Each handler decodes, makes one
@@ -71,7 +71,7 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, met
   app.use('/v1/*', limitBody);
   if (mcp) {
     app.use('/mcp', limitBody);
-    app.all('/mcp', (c) => mcp.handle(c.req.raw));
+    app.all('/mcp', (c) => mcp.handle(c.req.raw, security && clientOf(security, c)));
   }
 
   app.notFound((c) => {

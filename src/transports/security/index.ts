@@ -4,6 +4,6 @@ export { clientAddressResolver, normalizeAddress, type ClientAddressOf } from '.
 export { CLIENT_ADDRESS, connectContextValues, securityInterceptor } from './connect.js';
 export { RateLimiter, type Admission, type RateLimitOptions } from './rate-limiter.js';
 export { connectCors, corsPolicy, EXPOSED_HEADERS, type CorsPolicy } from './cors.js';
-export { rateLimit, requireApiKey, restCors } from './rest.js';
+export { clientOf, rateLimit, requireApiKey, restCors } from './rest.js';
 export { createSecurity, type Security } from './security.js';
 export { guardRequestOrigin, requestOriginOf, requestOriginPolicy, type Refusal, type RequestOrigin, type RequestOriginPolicy } from './request-origin.js';

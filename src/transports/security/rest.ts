@@ -15,9 +15,14 @@ function peerOf(c: Context): string | undefined {
   return incoming?.socket?.remoteAddress;
 }
 
+/** The client's address as the rate limiter and the MCP session caps see it. */
+export function clientOf(security: Security, c: Context): string {
+  return security.clientAddress(peerOf(c), (name) => c.req.header(name));
+}
+
 export function rateLimit(security: Security): MiddlewareHandler {
   return async function rateLimit(c, next) {
-    security.admit(security.clientAddress(peerOf(c), (name) => c.req.header(name)));
+    security.admit(clientOf(security, c));
     await next();
   };
 }

@@ -3,8 +3,12 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { localEndpoint } from '../../../src/transports/endpoint.js';
+import { createMcpServer } from '../../../src/transports/mcp/tools.js';
+import { VERSION } from '../../../src/version.js';
 import { removeDir, sharedServer, tempDataDir } from '../../helpers/server.js';
 
 // The MCP tools as an agent reaches them: through the SDK's Client over Streamable HTTP at /mcp, and over
@@ -140,25 +144,36 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     expect(await tool(client, 'stats', { space })).toMatchObject({ total_records: 1, raw_journal_records: 2 });
   });
 
-  it('exports to a new file only, with the reference path rules', async () => {
+  it('exports to a new file only, by name, inside <data_dir>/exports (the client is remote)', async () => {
     const client = await connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
     const space = 'mcp-export';
     await tool(client, 'store', { content: 'Archive me', space });
-    const dir = tempDataDir('cerememory-export-');
-    dirs.push(dir);
-    const target = join(dir, 'backup.cma');
-    const answer = await tool(client, 'export', { output_path: target, space });
+    const target = join(server.dataDir, 'exports', 'backup.cma');
+    const answer = await tool(client, 'export', { output_path: 'backup.cma', space });
     expect(answer).toMatch(/"record_count": 1/);
     expect(answer).toContain(`Archive written to: ${target}`);
     const lines = readFileSync(target, 'utf8').trim().split('\n');
     expect(JSON.parse(lines[0]!)).toMatchObject({ version: '2.0', record_count: 1 });
+    expect(await toolError(client, 'export', { output_path: 'backup.cma', space })).toMatch(/already exists/);
+    expect(await toolError(client, 'export', { output_path: '/tmp/x.cma', space })).toMatch(/name a file only/);
+    await tool(client, 'export', { output_path: 'secret.cma', encrypt: true, encryption_key: 'correct horse', space });
+    expect(readFileSync(join(server.dataDir, 'exports', 'secret.cma')).includes('Archive me')).toBe(false);
+  });
+
+  it("exports where the caller says when the MCP process is the caller's own (stdio), with the reference path rules", async () => {
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await createMcpServer(localEndpoint(server.runtime.hippocampus), VERSION).connect(serverSide);
+    const client = await connect(clientSide);
+    const space = 'mcp-export-caller';
+    await tool(client, 'store', { content: 'Archive me too', space });
+    const dir = tempDataDir('cerememory-export-');
+    dirs.push(dir);
+    const target = join(dir, 'backup.cma');
+    expect(await tool(client, 'export', { output_path: target, space })).toContain(`Archive written to: ${target}`);
     expect(await toolError(client, 'export', { output_path: target, space })).toMatch(/already exists/);
     expect(await toolError(client, 'export', { output_path: `${dir}/../x.cma`, space })).toMatch(/'\.\.'/);
     expect(await toolError(client, 'export', { output_path: join(dir, 'missing', 'x.cma'), space })).toMatch(/does not exist/);
     expect(await toolError(client, 'export', { output_path: ' ', space })).toMatch(/must not be empty/);
-    const encrypted = join(dir, 'secret.cma');
-    await tool(client, 'export', { output_path: encrypted, encrypt: true, encryption_key: 'correct horse', space });
-    expect(readFileSync(encrypted).includes('Archive me')).toBe(false);
   });
 
   it('refuses requests without a session and malformed JSON, and keeps serving', async () => {
