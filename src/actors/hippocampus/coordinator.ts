@@ -48,7 +48,8 @@ import type { ConsolidateResponse, ConsolidationPlanRequest } from './consolidat
 import type { DreamPlanRequest, DreamTickResponse } from './dream.js';
 import { HippocampusState } from './state.js';
 import {
-  createEvolutionState, currentParams, evaluate, observeDecayTick, observeRecall, type EvolutionMetrics, type EvolutionState,
+  createEvolutionState, currentParams, evaluate, observeDecayTick, observeRecall, rebaseEvolution, type EvolutionMetrics,
+  type EvolutionState,
 } from './evolution.js';
 
 // The hippocampus (DESIGN §1, STYLE §6.2): every CMP operation enters here. It decides what changes,
@@ -134,8 +135,7 @@ export class Hippocampus {
         retrieval_boost: defaultDecayParams[store].retrieval_boost,
       }])),
     );
-    const saved = this.#state.read().evolution;
-    this.#evolution = saved && JSON.stringify(saved.stores.episodic?.defaults) === JSON.stringify(configured.stores.episodic.defaults) ? saved : configured;
+    this.#evolution = rebaseEvolution(this.#state.read().evolution, configured);
     const log = options.log ?? ((line: string) => console.error(line));
     this.#digester = new Digester({
       stores: this.#stores,

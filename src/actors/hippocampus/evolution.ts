@@ -105,6 +105,31 @@ export function createEvolutionState(defaults: Partial<Record<StoreType, DecayPa
   return { version: 1, stores, metrics: emptyMetrics() };
 }
 
+/**
+ * The evolution to run with after a restart: each store keeps what it learned while its configured
+ * parameters are the ones it learned from; a store whose configuration changed starts again from the
+ * new configuration (the new baseline), as does a store the saved state does not know. Compared store
+ * by store: comparing one store only let a changed `stores.semantic.decay_exponent` be ignored.
+ */
+export function rebaseEvolution(saved: EvolutionState | undefined, configured: EvolutionState): EvolutionState {
+  if (saved === undefined || saved.version !== configured.version) return configured;
+  const stores = {} as Record<StoreType, StoreEvolution>;
+  let changed = false;
+  for (const store of STORE_TYPES) {
+    const learned = saved.stores[store];
+    const sameBaseline = learned !== undefined && sameParams(learned.defaults, configured.stores[store].defaults);
+    stores[store] = sameBaseline ? learned : configured.stores[store];
+    changed ||= !sameBaseline;
+  }
+  // The latest report speaks of baselines that may be gone: keep it only when none changed.
+  return { ...saved, stores, metrics: changed ? emptyMetrics() : saved.metrics };
+}
+
+function sameParams(a: DecayParams, b: DecayParams): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof DecayParams>;
+  return [...keys].every((key) => a[key] === b[key]);
+}
+
 /** The live parameters of `store` (a copy). */
 export function currentParams(state: EvolutionState, store: StoreType): DecayParams {
   return { ...state.stores[store].current };

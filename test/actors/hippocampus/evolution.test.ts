@@ -6,6 +6,7 @@ import {
   medianFidelity,
   observeDecayTick,
   observeRecall,
+  rebaseEvolution,
   type EvolutionState,
 } from '../../../src/actors/hippocampus/evolution.js';
 import { defaultDecayParams, fidelityHistogram } from '../../../src/actors/store/decay.js';
@@ -171,5 +172,36 @@ describe('evaluate', () => {
     expect(restored).toEqual(state);
     expect(evaluate(restored)).toEqual(evaluate(state));
     expect(currentParams(restored, 'semantic')).toEqual(currentParams(state, 'semantic'));
+  });
+});
+
+describe('rebaseEvolution (after a restart)', () => {
+  const learned = () => {
+    let state = createEvolutionState();
+    for (let i = 0; i < 20; i++) state = observeDecayTick(state, 'semantic', fidelityHistogram(scores(10, 0.05)));
+    for (let i = 0; i < 20; i++) state = observeDecayTick(state, 'episodic', fidelityHistogram(scores(10, 0.05)));
+    return evaluateTimes(state, 3).state;
+  };
+
+  it('keeps every store that learned from the same configuration', () => {
+    const saved = learned();
+    expect(rebaseEvolution(saved, createEvolutionState())).toEqual(saved);
+  });
+
+  it('starts a store whose configuration changed from the new one, and only that store', () => {
+    const saved = learned();
+    expect(currentParams(saved, 'semantic').decay_exponent).not.toBe(defaultDecayParams.semantic.decay_exponent);
+    const configured = createEvolutionState({ semantic: { ...defaultDecayParams.semantic, decay_exponent: 0.5 } });
+    const rebased = rebaseEvolution(saved, configured);
+    expect(currentParams(rebased, 'semantic').decay_exponent).toBe(0.5);
+    expect(rebased.stores.semantic.defaults.decay_exponent).toBe(0.5);
+    expect(rebased.stores.episodic).toEqual(saved.stores.episodic);
+    expect(rebased.metrics.parameter_adjustments).toEqual([]);
+  });
+
+  it('takes the configuration when nothing (or another version) was saved', () => {
+    const configured = createEvolutionState();
+    expect(rebaseEvolution(undefined, configured)).toBe(configured);
+    expect(rebaseEvolution({ ...learned(), version: 2 as 1 }, configured)).toBe(configured);
   });
 });
