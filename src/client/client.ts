@@ -3,7 +3,9 @@ import { Code, ConnectError, createClient, type Client, type Interceptor, type T
 import {
   createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager,
 } from '@connectrpc/connect-node';
-import { CmpError, CMP_CODES, type CmpCode } from '../cmp/errors.js';
+import { randomUUID } from 'node:crypto';
+import { ERROR_TABLE } from '../cmp/error-table.js';
+import { CmpError, CMP_CODES, isCmpError, type CmpCode } from '../cmp/errors.js';
 import { CerememoryService } from '../gen/cerememory/v1/cerememory_pb.js';
 
 // The typed client for a running Cerememory server, over Connect (default), gRPC or gRPC-Web.
@@ -30,7 +32,23 @@ export interface CerememoryClientOptions {
   apiKey?: string;
   /** Per-call deadline in milliseconds; none by default. */
   timeoutMs?: number;
+  /**
+   * How often `call` (and the helpers) retries a retryable failure (server restarting, a store
+   * restarting, rate limited). Safe for writes: each carries one idempotency key over all its attempts.
+   * Default 5; 0 turns retrying off.
+   */
+  retries?: number;
+  /** Waits between attempts (tests inject one). Default a timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** The wait before attempt `attempt + 1`: the server's Retry-After when given, else 0.2 s doubling to 3 s. */
+export function retryDelayMs(attempt: number, retryAfterSecs?: number): number {
+  if (retryAfterSecs !== undefined && retryAfterSecs > 0) return Math.min(retryAfterSecs * 1000, 10_000);
+  return Math.min(200 * 2 ** attempt, 3000);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The CMP request and response shapes are JSON objects (see the REST API). */
 export type CmpJson = { [key: string]: unknown };
@@ -50,9 +68,13 @@ export class CerememoryClient {
   /** One method per RPC of `cerememory.v1.CerememoryService`, typed by the generated messages. */
   readonly rpc: Rpc;
   readonly #sessions: Http2SessionManager | undefined;
+  readonly #retries: number;
+  readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(options: CerememoryClientOptions) {
     const { protocol = 'connect', httpVersion = '2', binary = true, apiKey, timeoutMs } = options;
+    this.#retries = options.retries ?? 5;
+    this.#sleep = options.sleep ?? defaultSleep;
     const baseUrl = options.baseUrl.replace(/\/+$/, '');
     const useHttp2 = protocol === 'grpc' || httpVersion === '2';
     this.#sessions = useHttp2 ? new Http2SessionManager(baseUrl) : undefined;
@@ -99,9 +121,19 @@ export class CerememoryClient {
   /** A CMP operation with its JSON request (as the REST API takes it), answered in CMP JSON. */
   async call(name: RpcName, request: CmpJson = {}): Promise<CmpJson> {
     const method = CerememoryService.method[name] as DescMethod;
-    const message = messageFromCmpJson(method.input, request);
-    const response = await (this.rpc[name] as (message: unknown) => Promise<unknown>)(message);
-    return toJson(method.output, response as never, { useProtoFieldName: true, alwaysEmitImplicit: true }) as CmpJson;
+    // Every write gets an idempotency key (unless the caller chose one): a retry after a lost answer,
+    // or after a crash cut a cross-store batch, is then completed by the server instead of repeated.
+    const keyed = method.input.fields.some((field) => field.name === 'idempotency_key') && request.idempotency_key === undefined;
+    const message = messageFromCmpJson(method.input, keyed ? { ...request, idempotency_key: randomUUID() } : request);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await (this.rpc[name] as (message: unknown) => Promise<unknown>)(message);
+        return toJson(method.output, response as never, { useProtoFieldName: true, alwaysEmitImplicit: true }) as CmpJson;
+      } catch (error) {
+        if (attempt >= this.#retries || !isCmpError(error) || !ERROR_TABLE[error.code].retryable) throw error;
+        await this.#sleep(retryDelayMs(attempt, error.retryAfter));
+      }
+    }
   }
 
   // ── the everyday calls ──────────────────────────────────────────────────────────────────────────

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RawRecord } from './capture-event.js';
 import { redactText } from './redact.js';
 
@@ -67,12 +68,18 @@ export function createIngestClient(options: IngestClientOptions) {
   const base = checkServerUrl(options.serverUrl);
   const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
 
-  async function request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ result: SendResult; json?: unknown }> {
+  async function request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ result: SendResult; json?: unknown }> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
         method,
         headers: {
+          ...extraHeaders,
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
@@ -102,7 +109,11 @@ export function createIngestClient(options: IngestClientOptions) {
     baseUrl: base,
     /** `POST /v1/encode/raw/batch`; the answer must hold exactly one result per record. */
     async sendBatch(records: readonly RawRecord[]): Promise<SendResult> {
-      const { result, json } = await request('POST', '/v1/encode/raw/batch', { records });
+      // The key is the batch's own digest, so resending it (a retry, a spool replay after an answer
+      // that never came) is recognised by the server instead of journalled twice.
+      const body = { records };
+      const key = `recorder-${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
+      const { result, json } = await request('POST', '/v1/encode/raw/batch', body, { 'idempotency-key': key });
       if (!result.ok) return result;
       const results = (json as { results?: unknown } | null)?.results;
       if (!Array.isArray(results) || results.length !== records.length) {

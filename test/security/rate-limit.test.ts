@@ -78,7 +78,8 @@ describe('Connect', () => {
 
   it('shares one bucket per client across REST and Connect, and the client sees RATE_LIMITED', async () => {
     // The CerememoryClient sends no X-Forwarded-For: it is the loopback peer itself.
-    const client = new CerememoryClient({ baseUrl: server.url, protocol: 'grpc' });
+    // retries: 0, so the refusal itself is seen (the client would otherwise wait it out).
+    const client = new CerememoryClient({ baseUrl: server.url, protocol: 'grpc', retries: 0 });
     try {
       for (let i = 0; i < BURST; i += 1) await server.call('GET', '/v1/introspect/stats');
       const error = await client.stats().catch((reason: unknown) => reason);
