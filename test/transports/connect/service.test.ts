@@ -94,8 +94,16 @@ describe.each(VARIANTS)('%s', (label, options) => {
     const rawHits = await rpc.recallRawQuery({ space, sessionId: 's1' });
     expect(rawHits.records).toHaveLength(2);
 
-    const associated = await rpc.recallAssociate({ space, recordId: stored.recordId, minWeight: 0 });
-    expect(associated.totalCandidates).toBeGreaterThanOrEqual(0);
+    // A record linked by hand reaches its target by association (this used to assert `>= 0`); in a
+    // space of its own, so the counts below stay those of `space`.
+    const linkSpace = `${space}-links`;
+    const target = await rpc.encodeStore({ space: linkSpace, content: text('The lighthouse logbook') });
+    const linked = await rpc.encodeStore({
+      space: linkSpace, content: text('The keeper logs every passing ship'),
+      associations: [{ targetId: target.recordId, associationType: 'semantic', weight: 0.9 }],
+    });
+    const associated = await rpc.recallAssociate({ space: linkSpace, recordId: linked.recordId, minWeight: 0 });
+    expect(associated.memories.map((memory) => memory.record?.id)).toContain(target.recordId);
     const now = Date.now();
     const timeline = await rpc.recallTimeline({
       space, range: { start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 60_000).toISOString() }, granularity: 'hour',
