@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
@@ -115,15 +115,9 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, met
   app.get('/v1/introspect/evolution', async (c) => c.json(await cmp('evolution', {})));
   app.get('/v1/introspect/stats', async (c) => c.json(await cmp('stats', c.req.query())));
   app.post('/v1/lifecycle/export', async (c) => {
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    });
-    const response = await hippocampus.exportArchive(parseExport(await body(c)), sink);
-    const json = Readable.from(withByteArray(JSON.stringify(response), 'archive_data', chunks));
+    const request = parseExport(await body(c));
+    // Resolves once the archive starts to flow: a refusal (bad key, unknown store…) is still an error envelope.
+    const json = await streamedExport((sink) => hippocampus.exportArchive(request, sink));
     return c.body(Readable.toWeb(json) as ReadableStream<Uint8Array>, 200, { 'content-type': 'application/json' });
   });
   app.post('/v1/lifecycle/import', async (c) => {
@@ -136,19 +130,45 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, met
 }
 
 /**
- * `json` (an object) with one more field holding `chunks` as an integer array, the reference's form of
- * bytes (spec §1.1), produced a chunk at a time: as one string, a large archive's digits would exceed
- * what a JavaScript string can hold.
+ * The export answer as a stream: `{"archive_data":[…], …the export's metadata}`, the archive's bytes as
+ * the reference's integer array (spec §1.1) written chunk by chunk as the archiver produces them, so the
+ * archive is never held whole (as one string, a large archive's digits would not even fit in one). The
+ * metadata, known when the export ends, closes the object. Resolves when the first chunk arrives or the
+ * export ends; rejects when it fails before that. A failure later cuts the body (the client sees
+ * truncated JSON), as a status line already sent cannot be taken back.
  */
-function* withByteArray(json: string, field: string, chunks: Buffer[]): Generator<string> {
-  yield `${json.slice(0, -1)},${JSON.stringify(field)}:[`;
+function streamedExport(run: (sink: Writable) => Promise<object>): Promise<Readable> {
+  const out = new PassThrough();
   let first = true;
-  for (const chunk of chunks) {
-    if (chunk.length === 0) continue;
-    yield `${first ? '' : ','}${chunk.join(',')}`;
-    first = false;
-  }
-  yield ']}';
+  return new Promise<Readable>((resolve, reject) => {
+    let flowing = false;
+    const start = () => {
+      if (flowing) return;
+      flowing = true;
+      resolve(out);
+    };
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (chunk.length === 0) return callback();
+        const text = `${first ? '{"archive_data":[' : ','}${chunk.join(',')}`;
+        first = false;
+        start();
+        if (out.write(text)) callback();
+        else out.once('drain', () => callback());
+      },
+    });
+    run(sink).then(
+      (response) => {
+        const metadata = JSON.stringify(response).slice(1, -1);
+        out.end(`${first ? '{"archive_data":[' : ''}]${metadata === '' ? '' : `,${metadata}`}}`);
+        start();
+      },
+      (error: unknown) => {
+        if (!flowing) reject(error);
+        else out.destroy(error as Error);
+      },
+    );
+  });
 }
 
 /** `application/json` and `application/<anything>+json`, with or without parameters. */
