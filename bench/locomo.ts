@@ -12,6 +12,8 @@ export interface LocomoTurn {
   speaker: string;
   dia_id: string;
   text: string;
+  /** Caption of a photo shared with the turn (BLIP), when there is one. */
+  blip_caption?: string;
 }
 
 export interface LocomoQa {
@@ -38,6 +40,48 @@ export function sessionsOf(sample: LocomoSample): [string, LocomoTurn[]][] {
   return Object.entries(sample.conversation)
     .filter((entry): entry is [string, LocomoTurn[]] => /^session_\d+$/.test(entry[0]) && Array.isArray(entry[1]))
     .sort((a, b) => Number(a[0].slice(8)) - Number(b[0].slice(8)));
+}
+
+/** `session_<n>_date_time` of a session key, e.g. "1:56 pm on 8 May, 2023"; '' when the sample has none. */
+export function sessionDateTime(sample: LocomoSample, session: string): string {
+  const value = sample.conversation[`${session}_date_time`];
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * The memory a turn becomes, as the headline scoring stores it (../shared/eval/README.md):
+ * `[<session date_time>] <speaker>: <text>`, plus ` [shares a photo of <blip_caption>]` when it has one.
+ */
+export function memoryText(turn: LocomoTurn, dateTime: string): string {
+  const photo = turn.blip_caption ? ` [shares a photo of ${turn.blip_caption}]` : '';
+  return `${dateTime ? `[${dateTime}] ` : ''}${turn.speaker}: ${turn.text}${photo}`;
+}
+
+/** LoCoMo question categories that are scored for retrieval; 5 (adversarial) is not. */
+export const CATEGORY_NAMES: Readonly<Record<number, string>> = { 1: 'multi-hop', 2: 'temporal', 3: 'open-domain', 4: 'single-hop' };
+
+export interface ScoredQuestion {
+  question: string;
+  category: number;
+  /** The evidence dia_ids that name a turn of the conversation (a few LoCoMo ids are malformed, e.g. "D"). */
+  evidence: string[];
+}
+
+/**
+ * The questions the headline figure scores: categories 1–4 with at least one evidence id that names a
+ * turn of the conversation; evidence ids naming no turn are dropped. On the dev file: 759 questions.
+ * Questions without a category (the generated sample has them all) count as category 4.
+ */
+export function scoredQuestions(sample: LocomoSample): ScoredQuestion[] {
+  const turns = new Set(sessionsOf(sample).flatMap(([, list]) => list.map((turn) => turn.dia_id)));
+  const questions: ScoredQuestion[] = [];
+  for (const qa of sample.qa) {
+    const category = qa.category ?? 4;
+    if (!(category in CATEGORY_NAMES) || !Array.isArray(qa.evidence)) continue;
+    const evidence = [...new Set(qa.evidence.filter((id) => turns.has(id)))];
+    if (evidence.length > 0) questions.push({ question: qa.question, category, evidence });
+  }
+  return questions;
 }
 
 // Facts: what a speaker says (turn), an optional follow-up holding the answer, and a question that

@@ -14,6 +14,8 @@ export interface BenchReport {
 export interface Bench {
   description: string;
   run(args: string[], progress: (line: string) => void): Promise<BenchReport>;
+  /** The results file's name without `.json`, when it depends on the options (default: the bench's name). */
+  resultName?(args: string[]): string;
 }
 
 const BENCHES = ['encode', 'recall', 'retrieval', 'dynamics', 'transport', 'archive', 'peers'] as const;
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   const result = { name, machine: host, ...report };
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}.json`);
+  const file = join(dir, `${bench.resultName?.(args) ?? name}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   console.error(`wrote ${file}`);
   console.log(JSON.stringify(result, null, 2));

@@ -244,6 +244,12 @@ export const configSchema = table({
     activation_threshold: fraction(),
     /** Hops of spreading activation when a recall names none. Hops, default 2, range 0..8. */
     default_activation_depth: int(0, 8),
+    /**
+     * Share of the text score of a memory's session neighbours (the memories just before and after it in
+     * its session) that a text cue lends it: answers often sit in the turn after the one a question
+     * echoes. Fraction, default 0.5 (best on the LoCoMo dev conversations), range 0..1; 0 = off.
+     */
+    session_neighbour_weight: fraction(),
   }),
   embedding: table({
     /**
@@ -421,7 +427,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   log: { level: 'info', format: 'pretty' },
   decay: { background_enabled: true, background_interval_secs: 3600 },
   dream: { background_enabled: true, background_interval_secs: DAY },
-  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2 },
+  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5 },
   embedding: { provider: 'local', dimension: 256, association_threshold: 0.8 },
   llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {

@@ -47,6 +47,7 @@ import { Digester } from './digester.js';
 import type { ConsolidateResponse, ConsolidationPlanRequest } from './consolidation.js';
 import type { DreamPlanRequest, DreamTickResponse } from './dream.js';
 import { HippocampusState } from './state.js';
+import type { RecallScoring } from './recall.js';
 import {
   createEvolutionState, currentParams, evaluate, observeDecayTick, observeRecall, rebaseEvolution, type EvolutionMetrics,
   type EvolutionState,
@@ -72,6 +73,8 @@ export interface HippocampusOptions {
   llm?: LlmProvider | null;
   /** Spreading activation (spec §4.5): activation kept per hop, and the floor below which it stops. */
   activation: { decayFactor: number; threshold: number };
+  /** Recall scoring knobs over defaultRecallScoring (recall.ts); absent = the defaults. */
+  scoring?: Partial<RecallScoring>;
   /** Cosine similarity from which a new memory is linked to an existing one (type `semantic`). */
   associationThreshold: number;
   /** Fidelity below which a decay tick deletes a record, per store (spec §4.2). */
@@ -181,6 +184,7 @@ export class Hippocampus {
       retrievalBoost: (store) => currentParams(this.#evolution, store).retrieval_boost,
       observeRecall: (store, hitRate) => this.#observe((state) => observeRecall(state, store, hitRate)),
       activation: options.activation,
+      scoring: options.scoring,
       log,
     });
     this.#actor = createActor(

@@ -3,7 +3,10 @@ import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../..
 // Hybrid recall scoring (DESIGN §2 item 4): pure functions of the candidates the stores returned, the
 // cue and `now`. The score of a memory, all terms in [0, 1] unless stated:
 //
-//   match      = wText·t + wVector·v          t = BM25 / best BM25 of this recall, v = cosine (≥ 0)
+//   text       = BM25 + wN·Σ BM25 of the memory's session neighbours (the turns just before and after
+//                                             it in its session, `temporal` links): an answer often
+//                                             sits in the turn after the one a question echoes
+//   match      = wText·t + wVector·v          t = text / best text of this recall, v = cosine (≥ 0)
 //                                             weights renormalised over the signals the cue has
 //                                             (a text cue has both: the local embedder embeds it)
 //   modulation = (0.6 + 0.4·F)                F = the memory's fidelity now: faded memories rank lower
@@ -38,6 +41,14 @@ export const defaultRecallScoring = {
    * still share a few buckets (cosine ≈ 0.05–0.2), while paraphrases sit near 0.6–0.9.
    */
   minVectorSimilarity: 0.25,
+  /**
+   * Share of a session neighbour's BM25 score a memory receives (config recall.session_neighbour_weight).
+   * Fraction, default 0.5, range 0..1; 0 switches the signal off. On the LoCoMo dev conversations 0.5
+   * was best (bench/results/retrieval-locomo.json).
+   */
+  sessionNeighbourWeight: 0.5,
+  /** Text hits asked of each store when the neighbour signal is on: a neighbour's score must be known. */
+  neighbourTextHits: 50,
 };
 export type RecallScoring = typeof defaultRecallScoring;
 
@@ -59,6 +70,28 @@ export function emotionalCongruence(a: EmotionVector, b: EmotionVector): number 
 
 export function recency(lastAccessMs: number, nowMs: number, days = defaultRecallScoring.recencyDays): number {
   return Math.exp(-Math.max(0, nowMs - lastAccessMs) / (days * DAY_MS));
+}
+
+/**
+ * The text score of every memory after session neighbours lend it `weight` × their BM25 score:
+ * own + weight · Σ over its neighbours. A memory with no text hit of its own but a neighbour that has
+ * one is included. `neighboursOf` lists a memory's session neighbours (both directions). Pure.
+ */
+export function withSessionNeighbours(
+  text: ReadonlyMap<string, number>,
+  neighboursOf: (id: string) => readonly string[],
+  weight: number,
+): Map<string, number> {
+  const spread = new Map(text);
+  if (!(weight > 0)) return spread;
+  for (const [id, score] of text) {
+    if (!(score > 0)) continue;
+    for (const neighbour of new Set(neighboursOf(id))) {
+      if (neighbour === id) continue;
+      spread.set(neighbour, (spread.get(neighbour) ?? 0) + weight * score);
+    }
+  }
+  return spread;
 }
 
 export interface Candidate {

@@ -18,7 +18,10 @@ import { spreadActivation } from './activation.js';
 import type { AssociationGraph } from './association-graph.js';
 import { coActivationUpdates } from './associations.js';
 import { byCreation, rawMatches } from './raw-recall.js';
-import { defaultRecallScoring, emotionalCongruence, matchScores, modulation, type Candidate, type ScoringContext } from './recall.js';
+import {
+  defaultRecallScoring, emotionalCongruence, matchScores, modulation, withSessionNeighbours, type Candidate, type RecallScoring,
+  type ScoringContext,
+} from './recall.js';
 import { renderHuman } from './render.js';
 import { groupBy } from './group-by.js';
 import { groupIntoBuckets } from './timeline.js';
@@ -40,6 +43,8 @@ export interface RecallerOptions {
   /** Reports how full a recall's answer was, for the evolution engine (spec §4.8 rule 2). */
   observeRecall: (store: StoreType, hitRate: number) => void;
   activation: { decayFactor: number; threshold: number };
+  /** Scoring knobs over defaultRecallScoring (recall.ts), e.g. from the `[recall]` configuration. */
+  scoring?: Partial<RecallScoring>;
   log: (line: string) => void;
 }
 
@@ -51,9 +56,11 @@ const byRelevance = (a: RecalledMemory, b: RecalledMemory) =>
 
 export class Recaller {
   readonly #o: RecallerOptions;
+  readonly #s: RecallScoring;
 
   constructor(options: RecallerOptions) {
     this.#o = options;
+    this.#s = { ...defaultRecallScoring, ...options.scoring };
   }
 
   #fidelityOf = (record: MemoryRecord) => fidelityNow(record.fidelity, record.emotion.intensity, this.#o.now());
@@ -92,25 +99,31 @@ export class Recaller {
       // every memory that can still reach the top `limit`.
       // Stores holding nothing in this space are not asked (the graph counts every store's records).
       const holding = stores.filter((store) => this.#o.graph.holdsAny(space, store));
+      const neighbourWeight = this.#s.sessionNeighbourWeight;
+      const textK = neighbourWeight > 0 ? Math.max(k, this.#s.neighbourTextHits) : k;
       const results = await this.#fanOut(holding, unavailable, (store) =>
-        this.#o.stores[store].search(space, { text: cue.text, vectors, k, minSimilarity: defaultRecallScoring.minVectorSimilarity, withRecords: false }),
+        this.#o.stores[store].search(space, { text: cue.text, vectors, k, textK, minSimilarity: this.#s.minVectorSimilarity, withRecords: false }),
       );
       const hits = new Map<string, { text?: number; vector?: number }>();
+      const textScores = new Map<string, number>();
       for (const result of results) {
-        for (const hit of result.text_hits) hits.set(hit.id, { ...hits.get(hit.id), text: Math.max(hits.get(hit.id)?.text ?? 0, hit.score) });
+        for (const hit of result.text_hits) textScores.set(hit.id, Math.max(textScores.get(hit.id) ?? 0, hit.score));
         for (const hit of result.vector_hits) hits.set(hit.id, { ...hits.get(hit.id), vector: Math.max(hits.get(hit.id)?.vector ?? 0, hit.similarity) });
       }
+      const sessionNeighbours = (id: string) =>
+        this.#o.graph.neighbours(space, id).filter((edge) => edge.type === 'temporal').map((edge) => edge.id);
+      for (const [id, text] of withSessionNeighbours(textScores, sessionNeighbours, neighbourWeight)) hits.set(id, { ...hits.get(id), text });
       scanned += hits.size;
       const bestText = Math.max(0, ...[...hits.values()].map((hit) => hit.text ?? 0));
       const preliminary = (hit: { text?: number; vector?: number }) =>
-        (bestText > 0 ? (hit.text ?? 0) / bestText : 0) * (vectors.length > 0 && cue.text !== null ? defaultRecallScoring.textWeight : 1) +
-        (hit.vector ?? 0) * (cue.text !== null ? defaultRecallScoring.vectorWeight : 1);
+        (bestText > 0 ? (hit.text ?? 0) / bestText : 0) * (vectors.length > 0 && cue.text !== null ? this.#s.textWeight : 1) +
+        (hit.vector ?? 0) * (cue.text !== null ? this.#s.vectorWeight : 1);
       const chosen = [...hits].sort((a, b) => preliminary(b[1]) - preliminary(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, Math.max(limit * PRELOAD_FACTOR, 30));
       truncated = hits.size - chosen.length;
       // Prefetch what activation will most likely reach from the best hits, in the same round trip.
       const speculative = request.activation_depth > 0
         ? [...spreadActivation(
-          chosen.slice(0, defaultRecallScoring.activationSources).map(([id]) => ({ id, activation: 1 })),
+          chosen.slice(0, this.#s.activationSources).map(([id]) => ({ id, activation: 1 })),
           (id) => this.#o.graph.neighbours(space, id),
           { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
         ).keys()]
@@ -165,6 +178,7 @@ export class Recaller {
       cueHasText: cue.text !== null,
       cueHasVector: vectors.length > 0,
       cueEmotion: cue.emotion,
+      scoring: this.#s,
     };
     const matches = matchScores(direct, context);
     const scored = new Map<string, RecalledMemory>();
@@ -177,7 +191,7 @@ export class Recaller {
     // Spreading activation from the strongest direct hits, over links in both directions.
     if (request.activation_depth > 0 && scored.size > 0) {
       strategies.push('activation');
-      const top = [...scored.values()].sort(byRelevance).slice(0, defaultRecallScoring.activationSources);
+      const top = [...scored.values()].sort(byRelevance).slice(0, this.#s.activationSources);
       const best = top[0].relevance_score;
       const activated = spreadActivation(
         top.map((memory) => ({ id: memory.record.id, activation: memory.relevance_score / best })),
@@ -190,7 +204,7 @@ export class Recaller {
       for (const [id, { activation, path }] of activated) {
         const existing = scored.get(id);
         if (existing) {
-          existing.relevance_score += defaultRecallScoring.activationBoost * activation;
+          existing.relevance_score += this.#s.activationBoost * activation;
           existing.activation_path = path;
           continue;
         }
@@ -199,7 +213,7 @@ export class Recaller {
         scanned += 1;
         scored.set(id, {
           record,
-          relevance_score: defaultRecallScoring.activationOnly * activation * modulation(record, context),
+          relevance_score: this.#s.activationOnly * activation * modulation(record, context),
           activation_path: path,
           rendered_content: record.content,
         });

@@ -106,7 +106,7 @@ export class StoreIndexes {
   }
 
   search(space: string, query: StoreSearchQuery): { text_hits: { id: string; score: number }[]; vector_hits: { id: string; similarity: number }[] } {
-    const text_hits = query.text === null ? [] : this.text.search(space, query.text, query.k);
+    const text_hits = query.text === null ? [] : this.text.search(space, query.text, query.textK ?? query.k);
     const best = new Map<string, number>();
     for (const vector of query.vectors) {
       for (const hit of this.vectors.search(space, vector, query.k)) {

@@ -67,6 +67,8 @@ export interface StoreSearchQuery {
   vectors: number[][];
   /** Hits per signal, before fusion. */
   k: number;
+  /** Text hits, when recall needs more of them than `k` (session neighbours lend their scores). Default k. */
+  textK?: number;
   /** Vector hits below this cosine similarity are dropped. */
   minSimilarity: number;
   /** Also return every hit's record (default true); recall asks for ids first and loads the best. */
