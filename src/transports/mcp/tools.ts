@@ -10,6 +10,7 @@ import { dominantEmotion, parseEmotionLabel } from '../../cmp/emotion.js';
 import { isCmpError, type CmpCode } from '../../cmp/errors.js';
 import { CONTEXT_FORMATS } from '../../cmp/operations.js';
 import type { EmotionVector } from '../../cmp/types.js';
+import { parseWith } from '../../cmp/zod-issues.js';
 import type { CmpEndpoint, CmpObject } from '../endpoint.js';
 
 // The MCP tools: the reference's 15 (docs inventory §3.4, parameters as implemented) plus set_mode,
@@ -198,9 +199,42 @@ const GRANULARITIES = ['minute', 'hour', 'day', 'week', 'month'] as const;
 
 const space = z.string().optional().describe('Memory space (tenant); default "default".');
 
-function rawItem(item: CmpObject, where: string): CmpObject {
-  if (typeof item.content !== 'string') throw invalid(`${where}content: expected a string`);
-  if (typeof item.session_id !== 'string') throw invalid(`${where}session_id: expected a string`);
+// The fields of one memory, shared by the single tools' input schemas and the items of their batch
+// variants: the SDK validates a tool's arguments, but a batch item arrives inside `records_json` and
+// must be held to the same schema, or `null` and numbers reach the helpers below (issue 14, defect 10).
+const curatedFields = {
+  content: z.string().describe('The memory text.'),
+  store: z.string().optional().describe('episodic | semantic | procedural | emotional | working'),
+  emotion: z.string().optional().describe('An emotion label such as joy, fear, trust.'),
+  meta_json: z.string().optional().describe('MetaMemory as a JSON string: intent, rationale, confidence, tags, …'),
+};
+
+const rawFields = {
+  content: z.string(),
+  session_id: z.string(),
+  turn_id: z.string().optional(),
+  topic_id: z.string().optional(),
+  source: z.string().optional().describe('conversation (default) | tool_io | scratchpad | summary | imported'),
+  speaker: z.string().optional().describe('user (default) | assistant | system | tool'),
+  visibility: z.string().optional().describe('normal (default) | private_scratch | sealed'),
+  secrecy_level: z.string().optional().describe('public (default) | sensitive | secret'),
+  meta_json: z.string().optional(),
+};
+
+type CuratedItem = z.infer<z.ZodObject<typeof curatedFields>>;
+type RawItem = z.infer<z.ZodObject<typeof rawFields>>;
+
+/** The items of `records_json`, each held to `fields`; the first bad one is named (`records.2.emotion`). */
+function batchItems<Shape extends z.ZodRawShape>(recordsJsonText: string, fields: Shape): z.infer<z.ZodObject<Shape>>[] {
+  const schema = z.object(fields);
+  try {
+    return recordsJson(recordsJsonText).map((item, index) => parseWith(schema, item, `records.${index}`));
+  } catch (error) {
+    throw toMcpError(error);
+  }
+}
+
+function rawItem(item: RawItem, where: string): CmpObject {
   return {
     session_id: nonBlank(item.session_id, `${where}session_id`),
     turn_id: item.turn_id ?? null,
@@ -214,11 +248,10 @@ function rawItem(item: CmpObject, where: string): CmpObject {
   };
 }
 
-function curatedItem(item: CmpObject, where: string): CmpObject {
-  if (typeof item.content !== 'string') throw invalid(`${where}content: expected a string`);
+function curatedItem(item: CuratedItem, where: string): CmpObject {
   return {
     content: { blocks: [textBlock(nonBlank(item.content, `${where}content`))] },
-    ...(item.store === undefined ? {} : { store: String(item.store).trim().toLowerCase() }),
+    ...(item.store === undefined ? {} : { store: item.store.trim().toLowerCase() }),
     ...(emotion(item.emotion) ? { emotion: emotion(item.emotion) } : {}),
     ...(meta(item.meta_json) ? { meta: meta(item.meta_json) } : {}),
   };
@@ -240,13 +273,7 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint, exports:
     'store',
     {
       description: 'Store a curated memory (text). Without `store` the memory is classified automatically.',
-      inputSchema: {
-        content: z.string().describe('The memory text.'),
-        store: z.string().optional().describe('episodic | semantic | procedural | emotional | working'),
-        emotion: z.string().optional().describe('An emotion label such as joy, fear, trust.'),
-        meta_json: z.string().optional().describe('MetaMemory as a JSON string: intent, rationale, confidence, tags, …'),
-        space,
-      },
+      inputSchema: { ...curatedFields, space },
     },
     async (args) =>
       json(await call('encodeStore', { space: args.space, ...curatedItem(args, '') })),
@@ -256,18 +283,7 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint, exports:
     'store_raw',
     {
       description: 'Append a verbatim entry to the raw journal (conversation, tool I/O, scratchpad).',
-      inputSchema: {
-        content: z.string(),
-        session_id: z.string(),
-        turn_id: z.string().optional(),
-        topic_id: z.string().optional(),
-        source: z.string().optional().describe('conversation (default) | tool_io | scratchpad | summary | imported'),
-        speaker: z.string().optional().describe('user (default) | assistant | system | tool'),
-        visibility: z.string().optional().describe('normal (default) | private_scratch | sealed'),
-        secrecy_level: z.string().optional().describe('public (default) | sensitive | secret'),
-        meta_json: z.string().optional(),
-        space,
-      },
+      inputSchema: { ...rawFields, space },
     },
     async (args) => json(await call('encodeStoreRaw', { space: args.space, ...rawItem(args, '') })),
   );
@@ -304,7 +320,7 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint, exports:
         await call('encodeBatch', {
           space: args.space,
           infer_associations: true,
-          records: recordsJson(args.records_json).map((item, index) => curatedItem(item, `records[${index}].`)),
+          records: batchItems(args.records_json, curatedFields).map((item, index) => curatedItem(item, `records.${index}.`)),
         }),
       ),
   );
@@ -319,7 +335,7 @@ export function registerTools(server: McpServer, endpoint: CmpEndpoint, exports:
       json(
         await call('encodeBatchStoreRaw', {
           space: args.space,
-          records: recordsJson(args.records_json).map((item, index) => rawItem(item, `records[${index}].`)),
+          records: batchItems(args.records_json, rawFields).map((item, index) => rawItem(item, `records.${index}.`)),
         }),
       ),
   );
