@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { Code } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { isGrpcRequest, writeRpcError } from './transports/connect/raw-error.js';
 import { getRequestListener } from '@hono/node-server';
 import { file_cerememory_v1_cerememory, CerememoryService } from './gen/cerememory/v1/cerememory_pb.js';
 import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb.js';
@@ -67,7 +69,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     // Auth and rate limit guard the Cerememory service; gRPC health and reflection stay open like /health.
     contextValues: connectContextValues(security),
     interceptors: [securityInterceptor(security, [CerememoryService.typeName])],
-    fallback: getRequestListener(app.fetch) as never,
+    fallback: rpcOrRest(getRequestListener(app.fetch) as RequestHandler) as never,
   });
   let server: OnePortServer;
   try {
@@ -97,6 +99,25 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
         await server.close();
         await runtime.close();
       })()),
+  };
+}
+
+/** `/<package>.<Service>/<Method>`: the shape of every Connect and gRPC path. */
+const RPC_PATH = /^\/[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+\/[A-Za-z_]\w*$/;
+
+/**
+ * What no RPC route matched: an RPC (gRPC content type, or a path of the RPC shape) for a method this
+ * server does not have is UNIMPLEMENTED in the caller's protocol (issue 14, defect 9); anything else
+ * is REST's.
+ */
+function rpcOrRest(rest: RequestHandler): RequestHandler {
+  return (request, response) => {
+    const path = (request.url ?? '/').split('?')[0]!;
+    if (isGrpcRequest(request) || (request.method === 'POST' && RPC_PATH.test(path))) {
+      writeRpcError(request, response, { code: Code.Unimplemented, message: `${path.slice(1)} is not a method of this server` });
+      return;
+    }
+    rest(request, response);
   };
 }
 

@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { CmpError } from '../../cmp/errors.js';
 import { toEnvelope } from '../rest/errors.js';
+import { isGrpcRequest, writeRpcError } from '../connect/raw-error.js';
+import { Code } from '@connectrpc/connect';
 
 // The port's front door against web pages (issue 14, defect 1). Every HTTP endpoint is reachable by any
 // page the user opens: a page can POST to 127.0.0.1 with `mode: "no-cors"` (its request is sent, only
@@ -128,24 +130,11 @@ export function guardRequestOrigin(policy: RequestOriginPolicy, isRpcPath: (path
     const refusal = policy.refusal(requestOriginOf(request));
     if (refusal === null) return handler(request, response);
     const path = (request.url ?? '/').split('?')[0]!;
-    const contentType = header(request, 'content-type') ?? '';
+    if (isRpcPath(path) || isGrpcRequest(request)) {
+      writeRpcError(request, response, { code: Code.PermissionDenied, message: refusal.message, cmpCode: 'FORBIDDEN', field: refusal.field });
+      return;
+    }
     request.resume(); // drain the refused body so the connection can be reused
-    if (isRpcPath(path) && contentType.startsWith('application/grpc')) {
-      response.writeHead(200, {
-        'content-type': contentType,
-        'grpc-status': '7',
-        'grpc-message': encodeURIComponent(refusal.message),
-        'cerememory-error-code': 'FORBIDDEN',
-        'cerememory-error-field': refusal.field,
-      });
-      response.end();
-      return;
-    }
-    if (isRpcPath(path)) {
-      response.writeHead(403, { 'content-type': 'application/json', 'cerememory-error-code': 'FORBIDDEN', 'cerememory-error-field': refusal.field });
-      response.end(JSON.stringify({ code: 'permission_denied', message: refusal.message }));
-      return;
-    }
     const { status, body } = toEnvelope(new CmpError('FORBIDDEN', refusal.message, { field: refusal.field }), undefined);
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(JSON.stringify(body));
