@@ -2,6 +2,7 @@
 // known by (§1.3 helper, §1.4), and the searchable document body of the full-text index (§5.1).
 // Block data is base64 here; sizes are of the decoded bytes.
 import { CmpError, invalidField, type CmpCode } from './errors.js';
+import { jsonNesting, MAX_JSON_NESTING } from './json-nesting.js';
 import { metaSearchText } from './meta-text.js';
 import type { ContentBlock, MemoryContent, MetaMemory, Modality } from './types.js';
 
@@ -53,8 +54,9 @@ export function findContentProblem(content: MemoryContent): ContentProblem | nul
     if (block.modality === 'text' && decodeUtf8(block.data) === null) {
       return { path: ['blocks', i, 'data'], code: 'VALIDATION_ERROR', problem: 'text content must be valid UTF-8' };
     }
-    if (block.modality === 'structured' && !isJson(block.data)) {
-      return { path: ['blocks', i, 'data'], code: 'VALIDATION_ERROR', problem: 'structured content must be valid JSON' };
+    if (block.modality === 'structured') {
+      const problem = structuredProblem(block.data);
+      if (problem !== null) return { path: ['blocks', i, 'data'], code: 'VALIDATION_ERROR', problem };
     }
     const embedding = block.embedding;
     if (embedding !== undefined && embedding !== null) {
@@ -72,15 +74,18 @@ export function findContentProblem(content: MemoryContent): ContentProblem | nul
   return null;
 }
 
-function isJson(data: string): boolean {
+/** Why a structured block's data is refused: not JSON, or deeper than every JSON-valued field may be. */
+function structuredProblem(data: string): string | null {
   const text = decodeUtf8(data);
-  if (text === null) return false;
+  let value: unknown;
   try {
-    JSON.parse(text);
-    return true;
+    if (text === null) throw new Error('not UTF-8');
+    value = JSON.parse(text);
   } catch {
-    return false;
+    return 'structured content must be valid JSON';
   }
+  if (jsonNesting(value, MAX_JSON_NESTING) > MAX_JSON_NESTING) return `structured content must nest at most ${MAX_JSON_NESTING} levels`;
+  return null;
 }
 
 /** Throws the first defect of `content` (at field path `field`) as a CmpError naming the exact field. */

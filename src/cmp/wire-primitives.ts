@@ -3,8 +3,9 @@
 // ids lowercase, timestamps in `toISOString()` form, binary data as canonical base64.
 import { z } from 'zod';
 import { isUuid } from './ids.js';
+import { jsonNesting, MAX_JSON_NESTING } from './json-nesting.js';
 import { STORE_TYPES, type JsonValue, type StoreType } from './types.js';
-import type { CmpIssueParams } from './zod-issues.js';
+import { parseNested, type CmpIssueParams } from './zod-issues.js';
 
 /**
  * `schema`, with null or absent standing for `fallback` (the reference's serde defaults). The fallback
@@ -88,7 +89,19 @@ export const bytesSchema = z.unknown().transform((value, ctx): string => {
   return z.NEVER;
 });
 
-export const jsonSchema: z.ZodType<JsonValue> = z.json() as z.ZodType<JsonValue>;
+const jsonValueSchema = z.json() as z.ZodType<JsonValue>;
+
+/**
+ * Free-form JSON at most MAX_JSON_NESTING levels deep. The depth is checked before zod's own JSON
+ * check, which recurses and overflowed the stack on ~3,000 levels (a 500 instead of a named field).
+ */
+export const jsonSchema: z.ZodType<JsonValue> = z.unknown().transform((value, ctx): JsonValue => {
+  if (jsonNesting(value, MAX_JSON_NESTING) > MAX_JSON_NESTING) {
+    ctx.addIssue({ code: 'custom', message: `must nest at most ${MAX_JSON_NESTING} levels`, input: value });
+    return z.NEVER;
+  }
+  return parseNested(jsonValueSchema, value, ctx);
+}) as z.ZodType<JsonValue>;
 
 /** Exact lowercase store name; anything else is STORE_INVALID with the reference's text (§1.2). */
 export const storeSchema = z.string().transform((value, ctx): StoreType => {

@@ -1,10 +1,11 @@
-import { fromJson, type DescMethod, type JsonValue } from '@bufbuild/protobuf';
+import type { DescMethod } from '@bufbuild/protobuf';
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CerememoryService } from '../../gen/cerememory/v1/cerememory_pb.js';
 import { CMP_OPERATIONS, isOperationName } from '../operations.js';
 import { exportHandler, importHandler } from './archive-streams.js';
-import { JSON_READ, requestJson, toConnectError } from './wire.js';
+import { responseMessage } from './convert.js';
+import { requestJson, toConnectError } from './wire.js';
 
 // The Connect binding of CMP: `cerememory.v1.CerememoryService` for Connect, gRPC and gRPC-Web alike.
 // The proto's field names are the CMP JSON names, so a request is decoded to its proto-JSON form and
@@ -50,7 +51,7 @@ function unaryHandler(method: DescMethod, name: keyof typeof CMP_OPERATIONS, hip
     try {
       const input = { ...defaults, ...requestJson(method.input, request) };
       const result: unknown = await CMP_OPERATIONS[name](hippocampus, input);
-      return fromJson(method.output, (wrap ? { [wrap]: result } : result) as JsonValue, JSON_READ);
+      return responseMessage(method.output, wrap ? { [wrap]: result } : result);
     } catch (error) {
       throw toConnectError(error, log);
     }

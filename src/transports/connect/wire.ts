@@ -11,7 +11,6 @@ export const CMP_CODE_HEADER = 'cerememory-error-code';
 /** Response header naming the request field at fault, when there is one. */
 export const CMP_FIELD_HEADER = 'cerememory-error-field';
 
-export const JSON_READ = { ignoreUnknownFields: true } as const;
 const JSON_WRITE = { useProtoFieldName: true } as const;
 
 /** The request's proto-JSON form; a message that has none (e.g. an empty google.protobuf.Value) is invalid input. */
