@@ -10,7 +10,7 @@ import { derivedId, toTimestamp } from '../src/cmp/ids.js';
 import { unavailableMeta } from '../src/cmp/meta.js';
 import { defaultFidelity } from '../src/cmp/records.js';
 import { PERSISTENT_STORES, type MemoryRecord } from '../src/cmp/types.js';
-import { LOCK_FILE } from '../src/runtime/data-dir-lock.js';
+import { HOLDER_FILE } from '../src/runtime/data-dir-lock.js';
 import { zipfSentences } from './corpus.js';
 import { round } from './stats.js';
 
@@ -68,7 +68,7 @@ async function startServer(cli: string[], dataDir: string): Promise<RunningServe
   const exited = new Promise((resolve) => child.once('exit', resolve));
   for (let waited = 0; waited < 60_000; waited += 100) {
     try {
-      const lock = JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')) as { pid: number; url?: string };
+      const lock = JSON.parse(readFileSync(join(dataDir, HOLDER_FILE), 'utf8')) as { pid: number; url?: string };
       if (lock.pid === child.pid && lock.url) {
         return { cli, url: lock.url, pid: child.pid, stop: async () => void (child.kill('SIGTERM'), await exited) };
       }

@@ -1,17 +1,26 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 
-// Only one server process may own a data directory (DESIGN §1). LevelDB's own LOCK files would stop a
-// second owner too, but only after workers start and with a message about a LOCK file; this pid file
-// fails at once and says who holds the directory.
+// Only one server process may own a data directory (DESIGN §1). The lock is the LOCK file of a tiny
+// LevelDB of its own, <data_dir>/cerememory.lock/: LevelDB holds it with an fcntl lock, which the
+// operating system drops when the holder dies, however it dies. A pid file was not enough: after
+// kill -9 a restart that got the same pid (PID 1 in a container) saw its own pid "alive" and was
+// refused forever (issue 14, defect 2). The store partitions' LOCKs would stop a second owner too,
+// but only after the workers start and with a message about a LOCK file; this one fails at once.
+// Who holds it (pid, since, url) is written beside it for messages and for the CLI, never trusted
+// as the lock itself.
 
-export const LOCK_FILE = 'cerememory.pid';
+export const LOCK_DIR = 'cerememory.lock';
+/** The holder's pid, start time and URL, relative to the data directory; read only while the lock is held. */
+export const HOLDER_FILE = join(LOCK_DIR, 'holder.json');
 
 export class DataDirLockedError extends Error {
   override readonly name = 'DataDirLockedError';
-  constructor(readonly dataDir: string, readonly holderPid: number, readonly since: string) {
+  constructor(readonly dataDir: string, readonly holderPid: number | undefined, readonly since: string | undefined) {
     super(
-      `data directory ${dataDir} is in use by process ${holderPid} (since ${since}); ` +
+      `data directory ${dataDir} is in use by ${holderPid === undefined ? 'another process' : `process ${holderPid}`}` +
+        `${since === undefined ? '' : ` (since ${since})`}; ` +
         `stop that process or point --data-dir elsewhere. Only one Cerememory server may own a data directory.`,
     );
   }
@@ -24,69 +33,87 @@ export interface LockContent {
   url?: string;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export interface DataDirLock {
   readonly path: string;
-  /** Records the holder's server URL in the lock file. */
+  /** Records the holder's server URL beside the lock. */
   advertise(url: string): void;
-  release(): void;
+  release(): Promise<void>;
 }
 
-/** The live process holding the data directory, or null when it is free (or the lock is stale). */
-export function lockHolder(dataDir: string): LockContent | null {
-  let holder: LockContent;
+/** LevelDB refused the LOCK because a live process (maybe this one) holds it. */
+function isLocked(error: unknown): boolean {
+  return (error as { cause?: { code?: string } } | undefined)?.cause?.code === 'LEVEL_LOCKED';
+}
+
+function readHolder(dataDir: string): LockContent | undefined {
   try {
-    holder = JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8')) as LockContent;
+    const holder = JSON.parse(readFileSync(join(dataDir, HOLDER_FILE), 'utf8')) as LockContent;
+    return Number.isInteger(holder.pid) ? holder : undefined;
   } catch {
-    return null;
+    return undefined; // the holder died or has not written it yet
   }
-  return Number.isInteger(holder.pid) && isAlive(holder.pid) ? holder : null;
 }
 
-/** Takes the directory's lock or throws DataDirLockedError naming the holder. A stale lock is taken over. */
-export function lockDataDir(dataDir: string): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, LOCK_FILE);
-  const content: LockContent = { pid: process.pid, since: new Date().toISOString() };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, JSON.stringify(content));
-      closeSync(fd);
-      let released = false;
-      return {
-        path,
-        advertise(url: string) {
-          if (!released) writeFileSync(path, JSON.stringify({ ...content, url }), { mode: 0o600 });
-        },
-        release() {
-          if (released) return;
-          released = true;
-          rmSync(path, { force: true });
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let holder: LockContent | undefined;
-      try {
-        holder = JSON.parse(readFileSync(path, 'utf8')) as LockContent;
-      } catch {
-        holder = undefined; // unreadable: a crash while writing it; treat as stale
-      }
-      // Our own pid counts as a holder: two engines in one process would fight over LevelDB too.
-      if (holder && Number.isInteger(holder.pid) && isAlive(holder.pid)) {
-        throw new DataDirLockedError(dataDir, holder.pid, holder.since);
-      }
-      rmSync(path, { force: true });
-    }
+/**
+ * The live process holding the data directory, or null when it is free. Probes the lock without
+ * creating anything, so a mistyped data directory stays absent. A holder that has not written its
+ * side file yet still counts (pid -1, no url): null means free, never "unknown".
+ */
+export async function lockHolder(dataDir: string): Promise<LockContent | null> {
+  const db = new ClassicLevel(join(dataDir, LOCK_DIR), { createIfMissing: false });
+  try {
+    await db.open();
+  } catch (error) {
+    if (!isLocked(error)) return null;
+    return readHolder(dataDir) ?? { pid: -1, since: '' };
   }
-  throw new Error(`could not take the lock ${path}`);
+  await db.close();
+  return null;
+}
+
+/** Takes the directory's lock or throws DataDirLockedError naming the holder. A dead holder's lock is free. */
+export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, LOCK_DIR);
+  const db = new ClassicLevel(path);
+  try {
+    await db.open();
+  } catch (error) {
+    // Another thread of this process counts as a holder too: two engines in one process would fight
+    // over the partitions just the same (LevelDB refuses a second open in one process).
+    if (!isLocked(error)) throw error;
+    const holder = readHolder(dataDir);
+    throw new DataDirLockedError(dataDir, holder?.pid, holder?.since);
+  }
+  const holderPath = join(dataDir, HOLDER_FILE);
+  const content: LockContent = { pid: process.pid, since: new Date().toISOString() };
+  const writeHolder = (next: LockContent) => {
+    // Replaced whole, so a reader never sees half of it.
+    writeFileSync(`${holderPath}.tmp`, JSON.stringify(next), { mode: 0o600 });
+    renameSync(`${holderPath}.tmp`, holderPath);
+  };
+  try {
+    writeHolder(content);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  let released = false;
+  return {
+    path,
+    advertise(url: string) {
+      if (!released) writeHolder({ ...content, url });
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      // Best effort: the OS drops the LOCK with the process anyway, and a stale side file is ignored.
+      try {
+        rmSync(holderPath, { force: true });
+      } catch {
+        // a read-only or failing disk: the file is ignored once the lock is free
+      }
+      await db.close();
+    },
+  };
 }

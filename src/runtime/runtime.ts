@@ -44,7 +44,7 @@ export function hasStoreData(dataDir: string): boolean {
 
 export async function startRuntime(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const lock: DataDirLock = lockDataDir(config.data_dir);
+  const lock: DataDirLock = await lockDataDir(config.data_dir);
   // Archives are staged in <data_dir>/tmp while exported or imported; whatever a previous process left
   // there is stale now that this one holds the directory.
   rmSync(join(config.data_dir, 'tmp'), { recursive: true, force: true });
@@ -145,13 +145,13 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
           ready.stop();
           await Promise.allSettled([working.close(), ...[...workers.values()].map((store) => store.close())]);
           await audit?.close().catch((error: unknown) => log(`audit: close failed: ${String(error)}`));
-          lock.release();
+          await lock.release();
         })()),
     };
   } catch (error) {
     await Promise.allSettled([...workers.values()].map((store) => store.close()));
     await audit?.close().catch(() => {});
-    lock.release();
+    await lock.release();
     throw error;
   }
 }

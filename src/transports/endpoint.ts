@@ -87,9 +87,9 @@ export interface OpenEndpointOptions {
   log?: (line: string) => void;
 }
 
-/** A server given or found through the data directory's lock file, else an in-process engine. */
+/** A server given or found through the data directory's lock, else an in-process engine. */
 export async function openEndpoint({ config, serverUrl, apiKey, timeoutMs, log }: OpenEndpointOptions): Promise<CmpEndpoint> {
-  const url = serverUrl ?? lockHolder(config.data_dir)?.url;
+  const url = serverUrl ?? (await lockHolder(config.data_dir))?.url;
   if (url !== undefined) return remoteEndpoint(url, { apiKey, timeoutMs });
   // The engine's own background jobs are for servers; a one-shot command should not start them.
   const oneShot: CerememoryConfig = {

@@ -6,7 +6,7 @@ import { parseEmotionLabel } from '../../cmp/emotion.js';
 import { AuditLogError, auditLogPath, verifyAuditFile } from '../../audit/audit-log.js';
 import { isCmpError } from '../../cmp/errors.js';
 import { ConfigError, loadConfig, type CerememoryConfig, type PartialDeep } from '../../runtime/config.js';
-import { DataDirLockedError } from '../../runtime/data-dir-lock.js';
+import { DataDirLockedError, lockHolder } from '../../runtime/data-dir-lock.js';
 import { migrateStoreEncryption } from '../../runtime/migrate-store-encryption.js';
 import { StoreKeyError } from '../../runtime/store-key.js';
 import { startServer } from '../../server.js';
@@ -191,15 +191,23 @@ export function createProgram(): Command {
 
   program
     .command('healthcheck')
-    .description('Ask a server whether it is healthy (exit 0) or not (exit 1).')
+    .description('Ask a server whether it is healthy (exit 0) or not (exit 1): the server that owns the data directory, else the configured address.')
     .option('--port <port>', 'port on the configured bind address (default: the configured port)', port)
     .action(async (options: { port?: number }) => {
       const global = globals();
       let url = global.serverUrl;
       if (url === undefined) {
-        const config = configFrom(global);
+        let config: CerememoryConfig;
+        try {
+          config = configFrom(global);
+        } catch (error) {
+          fail(error);
+        }
+        // Like every other command, the server that owns the data directory is asked where it
+        // advertised itself (it may listen on a port picked with --port 0).
+        if (options.port === undefined) url = (await lockHolder(config.data_dir))?.url;
         const host = config.http.bind_address.includes(':') ? `[${config.http.bind_address}]` : config.http.bind_address;
-        url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${options.port ?? config.http.port}`;
+        url ??= `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${options.port ?? config.http.port}`;
       }
       try {
         const response = await fetch(`${url.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(5000) });

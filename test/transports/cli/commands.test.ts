@@ -147,4 +147,12 @@ describe('on a data directory a running server owns', { timeout: 120_000 }, () =
     const none = await cerememory('--server-url', 'http://127.0.0.1:9', 'healthcheck');
     expect(none.code).toBe(1);
   });
+
+  // Issue 14: healthcheck asked the configured port while every other command found the server
+  // through the data directory's lock (this server listens on a port picked at random).
+  it('healthcheck finds the server that owns the data directory', async () => {
+    const found = await cerememory('--data-dir', server.dataDir, 'healthcheck');
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toContain(`${server.url}: 200`);
+  });
 });

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOCK_FILE } from '../../../src/runtime/data-dir-lock.js';
+import { HOLDER_FILE } from '../../../src/runtime/data-dir-lock.js';
 import { removeDir, tempDataDir, textContent } from '../../helpers/server.js';
 
 // `cerememory serve` as a user runs it: a separate process, signals, and a second process on the same
@@ -26,8 +26,10 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-function serve(dataDir: string): Running {
-  const child = spawn(process.execPath, [...CLI, '--data-dir', dataDir, 'serve', '--port', '0'], {
+/** `launcher` runs the server inside another command (e.g. a new pid namespace). */
+function serve(dataDir: string, launcher: string[] = []): Running {
+  const [command, ...args] = [...launcher, process.execPath, ...CLI, '--data-dir', dataDir, 'serve', '--port', '0'];
+  const child = spawn(command!, args, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,10 +59,10 @@ describe('cerememory serve', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ content: textContent('survives a restart') }),
     }).then((response) => response.json());
-    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(true);
+    expect(existsSync(join(dataDir, HOLDER_FILE))).toBe(true);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
-    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+    expect(existsSync(join(dataDir, HOLDER_FILE))).toBe(false);
 
     const second = serve(dataDir);
     const record = await fetch(`${await second.url}/v1/introspect/record/${stored.record_id}`);
@@ -77,6 +79,34 @@ describe('cerememory serve', () => {
     expect(second.stderr()).toContain(`in use by process ${first.child.pid}`);
     // The first one is unharmed.
     expect((await fetch(`${await first.url}/health`)).status).toBe(200);
+  });
+
+  // Issue 14, defect 2: the lock was a pid file, and a restart that got the dead holder's pid (PID 1
+  // in a container) took it for a live holder and was refused forever.
+  it.skipIf(process.getuid?.() !== 0)('starts after a holder killed with SIGKILL even when the new process gets its pid', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    // Each server is PID 1 of a new pid namespace, as in a container; --kill-child passes the SIGKILL on.
+    const container = ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc'];
+    const first = serve(dataDir, container);
+    await first.url;
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = serve(dataDir, container);
+    expect((await fetch(`${await second.url}/health`)).status).toBe(200);
+  });
+
+  it('starts after a holder killed with SIGKILL even when its side file names a live process', async () => {
+    const dataDir = tempDataDir();
+    dirs.push(dataDir);
+    const first = serve(dataDir);
+    await first.url;
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // The pid got reused: the dead holder's record names a process that is alive (this one).
+    writeFileSync(join(dataDir, HOLDER_FILE), JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
+    const second = serve(dataDir);
+    expect((await fetch(`${await second.url}/health`)).status).toBe(200);
   });
 
   it('names the offending key when the configuration is invalid', async () => {
