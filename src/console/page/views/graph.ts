@@ -61,7 +61,8 @@ export function graphView({ api, params, notify, navigate }: ViewContext): HTMLE
       layout: center.value.trim() !== '' && ids.has(center.value.trim())
         ? { name: 'concentric', concentric: (node: cytoscape.NodeSingular) => (node.data('center') ? 2 : 1), levelWidth: () => 1, animate: false, minNodeSpacing: 30 }
         : { name: 'cose', animate: false, randomize: false },
-      wheelSensitivity: 0.3,
+      // A handful of nodes would otherwise be fitted to fill the whole canvas.
+      maxZoom: 1.6,
     });
     cy.on('tap', 'node', (event) => navigate(recordHref(event.target.id())));
     const summaryOf = new Map(graph.nodes.map((node) => [node.id, node.summary]));

@@ -147,6 +147,7 @@ export function recordView({ api, params, notify, navigate }: ViewContext): HTML
         height: 260,
         scales: { x: { time: true }, y: { range: [0, 1.05] } },
         axes: [{}, { label: 'fidelity' }],
+        legend: { live: false },
         series: [
           {},
           { label: 'fidelity', stroke: '#2f6fdf', width: 2, fill: 'rgba(47, 111, 223, 0.12)' },
@@ -160,7 +161,11 @@ export function recordView({ api, params, notify, navigate }: ViewContext): HTML
               ctx.save();
               ctx.lineWidth = 1.5 * devicePixelRatio;
               ctx.font = `${11 * devicePixelRatio}px sans-serif`;
-              for (const event of events) {
+              // uPlot leaves the context as its last axis used it (right-aligned, middle baseline).
+              ctx.textAlign = 'left';
+              ctx.textBaseline = 'alphabetic';
+              const right = plot.bbox.left + plot.bbox.width;
+              events.forEach((event, index) => {
                 const x = plot.valToPos(event.at / 1000, 'x', true);
                 ctx.strokeStyle = event.color;
                 ctx.fillStyle = event.color;
@@ -168,8 +173,11 @@ export function recordView({ api, params, notify, navigate }: ViewContext): HTML
                 ctx.moveTo(x, top);
                 ctx.lineTo(x, top + height);
                 ctx.stroke();
-                ctx.fillText(event.label, x + 3 * devicePixelRatio, top + 12 * devicePixelRatio);
-              }
+                // Events are often seconds apart: one label line each, so they never overlap.
+                const width = ctx.measureText(event.label).width;
+                const labelX = x + 4 * devicePixelRatio + width > right ? x - 4 * devicePixelRatio - width : x + 4 * devicePixelRatio;
+                ctx.fillText(event.label, labelX, top + (14 + 13 * index) * devicePixelRatio + height * 0.25);
+              });
               ctx.restore();
             },
           ],
