@@ -11,6 +11,7 @@ import { startRuntime, type Runtime, type RuntimeOptions } from './runtime/runti
 import { healthRoutes } from './transports/connect/health.js';
 import { reflectionRoutes } from './transports/connect/reflection.js';
 import { cerememoryRoutes } from './transports/connect/service.js';
+import { consoleAssets } from './transports/console/assets.js';
 import { localEndpoint } from './transports/endpoint.js';
 import { createMcpHttp } from './transports/mcp/http.js';
 import { createMetrics, type Metrics } from './transports/metrics.js';
@@ -56,6 +57,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     log,
     maxBodyBytes: config.http.max_body_bytes,
     security,
+    consoleAssets: consoleAssets(),
   });
   const ready = () => runtime.health().every((store) => store.state === 'ready');
   const serviceNames = [CerememoryService.typeName, Health.typeName, ServerReflection.typeName];

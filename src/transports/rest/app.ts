@@ -6,6 +6,8 @@ import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError } from '../../cmp/errors.js';
 import { parseExport, parseImport } from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
+import type { ConsoleAssets } from '../console/assets.js';
+import { consoleRoutes } from '../console/routes.js';
 import type { McpHttp } from '../mcp/http.js';
 import type { Metrics } from '../metrics.js';
 import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
@@ -27,11 +29,13 @@ export interface RestAppOptions {
   metrics?: Metrics;
   /** Auth, rate limit and CORS (reference spec §6.1); none when absent (in-process tests). */
   security?: Security;
+  /** The web console's files, served at /console (issue 15); no console when absent. */
+  consoleAssets?: ConsoleAssets;
 }
 
 type Env = { Variables: { requestId: string } };
 
-export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, metrics, security }: RestAppOptions): Hono<Env> {
+export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, metrics, security, consoleAssets }: RestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async function requestId(c, next) {
@@ -79,6 +83,7 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, met
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  if (consoleAssets) consoleRoutes(app, consoleAssets);
   if (metrics) app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }));
   app.get('/readiness', (c) => {
     const stores = health();
