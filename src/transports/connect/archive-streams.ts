@@ -7,7 +7,8 @@ import {
   ExportRequestSchema, ExportResponseSchema, ImportOptionsSchema, ImportResponseSchema,
   type ExportRequest, type ExportResponse, type ImportRequest,
 } from '../../gen/cerememory/v1/cerememory_pb.js';
-import { requestJson, toConnectError } from './wire.js';
+import { requestJson } from './convert.js';
+import { toConnectError } from './wire.js';
 
 // Export and Import, the two streaming RPCs (spec §6.2). The archive never sits whole in memory: export
 // stages it on disk first (so the first chunk can carry its size and checksum) and streams it in

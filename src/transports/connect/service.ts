@@ -4,8 +4,8 @@ import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CerememoryService } from '../../gen/cerememory/v1/cerememory_pb.js';
 import { CMP_OPERATIONS, isOperationName } from '../operations.js';
 import { exportHandler, importHandler } from './archive-streams.js';
-import { responseMessage } from './convert.js';
-import { requestJson, toConnectError } from './wire.js';
+import { requestJson, responseMessage } from './convert.js';
+import { toConnectError } from './wire.js';
 
 // The Connect binding of CMP: `cerememory.v1.CerememoryService` for Connect, gRPC and gRPC-Web alike.
 // The proto's field names are the CMP JSON names, so a request is decoded to its proto-JSON form and

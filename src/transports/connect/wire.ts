@@ -1,26 +1,13 @@
-import { toJson, type DescMessage } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { CmpError } from '../../cmp/errors.js';
 import { ERROR_TABLE } from '../../cmp/error-table.js';
 
-// The two translations every Connect handler makes: a request message to its CMP JSON form, and a CMP
-// error to a Connect error.
+// The CMP error as a Connect error, the translation every Connect handler makes (messages: convert.ts).
 
 /** Response header that carries the CMP error code, so clients get `VALIDATION_ERROR`, not just a status. */
 export const CMP_CODE_HEADER = 'cerememory-error-code';
 /** Response header naming the request field at fault, when there is one. */
 export const CMP_FIELD_HEADER = 'cerememory-error-field';
-
-const JSON_WRITE = { useProtoFieldName: true } as const;
-
-/** The request's proto-JSON form; a message that has none (e.g. an empty google.protobuf.Value) is invalid input. */
-export function requestJson(schema: DescMessage, message: unknown): Record<string, unknown> {
-  try {
-    return toJson(schema, message as never, JSON_WRITE) as Record<string, unknown>;
-  } catch (error) {
-    throw new CmpError('VALIDATION_ERROR', `request: ${(error as Error).message}`, { cause: error });
-  }
-}
 
 /** The CMP error as a Connect error: status from the one error table, the CMP code and retry hint as metadata. */
 export function toConnectError(error: unknown, log?: (line: string) => void): ConnectError {
