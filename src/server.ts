@@ -9,6 +9,7 @@ import { file_grpc_reflection_v1_reflection, ServerReflection } from './gen/grpc
 import type { CerememoryConfig } from './runtime/config.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
 import { healthRoutes } from './transports/connect/health.js';
+import { withProtocolErrors } from './transports/connect/protocol-errors.js';
 import { reflectionRoutes } from './transports/connect/reflection.js';
 import { cerememoryRoutes } from './transports/connect/service.js';
 import { consoleAssets } from './transports/console/assets.js';
@@ -61,11 +62,14 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   });
   const ready = () => runtime.health().every((store) => store.state === 'ready');
   const serviceNames = [CerememoryService.typeName, Health.typeName, ServerReflection.typeName];
+  const rpcPrefixes = serviceNames.map((name) => `/${name}/`);
+  const isRpcPath = (path: string) => rpcPrefixes.some((prefix) => path.startsWith(prefix));
   const handler = connectNodeAdapter({
     routes: (router) => {
       cerememoryRoutes({ hippocampus: runtime.hippocampus, log })(router);
       healthRoutes(ready, [CerememoryService.typeName])(router);
       reflectionRoutes([file_cerememory_v1_cerememory, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection], serviceNames)(router);
+      withProtocolErrors(router);
     },
     readMaxBytes: config.http.max_body_bytes,
     // Auth and rate limit guard the Cerememory service; gRPC health and reflection stay open like /health.
@@ -75,8 +79,6 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   });
   let server: OnePortServer;
   try {
-    const rpcPrefixes = serviceNames.map((name) => `/${name}/`);
-    const isRpcPath = (path: string) => rpcPrefixes.some((prefix) => path.startsWith(prefix));
     const withCors = connectCors(corsPolicy(config.http.cors_origins), isRpcPath, handler);
     // Host and Origin are checked before any transport sees the request (web pages, DNS rebinding).
     const originPolicy = requestOriginPolicy({ allowedHosts: config.http.allowed_hosts, corsOrigins: config.http.cors_origins });
