@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
@@ -22,6 +22,17 @@ export class DataDirLockedError extends Error {
       `data directory ${dataDir} is in use by ${holderPid === undefined ? 'another process' : `process ${holderPid}`}` +
         `${since === undefined ? '' : ` (since ${since})`}; ` +
         `stop that process or point --data-dir elsewhere. Only one Cerememory server may own a data directory.`,
+    );
+  }
+}
+
+/** A command that only reads was pointed at a data directory that is not there (issue 14, defect 12). */
+export class DataDirMissingError extends Error {
+  override readonly name = 'DataDirMissingError';
+  constructor(readonly dataDir: string) {
+    super(
+      `data directory ${dataDir} does not exist; check --data-dir (or data_dir in the configuration). ` +
+        `Only serve, mcp and the commands that store memories (store, store-raw, import) create one.`,
     );
   }
 }
@@ -71,9 +82,14 @@ export async function lockHolder(dataDir: string): Promise<LockContent | null> {
   return null;
 }
 
-/** Takes the directory's lock or throws DataDirLockedError naming the holder. A dead holder's lock is free. */
-export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
-  mkdirSync(dataDir, { recursive: true });
+/**
+ * Takes the directory's lock or throws DataDirLockedError naming the holder. A dead holder's lock is
+ * free. The directory is created only when `create` is set; otherwise a missing one throws
+ * DataDirMissingError, so a mistyped path never becomes an empty database.
+ */
+export async function lockDataDir(dataDir: string, { create = true }: { create?: boolean } = {}): Promise<DataDirLock> {
+  if (create) mkdirSync(dataDir, { recursive: true });
+  else if (!existsSync(dataDir)) throw new DataDirMissingError(dataDir);
   const path = join(dataDir, LOCK_DIR);
   const db = new ClassicLevel(path);
   try {

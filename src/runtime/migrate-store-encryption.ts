@@ -29,7 +29,7 @@ export async function migrateStoreEncryption(config: CerememoryConfig, log: (lin
     );
   }
   // The server must not be running on this directory: the lock says so, and which process holds it.
-  const lock = await lockDataDir(config.data_dir);
+  const lock = await lockDataDir(config.data_dir, { create: false });
   try {
     const cipher = new ValueCipher(beginMigration(config.data_dir, passphrase));
     const report = {} as MigrationReport;

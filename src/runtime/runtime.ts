@@ -33,6 +33,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   now?: () => number;
   log?: (line: string) => void;
+  /** Create the data directory when it is missing (default); false refuses with DataDirMissingError. */
+  createDataDir?: boolean;
 }
 
 export const WORKER_PARTITIONS = [...PERSISTENT_STORES, 'raw_journal'] as const;
@@ -44,7 +46,7 @@ export function hasStoreData(dataDir: string): boolean {
 
 export async function startRuntime(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const lock: DataDirLock = await lockDataDir(config.data_dir);
+  const lock: DataDirLock = await lockDataDir(config.data_dir, { create: options.createDataDir ?? true });
   // Archives are staged in <data_dir>/tmp while exported or imported; whatever a previous process left
   // there is stale now that this one holds the directory.
   rmSync(join(config.data_dir, 'tmp'), { recursive: true, force: true });

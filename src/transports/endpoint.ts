@@ -85,10 +85,15 @@ export interface OpenEndpointOptions {
   apiKey?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Whether an in-process engine may create a missing data directory: for commands that store
+   * memories. The others refuse with DataDirMissingError instead of turning a typo into a database.
+   */
+  createDataDir?: boolean;
 }
 
 /** A server given or found through the data directory's lock, else an in-process engine. */
-export async function openEndpoint({ config, serverUrl, apiKey, timeoutMs, log }: OpenEndpointOptions): Promise<CmpEndpoint> {
+export async function openEndpoint({ config, serverUrl, apiKey, timeoutMs, log, createDataDir = false }: OpenEndpointOptions): Promise<CmpEndpoint> {
   const url = serverUrl ?? (await lockHolder(config.data_dir))?.url;
   if (url !== undefined) return remoteEndpoint(url, { apiKey, timeoutMs });
   // The engine's own background jobs are for servers; a one-shot command should not start them.
@@ -97,6 +102,6 @@ export async function openEndpoint({ config, serverUrl, apiKey, timeoutMs, log }
     decay: { ...config.decay, background_enabled: false },
     dream: { ...config.dream, background_enabled: false },
   };
-  const runtime = await startRuntime(oneShot, { log: log ?? (() => {}) });
+  const runtime = await startRuntime(oneShot, { log: log ?? (() => {}), createDataDir });
   return localEndpoint(runtime.hippocampus, () => runtime.close());
 }

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -6,7 +6,7 @@ import { parseEmotionLabel } from '../../cmp/emotion.js';
 import { AuditLogError, auditLogPath, verifyAuditFile } from '../../audit/audit-log.js';
 import { isCmpError } from '../../cmp/errors.js';
 import { ConfigError, loadConfig, type CerememoryConfig, type PartialDeep } from '../../runtime/config.js';
-import { DataDirLockedError, lockHolder } from '../../runtime/data-dir-lock.js';
+import { DataDirLockedError, DataDirMissingError, lockHolder } from '../../runtime/data-dir-lock.js';
 import { migrateStoreEncryption } from '../../runtime/migrate-store-encryption.js';
 import { StoreKeyError } from '../../runtime/store-key.js';
 import { startServer } from '../../server.js';
@@ -69,6 +69,7 @@ function fail(error: unknown): never {
   if (
     error instanceof ConfigError ||
     error instanceof DataDirLockedError ||
+    error instanceof DataDirMissingError ||
     error instanceof AuditLogError ||
     error instanceof StoreKeyError
   ) {
@@ -101,14 +102,19 @@ export function createProgram(): Command {
 
   /**
    * A memory command: one CMP call on the endpoint, printed as JSON or through `human`. The space
-   * option is added to the request unless the command set one.
+   * option is added to the request unless the command set one. Only commands that store memories
+   * may create a missing data directory (`createsDataDir`); the others say it does not exist.
    */
-  function run(call: (endpoint: CmpEndpoint, space: string | undefined) => Promise<CmpObject>, human: (result: CmpObject) => string[]) {
+  function run(
+    call: (endpoint: CmpEndpoint, space: string | undefined) => Promise<CmpObject>,
+    human: (result: CmpObject) => string[],
+    { createsDataDir = false }: { createsDataDir?: boolean } = {},
+  ) {
     return async () => {
       const options = globals();
       let endpoint: CmpEndpoint;
       try {
-        endpoint = await openEndpoint({ config: configFrom(options), serverUrl: options.serverUrl, apiKey: options.apiKey });
+        endpoint = await openEndpoint({ config: configFrom(options), serverUrl: options.serverUrl, apiKey: options.apiKey, createDataDir: createsDataDir });
       } catch (error) {
         fail(error);
       }
@@ -180,6 +186,7 @@ export function createProgram(): Command {
           apiKey,
           timeoutMs: options.serverTimeoutSecs === undefined ? undefined : options.serverTimeoutSecs * 1000,
           log: (line) => console.error(line),
+          createDataDir: true,
         });
         console.error(endpoint.kind === 'remote' ? `cerememory mcp: proxy to ${endpoint.url}` : 'cerememory mcp: engine on the data directory');
         await serveMcpStdio(endpoint, VERSION);
@@ -205,7 +212,10 @@ export function createProgram(): Command {
         }
         // Like every other command, the server that owns the data directory is asked where it
         // advertised itself (it may listen on a port picked with --port 0).
-        if (options.port === undefined) url = (await lockHolder(config.data_dir))?.url;
+        if (options.port === undefined) {
+          if (!existsSync(config.data_dir)) fail(new DataDirMissingError(config.data_dir));
+          url = (await lockHolder(config.data_dir))?.url;
+        }
         const host = config.http.bind_address.includes(':') ? `[${config.http.bind_address}]` : config.http.bind_address;
         url ??= `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${options.port ?? config.http.port}`;
       }
@@ -243,6 +253,7 @@ export function createProgram(): Command {
           });
         },
         (result) => [`Stored ${result.record_id} in ${result.store} (fidelity ${result.initial_fidelity}, ${result.associations_created ?? 0} associations)`],
+        { createsDataDir: true },
       )(),
     );
 
@@ -273,6 +284,7 @@ export function createProgram(): Command {
             ...(options.metaJson === undefined ? {} : { meta: options.metaJson }),
           }),
         (result) => [`Stored raw ${result.record_id} in session ${result.session_id} (${result.visibility}, ${result.secrecy_level})`],
+        { createsDataDir: true },
       )(),
     );
 
@@ -542,6 +554,7 @@ export function createProgram(): Command {
           return result;
         },
         (result) => [`Imported ${result.records_imported} records from ${path}`],
+        { createsDataDir: true },
       )();
     });
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeDir, sharedServer, tempDataDir } from '../../helpers/server.js';
@@ -107,6 +108,39 @@ describe('export and import', { timeout: 180_000 }, () => {
     const missing = await cerememory('--data-dir', to, 'import', join(to, 'nope.cma'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read .*nope\.cma: ENOENT/);
+  });
+});
+
+// Issue 14, defect 12: `--data-dir /no/such/dir stats` created the directory with twelve stores.
+describe('on a data directory that does not exist', { timeout: 120_000 }, () => {
+  const parent = tempDataDir();
+  dirs.push(parent);
+  const missing = join(parent, 'no', 'such', 'dir');
+
+  it.each([
+    ['stats'],
+    ['recall', 'ferry'],
+    ['recall-raw'],
+    ['inspect', '01J00000000000000000000000'],
+    ['decay-forecast', '01J00000000000000000000000', '--at', '2030-01-01T00:00:00Z'],
+    ['decay-tick'],
+    ['dream-tick'],
+    ['consolidate'],
+    ['set-mode', 'perfect'],
+    ['forget', '01J00000000000000000000000', '--confirm'],
+    ['export', '--output', join(parent, 'x.cma')],
+    ['healthcheck'],
+  ])('%s says it does not exist and creates nothing', async (...args) => {
+    const run = await cerememory('--data-dir', missing, ...args);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`cerememory: data directory ${missing} does not exist; check --data-dir (or data_dir in the configuration). Only serve, mcp and the commands that store memories (store, store-raw, import) create one.\n`);
+    expect(existsSync(join(parent, 'no'))).toBe(false);
+  });
+
+  it('store creates it', async () => {
+    const stored = await cerememory('--data-dir', missing, 'store', 'A new data directory');
+    expect(stored.code, stored.stderr).toBe(0);
+    expect(existsSync(missing)).toBe(true);
   });
 });
 
