@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { storageCause } from '../cmp/storage-cause.js';
 
 // Only one server process may own a data directory (DESIGN §1). The lock is the LOCK file of a tiny
 // LevelDB of its own, <data_dir>/cerememory.lock/: LevelDB holds it with an fcntl lock, which the
@@ -37,6 +38,14 @@ export class DataDirMissingError extends Error {
   }
 }
 
+/** The data directory cannot be created or written (read-only, full, no permission): says which and why. */
+export class DataDirOpenError extends Error {
+  override readonly name = 'DataDirOpenError';
+  constructor(readonly dataDir: string, cause: unknown) {
+    super(`cannot open data directory ${dataDir}: ${storageCause(cause).text}`, { cause });
+  }
+}
+
 export interface LockContent {
   pid: number;
   since: string;
@@ -49,6 +58,14 @@ export interface DataDirLock {
   /** Records the holder's server URL beside the lock. */
   advertise(url: string): void;
   release(): Promise<void>;
+}
+
+function mkdirIfMissing(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 /** LevelDB refused the LOCK because a live process (maybe this one) holds it. */
@@ -88,16 +105,18 @@ export async function lockHolder(dataDir: string): Promise<LockContent | null> {
  * DataDirMissingError, so a mistyped path never becomes an empty database.
  */
 export async function lockDataDir(dataDir: string, { create = true }: { create?: boolean } = {}): Promise<DataDirLock> {
-  if (create) mkdirSync(dataDir, { recursive: true });
-  else if (!existsSync(dataDir)) throw new DataDirMissingError(dataDir);
+  if (!create && !existsSync(dataDir)) throw new DataDirMissingError(dataDir);
   const path = join(dataDir, LOCK_DIR);
   const db = new ClassicLevel(path);
   try {
+    if (create) mkdirSync(dataDir, { recursive: true });
+    // Made here, not by LevelDB: a recursive mkdir on a read-only file system reports ENOENT, not EROFS.
+    mkdirIfMissing(path);
     await db.open();
   } catch (error) {
     // Another thread of this process counts as a holder too: two engines in one process would fight
     // over the partitions just the same (LevelDB refuses a second open in one process).
-    if (!isLocked(error)) throw error;
+    if (!isLocked(error)) throw new DataDirOpenError(dataDir, error);
     const holder = readHolder(dataDir);
     throw new DataDirLockedError(dataDir, holder?.pid, holder?.since);
   }
@@ -112,7 +131,7 @@ export async function lockDataDir(dataDir: string, { create = true }: { create?:
     writeHolder(content);
   } catch (error) {
     await db.close();
-    throw error;
+    throw new DataDirOpenError(dataDir, error);
   }
   let released = false;
   return {

@@ -1,12 +1,14 @@
 import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseEmotionLabel } from '../../cmp/emotion.js';
 import { AuditLogError, auditLogPath, verifyAuditFile } from '../../audit/audit-log.js';
 import { isCmpError } from '../../cmp/errors.js';
+import { storageCause } from '../../cmp/storage-cause.js';
 import { ConfigError, loadConfig, type CerememoryConfig, type PartialDeep } from '../../runtime/config.js';
-import { DataDirLockedError, DataDirMissingError, lockHolder } from '../../runtime/data-dir-lock.js';
+import { DataDirLockedError, DataDirMissingError, DataDirOpenError, lockHolder } from '../../runtime/data-dir-lock.js';
 import { migrateStoreEncryption } from '../../runtime/migrate-store-encryption.js';
 import { StoreKeyError } from '../../runtime/store-key.js';
 import { startServer } from '../../server.js';
@@ -64,12 +66,18 @@ function configFrom(globals: GlobalOptions, flags: PartialDeep<CerememoryConfig>
   });
 }
 
+/** A failed system call (fs, net): a user can act on it from its message alone. */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string' && typeof (error as NodeJS.ErrnoException).code === 'string';
+}
+
 /** Errors a user can act on print one clear message; anything else prints its stack. */
 function fail(error: unknown): never {
   if (
     error instanceof ConfigError ||
     error instanceof DataDirLockedError ||
     error instanceof DataDirMissingError ||
+    error instanceof DataDirOpenError ||
     error instanceof AuditLogError ||
     error instanceof StoreKeyError
   ) {
@@ -77,6 +85,9 @@ function fail(error: unknown): never {
   } else if (isCmpError(error)) {
     console.error(`cerememory: ${error.code}: ${error.message}${error.retryAfter === undefined ? '' : ` (retry after ${error.retryAfter} s)`}`);
   } else if (error instanceof InvalidArgumentError) {
+    console.error(`cerememory: ${error.message}`);
+  } else if (isSystemError(error)) {
+    // Node's own text names the errno, the call and the path ("EACCES: permission denied, open '…'").
     console.error(`cerememory: ${error.message}`);
   } else {
     console.error('cerememory: failed:', error);
@@ -485,6 +496,8 @@ export function createProgram(): Command {
     .option('--encryption-key <passphrase>', 'the passphrase (prefer --encryption-key-stdin)')
     .option('--encryption-key-stdin', 'read the passphrase from stdin', false)
     .action(async (options: { output: string; format: string; stores?: string[]; includeRawJournal: boolean; allSpaces: boolean; encrypt: boolean; encryptionKey?: string; encryptionKeyStdin: boolean }) => {
+      const unwritable = whyUnwritable(options.output);
+      if (unwritable !== undefined) fail(new InvalidArgumentError(`cannot write ${options.output}: ${unwritable}`));
       const key = options.encryptionKeyStdin ? await passphraseFromStdin() : options.encryptionKey;
       await run(
         async (endpoint, space) => {
@@ -493,6 +506,8 @@ export function createProgram(): Command {
           const file = createWriteStream(partial, { mode: 0o600 });
           const counter = meter.counter();
           const written = pipeline(counter, file);
+          // A file that cannot be written ends the export; its error (naming the file) is the one to report.
+          const fileError = written.then(() => undefined, (error: unknown) => error);
           try {
             const metadata = await endpoint.exportArchive(
               {
@@ -511,9 +526,9 @@ export function createProgram(): Command {
             meter.done(`wrote ${options.output}`);
             return metadata;
           } catch (error) {
-            await written.catch(() => {});
+            const cause = await fileError;
             rmSync(partial, { force: true });
-            throw error;
+            throw cause ?? error;
           }
         },
         (metadata) => [`Exported ${metadata.record_count} records to ${options.output} (${metadata.size_bytes} bytes, checksum ${metadata.checksum})`],
@@ -534,8 +549,10 @@ export function createProgram(): Command {
       try {
         total = statSync(path).size;
       } catch (error) {
-        fail(new InvalidArgumentError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`));
+        fail(new InvalidArgumentError(`cannot read ${path}: ${storageCause(error).text}`));
       }
+      // A directory stats fine but fails at the first read, after the engine has started.
+      if (statSync(path).isDirectory()) fail(new InvalidArgumentError(`cannot read ${path}: is a directory (EISDIR)`));
       await run(
         async (endpoint, space) => {
           const meter = progress('import', total);
@@ -548,7 +565,7 @@ export function createProgram(): Command {
               all_spaces: options.allSpaces,
               ...(key === undefined ? {} : { decryption_key: key }),
             },
-            createReadStream(path).pipe(meter.counter()),
+            readArchive(path, meter.counter()),
           );
           meter.done(`read ${path}`);
           return result;
@@ -594,6 +611,22 @@ export function createProgram(): Command {
     });
 
   return program;
+}
+
+/** Why the export cannot write `output`, checked before any work: it is a directory, or its folder is missing. */
+function whyUnwritable(output: string): string | undefined {
+  if (statSync(output, { throwIfNoEntry: false })?.isDirectory()) return 'is a directory (EISDIR)';
+  const folder = dirname(resolve(output));
+  const stats = statSync(folder, { throwIfNoEntry: false });
+  if (stats === undefined) return `${folder} does not exist (ENOENT)`;
+  if (!stats.isDirectory()) return `${folder} is not a directory (ENOTDIR)`;
+  return undefined;
+}
+
+/** The archive through `counter`; a read error (e.g. EACCES) ends the stream with that error, not a crash. */
+function readArchive(path: string, counter: Transform): Transform {
+  pipeline(createReadStream(path), counter).catch(() => {}); // pipeline destroys `counter` with the error
+  return counter;
 }
 
 /** A passphrase piped on stdin, without the line break `echo` adds; it is otherwise used as given. */

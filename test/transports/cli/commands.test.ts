@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeDir, sharedServer, tempDataDir } from '../../helpers/server.js';
@@ -107,7 +108,7 @@ describe('export and import', { timeout: 180_000 }, () => {
     expect((await cerememory('--data-dir', to, 'recall', 'gulls')).stdout).toContain('The lighthouse keeper fed the gulls');
     const missing = await cerememory('--data-dir', to, 'import', join(to, 'nope.cma'));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/cannot read .*nope\.cma: ENOENT/);
+    expect(missing.stderr).toMatch(/cannot read .*nope\.cma: no such file or directory \(ENOENT\)\n$/);
   });
 });
 
@@ -141,6 +142,47 @@ describe('on a data directory that does not exist', { timeout: 120_000 }, () => 
     const stored = await cerememory('--data-dir', missing, 'store', 'A new data directory');
     expect(stored.code, stored.stderr).toBe(0);
     expect(existsSync(missing)).toBe(true);
+  });
+});
+
+// Issue 14, defect 11: each of these printed a Node stack.
+describe('a path the CLI cannot use', { timeout: 120_000 }, () => {
+  const dataDir = tempDataDir();
+  dirs.push(dataDir);
+  const folder = join(dataDir, 'a-folder');
+  mkdirSync(folder);
+
+  it.each([
+    ['import of a directory', ['import', folder], `cerememory: cannot read ${folder}: is a directory (EISDIR)\n`],
+    ['export into a missing folder', ['export', '--output', '/missing-dir/x.cma'], 'cerememory: cannot write /missing-dir/x.cma: /missing-dir does not exist (ENOENT)\n'],
+    ['export onto a directory', ['export', '--output', folder], `cerememory: cannot write ${folder}: is a directory (EISDIR)\n`],
+  ])('%s prints one line naming the path and the cause', async (_case, args, message) => {
+    const run = await cerememory('--data-dir', dataDir, ...args);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(message);
+  });
+
+  it('a server start on a read-only data directory prints one line naming it and the cause', async () => {
+    const readOnly = tempDataDir();
+    dirs.push(readOnly);
+    expect((await cerememory('--data-dir', readOnly, 'store', 'Written before the disk turned read-only')).code).toBe(0);
+    // Root ignores file modes, so as root the directory becomes a read-only mount instead.
+    const root = process.getuid?.() === 0;
+    if (root) {
+      execFileSync('mount', ['--bind', readOnly, readOnly]);
+      execFileSync('mount', ['-o', 'remount,bind,ro', readOnly]);
+    } else {
+      chmodSync(readOnly, 0o555);
+      chmodSync(join(readOnly, 'cerememory.lock'), 0o555);
+    }
+    try {
+      const run = await cerememory('--data-dir', readOnly, 'serve', '--port', '0');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(`cerememory: cannot open data directory ${readOnly}: ${root ? 'read-only file system (EROFS)' : 'permission denied (EACCES)'}\n`);
+    } finally {
+      if (root) execFileSync('umount', [readOnly]);
+      else for (const dir of [readOnly, join(readOnly, 'cerememory.lock')]) chmodSync(dir, 0o755);
+    }
   });
 });
 
