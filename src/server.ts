@@ -99,9 +99,13 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     url,
     close: () =>
       (closing ??= (async () => {
-        await mcp.close();
-        await server.close();
-        await runtime.close();
+        // The runtime closes whatever failed before it: it releases the stores and the data directory.
+        try {
+          await mcp.close();
+          await server.close();
+        } finally {
+          await runtime.close();
+        }
       })()),
   };
 }

@@ -29,4 +29,8 @@ export const ERROR_TABLE = {
   STORE_UNAVAILABLE: { http: 503, grpc: 'Unavailable', retryable: true },
   FORBIDDEN: { http: 403, grpc: 'PermissionDenied', retryable: false },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, grpc: 'InvalidArgument', retryable: false },
+  // 507 Insufficient Storage (RFC 4918 §11.5). Not retryable as is: someone has to free space first.
+  STORAGE_FULL: { http: 507, grpc: 'ResourceExhausted', retryable: false },
+  // A read-only or failing disk does not heal on a retry; Internal, but with its own code and errno.
+  STORAGE_ERROR: { http: 500, grpc: 'Internal', retryable: false },
 } as const satisfies Record<CmpCode, WireMapping>;

@@ -1,3 +1,5 @@
+import { storageCause } from './storage-cause.js';
+
 // One typed error for every CMP failure (reference spec §3.22, STYLE §6.4). It is thrown where the
 // problem is found, crosses worker boundaries intact (src/runtime/error-transfer.ts) and is turned into
 // a wire error by each transport through src/cmp/error-table.ts.
@@ -24,6 +26,10 @@ export const CMP_CODES = [
   'FORBIDDEN',
   // Ours: a mutating request whose body is not JSON (a browser's cross-site form or text/plain).
   'UNSUPPORTED_MEDIA_TYPE',
+  // Ours (issue 14, defect 7): the data disk is full (ENOSPC, EDQUOT), or refuses writes or fails
+  // (EROFS, EIO, EACCES, a LevelDB I/O error). Not the request's fault, and not a bug either.
+  'STORAGE_FULL',
+  'STORAGE_ERROR',
 ] as const;
 export type CmpCode = (typeof CMP_CODES)[number];
 
@@ -49,11 +55,40 @@ export class CmpError extends Error {
     this.field = options.field;
   }
 
-  /** Normalises anything thrown into a CmpError; unknown failures become INTERNAL_ERROR. */
+  /** Normalises anything thrown into a CmpError; a failing disk is a storage error, other unknown failures INTERNAL_ERROR. */
   static from(reason: unknown): CmpError {
     if (isCmpError(reason)) return reason;
-    return new CmpError('INTERNAL_ERROR', 'An internal error occurred', { cause: reason });
+    return storageError(reason) ?? new CmpError('INTERNAL_ERROR', 'An internal error occurred', { cause: reason });
   }
+}
+
+const FULL_ERRNOS: readonly string[] = ['ENOSPC', 'EDQUOT'];
+const FAILED_ERRNOS: readonly string[] = ['EROFS', 'EIO', 'EACCES'];
+
+/**
+ * STORAGE_FULL or STORAGE_ERROR when `reason` (or a cause of it) is the disk failing, else undefined.
+ * The message names the errno only: clients never see a path (the cause keeps it for the log).
+ */
+export function storageError(reason: unknown): CmpError | undefined {
+  const { errno, text } = storageCause(reason);
+  if (errno !== undefined && FULL_ERRNOS.includes(errno)) {
+    return new CmpError('STORAGE_FULL', `The server's storage is full: ${text}`, { cause: reason });
+  }
+  if (errno !== undefined && FAILED_ERRNOS.includes(errno)) {
+    return new CmpError('STORAGE_ERROR', `The server's storage failed: ${text}`, { cause: reason });
+  }
+  // classic-level's code for every LevelDB IOError whose text named no errno we know.
+  for (let link = reason; link instanceof Error; link = link.cause) {
+    if ((link as { code?: unknown }).code === 'LEVEL_IO_ERROR') {
+      return new CmpError('STORAGE_ERROR', "The server's storage failed: I/O error", { cause: reason });
+    }
+  }
+  return undefined;
+}
+
+/** Failures of the server rather than the request: logged with their cause wherever they reach a wire. */
+export function isServerFault(error: CmpError): boolean {
+  return error.code === 'INTERNAL_ERROR' || error.code === 'STORAGE_FULL' || error.code === 'STORAGE_ERROR';
 }
 
 /** Recognises a CmpError by shape, so errors rebuilt in another thread or module copy still count. */

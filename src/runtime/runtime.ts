@@ -144,7 +144,13 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       advertise: (url) => lock.advertise(url),
       close: () =>
         (closing ??= (async () => {
-          ready.stop();
+          // Every step runs whatever the one before did (a full disk fails flushes): a close that
+          // stops halfway leaves stores unclosed and the directory locked (issue 14, defect 7).
+          try {
+            ready.stop();
+          } catch (error) {
+            log(`hippocampus: stop failed: ${String(error)}`);
+          }
           await Promise.allSettled([working.close(), ...[...workers.values()].map((store) => store.close())]);
           await audit?.close().catch((error: unknown) => log(`audit: close failed: ${String(error)}`));
           await lock.release();

@@ -112,6 +112,7 @@ export class Hippocampus {
   readonly #actor;
   readonly #embedder: Embedder;
   readonly #associationThreshold: number;
+  readonly #log: (line: string) => void;
   readonly #recaller: Recaller;
   readonly #digester: Digester;
   readonly #archiver: Archiver;
@@ -140,6 +141,7 @@ export class Hippocampus {
     );
     this.#evolution = rebaseEvolution(this.#state.read().evolution, configured);
     const log = options.log ?? ((line: string) => console.error(line));
+    this.#log = log;
     this.#digester = new Digester({
       stores: this.#stores,
       graph: this.graph,
@@ -214,7 +216,8 @@ export class Hippocampus {
   stop(): void {
     this.stopBackground();
     this.#actor.send({ type: 'STOP' });
-    this.saveState();
+    // A full disk must not stop the shutdown: the stores still have to close (issue 14, defect 7).
+    this.#saveStateQuietly();
   }
 
   readonly #background = new Map<BackgroundJob, { timer: NodeJS.Timeout; running: boolean }>();
@@ -586,11 +589,25 @@ export class Hippocampus {
    */
   #observe(observation: (state: EvolutionState) => EvolutionState, saveNow = false): void {
     this.#evolution = evaluate(observation(this.#evolution)).state;
-    const due = saveNow || this.#now() - this.#evolutionSavedAt > 5000;
-    if (due) this.saveState();
+    if (saveNow) this.#saveStateQuietly();
+    else if (this.#now() - this.#evolutionSavedAt > 5000) {
+      // After the answer, and never its failure: a recall is a read, and learned parameters missing
+      // a save cost nothing a later save does not restore (issue 14, defect 7: recall failed on a full disk).
+      this.#evolutionSavedAt = this.#now();
+      setImmediate(() => this.#saveStateQuietly());
+    }
   }
 
   #evolutionSavedAt = 0;
+
+  /** saveState for learned state: a failure is logged, not thrown. */
+  #saveStateQuietly(): void {
+    try {
+      this.saveState();
+    } catch (error) {
+      this.#log(`hippocampus state not saved (kept in memory, saved again later): ${String(error)}`);
+    }
+  }
 
   /** Writes the persisted state (mode, evolution). */
   saveState(): void {

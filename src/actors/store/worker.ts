@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import { CmpError } from '../../cmp/errors.js';
+import { CmpError, storageError } from '../../cmp/errors.js';
+import { storageCause } from '../../cmp/storage-cause.js';
 import type { PartitionName, StoredRecord } from '../../cmp/types.js';
 import { createEmbedder } from '../../embedding/embedder.js';
 import { Comlink, installErrorTransfer, nodeEndpoint } from '../../runtime/comlink-node.js';
@@ -189,8 +190,12 @@ const actor = createActor(
   storeMachine.provide({
     actors: {
       open: fromPromise(async () => {
-        partition = await Partition.open(data.location, name, { syncWrites: data.syncWrites, cipher });
-        await openIndexes(partition);
+        try {
+          partition = await Partition.open(data.location, name, { syncWrites: data.syncWrites, cipher });
+          await openIndexes(partition);
+        } catch (error) {
+          throw (openFailure = openError(error));
+        }
         void fillDecayTables(partition);
       }),
       compact: fromPromise(async () => {
@@ -219,12 +224,24 @@ const actor = createActor(
 );
 actor.start();
 
+/**
+ * Why the partition did not open, naming the store, its path and the errno: this is what a start
+ * that fails prints (issue 14, defect 7). A failing disk keeps its storage code: retrying in a second
+ * will not help. Anything else may be passing (the dead thread's lock) and stays retryable.
+ */
+function openError(error: unknown): CmpError {
+  const message = `${name} store cannot open ${data.location}: ${storageCause(error).text}`;
+  const storage = storageError(error);
+  return storage ? new CmpError(storage.code, message, { cause: error }) : new CmpError('STORE_UNAVAILABLE', message, { retryAfter: 1, cause: error });
+}
+let openFailure: CmpError | undefined;
+
 /** Waits while starting; refuses once stopping. Returns the open partition. */
 async function ready(): Promise<Partition> {
   const state = await waitFor(actor, (snapshot) => !snapshot.matches('starting'));
   if (state.matches('ready') || state.matches('busy')) return partition!;
   if (state.matches('failed')) {
-    throw new CmpError('STORE_UNAVAILABLE', `${name} store failed to open: ${state.context.error}`, { retryAfter: 1 });
+    throw openFailure ?? new CmpError('STORE_UNAVAILABLE', `${name} store failed to open: ${state.context.error}`, { retryAfter: 1 });
   }
   throw new CmpError('STORE_UNAVAILABLE', `${name} store is stopping`, { retryAfter: 1 });
 }

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { CmpError } from '../../cmp/errors.js';
+import { CmpError, isServerFault } from '../../cmp/errors.js';
 import { ERROR_TABLE } from '../../cmp/error-table.js';
 
 // The CMP error as a Connect error, the translation every Connect handler makes (messages: convert.ts).
@@ -13,7 +13,7 @@ export const CMP_FIELD_HEADER = 'cerememory-error-field';
 export function toConnectError(error: unknown, log?: (line: string) => void): ConnectError {
   if (error instanceof ConnectError) return error;
   const cmpError = CmpError.from(error);
-  if (cmpError.code === 'INTERNAL_ERROR') log?.(`connect: ${String(cmpError.cause ?? cmpError)}`);
+  if (isServerFault(cmpError)) log?.(`connect: ${String(cmpError.cause ?? cmpError)}`);
   const metadata = new Headers({ [CMP_CODE_HEADER]: cmpError.code });
   if (cmpError.retryAfter !== undefined) metadata.set('retry-after', String(cmpError.retryAfter));
   if (cmpError.field !== undefined) metadata.set(CMP_FIELD_HEADER, cmpError.field);

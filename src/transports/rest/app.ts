@@ -3,7 +3,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
-import { CmpError } from '../../cmp/errors.js';
+import { CmpError, isServerFault } from '../../cmp/errors.js';
 import { parseExport, parseImport } from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
 import type { ConsoleAssets } from '../console/assets.js';
@@ -47,7 +47,7 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, met
 
   app.onError(function cmpErrorHandler(error, c) {
     const cmpError = CmpError.from(error);
-    if (cmpError.code === 'INTERNAL_ERROR') log?.(`request ${c.get('requestId')}: ${String(cmpError.cause ?? cmpError)}`);
+    if (isServerFault(cmpError)) log?.(`request ${c.get('requestId')}: ${String(cmpError.cause ?? cmpError)}`);
     const { status, body } = toEnvelope(cmpError, c.get('requestId'));
     if (body.retry_after !== null) c.header('Retry-After', String(body.retry_after));
     c.header('X-Request-Id', c.get('requestId'));
