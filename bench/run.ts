@@ -16,7 +16,7 @@ export interface Bench {
   run(args: string[], progress: (line: string) => void): Promise<BenchReport>;
 }
 
-const BENCHES = ['encode', 'recall', 'retrieval', 'dynamics', 'transport', 'archive', 'peers'] as const;
+const BENCHES = ['encode', 'recall', 'retrieval', 'dynamics', 'transport', 'archive', 'peers', 'chaos'] as const;
 
 function machine() {
   let commit = 'unknown';
