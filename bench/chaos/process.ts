@@ -120,14 +120,32 @@ export class ServerProcess {
       }
       try {
         const response = await fetch(`${this.url}/readiness`, { signal: AbortSignal.timeout(2000) });
-        await response.arrayBuffer();
+        const text = await response.text();
         if (response.status === 200) return;
+        this.#noteReadiness(text);
       } catch {
         // not listening yet
       }
       await sleep(20);
     }
     throw new Error(`server not ready after ${timeoutMs} ms: ${this.stderrTail(8).join(' | ')}`);
+  }
+
+  /** While not ready: each change of the stores' states, with ms since the spawn (why a start is slow). */
+  readonly readinessLog: { at_ms: number; not_ready: string[] }[] = [];
+  readonly #spawnedAt = performance.now();
+
+  #noteReadiness(text: string): void {
+    let stores: { name?: string; store?: string; state?: string }[] = [];
+    try {
+      stores = (JSON.parse(text) as { stores?: typeof stores }).stores ?? [];
+    } catch {
+      return;
+    }
+    const notReady = stores.filter((s) => s.state !== 'ready').map((s) => `${s.name ?? s.store ?? '?'}:${s.state}`);
+    const last = this.readinessLog.at(-1);
+    if (last && last.not_ready.join() === notReady.join()) return;
+    if (this.readinessLog.length < 40) this.readinessLog.push({ at_ms: Math.round(performance.now() - this.#spawnedAt), not_ready: notReady });
   }
 
   /** The next child event matching `match` (also one already received after `since`). */
