@@ -1,13 +1,15 @@
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CerememoryConfig } from '../runtime/config.js';
 import { entryLine, nextEntry, verifyChain, type AuditEntry, type AuditEvent, type ChainHead, type ChainReport } from './chain.js';
 
 // The audit log file (reference spec §8.2): JSON Lines, one hash-chained entry per mutating operation.
 // It is verified when opened, and the engine refuses to start on a broken chain. Appends are strictly
-// ordered, written whole lines at a time, then fsynced, and only then does the head advance; a failed
-// write is cut back off, so the file never keeps half a line from us. A torn last line can still come
-// from a power loss between write and fsync; verification reports it as such, by line number.
+// ordered, written whole lines at a time (a short write, as on a filling disk, is continued or cut
+// back off), then fsynced, and only then does the head advance, so the file never keeps half a line
+// from us. A torn last line can still come from a crash or power loss between write and fsync. Its
+// operation was never acknowledged (that waits for the fsync), so opening sets those bytes aside in
+// `<path>.torn` and continues the chain from the last whole entry, saying so; every other break stops the start.
 
 /** `security.audit_log_path`, else `<data_dir>/audit.jsonl` (both absolute after loadConfig). */
 export function auditLogPath(config: CerememoryConfig): string {
@@ -19,6 +21,8 @@ export interface AuditLogOptions {
   sync?: boolean;
   /** Milliseconds clock for timestamps. Default `Date.now`. */
   now?: () => number;
+  /** Told, in one sentence, when opening set a torn last line aside. Default: stderr. */
+  log?: (line: string) => void;
 }
 
 /** The result of verifying a file: where it is, and what the chain says. A missing file is an empty log. */
@@ -44,9 +48,22 @@ export function describeBreak(report: AuditFileReport): string {
   const verified = `entries 1..${broken.line - 1} verify`;
   return broken.torn
     ? `audit log ${report.path}: line ${broken.line} is incomplete (a write was cut short by a crash or power loss); ` +
-        `${verified}. Keep a copy of the file, then remove the incomplete last line to start again.`
+        `${verified}. Its operation was never acknowledged; the next start moves the line to ${tornPath(report.path)} and continues.`
     : `audit log ${report.path}: entry ${broken.line} is broken (${broken.reason}); ${verified}. ` +
         'The log was modified outside Cerememory; keep it as evidence and move it aside to start a new one.';
+}
+
+/** Where an incomplete last line goes when the log is opened (appended, so earlier ones stay). */
+export function tornPath(path: string): string {
+  return `${path}.torn`;
+}
+
+/** Moves the bytes after the last newline of `path` to `tornPath(path)` and cuts the file after that newline. */
+async function setTornLineAside(path: string): Promise<void> {
+  const bytes = await readFile(path);
+  const end = bytes.lastIndexOf(0x0a) + 1;
+  await appendFile(tornPath(path), Buffer.concat([bytes.subarray(end), Buffer.from('\n')]));
+  await truncate(path, end);
 }
 
 export class AuditLogError extends Error {
@@ -86,9 +103,20 @@ export class AuditLog {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Verifies the file (creating it and its directory when missing) and opens it for appending. */
+  /**
+   * Verifies the file (creating it and its directory when missing) and opens it for appending. A torn
+   * last line is set aside (see the top of this file); any other break throws AuditLogError.
+   */
   static async open(path: string, options: AuditLogOptions = {}): Promise<AuditLog> {
-    const report = await verifyAuditFile(path);
+    let report = await verifyAuditFile(path);
+    if (report.broken?.torn) {
+      await setTornLineAside(path);
+      (options.log ?? ((line: string) => console.error(line)))(
+        `audit log ${path}: line ${report.broken.line} was incomplete (an append cut short by a crash, never acknowledged); ` +
+          `moved it to ${tornPath(path)}, continuing after entry ${report.entries}`,
+      );
+      report = await verifyAuditFile(path);
+    }
     if (report.broken) throw new AuditLogError(report);
     await mkdir(dirname(path), { recursive: true });
     const file = await open(path, 'a');
@@ -128,7 +156,13 @@ export class AuditLog {
       });
       const bytes = Buffer.from(entries.map(entryLine).join(''), 'utf8');
       try {
-        await this.#file.write(bytes, 0, bytes.length, null);
+        // write() may write less than asked (a disk with a few bytes left) without failing; the rest
+        // is written by the next call, which then fails if nothing more fits.
+        for (let written = 0; written < bytes.length; ) {
+          const { bytesWritten } = await this.#file.write(bytes, written, bytes.length - written, null);
+          if (bytesWritten === 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+          written += bytesWritten;
+        }
         if (this.#sync) await this.#file.datasync();
       } catch (error) {
         // Cut a partial write back off so the chain stays verifiable; the head does not move.

@@ -58,7 +58,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     const storeKey = openStoreKey(config.data_dir, config.security.store_encryption_passphrase, hasStoreData(config.data_dir));
     // Verified before anything else starts: a broken chain stops the engine (spec §8.2).
     if (config.security.audit_log_enabled) {
-      audit = await AuditLog.open(auditLogPath(config), { sync: config.runtime.sync_writes, now: options.now });
+      audit = await AuditLog.open(auditLogPath(config), { sync: config.runtime.sync_writes, now: options.now, log });
     }
     const started = await Promise.allSettled(
       WORKER_PARTITIONS.map((name) => {

@@ -148,11 +148,22 @@ describe('a broken chain', () => {
     expect((error as Error).message).toMatch(/entry 2 is broken \(hash mismatch/);
   });
 
-  it('reports a torn last line as an incomplete write', async () => {
+  it('sets a torn last line (an append a crash cut short, never acknowledged) aside and continues the chain', async () => {
     const { dataDir, path } = await auditedDir(2);
-    appendFileSync(path, '{"version":1,"sequence":3,"timest');
-    const error = await start(dataDir).catch((reason: unknown) => reason);
-    expect((error as Error).message).toMatch(/line 3 is incomplete \(a write was cut short/);
+    const torn = '{"version":1,"sequence":3,"timest';
+    appendFileSync(path, torn);
+    const verify = auditVerify('--path', path);
+    expect(verify.status).toBe(1);
+    expect(verify.stdout).toContain('Audit log BROKEN at entry 3: incomplete last line');
+    expect(verify.stdout).toContain(`the next start moves the line to ${path}.torn`);
+
+    const server = await start(dataDir);
+    expect(server.logs.join('\n')).toContain(`audit log ${path}: line 3 was incomplete`);
+    expect(readFileSync(`${path}.torn`, 'utf8')).toBe(`${torn}\n`);
+    ok(await server.call('POST', '/v1/encode', { content: textContent('after the repair') }));
+    await stop(server);
+    expect(entries(path).map((entry) => entry.sequence)).toEqual([1, 2, 3]);
+    expect((await verifyAuditFile(path)).broken).toBeUndefined();
   });
 
   it('cerememory audit-verify prints ok, or the first broken entry with exit 1', async () => {

@@ -4,7 +4,7 @@ import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseEmotionLabel } from '../../cmp/emotion.js';
-import { AuditLogError, auditLogPath, verifyAuditFile } from '../../audit/audit-log.js';
+import { AuditLogError, auditLogPath, tornPath, verifyAuditFile } from '../../audit/audit-log.js';
 import { isCmpError } from '../../cmp/errors.js';
 import { storageCause } from '../../cmp/storage-cause.js';
 import { ConfigError, loadConfig, type CerememoryConfig, type PartialDeep } from '../../runtime/config.js';
@@ -601,6 +601,7 @@ export function createProgram(): Command {
               `path=${report.path}`,
               `entries=${report.entries} (verified before the break)`,
               `first_broken=${report.broken.line}`,
+              ...(report.broken.torn ? [`note=its operation was never acknowledged; the next start moves the line to ${tornPath(report.path)} and continues`] : []),
             ].join('\n'),
           );
         }
