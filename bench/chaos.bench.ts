@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportMarkers, checkIntegrity, type IntegrityReport } from './chaos/integrity.js';
-import { LoadGenerator, prng, type ConnectFactory } from './chaos/load.js';
+import { LoadGenerator, type ConnectFactory } from './chaos/load.js';
+import { prng } from './corpus.js';
 import { freePort, ServerProcess, sleep } from './chaos/process.js';
 import { buildDist } from './compiled.js';
 import type { Bench } from './run.js';
@@ -64,7 +65,7 @@ function summary(integrity: IntegrityReport | undefined): string {
   return `acknowledged ${i.acknowledged}, refused ${i.refused}, retried ${i.retried}, forgotten ${i.forgotten}; lost ${i.lost}, duplicated ${i.duplicated}, id mismatch ${i.id_mismatch}, resurrected ${i.resurrected}, refused present ${i.refused_present}`;
 }
 
-/** A clean restart, then the export and the check. */
+/** A clean restart, then the export and the check: the round's load figures, integrity and shutdown. */
 async function restartAndCheck(server: ServerProcess, load: LoadGenerator, progress: Progress) {
   const stop = await server.terminate();
   const { server: fresh, ready_ms } = await ServerProcess.start(server.dataDir, server.port);
@@ -72,10 +73,21 @@ async function restartAndCheck(server: ServerProcess, load: LoadGenerator, progr
     const found = await exportMarkers(fresh.url);
     const integrity = checkIntegrity(load.ledger, found);
     progress(`integrity after a clean restart (${ms(ready_ms)} ms, export ${found.export_ms} ms, ${found.curated + found.raw} records): ${summary(integrity)}`);
-    return { integrity, sigterm: { clean: stop.clean, exit: stop.exit, ms: ms(stop.ms) }, check_restart_ms: ms(ready_ms) };
+    return {
+      ...loadReport(load, integrity),
+      clean_shutdown: { clean: stop.clean, exit: stop.exit, ms: ms(stop.ms) },
+      check_restart_ms: ms(ready_ms),
+    };
   } finally {
     await fresh.terminate();
   }
+}
+
+/** Whatever way a kill round ends: the load stopped, its server gone, its data directory removed. */
+async function endRound(load: LoadGenerator, server: ServerProcess, dataDir: string): Promise<void> {
+  await load.stop();
+  if (server.alive) await server.kill9();
+  rmSync(dataDir, { recursive: true, force: true });
 }
 
 async function serverKillRound({ options, connect, progress }: Context) {
@@ -122,14 +134,10 @@ async function serverKillRound({ options, connect, progress }: Context) {
       restart_ms: timing(restarts),
       restart_failures: restartFailures,
       kill_log: kills,
-      ...loadReport(load, check.integrity),
-      clean_shutdown: check.sigterm,
-      check_restart_ms: check.check_restart_ms,
+      ...check,
     };
   } finally {
-    await load.stop();
-    if (server.alive) await server.kill9();
-    rmSync(dataDir, { recursive: true, force: true });
+    await endRound(load, server, dataDir);
   }
 }
 
@@ -163,14 +171,10 @@ async function workerKillRound({ options, connect, progress }: Context) {
       kills_with_requests_in_flight: kills.filter((k) => k.in_flight > 0).length,
       worker_restart_ms: timing(restarts),
       kill_log: kills,
-      ...loadReport(load, check.integrity),
-      clean_shutdown: check.sigterm,
-      check_restart_ms: check.check_restart_ms,
+      ...check,
     };
   } finally {
-    await load.stop();
-    if (server.alive) await server.kill9();
-    rmSync(dataDir, { recursive: true, force: true });
+    await endRound(load, server, dataDir);
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { prng } from '../corpus.js';
 import { sleep } from './process.js';
 
 // The chaos bench's load generator: `concurrency` clients, each a loop of mixed writes against one
@@ -29,18 +30,6 @@ export interface ConnectClient {
   close(): void;
 }
 export type ConnectFactory = (url: string) => ConnectClient;
-
-/** mulberry32: a small seeded PRNG, so kill times and each client's request sequence repeat. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Ack {
   id: string;

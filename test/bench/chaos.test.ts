@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runChaos } from '../../bench/chaos.bench.js';
 import { checkIntegrity, markersOfArchive } from '../../bench/chaos/integrity.js';
-import { Ledger, prng } from '../../bench/chaos/load.js';
+import { Ledger } from '../../bench/chaos/load.js';
+import { prng } from '../../bench/corpus.js';
 
 // `npm run bench -- chaos` in small: the integrity checker on a hand-made archive and ledger, and one
 // server kill plus one worker kill under load against the compiled server (no disk round), so the bench
