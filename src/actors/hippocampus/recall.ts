@@ -8,12 +8,11 @@ import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../..
 //                                             it in its session, `temporal` links): an answer often
 //                                             sits in the turn after the one a question echoes
 //   match      = wText·t + wVector·v          t = text / best text of this recall, v = cosine (≥ 0);
-//                                             the stores report the
-//                                             cosine of every text hit too, so a memory both
-//                                             signals find is scored on both. Weights renormalised
-//                                             over the signals the cue has (a text cue has both:
-//                                             the embedder embeds it, in the first person: see
-//                                             firstPersonCue)
+//                                             the stores report the cosine of every text hit too,
+//                                             so a memory both signals find is scored on both.
+//                                             Weights renormalised over the signals the cue has (a
+//                                             text cue has both: the embedder embeds it, in the
+//                                             first person: see firstPersonCue)
 //   modulation = (0.6 + 0.4·F)                F = the memory's fidelity now: faded memories rank lower
 //              · (1 + 0.1·recency)            recency = e^(−days since last access / 30)
 //              · (1 + 0.2·congruence)         congruence = cosine of cue.emotion and the memory's
@@ -172,14 +171,19 @@ export function modulation(record: MemoryRecord, context: ScoringContext): numbe
   const s = context.scoring ?? defaultRecallScoring;
   const fidelity = context.fidelityOf(record);
   const congruence = context.cueEmotion ? emotionalCongruence(context.cueEmotion, record.emotion) : 0;
-  const speaker = context.cueText && s.attributionBoost > 0 ? attributedSpeaker(textOf(record.content)) : null;
-  const attributed = speaker !== null && cueNames(context.cueText!, speaker) ? 1 : 0;
+  const attributed = s.attributionBoost > 0 && context.cueText ? attributedTo(record, context.cueText) : 0;
   return (
     (1 - s.fidelityWeight + s.fidelityWeight * fidelity) *
     (1 + s.recencyBoost * recency(Date.parse(record.last_accessed_at), context.nowMs, s.recencyDays)) *
     (1 + s.congruenceBoost * congruence) *
     (1 + s.attributionBoost * attributed)
   );
+}
+
+/** 1 when `record` is a transcript line of someone `cue` names, else 0. */
+function attributedTo(record: MemoryRecord, cue: string): number {
+  const speaker = attributedSpeaker(textOf(record.content));
+  return speaker !== null && cueNames(cue, speaker) ? 1 : 0;
 }
 
 /** The match term of every candidate, keyed by id. Temporal-only matches score their fidelity (spec §4.4 step 4). */
@@ -203,7 +207,8 @@ export interface Signals {
 /**
  * The match term wText·t + wVector·v (see the top of this file) of any hit among `hits`: BM25 normalised
  * by the best among them, cosine as it is (normalising it too lost 0.01 R@10 on LoCoMo with USE-lite and
- * let the lexical embedder's weak cosines weigh as much as the best text hit). Used to preselect which hits to load and to score the loaded ones. Pure.
+ * let the lexical embedder's weak cosines weigh as much as the best text hit). Used to preselect which
+ * hits to load and to score the loaded ones. Pure.
  */
 export function fuser(
   hits: Iterable<Signals>,
