@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportMarkers, checkIntegrity, type IntegrityReport } from './chaos/integrity.js';
@@ -249,32 +249,12 @@ async function diskFullRound({ options, connect, progress }: Context) {
     const sigterm = { clean: stop.clean, exit: stop.exit, ms: ms(stop.ms), timed_out: stop.timed_out, stderr_tail: stop.clean ? [] : server.stderrTail(12) };
     progress(`disk full: SIGTERM ${stop.clean ? 'exited cleanly' : 'did NOT exit cleanly'} (${JSON.stringify(stop.exit)}, ${ms(stop.ms)} ms)`);
     execFileSync('mount', ['-o', 'remount,size=256m', mountDir]);
-    let restart: { ready_ms?: number; error?: string; stderr_head?: string[]; operator_step?: string; ready_ms_after_operator_step?: number; readiness_log?: unknown; next_restart_after_clean_stop_ms?: number; clean_stop_before_it?: boolean };
+    let restart: { ready_ms?: number; error?: string; stderr_head?: string[]; readiness_log?: unknown; next_restart_after_clean_stop_ms?: number; clean_stop_before_it?: boolean };
     let integrity: IntegrityReport | undefined;
     try {
-      let again: Awaited<ReturnType<typeof ServerProcess.start>>;
-      try {
-        again = await ServerProcess.start(dataDir, port);
-        restart = { ready_ms: ms(again.ready_ms) };
-      } catch (error) {
-        // A refusal to start is a finding, reported as such. If it is the audit log's torn last line,
-        // do what its message tells the operator (keep a copy, remove the line) and start again, so the
-        // data can still be checked.
-        const message = (error as Error).message;
-        progress(`disk full: restart FAILED: ${message.slice(0, 400)}`);
-        if (!/audit log .* is incomplete/.test(message)) throw error;
-        const audit = join(dataDir, 'audit.jsonl');
-        const text = readFileSync(audit);
-        copyFileSync(audit, `${audit}.torn`);
-        writeFileSync(audit, text.subarray(0, text.lastIndexOf(0x0a) + 1));
-        again = await ServerProcess.start(dataDir, port);
-        restart = {
-          error: message.split(' |')[0]!.replace(/^server exited .* before it was ready: /, ''),
-          operator_step: `kept a copy of audit.jsonl, removed its incomplete last line (${text.length - text.lastIndexOf(0x0a) - 1} bytes), started again`,
-          ready_ms_after_operator_step: ms(again.ready_ms),
-        };
-        progress(`disk full: ${restart.operator_step}: ready in ${ms(again.ready_ms)} ms`);
-      }
+      // A refusal to start here is a finding: it throws, and the round reports it.
+      const again = await ServerProcess.start(dataDir, port);
+      restart = { ready_ms: ms(again.ready_ms) };
       server = again.server;
       // What the server logged while it started (why a restart on a once-full disk takes long).
       restart.stderr_head = server.stderrHead(15);
@@ -295,7 +275,9 @@ async function diskFullRound({ options, connect, progress }: Context) {
       progress(`disk full: restart FAILED: ${(error as Error).message}`);
     }
     const findings: string[] = [];
-    const codes = Object.keys(load.ledger.errors).filter((label) => /^(5\d\d|0 connect:(13|8))/.test(label));
+    // STORAGE_FULL (507 / RESOURCE_EXHAUSTED) is the answer a full disk should get; any other 5xx or
+    // internal error is a finding.
+    const codes = Object.keys(load.ledger.errors).filter((label) => /^(5\d\d|0 connect:(13|8))/.test(label) && !/ STORAGE_FULL$/.test(label));
     if (codes.length > 0) findings.push(`writes on the full disk answered ${codes.join(', ')}`);
     if ('recall_no_reconsolidate' in whileFull && whileFull.recall_no_reconsolidate?.status !== 200) {
       findings.push(`a non-reconsolidating recall on the full disk answered ${JSON.stringify(whileFull.recall_no_reconsolidate)}`);

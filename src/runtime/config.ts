@@ -250,6 +250,12 @@ export const configSchema = table({
      * echoes. Fraction, default 0.5 (best on the LoCoMo dev conversations), range 0..1; 0 = off.
      */
     session_neighbour_weight: fraction(),
+    /**
+     * How much a memory attributed to someone the cue names gains (a transcript line `Name: …`, after
+     * an optional `[date]`, recalled by a cue naming Name). Fraction added to its score, default 0.5
+     * (best on the LoCoMo dev conversations), range 0..1; 0 = off.
+     */
+    attribution_boost: fraction(),
   }),
   embedding: table({
     /**
@@ -427,7 +433,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   log: { level: 'info', format: 'pretty' },
   decay: { background_enabled: true, background_interval_secs: 3600 },
   dream: { background_enabled: true, background_interval_secs: DAY },
-  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5 },
+  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5 },
   embedding: { provider: 'local', dimension: 256, association_threshold: 0.8 },
   llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {

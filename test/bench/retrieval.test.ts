@@ -18,7 +18,7 @@ describe('the retrieval evaluation', () => {
     const bySystem = new Map(rows.map((row) => [row.system, row]));
     expect([...bySystem.keys()]).toEqual([
       'bm25 (baseline)', 'bm25 + english stopwords', 'bm25 + stemming (our text index alone)', 'cerememory', 'cerememory without the local embedder',
-      'cerememory without session links', 'cerememory without activation', 'cerememory without session neighbours',
+      'cerememory without session links', 'cerememory without activation', 'cerememory without session neighbours', 'cerememory without attribution',
     ]);
     for (const row of rows) {
       expect(row.questions).toBe(12);

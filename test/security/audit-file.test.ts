@@ -58,8 +58,9 @@ describe.skipIf(process.getuid?.() !== 0)('AuditLog on a full disk', () => {
     let log: AuditLog | undefined;
     try {
       const path = join(disk, 'audit.jsonl');
-      log = await AuditLog.open(path);
-      await log.append(event(0));
+      const opened = await AuditLog.open(path);
+      log = opened;
+      await opened.append(event(0));
       // Fill every free page: the log's own last page keeps its free tail, so the next batch fits only partly.
       const filler = join(disk, 'filler');
       const fd = openSync(filler, 'w');
@@ -70,7 +71,7 @@ describe.skipIf(process.getuid?.() !== 0)('AuditLog on a full disk', () => {
       } finally {
         closeSync(fd);
       }
-      const batch = await Promise.allSettled(Array.from({ length: 40 }, (_, n) => log!.append(event(n + 1))));
+      const batch = await Promise.allSettled(Array.from({ length: 40 }, (_, n) => opened.append(event(n + 1))));
       // Group commit: the first append goes out alone and may fit; the rest share one write that cannot.
       const acknowledged = batch.filter((outcome) => outcome.status === 'fulfilled').length;
       const refused = batch.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
@@ -80,8 +81,8 @@ describe.skipIf(process.getuid?.() !== 0)('AuditLog on a full disk', () => {
       expect((await verifyAuditFile(path)).broken).toBeUndefined();
 
       rmSync(filler);
-      expect((await log.append(event(99))).sequence).toBe(2 + acknowledged);
-      await log.close();
+      expect((await opened.append(event(99))).sequence).toBe(2 + acknowledged);
+      await opened.close();
       expect(await verifyAuditFile(path)).toMatchObject({ entries: 2 + acknowledged });
       expect((await verifyAuditFile(path)).broken).toBeUndefined();
     } finally {

@@ -19,7 +19,7 @@ import type { AssociationGraph } from './association-graph.js';
 import { coActivationUpdates } from './associations.js';
 import { byCreation, rawMatches } from './raw-recall.js';
 import {
-  defaultRecallScoring, emotionalCongruence, matchScores, modulation, withSessionNeighbours, type Candidate, type RecallScoring,
+  defaultRecallScoring, emotionalCongruence, firstPersonCue, fuser, matchScores, modulation, withSessionNeighbours, type Candidate, type RecallScoring,
   type ScoringContext,
 } from './recall.js';
 import { renderHuman } from './render.js';
@@ -79,7 +79,7 @@ export class Recaller {
     const strategies: string[] = [];
     const vectors: number[][] = [];
     if (cue.text !== null) {
-      const [embedded] = await this.#o.embedder.embed([cue.text]);
+      const [embedded] = await this.#o.embedder.embed([firstPersonCue(cue.text)]);
       if (embedded.some((value) => value !== 0)) vectors.push(Array.from(embedded));
     }
     if (cue.embedding !== null) vectors.push(cue.embedding);
@@ -114,10 +114,7 @@ export class Recaller {
         this.#o.graph.neighbours(space, id).filter((edge) => edge.type === 'temporal').map((edge) => edge.id);
       for (const [id, text] of withSessionNeighbours(textScores, sessionNeighbours, neighbourWeight)) hits.set(id, { ...hits.get(id), text });
       scanned += hits.size;
-      const bestText = Math.max(0, ...[...hits.values()].map((hit) => hit.text ?? 0));
-      const preliminary = (hit: { text?: number; vector?: number }) =>
-        (bestText > 0 ? (hit.text ?? 0) / bestText : 0) * (vectors.length > 0 && cue.text !== null ? this.#s.textWeight : 1) +
-        (hit.vector ?? 0) * (cue.text !== null ? this.#s.vectorWeight : 1);
+      const preliminary = fuser(hits.values(), { cueHasText: cue.text !== null, cueHasVector: vectors.length > 0, scoring: this.#s });
       const chosen = [...hits].sort((a, b) => preliminary(b[1]) - preliminary(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, Math.max(limit * PRELOAD_FACTOR, 30));
       truncated = hits.size - chosen.length;
       // Prefetch what activation will most likely reach from the best hits, in the same round trip.
@@ -177,6 +174,7 @@ export class Recaller {
       fidelityOf: this.#fidelityOf,
       cueHasText: cue.text !== null,
       cueHasVector: vectors.length > 0,
+      cueText: cue.text,
       cueEmotion: cue.emotion,
       scoring: this.#s,
     };

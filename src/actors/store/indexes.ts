@@ -115,6 +115,19 @@ export class StoreIndexes {
         best.set(id, Math.max(best.get(id) ?? -1, hit.similarity));
       }
     }
+    // A text hit the nearest-neighbour search did not reach still has a cosine: report it (whatever its
+    // value), so that recall scores a memory both signals describe on both.
+    for (const hit of text_hits) {
+      if (best.has(hit.id)) continue;
+      let similarity: number | undefined;
+      for (const vector of query.vectors) {
+        for (const key of [hit.id, callerVectorKey(hit.id)]) {
+          const value = this.vectors.similarity(space, key, vector);
+          if (value !== undefined) similarity = Math.max(similarity ?? -1, value);
+        }
+      }
+      if (similarity !== undefined) best.set(hit.id, similarity);
+    }
     const vector_hits = [...best].map(([id, similarity]) => ({ id, similarity })).sort((a, b) => b.similarity - a.similarity);
     return { text_hits, vector_hits };
   }

@@ -69,7 +69,7 @@ export interface StoreSearchQuery {
   k: number;
   /** Text hits, when recall needs more of them than `k` (session neighbours lend their scores). Default k. */
   textK?: number;
-  /** Vector hits below this cosine similarity are dropped. */
+  /** Nearest-neighbour hits below this cosine similarity are dropped (a text hit's cosine is always reported). */
   minSimilarity: number;
   /** Also return every hit's record (default true); recall asks for ids first and loads the best. */
   withRecords?: boolean;

@@ -230,6 +230,25 @@ export class VectorIndex {
   }
 
   /**
+   * Cosine similarity of `vector` and the vector `id` holds in `space`, or undefined when the id has no
+   * vector of that dimension. Exact (no graph walk): recall scores its text hits on both signals.
+   */
+  similarity(space: string, id: string, vector: VectorInput): number | undefined {
+    const unit = normalise(vector, `VectorIndex: cannot compare in space "${space}"`);
+    const graph = this.#spaces.get(space)?.get(unit.length);
+    const label = graph?.labels.get(id);
+    if (graph === undefined || label === undefined) return undefined;
+    const stored = graph.hnsw.getPoint(label);
+    let dot = 0;
+    let norm = 0;
+    for (let i = 0; i < unit.length; i++) {
+      dot += unit[i]! * stored[i]!;
+      norm += stored[i]! * stored[i]!;
+    }
+    return norm > 0 ? dot / Math.sqrt(norm) : undefined;
+  }
+
+  /**
    * Writes every graph with a live vector as a new snapshot under `dir`, with `meta` (JSON-serialisable:
    * e.g. embedder name, last applied sequence) stored beside it, then switches CURRENT to it. Throws on
    * I/O failure; the previous snapshot then stays current. One writer per `dir`.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
+import { attributedSpeaker, cueNames, firstPersonCue, fuser, withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
 
 // The pure scoring steps of recall.ts, as tables.
 
@@ -23,5 +23,65 @@ describe('withSessionNeighbours', () => {
 
   it('counts a neighbour listed twice (a link in both directions) once', () => {
     expect(Object.fromEntries(withSessionNeighbours(new Map([['a', 2]]), () => ['b', 'b', 'a'], 0.5))).toEqual({ a: 2, b: 1 });
+  });
+});
+
+describe('attributedSpeaker', () => {
+  const cases: [text: string | null, expected: string | null][] = [
+    ['Caroline: I went to a support group yesterday', 'Caroline'],
+    ['[1:56 pm on 8 May, 2023] Melanie: We painted a sunrise', 'Melanie'],
+    ['[8 May] Mary Ann Evans: a pen name', 'Mary Ann Evans'],
+    ['Note: buy milk', 'Note'],
+    ['buy milk: today', null],
+    ['Caroline went to a support group', null],
+    ['Caroline:no space after the colon', null],
+    ['[an unterminated date Caroline: hi', null],
+    ['', null],
+    [null, null],
+  ];
+  it.each(cases)('%j → %j', (text, expected) => expect(attributedSpeaker(text)).toBe(expected));
+});
+
+describe('cueNames', () => {
+  const cases: [cue: string, name: string, expected: boolean][] = [
+    ['What did Caroline research?', 'Caroline', true],
+    ["What is Caroline's identity?", 'Caroline', true],
+    ['Caroline?', 'Caroline', true],
+    ['What did Carolines research?', 'Caroline', false],
+    ['What did caroline research?', 'Caroline', false],
+    ['What did JoCaroline say?', 'Caroline', false],
+    ['Ask Mary Ann Evans', 'Mary Ann Evans', true],
+  ];
+  it.each(cases)('%j names %j: %j', (cue, name, expected) => expect(cueNames(cue, name)).toBe(expected));
+});
+
+describe('firstPersonCue', () => {
+  const cases: [cue: string, expected: string][] = [
+    ['When did Caroline go to the LGBTQ support group?', 'When did I go to the LGBTQ support group?'],
+    ["What is Caroline's identity?", 'What is my identity?'],
+    ['What fields would Caroline be likely to pursue?', 'What fields would I be likely to pursue?'],
+    ['Caroline went where?', 'Caroline went where?'],
+    ['Did it rain? Melanie said so.', 'Did it rain? Melanie said so.'],
+    ['what did the NASA team find', 'what did the NASA team find'],
+    ['no names here', 'no names here'],
+  ];
+  it.each(cases)('%j → %j', (cue, expected) => expect(firstPersonCue(cue)).toBe(expected));
+});
+
+describe('fuser', () => {
+  const hits = [{ text: 4, vector: 0.5 }, { text: 2 }, { vector: 0.25 }, {}];
+  const cases: [name: string, cueHasText: boolean, cueHasVector: boolean, expected: number[]][] = [
+    ['text and vector: BM25 over its best, cosine as it is, weighted 0.6 / 0.4', true, true, [0.8, 0.3, 0.1, 0]],
+    ['text only: the text signal alone', true, false, [1, 0.5, 0, 0]],
+    ['vector only: the cosine alone', false, true, [0.5, 0, 0.25, 0]],
+  ];
+  it.each(cases)('%s', (_, cueHasText, cueHasVector, expected) => {
+    const fuse = fuser(hits, { cueHasText, cueHasVector });
+    hits.forEach((hit, index) => expect(fuse(hit)).toBeCloseTo(expected[index]!, 10));
+  });
+
+  it('scores nothing when no hit has a positive signal', () => {
+    const fuse = fuser([{ text: 0, vector: -0.2 }], { cueHasText: true, cueHasVector: true });
+    expect(fuse({ text: 0, vector: -0.2 })).toBe(0);
   });
 });

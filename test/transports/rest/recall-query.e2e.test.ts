@@ -375,6 +375,29 @@ describe('spreading activation (P1-3 path, DESIGN §2 item 4: the real path)', (
   });
 });
 
+describe('attribution: a cue naming someone prefers the lines they said', () => {
+  const space = 'q-attribution';
+  let ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    ids = {
+      melanie: await encode(server, space, textContent('[1:56 pm on 8 May, 2023] Melanie: I started pottery classes with my kids'), { store: 'episodic' }),
+      caroline: await encode(server, space, textContent('[1:56 pm on 8 May, 2023] Caroline: I started pottery classes last week'), { store: 'episodic' }),
+      note: await encode(server, space, textContent('Pottery classes start again in June'), { store: 'episodic' }),
+    };
+  });
+
+  it('ranks the line of the named speaker first, whichever speaker is named', async () => {
+    const caroline = await recall(server, space, { cue: { text: 'When did Caroline start pottery classes?' }, limit: 3, ...EXACT });
+    expect(idsOf(caroline)[0]).toBe(ids.caroline);
+    const melanie = await recall(server, space, { cue: { text: "What are Melanie's pottery classes like?" }, limit: 3, ...EXACT });
+    expect(idsOf(melanie)[0]).toBe(ids.melanie);
+    // The boost multiplies the named speaker's score by 1.5, no more.
+    const score = (body: any, id: string) => body.memories.find((memory: any) => memory.record.id === id).relevance_score;
+    expect(score(caroline, ids.caroline) / score(melanie, ids.caroline)).toBeGreaterThan(1.2);
+  });
+});
+
 describe('temporal cue', () => {
   it('a temporal-only cue returns the records in range and counts the scan', async () => {
     const space = 'q-temporal';
