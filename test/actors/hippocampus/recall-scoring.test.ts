@@ -4,10 +4,11 @@ import {
 } from '../../../src/actors/hippocampus/recall.js';
 import { neutralEmotion } from '../../../src/cmp/emotion.js';
 import type { EmotionVector } from '../../../src/cmp/types.js';
-import { at, memoryRecord, recordId, T0_MS } from '../../helpers/records.js';
+import { at, memoryRecord, recordId, T0_MS, textContent } from '../../helpers/records.js';
 
 // The pure scoring functions of recall.ts (its header formula), as tables: no runtime, no clock but
-// the `now` each case passes. withSessionNeighbours has its own table in recall.test.ts.
+// the `now` each case passes. withSessionNeighbours, attribution and the fuser have their tables in
+// recall.test.ts.
 
 const DAY_MS = 86_400_000;
 
@@ -57,6 +58,16 @@ describe('modulation', () => {
       { emotion: emotion({ joy: 1 }) }, { cueEmotion: emotion({ joy: 0.5 }) }, (1 + s.recencyBoost) * (1 + s.congruenceBoost),
     ],
     ['an unrelated cue emotion adds nothing', { emotion: emotion({ joy: 1 }) }, { cueEmotion: emotion({ fear: 1 }) }, 1 + s.recencyBoost],
+    [
+      'a transcript line of someone the cue names adds attributionBoost',
+      { content: textContent('Caroline: I looked into adoption agencies') }, { cueText: 'What did Caroline research?' },
+      (1 + s.recencyBoost) * (1 + s.attributionBoost),
+    ],
+    [
+      'a line of someone else adds nothing',
+      { content: textContent('Melanie: I painted a sunrise') }, { cueText: 'What did Caroline research?' }, 1 + s.recencyBoost,
+    ],
+    ['no cue text, no attribution', { content: textContent('Caroline: I looked into adoption agencies') }, {}, 1 + s.recencyBoost],
     [
       'custom scoring knobs are used',
       {}, { fidelityOf: () => 0, scoring: { ...s, fidelityWeight: 1, recencyBoost: 0 } }, 0,
