@@ -40,6 +40,11 @@ export interface CerememoryClientOptions {
   retries?: number;
   /** Waits between attempts (tests inject one). Default a timer. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * A ready Connect transport to use instead of one built from `baseUrl`, `protocol`, `httpVersion` and
+   * `binary` (tests pass connect-es `createRouterTransport` to reach the service in process).
+   */
+  transport?: Transport;
 }
 
 /** The wait before attempt `attempt + 1`: the server's Retry-After when given, else 0.2 s doubling to 3 s. */
@@ -76,7 +81,7 @@ export class CerememoryClient {
     this.#retries = options.retries ?? 5;
     this.#sleep = options.sleep ?? defaultSleep;
     const baseUrl = options.baseUrl.replace(/\/+$/, '');
-    const useHttp2 = protocol === 'grpc' || httpVersion === '2';
+    const useHttp2 = options.transport === undefined && (protocol === 'grpc' || httpVersion === '2');
     this.#sessions = useHttp2 ? new Http2SessionManager(baseUrl) : undefined;
     const interceptors: Interceptor[] = apiKey === undefined ? [] : [(next) => (request) => {
       request.header.set('authorization', `Bearer ${apiKey}`);
@@ -84,7 +89,7 @@ export class CerememoryClient {
     }];
     const common = { baseUrl, interceptors, defaultTimeoutMs: timeoutMs, useBinaryFormat: binary };
     const transport: Transport =
-      protocol === 'grpc'
+      options.transport ?? (protocol === 'grpc'
         ? createGrpcTransport({ ...common, sessionManager: this.#sessions })
         : protocol === 'grpc-web'
           ? useHttp2
@@ -92,7 +97,7 @@ export class CerememoryClient {
             : createGrpcWebTransport({ ...common, httpVersion: '1.1' })
           : useHttp2
             ? createConnectTransport({ ...common, httpVersion: '2', sessionManager: this.#sessions })
-            : createConnectTransport({ ...common, httpVersion: '1.1' });
+            : createConnectTransport({ ...common, httpVersion: '1.1' }));
     const rpc = createClient(CerememoryService, transport);
     // The generated client, with CmpError instead of ConnectError.
     const wrapped: Record<string, unknown> = {};

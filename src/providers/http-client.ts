@@ -32,14 +32,22 @@ export interface ProviderHttpOptions {
    * Milliseconds, default 60000, range >= 0.
    */
   maxRetryAfterMs?: number;
+  /**
+   * Waits `ms` between attempts, rejecting when `signal` aborts. Default a timer; tests inject one
+   * that records the waits instead of sleeping through them.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
+
+/** The default wait between attempts: a timer that an aborted signal cuts short. */
+const timerSleep = (ms: number, signal?: AbortSignal): Promise<void> => sleep(ms, undefined, signal === undefined ? undefined : { signal });
 
 export const defaultProviderHttpOptions = {
   timeoutMs: 30_000,
   retries: 3,
   retryDelayMs: 500,
   maxRetryAfterMs: 60_000,
-} as const satisfies Required<Omit<ProviderHttpOptions, 'fetch'>>;
+} as const satisfies Required<Omit<ProviderHttpOptions, 'fetch' | 'sleep'>>;
 
 /** Response text quoted in an error message is cut to this many characters. */
 const QUOTE_LIMIT = 300;
@@ -78,14 +86,16 @@ export class ProviderHttpClient {
   readonly #base: URL;
   readonly #secrets: string[];
   readonly #fetch: typeof fetch;
-  readonly #options: Required<Omit<ProviderHttpOptions, 'fetch'>>;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #options: Required<Omit<ProviderHttpOptions, 'fetch' | 'sleep'>>;
 
   constructor(config: ProviderHttpClientConfig, options: ProviderHttpOptions = {}) {
     this.#label = config.label;
     this.#base = checkBaseUrl(config.baseUrl, config.baseUrlField, config.apiKeyField);
     this.#secrets = config.secrets.filter((secret): secret is string => secret !== undefined && secret !== '');
-    const { fetch: fetchImpl, ...knobs } = options;
+    const { fetch: fetchImpl, sleep: sleepImpl, ...knobs } = options;
     this.#fetch = fetchImpl ?? globalThis.fetch;
+    this.#sleep = sleepImpl ?? timerSleep;
     this.#options = { ...defaultProviderHttpOptions, ...withoutUndefined(knobs) };
     checkKnob('timeoutMs', this.#options.timeoutMs, 1);
     checkKnob('retries', this.#options.retries, 0);
@@ -120,7 +130,7 @@ export class ProviderHttpClient {
         throw this.error(endpoint, `${outcome.reason}; ${asked}${tail}`, outcome.cause);
       }
       try {
-        await sleep(wait, undefined, signal === undefined ? undefined : { signal });
+        await this.#sleep(wait, signal);
       } catch (error) {
         throw signal?.aborted ? signal.reason : error;
       }

@@ -31,7 +31,7 @@ export interface OpenAiCompatibleOptions extends ProviderHttpOptions {
 export const defaultOpenAiCompatibleOptions = {
   ...defaultProviderHttpOptions,
   batchSize: 128,
-} as const satisfies Required<Omit<OpenAiCompatibleOptions, 'fetch'>>;
+} as const satisfies Required<Omit<OpenAiCompatibleOptions, 'fetch' | 'sleep'>>;
 
 function bearer(apiKey: string | undefined): Record<string, string> {
   return apiKey === undefined || apiKey === '' ? {} : { authorization: `Bearer ${apiKey}` };

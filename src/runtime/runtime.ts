@@ -10,6 +10,7 @@ import { createLlmProvider } from '../providers/index.js';
 import { PERSISTENT_STORES, type PartitionName, type StoreType } from '../cmp/types.js';
 import type { CerememoryConfig } from './config.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import type { Scheduler } from './scheduler.js';
 import { openStoreKey } from './store-key.js';
 import { SupervisedStore, type StoreHealth } from './supervised-store.js';
 
@@ -32,6 +33,8 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   now?: () => number;
+  /** Starts the background decay and dream ticks; default real timers (tests fire them by hand). */
+  scheduler?: Scheduler;
   log?: (line: string) => void;
   /** Create the data directory when it is missing (default); false refuses with DataDirMissingError. */
   createDataDir?: boolean;
@@ -130,8 +133,8 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     });
     if (audit) auditHippocampus(hippocampus, audit, log);
     await hippocampus.start();
-    if (config.decay.background_enabled) hippocampus.startBackground('decay', config.decay.background_interval_secs * 1000, log);
-    if (config.dream.background_enabled) hippocampus.startBackground('dream', config.dream.background_interval_secs * 1000, log);
+    if (config.decay.background_enabled) hippocampus.startBackground('decay', config.decay.background_interval_secs * 1000, log, options.scheduler);
+    if (config.dream.background_enabled) hippocampus.startBackground('dream', config.dream.background_interval_secs * 1000, log, options.scheduler);
 
     const ready = hippocampus;
     let closing: Promise<void> | undefined;

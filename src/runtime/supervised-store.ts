@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Worker } from 'node:worker_threads';
 import { CmpError } from '../cmp/errors.js';
 import type { PartitionName } from '../cmp/types.js';
-import { toWireEnvelope, type StoreApi, type StoreWorkerApi, type StoreWorkerData } from '../actors/store/protocol.js';
+import { toWireEnvelope, type CrashPoint, type StoreApi, type StoreWorkerApi, type StoreWorkerData } from '../actors/store/protocol.js';
 import { Comlink, installErrorTransfer, nodeEndpoint } from './comlink-node.js';
 import { spawnWorker } from './spawn-worker.js';
 
@@ -117,6 +117,15 @@ export class SupervisedStore {
     // the whole process. The worker exits itself instead; the call never answers.
     void this.#remote.crash();
     await exited;
+  }
+
+  /**
+   * Arms a crash of the worker at `point` of a coming apply, after letting `skip` passes of it by
+   * (fault drills: the crash lands at a known step, not wherever a kill happens to meet the work).
+   * Resolves once armed; supervision restarts the worker after it crashes, as after any crash.
+   */
+  async crashAt(point: CrashPoint, { skip = 0 }: { skip?: number } = {}): Promise<void> {
+    await this.#remote.crashAt(point, skip);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,10 @@
-// `format` and `budget_tokens` on POST /v1/recall/query, through the real server.
+// `format` and `budget_tokens` on POST /v1/recall/query, through the REST route in process.
 import { describe, expect, it } from 'vitest';
 import { estimateTokens } from '../../src/adapters/index.js';
-import { sharedServer, textContent } from '../helpers/server.js';
+import { sharedRuntime } from '../helpers/front-doors.js';
+import { textContent } from '../helpers/server.js';
 
-const server = sharedServer();
+const server = sharedRuntime();
 
 async function seed(space: string, texts: string[]): Promise<string[]> {
   const ids: string[] = [];

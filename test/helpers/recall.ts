@@ -3,7 +3,10 @@ import { defaultRecallScoring } from '../../src/actors/hippocampus/recall.js';
 import { embedText } from '../../src/embedding/local.js';
 import { textOfRecord, type TestServer } from './server.js';
 
-// Shared pieces of the recall end-to-end tests (test/actors/hippocampus/recall-*.test.ts): thin wrappers
+/** What the helpers call: a real server (`TestServer`) or the in-process REST door (`sharedRuntime`). */
+type RestCaller = Pick<TestServer, 'call'>;
+
+// Shared pieces of the REST recall end-to-end tests (test/transports/rest/recall-*.e2e.test.ts): thin wrappers
 // over the REST routes that fail loudly on an unexpected status, and a clock the tests can move.
 
 /** The spec §10 recall defaults for its scenarios: no side effects, no activation, exact rendering. */
@@ -16,7 +19,7 @@ export interface Memory {
   rendered_content: any;
 }
 
-/** A server clock: real time plus an offset, or a fixed instant. Hand `now` to startTestServer. */
+/** A runtime clock: real time plus an offset, or a fixed instant. Hand `now` to startTestServer or sharedRuntime. */
 export class TestClock {
   offsetMs = 0;
   fixedMs: number | null = null;
@@ -31,20 +34,20 @@ export class TestClock {
   }
 }
 
-export async function encode(server: TestServer, space: string, content: unknown, extra: Record<string, unknown> = {}): Promise<string> {
+export async function encode(server: RestCaller, space: string, content: unknown, extra: Record<string, unknown> = {}): Promise<string> {
   const response = await server.call('POST', '/v1/encode', { space, content, ...extra });
   expect(response.status, JSON.stringify(response.body)).toBe(200);
   return response.body.record_id as string;
 }
 
-export async function encodeBatch(server: TestServer, space: string, records: unknown[], inferAssociations: boolean): Promise<string[]> {
+export async function encodeBatch(server: RestCaller, space: string, records: unknown[], inferAssociations: boolean): Promise<string[]> {
   const response = await server.call('POST', '/v1/encode/batch', { space, records, infer_associations: inferAssociations });
   expect(response.status, JSON.stringify(response.body)).toBe(200);
   return response.body.results.map((result: { record_id: string }) => result.record_id);
 }
 
 /** POST /v1/recall/query; expects 200 and returns the body. */
-export async function recall(server: TestServer, space: string, body: Record<string, unknown>): Promise<any> {
+export async function recall(server: RestCaller, space: string, body: Record<string, unknown>): Promise<any> {
   const response = await server.call('POST', '/v1/recall/query', { space, ...body });
   expect(response.status, JSON.stringify(response.body)).toBe(200);
   return response.body;

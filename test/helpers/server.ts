@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type CerememoryConfig, type PartialDeep } from '../../src/runtime/config.js';
+import type { Scheduler } from '../../src/runtime/scheduler.js';
 import { startServer, type CerememoryServer } from '../../src/server.js';
 
 // Starts the real server on a random loopback port over a fresh (or given) data directory, with the
@@ -43,11 +44,15 @@ export interface TestResponse {
 }
 
 export async function startTestServer(
-  options: { dataDir?: string; flags?: PartialDeep<CerememoryConfig>; now?: () => number } = {},
+  options: { dataDir?: string; flags?: PartialDeep<CerememoryConfig>; now?: () => number; scheduler?: Scheduler } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDataDir();
   const logs: string[] = [];
-  const server = await startServer(testConfig(dataDir, options.flags), { log: (line) => logs.push(line), now: options.now });
+  const server = await startServer(testConfig(dataDir, options.flags), {
+    log: (line) => logs.push(line),
+    now: options.now,
+    scheduler: options.scheduler,
+  });
   return Object.assign(server, {
     dataDir,
     logs,

@@ -43,6 +43,10 @@ const WORKER_PATCH = `{
     channel.postMessage({ thread: 'worker', ...describeConnect(args) });
     return connect.apply(this, args);
   };
+  // A barrier: messages of one sender arrive in order, so the reply comes after every report before it.
+  channel.onmessage = (event) => {
+    if (event.data && event.data.flush !== undefined) channel.postMessage({ flushed: event.data.flush });
+  };
 }
 `;
 
@@ -58,7 +62,11 @@ beforeAll(() => {
     return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
   } as typeof net.Socket.prototype.connect;
   channel = new BroadcastChannel(CHANNEL);
-  channel.onmessage = (event) => connects.push((event as unknown as { data: Connect }).data);
+  channel.onmessage = (event) => {
+    const data = (event as unknown as { data: Connect | { flushed: number } }).data;
+    if ('flushed' in data) flushReplies.get(data.flushed)?.();
+    else connects.push(data);
+  };
   class RecordingWorker extends OriginalWorker {
     constructor(filename: string | URL, options: workerThreads.WorkerOptions = {}) {
       super(options.eval === true ? WORKER_PATCH + String(filename) : filename, options);
@@ -76,8 +84,21 @@ afterAll(() => {
   channel.close();
 });
 
-/** Lets worker reports still in flight on the BroadcastChannel arrive. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+const flushReplies = new Map<number, () => void>();
+let flushes = 0;
+
+/**
+ * Waits until every report the server's store workers posted so far has arrived: each live worker
+ * answers a flush after its earlier reports (no sleep that hopes they are in by then).
+ */
+async function settle(server: TestServer): Promise<void> {
+  const id = ++flushes;
+  let replies = 0;
+  const all = new Promise<void>((resolve) => flushReplies.set(id, () => ++replies === server.runtime.workers.size && resolve()));
+  channel.postMessage({ flush: id });
+  await all;
+  flushReplies.delete(id);
+}
 
 function isLoopback(host: string | undefined): boolean {
   return host === undefined || host === 'localhost' || host === '::1' || /^127\./.test(host);
@@ -108,7 +129,7 @@ describe('with no provider configured', () => {
     try {
       connects.length = 0;
       await exercise(server, 'offline');
-      await settle();
+      await settle(server);
       const port = Number(new URL(server.url).port);
       // The recorder works: the test's own requests are in it.
       expect(connects.some((c) => c.port === port)).toBe(true);
@@ -137,7 +158,7 @@ describe('the recorder itself', () => {
       flags: { embedding: { provider: 'openai_compatible', base_url: `${embeddings.origin}/v1`, model: 'fake', dimension: 16 } },
     });
     try {
-      await settle();
+      await settle(server);
       expect(embeddings.requests.length).toBeGreaterThan(0);
       expect(connects).toContainEqual(expect.objectContaining({ thread: 'worker', port: embeddings.port }));
     } finally {

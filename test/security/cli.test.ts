@@ -23,7 +23,8 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ status
   });
 }
 
-describe('cerememory against a server with auth', () => {
+// CLI processes from source: the timeout is a safety net for a hang on a loaded machine, not a speed check.
+describe('cerememory against a server with auth', { timeout: 120_000 }, () => {
   it('is refused without a key or with a wrong one, and never prints the key', async () => {
     const [missing, wrong] = await Promise.all([cli(['--json', '--space', 'default', 'stats']), cli(['--api-key', 'not-the-key', '--json', '--space', 'default', 'stats'])]);
     expect(missing.status).toBe(1);

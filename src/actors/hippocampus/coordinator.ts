@@ -52,6 +52,7 @@ import {
   createEvolutionState, currentParams, evaluate, observeDecayTick, observeRecall, rebaseEvolution, type EvolutionMetrics,
   type EvolutionState,
 } from './evolution.js';
+import { timerScheduler, type Scheduler } from '../../runtime/scheduler.js';
 
 // The hippocampus (DESIGN §1, STYLE §6.2): every CMP operation enters here. It decides what changes,
 // routes each change as an event to the store actor that owns the record, and keeps the association
@@ -220,26 +221,23 @@ export class Hippocampus {
     this.#saveStateQuietly();
   }
 
-  readonly #background = new Map<BackgroundJob, { timer: NodeJS.Timeout; running: boolean }>();
+  readonly #background = new Map<BackgroundJob, { stop: () => void; running: boolean }>();
 
   /**
    * Background work (spec §4.2, §4.10): every `intervalMs`, a decay tick at the present moment (duration
    * 0: real time has passed) or a dream tick with the reference's background settings, over every space.
    * A run still going when the next is due is not doubled. Failures are logged, never thrown.
    */
-  startBackground(job: BackgroundJob, intervalMs: number, log: (line: string) => void): void {
+  startBackground(job: BackgroundJob, intervalMs: number, log: (line: string) => void, scheduler: Scheduler = timerScheduler): void {
     this.stopBackground(job);
-    const entry = {
-      running: false,
-      timer: setInterval(() => {
-        if (entry.running) return;
-        entry.running = true;
-        void this.#runBackground(job)
-          .catch((error: unknown) => log(`background ${job} failed: ${String(error)}`))
-          .finally(() => (entry.running = false));
-      }, intervalMs),
-    };
-    entry.timer.unref();
+    const entry = { running: false, stop: () => {} };
+    entry.stop = scheduler.every(intervalMs, () => {
+      if (entry.running) return;
+      entry.running = true;
+      void this.#runBackground(job)
+        .catch((error: unknown) => log(`background ${job} failed: ${String(error)}`))
+        .finally(() => (entry.running = false));
+    });
     this.#background.set(job, entry);
   }
 
@@ -258,7 +256,7 @@ export class Hippocampus {
   stopBackground(job?: BackgroundJob): void {
     for (const [name, entry] of this.#background) {
       if (job !== undefined && name !== job) continue;
-      clearInterval(entry.timer);
+      entry.stop();
       this.#background.delete(name);
     }
   }

@@ -159,11 +159,26 @@ export function fromWireEnvelope(wire: WireEnvelope): { envelope: EventEnvelope;
   return { envelope: { ...wire, event: { ...rest, records } }, json };
 }
 
+/**
+ * The named steps of an apply where a fault drill can crash a store worker (issue 18, move 5): a crash
+ * at a known step instead of a kill racing the work in flight.
+ * - `apply:before-write`: the event reached the worker, nothing of it is written;
+ * - `apply:after-write`: the event is written (durable as configured), its reply is not sent and its
+ *   index work not started (the restarted worker replays it from the event log).
+ */
+export const CRASH_POINTS = ['apply:before-write', 'apply:after-write'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
 /** The API a store worker serves: the store API, with events in their wire form. */
 export type StoreWorkerApi = Omit<StoreApi, 'apply'> & {
   apply(envelope: WireEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply>;
   /** Ends the worker thread at once, as a crash would (fault drills); never answers. */
   crash(): void;
+  /**
+   * Arms a crash at `point` of a coming apply (fault drills): the worker passes `point` `skip` times,
+   * then ends as `crash()` does. Answers once armed.
+   */
+  crashAt(point: CrashPoint, skip: number): void;
 };
 
 /** Whether a memory's emotion intensity lies in [min, max], both inclusive (spec §2.5). */

@@ -15,7 +15,7 @@ import { Partition, type ApplyOptions, type IdempotencyEntry } from './partition
 import { ValueCipher } from './value-cipher.js';
 import {
   fromWireEnvelope, inIntensityRange, registryEntryOf, type ApplyReply, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreSearchQuery, type StoreSearchResult,
-  type StoreWorkerApi, type StoreWorkerData,
+  type CrashPoint, type StoreWorkerApi, type StoreWorkerData,
 } from './protocol.js';
 
 // A store actor's worker thread: opens its partition and indexes, runs the life-cycle machine with the
@@ -286,7 +286,9 @@ async function applyEnvelope(
   options: ApplyOptions = {},
 ): Promise<ApplyReply> {
   await indexing;
+  crashPoint('apply:before-write');
   const { outcome, previous, replayed } = await open.apply(envelope, options);
+  crashPoint('apply:after-write');
   if (replayed) return { written: [], removed: [], missing: replayed.missing, replayed };
   // Aggregates move by the difference: the old state out, the new state in.
   const spaceTotals = totalsOf(envelope.space);
@@ -318,6 +320,17 @@ async function applyEnvelope(
     removed: outcome.removed.map((record) => record.id),
     missing: outcome.missing,
   };
+}
+
+/** A crash armed by a fault drill (`crashAt`): where, and how many passes of that point to let by. */
+let armedCrash: { point: CrashPoint; skip: number } | undefined;
+
+/** Ends the worker here when a drill armed this point (once its skips are used up). */
+function crashPoint(point: CrashPoint): void {
+  if (armedCrash?.point !== point) return;
+  if (armedCrash.skip-- > 0) return;
+  log(`fault drill: crashing at ${point}`);
+  process.exit(70);
 }
 
 function serialised<T>(work: () => Promise<T>): Promise<T> {
@@ -402,6 +415,10 @@ const api: StoreWorkerApi = {
     // Exits between two of the worker's tasks, wherever its calls and writes stand: a crash, except
     // that no native call is cut in half (terminate() inside hnswlib's addPoint aborts the process).
     process.exit(70);
+  },
+
+  crashAt(point, skip) {
+    armedCrash = { point, skip };
   },
 
   async byIntensity(space, min, max, limit) {

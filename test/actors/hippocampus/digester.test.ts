@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../helpers/recall.js';
+import { ManualScheduler } from '../../helpers/scheduler.js';
 import { removeDir, sharedServer, startTestServer, textContent, textOfRecord } from '../../helpers/server.js';
 
 // Dream ticks and consolidation through a real server: the planners decide (their own tests cover
@@ -133,18 +135,26 @@ describe('running alone', () => {
 });
 
 describe('background dream', () => {
-  it('digests the raw journal on its interval and shows in stats', async () => {
-    const background = await startTestServer({ flags: { dream: { background_enabled: true, background_interval_secs: 0.2 } } });
+  it('digests the raw journal when its interval passes and shows in stats', async () => {
+    // The interval is fired by hand: no sleeping until a timer would have.
+    const scheduler = new ManualScheduler();
+    const background = await startTestServer({
+      scheduler, flags: { dream: { background_enabled: true, background_interval_secs: 0.2 }, decay: { background_enabled: false } },
+    });
     try {
+      expect(scheduler.intervals).toEqual([200]);
       await background.call('POST', '/v1/encode/raw', {
         session_id: 's', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent('remember the milk'),
       });
-      expect((await background.call('GET', '/v1/introspect/stats')).body.background_dream_enabled).toBe(true);
-      let pending = 1;
-      for (let wait = 0; pending > 0 && wait < 50; wait++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        pending = (await background.call('GET', '/v1/introspect/stats')).body.raw_journal_pending_dream;
-      }
+      const stats = async () => (await background.call('GET', '/v1/introspect/stats')).body;
+      expect((await stats()).background_dream_enabled).toBe(true);
+      expect((await stats()).raw_journal_pending_dream).toBe(1);
+      scheduler.fire();
+      // The run is started, not awaited, by the scheduler: wait for its effect (the deadline is a safety net).
+      const pending = await waitFor(async () => {
+        const left = (await stats()).raw_journal_pending_dream as number;
+        return left === 0 ? left : undefined;
+      }, 30_000, 'the background dream');
       expect(pending).toBe(0);
       expect((await background.call('GET', '/v1/introspect/stats')).body.dream_episodic_summaries).toBe(1);
     } finally {

@@ -48,7 +48,9 @@ function serve(dataDir: string, launcher: string[] = []): Running {
   return { child, url, stderr: () => stderr, exited };
 }
 
-describe('cerememory serve', () => {
+// Each test starts one or two server processes from source (tsx compiles on start): seconds on an idle
+// machine, a minute or more on a loaded one. The timeout is a safety net for a hang, not a speed check.
+describe('cerememory serve', { timeout: 240_000 }, () => {
   it('shuts down cleanly on SIGTERM, releasing the data directory, and keeps what it acknowledged', async () => {
     const dataDir = tempDataDir();
     dirs.push(dataDir);

@@ -11,16 +11,26 @@ import { isCmpError } from '../../../src/cmp/errors.js';
 import { EncodeStoreRequestSchema } from '../../../src/gen/cerememory/v1/cerememory_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from '../../../src/gen/grpc/health/v1/health_pb.js';
 import { ServerReflection, ServerReflectionRequestSchema } from '../../../src/gen/grpc/reflection/v1/reflection_pb.js';
+import { frontDoors } from '../../helpers/front-doors.js';
 import { sharedServer } from '../../helpers/server.js';
+import { connectDoor, smokeRound } from '../cases.js';
 
-// Every RPC of cerememory.v1.CerememoryService through the generated client, on every protocol the
-// one port speaks: gRPC (h2c), Connect binary and JSON over HTTP/1.1 and h2, gRPC-Web over both.
+// Every RPC of cerememory.v1.CerememoryService through the generated client: in process over
+// connect-es `createRouterTransport` (binary and JSON: what the encodings change), and on the one real
+// port a smoke round over every protocol it speaks (gRPC (h2c), Connect binary and JSON over HTTP/1.1
+// and h2, gRPC-Web over both), plus what only a port shows (body limit, health, reflection, buf curl).
+// One runtime: the real server's, which the in-process transport reaches too.
 
 const server = sharedServer();
 const clients: CerememoryClient[] = [];
 afterAll(() => clients.forEach((client) => client.close()));
 
-const VARIANTS: [string, Omit<CerememoryClientOptions, 'baseUrl'>][] = [
+const IN_PROCESS: [string, { binary: boolean }][] = [
+  ['Connect binary (in process)', { binary: true }],
+  ['Connect JSON (in process)', { binary: false }],
+];
+
+const REAL_PORT: [string, Omit<CerememoryClientOptions, 'baseUrl'>][] = [
   ['gRPC', { protocol: 'grpc' }],
   ['Connect binary h2', { protocol: 'connect', httpVersion: '2', binary: true }],
   ['Connect JSON h2', { protocol: 'connect', httpVersion: '2', binary: false }],
@@ -30,10 +40,16 @@ const VARIANTS: [string, Omit<CerememoryClientOptions, 'baseUrl'>][] = [
   ['gRPC-Web HTTP/1.1', { protocol: 'grpc-web', httpVersion: '1.1' }],
 ];
 
+/** A client on the real port. */
 function clientFor(options: Omit<CerememoryClientOptions, 'baseUrl'>): CerememoryClient {
   const client = new CerememoryClient({ baseUrl: server.url, ...options });
   clients.push(client);
   return client;
+}
+
+/** A client over the in-memory router, on the server's runtime. */
+function inProcess(options: { binary: boolean }): CerememoryClient {
+  return frontDoors(server.runtime).connect(options);
 }
 
 const text = (value: string) => ({ blocks: [{ modality: 'text', format: 'text/plain', data: new TextEncoder().encode(value) }] });
@@ -47,11 +63,11 @@ async function rejection(promise: Promise<unknown>) {
   return error as { code: string; message: string; field?: string };
 }
 
-describe.each(VARIANTS)('%s', (label, options) => {
+describe.each(IN_PROCESS)('%s', (label, options) => {
   const space = label.replace(/[^A-Za-z0-9]/g, '-');
 
   it('answers every unary RPC with the typed messages', async () => {
-    const { rpc } = clientFor(options);
+    const { rpc } = inProcess(options);
 
     const stored = await rpc.encodeStore({ space, content: text('The lighthouse keeper fed the gulls'), store: 'episodic' });
     expect(stored.store).toBe('episodic');
@@ -83,13 +99,16 @@ describe.each(VARIANTS)('%s', (label, options) => {
     expect(toJson(ValueSchema, inspected.record!.metadata!)).toEqual({ note: 'updated' });
     expect(new TextDecoder().decode(inspected.record?.content?.blocks[0]?.data)).toBe('The lighthouse keeper fed the gulls');
 
-    // reconsolidate: false is honoured (an explicit false, not the default true)
+    // reconsolidate: false is honoured (an explicit false, not the default true). Accesses are written
+    // after the answer, in the order of the recalls: once the second (default) recall's access has
+    // landed, the first one's would have too, so exactly one means the false held.
     await rpc.recallQuery({ space, cue: { text: 'lighthouse gulls' }, reconsolidate: false });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await rpc.introspectRecord({ space, recordId: stored.recordId })).record!.accessCount).toBe(0);
     const recalled = await rpc.recallQuery({ space, cue: { text: 'lighthouse gulls' }, limit: 5, recallMode: 'perfect' });
     expect(recalled.memories.map((memory) => memory.record?.id)).toContain(stored.recordId);
     expect(recalled.queryMetadata?.storesSearched.length).toBeGreaterThan(0);
+    const accesses = async () => (await rpc.introspectRecord({ space, recordId: stored.recordId })).record!.accessCount;
+    for (const giveUp = Date.now() + 20_000; (await accesses()) < 1 && Date.now() < giveUp; ) await new Promise((resolve) => setImmediate(resolve));
+    expect(await accesses()).toBe(1);
 
     const rawHits = await rpc.recallRawQuery({ space, sessionId: 's1' });
     expect(rawHits.records).toHaveLength(2);
@@ -136,7 +155,7 @@ describe.each(VARIANTS)('%s', (label, options) => {
   });
 
   it('answers bad requests with the CMP code and the right status, and keeps serving', async () => {
-    const { rpc } = clientFor(options);
+    const { rpc } = inProcess(options);
     const bad = await rejection(rpc.encodeStore({ space, content: text('x'), store: 'nonsense' }));
     expect(bad.code).toBe('STORE_INVALID');
     const limit = await rejection(rpc.recallQuery({ space, limit: 5000 }));
@@ -160,7 +179,7 @@ describe.each(VARIANTS)('%s', (label, options) => {
   });
 
   it('speaks CMP JSON through call() and the helpers', async () => {
-    const client = clientFor(options);
+    const client = inProcess(options);
     const jsonSpace = `${space}-json`;
     const stored = await client.store('Otters hold hands while they sleep', { space: jsonSpace });
     expect(stored).toMatchObject({ store: 'episodic', initial_fidelity: 1 });
@@ -181,6 +200,12 @@ describe.each(VARIANTS)('%s', (label, options) => {
 });
 
 describe('the one port', () => {
+  it('answers a smoke round on every protocol it speaks', async () => {
+    for (const [label, options] of REAL_PORT) {
+      await smokeRound(connectDoor(clientFor(options)), `port-${label.replace(/[^A-Za-z0-9]/g, '-')}`);
+    }
+  });
+
   it('refuses a body over the limit and keeps serving', async () => {
     const huge = text('x'.repeat(70 * 1024 * 1024));
     const connect = clientFor({ protocol: 'connect', httpVersion: '1.1' });

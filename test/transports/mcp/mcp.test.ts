@@ -190,7 +190,8 @@ describe('MCP over Streamable HTTP at /mcp', () => {
   });
 });
 
-describe('cerememory mcp over stdio', () => {
+// `cerememory mcp` processes from source: the timeout is a safety net for a hang on a loaded machine.
+describe('cerememory mcp over stdio', { timeout: 120_000 }, () => {
   it('runs the engine on the data directory when no server owns it, and keeps what it stored', async () => {
     const dataDir = tempDataDir();
     dirs.push(dataDir);

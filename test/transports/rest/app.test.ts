@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
+import { sharedRuntime } from '../../helpers/front-doors.js';
+import { textContent, textOfRecord } from '../../helpers/server.js';
 
-// The CMP operations of the runtime issue through the REST binding of a real server on a random port.
-// Each describe uses its own memory space, so the tests share one server without seeing each other.
+// The CMP operations of the runtime issue through the REST binding, in process (Hono app.request).
+// Each describe uses its own memory space, so the tests share one runtime without seeing each other.
 
-const server = sharedServer();
+const server = sharedRuntime();
 
 const store = (space: string, text: string, extra: Record<string, unknown> = {}) =>
   server.call('POST', '/v1/encode', { space, content: textContent(text), ...extra });

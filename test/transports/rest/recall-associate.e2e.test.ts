@@ -1,13 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_LINK_WEIGHT } from '../../../src/actors/hippocampus/coordinator.js';
 import { encode, encodeBatch, idsOf, localCosine, recall, waitFor } from '../../helpers/recall.js';
-import { textContent, sharedServer } from '../../helpers/server.js';
+import { textContent } from '../../helpers/server.js';
+import { sharedRuntime } from '../../helpers/front-doors.js';
 
 // recall.associate end to end (spec §3.8, §4.5, §4.7, §10.1 P1-3; DESIGN §2 items 4–5): spreading
 // activation from one record over the association graph, links navigable both ways, the inferred links
 // of encode (batch sequence, session, similarity), and links learnt from recalling memories together.
 
-const server = sharedServer();
+const server = sharedRuntime();
 
 const associate = async (space: string, id: string, body: Record<string, unknown> = {}) => {
   const response = await server.call('POST', `/v1/recall/associate/${id}`, { space, ...body });

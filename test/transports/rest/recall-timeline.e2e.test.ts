@@ -1,14 +1,15 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock, encode } from '../../helpers/recall.js';
-import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
+import { textContent, textOfRecord } from '../../helpers/server.js';
+import { sharedRuntime } from '../../helpers/front-doors.js';
 
 // recall.timeline end to end (spec §3.9, §10.4 P4-2, P4-3, §10.6 timeline): the persistent stores'
 // records in a time range, bucketed by minute / hour / day / week / month (epoch-aligned, calendar
-// months), filtered by fidelity now and by emotion. The server's clock is pinned per encode, so
+// months), filtered by fidelity now and by emotion. The runtime's clock is pinned per encode, so
 // created_at — and therefore every bucket — is known in advance.
 
 const clock = new TestClock();
-const server = sharedServer({ now: clock.now });
+const server = sharedRuntime({ now: clock.now });
 
 afterEach(() => clock.reset());
 

@@ -1,12 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encode, encodeBatch } from '../../helpers/recall.js';
-import { textContent, sharedServer } from '../../helpers/server.js';
+import { textContent } from '../../helpers/server.js';
+import { sharedRuntime } from '../../helpers/front-doors.js';
 
 // recall.graph end to end (spec §3.10, §10.4 P4-4, P4-5, §10.6 graph): a breadth-first walk over the
 // association graph from a centre (or from a sample of each store), with edge-type filter, node limit,
 // node labels, and the meta-memory context edges on request.
 
-const server = sharedServer();
+const server = sharedRuntime();
 
 async function graph(space: string, body: Record<string, unknown>): Promise<any> {
   const response = await server.call('POST', '/v1/recall/graph', { space, ...body });

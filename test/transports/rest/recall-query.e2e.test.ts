@@ -1,16 +1,17 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tokenize } from '../../../src/actors/store/tokenize.js';
 import { EXACT, TestClock, bytesOf, encode, encodeBatch, idsOf, localCosine, recall, VECTOR_FLOOR, waitFor } from '../../helpers/recall.js';
-import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
+import { textContent, textOfRecord } from '../../helpers/server.js';
+import { sharedRuntime } from '../../helpers/front-doors.js';
 
-// recall.query end to end against a real server (spec §3.6, §4.4, §4.5, §10; DESIGN §2 items 2–5):
+// recall.query end to end, REST route to the stores and back in process (spec §3.6, §4.4, §4.5, §10; DESIGN §2 items 2–5):
 // BM25 + HNSW per store fused in the hippocampus, the local embedder always on, recency listing for an
 // empty cue, real activation paths, human vs perfect rendering, and the request checks. Each describe
-// has its own memory space, so all tests share one server; the server's clock is a TestClock so the
+// has its own memory space, so all tests share one runtime; its clock is a TestClock so the
 // tests that need time to pass (decay, time ranges) can move it, and put it back afterwards.
 
 const clock = new TestClock();
-const server = sharedServer({ now: clock.now });
+const server = sharedRuntime({ now: clock.now });
 
 afterEach(async () => {
   clock.reset();

@@ -1,13 +1,14 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXACT, TestClock, recall } from '../../helpers/recall.js';
-import { textContent, textOfRecord, sharedServer } from '../../helpers/server.js';
+import { textContent, textOfRecord } from '../../helpers/server.js';
+import { sharedRuntime } from '../../helpers/front-doors.js';
 
 // recall.raw_query end to end (spec §3.7, §1.9, §5.2, §10.6 raw journal): the preservation plane is
 // reachable only through this forensic recall; visibility and secrecy filter it, a query must appear
 // in the text as a case-insensitive substring, and records come oldest first.
 
 const clock = new TestClock();
-const server = sharedServer({ now: clock.now });
+const server = sharedRuntime({ now: clock.now });
 
 afterEach(() => clock.reset());
 
