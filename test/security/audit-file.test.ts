@@ -70,7 +70,8 @@ describe.skipIf(process.getuid?.() !== 0)('AuditLog on a full disk', () => {
       } finally {
         closeSync(fd);
       }
-      const batch = await Promise.allSettled(Array.from({ length: 40 }, (_, n) => log.append(event(n + 1))));
+      const open = log;
+      const batch = await Promise.allSettled(Array.from({ length: 40 }, (_, n) => open.append(event(n + 1))));
       // Group commit: the first append goes out alone and may fit; the rest share one write that cannot.
       const acknowledged = batch.filter((outcome) => outcome.status === 'fulfilled').length;
       const refused = batch.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
