@@ -32,6 +32,12 @@ export function testConfig(dataDir: string, flags: PartialDeep<CerememoryConfig>
   });
 }
 
+/**
+ * The environment a test gives the `cerememory` command it runs as a child: the lexical embedder, for
+ * the reason `testConfig` pins it (each child would otherwise load the model, ~1 s and ~100 MiB).
+ */
+export const LEXICAL_ENV = { CEREMEMORY_EMBEDDING__PROVIDER: 'lexical' } as const;
+
 export interface TestServer extends CerememoryServer {
   dataDir: string;
   /** Every line the server logged (its own and its store workers'), in order. */
