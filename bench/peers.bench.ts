@@ -319,7 +319,7 @@ async function scanComparison(size: number, options: PeersOptions, progress: (li
   const queries = queriesFor(texts, options.queries, 11);
   const targets = queries.map((query) => texts[query.target]);
   const rss = rssSampler();
-  const embedder = createEmbedder({ provider: 'local', dimension: 256 });
+  const embedder = createEmbedder({ provider: 'lexical', dimension: 256 });
   const scan = new CosineScan(embedder.dimension);
   const embedStarted = performance.now();
   for (let offset = 0; offset < size; offset += 10_000) scan.add(await embedder.embed(texts.slice(offset, offset + 10_000)));

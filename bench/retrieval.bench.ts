@@ -188,6 +188,8 @@ function engine(variant: EngineVariant): Ranker {
         })) as { results: { record_id: string }[] };
         reply.results.forEach((result, index) => diaOf.set(result.record_id, chunk[index].id));
       }
+      // Vectors follow the acknowledged write (issue 17): questions are asked once every turn has one.
+      await vectorsIndexed(server.url);
       const rank = async (question: string) => {
         const answer = (await post('/v1/recall/query', {
           cue: { text: question },
@@ -211,6 +213,15 @@ function engine(variant: EngineVariant): Ranker {
       throw error;
     }
   };
+}
+
+/** Waits until no record of the server waits for its vector (GET /readiness). */
+async function vectorsIndexed(url: string): Promise<void> {
+  for (;;) {
+    const readiness = (await (await fetch(`${url}/readiness`)).json()) as { embedding?: { vector_backlog: number } };
+    if ((readiness.embedding?.vector_backlog ?? 0) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export async function evaluateRetrieval(

@@ -55,6 +55,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     mcp,
     hippocampus: runtime.hippocampus,
     health: runtime.health,
+    embedding: runtime.embedding,
     log,
     maxBodyBytes: config.http.max_body_bytes,
     security,

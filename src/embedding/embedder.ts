@@ -1,12 +1,12 @@
 // The embedding seam (DESIGN §2.2): every text record and text cue is embedded by one Embedder, the
-// built-in local one by default, an OpenAI-compatible or Gemini endpoint when configured (src/providers). Callers depend on this
+// built-in semantic one by default (USE lite, src/embedding/use-lite.ts; the lexical hashing one on
+// request or when the model cannot load), an OpenAI-compatible or Gemini endpoint when configured (src/providers). Callers depend on this
 // interface only; vectors are compared by cosine, so the providers' scales need not agree, but their
 // dimension must match the index they feed.
 
-import { invalidField } from '../cmp/errors.js';
-import { LocalEmbedder } from './local.js';
-import { GeminiEmbedder } from '../providers/gemini.js';
-import { OpenAiCompatibleEmbedder, type OpenAiCompatibleOptions } from '../providers/openai-compatible.js';
+//
+// This file holds the interface only (no implementation is imported here, so implementations can import
+// it without a cycle); src/embedding/factory.ts builds an embedder from the configuration.
 
 export interface Embedder {
   /** Stored beside each vector so that vectors of different schemes or models are never mixed. */
@@ -23,57 +23,11 @@ export interface Embedder {
 
 /** The `[embedding]` configuration section, as far as building an embedder needs it. */
 export interface EmbedderConfig {
-  provider: 'local' | 'openai_compatible' | 'gemini' | 'none';
+  provider: 'local' | 'lexical' | 'openai_compatible' | 'gemini' | 'none';
   dimension: number;
+  /** provider "local": where the model's files are; unset: the npm package's. */
+  model_dir?: string;
   base_url?: string;
   model?: string;
   api_key?: string;
 }
-
-/** Transport knobs of a remote provider; ignored by the local one. See `OpenAiCompatibleOptions`. */
-export type EmbedderOptions = OpenAiCompatibleOptions;
-
-export function createEmbedder(config: EmbedderConfig, options: EmbedderOptions = {}): Embedder {
-  switch (config.provider) {
-    case 'local':
-      return new LocalEmbedder({ dimension: config.dimension });
-    case 'none':
-      return noEmbedder;
-    case 'openai_compatible': {
-      const { base_url: baseUrl, model } = config;
-      const required = 'required when embedding.provider = "openai_compatible"';
-      if (baseUrl === undefined) throw invalidField('embedding.base_url', required);
-      if (model === undefined) throw invalidField('embedding.model', required);
-      return new OpenAiCompatibleEmbedder(
-        { baseUrl, model, dimension: config.dimension, apiKey: config.api_key },
-        options,
-      );
-    }
-    case 'gemini': {
-      const required = 'required when embedding.provider = "gemini"';
-      if (config.model === undefined) throw invalidField('embedding.model', required);
-      if (config.api_key === undefined) throw invalidField('embedding.api_key', required);
-      return new GeminiEmbedder(
-        { baseUrl: config.base_url, model: config.model, apiKey: config.api_key, dimension: config.dimension },
-        options,
-      );
-    }
-    default:
-      throw invalidField(
-        'embedding.provider',
-        `expected "local", "openai_compatible", "gemini" or "none", got ${JSON.stringify((config as { provider: unknown }).provider)}`,
-      );
-  }
-}
-
-/**
- * `provider = "none"`: no automatic embeddings. Every text gets an empty vector, which the indexes and
- * the hippocampus treat as "no vector"; caller-supplied embeddings are still indexed.
- */
-const noEmbedder: Embedder = {
-  name: 'none',
-  dimension: 0,
-  async embed(texts: string[]): Promise<Float32Array[]> {
-    return texts.map(() => new Float32Array(0));
-  },
-};

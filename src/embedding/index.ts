@@ -1,5 +1,10 @@
 // The embedding layer's public surface (DESIGN §2.2).
-export { createEmbedder, type Embedder, type EmbedderConfig, type EmbedderOptions } from './embedder.js';
+export type { Embedder, EmbedderConfig } from './embedder.js';
+export { createEmbedder, connectEmbedder, defersVectors, noEmbedder, type EmbedderOptions } from './factory.js';
+export { EmbeddingService } from './embed-service.js';
+export { EmbedClient } from './embed-client.js';
+export type { EmbedderInfo, EmbedPriority } from './embed-protocol.js';
+export { UseLiteEmbedder, USE_LITE_EMBEDDER_NAME, USE_LITE_DIMENSION, prepareText } from './use-lite.js';
 export {
   LocalEmbedder,
   LOCAL_EMBEDDER_NAME,

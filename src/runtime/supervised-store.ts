@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { CmpError } from '../cmp/errors.js';
 import type { PartitionName } from '../cmp/types.js';
 import { toWireEnvelope, type CrashPoint, type StoreApi, type StoreWorkerApi, type StoreWorkerData } from '../actors/store/protocol.js';
@@ -20,6 +20,8 @@ export interface SupervisorOptions {
   mailboxLimit: number;
   /** A call that takes longer is rejected as STORE_UNAVAILABLE (the store may be wedged). */
   callTimeoutMs: number;
+  /** A fresh port to the embedding worker for each (re)spawned worker (provider "local"). */
+  embedPort?: () => MessagePort;
   /** Called after a restarted worker is ready again, so the hippocampus can resynchronise. */
   onRestarted?: (name: PartitionName) => void;
   log?: (line: string) => void;
@@ -39,7 +41,7 @@ type Remote = Comlink.Remote<StoreWorkerApi>;
 
 const STORE_METHODS = [
   'whenReady', 'apply', 'get', 'getMany', 'findIdempotent', 'idsCreatedBetween',
-  'registry', 'stats', 'search', 'similar', 'decay', 'recent', 'byIntensity', 'createdBetween', 'inSession', 'spaces', 'page', 'compact', 'close',
+  'registry', 'stats', 'search', 'similar', 'similarOf', 'vectorBacklog', 'decay', 'recent', 'byIntensity', 'createdBetween', 'inSession', 'spaces', 'page', 'compact', 'close',
 ] as const satisfies readonly (keyof StoreApi)[];
 type Pending = { reject: (reason: unknown) => void };
 
@@ -148,8 +150,10 @@ export class SupervisedStore {
   #spawn(): void {
     // The worker's log lines (its stderr) go to the runtime's log like every other line, not straight
     // to the process's stderr, so whoever runs the server decides where logs go (tests collect them).
+    const embedPort = this.#options.embedPort?.();
     const worker = spawnWorker('../actors/store/worker', import.meta.url, {
-      workerData: this.#options.worker,
+      workerData: { ...this.#options.worker, ...(embedPort ? { embedPort } : {}) },
+      transferList: embedPort ? [embedPort] : [],
       stderr: true,
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     });

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isCmpError } from '../../src/cmp/errors.js';
-import { createEmbedder, type EmbedderConfig } from '../../src/embedding/embedder.js';
+import type { EmbedderConfig } from '../../src/embedding/embedder.js';
+import { createEmbedder } from '../../src/embedding/factory.js';
 import { LocalEmbedder, embedText } from '../../src/embedding/local.js';
 import { OpenAiCompatibleEmbedder } from '../../src/providers/openai-compatible.js';
 
@@ -24,8 +25,8 @@ afterEach(async () => {
 });
 
 describe('createEmbedder', () => {
-  it('builds the local embedder by default configuration, with the configured dimension', async () => {
-    const embedder = createEmbedder({ provider: 'local', dimension: 128 });
+  it('builds the lexical embedder, with the configured dimension', async () => {
+    const embedder = createEmbedder({ provider: 'lexical', dimension: 128 });
     expect(embedder).toBeInstanceOf(LocalEmbedder);
     expect(embedder.name).toBe('local-hash-v1');
     expect(embedder.dimension).toBe(128);
@@ -69,7 +70,8 @@ describe('createEmbedder', () => {
   it.each([
     [{ provider: 'openai_compatible', dimension: 8, model: 'm' }, 'embedding.base_url'],
     [{ provider: 'openai_compatible', dimension: 8, base_url: 'http://localhost:11434/v1' }, 'embedding.model'],
-    [{ provider: 'local', dimension: 0 }, 'embedding.dimension'],
+    [{ provider: 'lexical', dimension: 0 }, 'embedding.dimension'],
+    [{ provider: 'local', dimension: 512 }, 'embedding.provider'],
     [{ provider: 'onnx', dimension: 8 }, 'embedding.provider'],
   ])('rejects %j naming %s', (config, field) => {
     const error = validationErrorOf(() => createEmbedder(config as EmbedderConfig));

@@ -25,9 +25,19 @@ export function testConfig(dataDir: string, flags: PartialDeep<CerememoryConfig>
       rate_limit: { requests_per_second: 1_000_000, burst: 1_000_000, ...flags.rate_limit },
       // Tests kill workers on purpose; restart them quickly.
       runtime: { restart_backoff_initial_ms: 50, restart_backoff_max_ms: 500, ...flags.runtime },
+      // The lexical embedder unless a test asks for another: the semantic model (the default, "local")
+      // costs ~1 s of CPU and ~100 MiB per server, and the suite starts over a hundred servers on two
+      // cores. The tests about embeddings (test/embedding/semantic.test.ts) run the default.
+      embedding: { provider: 'lexical', ...flags.embedding },
     },
   });
 }
+
+/**
+ * The environment a test gives the `cerememory` command it runs as a child: the lexical embedder, for
+ * the reason `testConfig` pins it (each child would otherwise load the model, ~1 s and ~100 MiB).
+ */
+export const LEXICAL_ENV = { CEREMEMORY_EMBEDDING__PROVIDER: 'lexical' } as const;
 
 export interface TestServer extends CerememoryServer {
   dataDir: string;

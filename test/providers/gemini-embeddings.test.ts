@@ -1,7 +1,7 @@
 // The Gemini embedder against a loopback server speaking batchEmbedContents.
 import { afterEach, describe, expect, it } from 'vitest';
 import { isCmpError, type CmpError } from '../../src/cmp/errors.js';
-import { createEmbedder } from '../../src/embedding/embedder.js';
+import { createEmbedder } from '../../src/embedding/factory.js';
 import { GeminiEmbedder } from '../../src/providers/index.js';
 import { json, startFakeProvider, type FakeHandler, type FakeProvider } from '../helpers/fake-provider.js';
 

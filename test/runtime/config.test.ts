@@ -252,6 +252,7 @@ describe('validation rules', () => {
     ['llm.timeout_ms is >= 1', '[llm]\ntimeout_ms = 0', 'llm.timeout_ms', 'an integer >= 1'],
     ['llm.max_retries is in 0..10', '[llm]\nmax_retries = 11', 'llm.max_retries', '0..10'],
     ['embedding.dimension is in 16..4096', '[embedding]\ndimension = 8', 'embedding.dimension', '16..4096'],
+    ['embedding.dimension is 512 for the local model', '[embedding]\ndimension = 256', 'embedding.dimension', 'must be 512 when embedding.provider = "local"'],
     ['embedding.base_url is required for openai_compatible', '[embedding]\nprovider = "openai_compatible"\nmodel = "m"', 'embedding.base_url', 'required when'],
     ['embedding.model is required for openai_compatible', '[embedding]\nprovider = "openai_compatible"\nbase_url = "http://localhost:11434/v1"', 'embedding.model', 'required when'],
     ['embedding.base_url is an http(s) URL', '[embedding]\nbase_url = "localhost:11434"', 'embedding.base_url', 'http(s) URL'],

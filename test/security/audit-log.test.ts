@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLogError, verifyAuditFile } from '../../src/audit/audit-log.js';
 import type { AuditEntry } from '../../src/audit/chain.js';
-import { removeDir, startTestServer, tempDataDir, textContent, type TestServer } from '../helpers/server.js';
+import { LEXICAL_ENV, removeDir, startTestServer, tempDataDir, textContent, type TestServer } from '../helpers/server.js';
 
 // The audit log on the real server (reference spec §8.2): every mutating operation, from any
 // transport, leaves one hash-chained, content-free entry; a broken chain stops the next start; and
@@ -43,7 +43,7 @@ function entries(path: string): AuditEntry[] {
 
 function auditVerify(...args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'audit-verify', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV },
     encoding: 'utf8',
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

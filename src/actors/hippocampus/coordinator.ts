@@ -42,6 +42,7 @@ import { AssociationGraph } from './association-graph.js';
 import { classifyStore } from './classify.js';
 import { groupBy } from './group-by.js';
 import { hippocampusMachine } from './machine.js';
+import { SimilarLinker } from './similar-linker.js';
 import { Recaller } from './recaller.js';
 import { Digester } from './digester.js';
 import type { ConsolidateResponse, ConsolidationPlanRequest } from './consolidation.js';
@@ -117,6 +118,7 @@ export class Hippocampus {
   readonly #recaller: Recaller;
   readonly #digester: Digester;
   readonly #archiver: Archiver;
+  readonly #linker: SimilarLinker;
   #mode: RecallMode = 'human';
   readonly #state: HippocampusState;
   #evolution: EvolutionState;
@@ -175,6 +177,16 @@ export class Hippocampus {
       },
       log,
     });
+    this.#linker = new SimilarLinker({
+      stores: this.#stores,
+      threshold: this.#associationThreshold,
+      maxLinks: INFERRED_LINKS,
+      write: async (space, store, event) => {
+        this.#absorb(space, store, await this.#stores[store].apply(this.#envelope(space, toTimestamp(this.#now()), event)));
+      },
+      running: () => this.#actor.getSnapshot().matches('ready'),
+      log,
+    });
     this.#recaller = new Recaller({
       stores: this.#stores,
       graph: this.graph,
@@ -216,6 +228,7 @@ export class Hippocampus {
   /** Refuses new operations from now on; those already running finish. Background work stops. */
   stop(): void {
     this.stopBackground();
+    this.#linker.stop();
     this.#actor.send({ type: 'STOP' });
     // A full disk must not stop the shutdown: the stores still have to close (issue 14, defect 7).
     this.#saveStateQuietly();
@@ -368,7 +381,7 @@ export class Hippocampus {
       return { record, manualAssociations: associations.length };
     });
     if (linkSequence) linkSequential(planned.map((plan) => plan.record), at);
-    const vectors = await this.#inferAssociations(space, planned.map((plan) => plan.record), at);
+    this.#linkSessions(space, planned.map((plan) => plan.record), at);
     // Every item was validated when its request was parsed (src/cmp/requests.ts) and the rest of each
     // record is built here, valid by construction, so the whole batch is known good before any write.
 
@@ -377,12 +390,20 @@ export class Hippocampus {
       [...byStore].map(async ([store, records]) => {
         if (replayed.has(store)) return;
         const event: MutationEvent = { type: 'records.put', records, fresh: true };
-        const storeVectors = Object.fromEntries(records.filter((record) => vectors[record.id]).map((record) => [record.id, vectors[record.id]]));
-        const reply = await this.#stores[store].apply(this.#envelope(space, at, event, key), storeVectors);
+        const reply = await this.#stores[store].apply(this.#envelope(space, at, event, key));
         this.#absorb(space, store, reply);
         if (reply.evicted?.length) await this.#cleanUpAfterRemoval(space, reply.evicted, at);
       }),
     );
+    // Similar memories are linked once the stores have the new records' vectors (similar-linker.ts).
+    if (this.#embedder.dimension > 0) {
+      const fresh = planned.map((plan) => plan.record).filter((record) => !replayed.has(record.store) && StoreIndexes.embeddableText(record) !== '');
+      const batch = fresh.map((record) => record.id);
+      for (const [store, records] of groupBy(fresh, (record) => record.store)) {
+        const existing = (record: MemoryRecord) => record.associations.filter((edge) => edge.association_type === 'semantic').map((edge) => edge.target_id);
+        this.#linker.add(space, store, records.map((record) => ({ id: record.id, existing: existing(record) })), batch, at);
+      }
+    }
     return planned.map(({ record, manualAssociations }) => ({
       record,
       response: { record_id: record.id, store: record.store, initial_fidelity: record.fidelity.score, associations_created: manualAssociations },
@@ -390,43 +411,10 @@ export class Hippocampus {
   }
 
   /**
-   * Links new memories to what is already there (DESIGN §2 item 4, reference §4.7 extended): to the
-   * most similar existing memories of the space (type `semantic`, weight = cosine similarity, at most
-   * INFERRED_LINKS, from the configured threshold up) and to the previous memory of the same session
-   * (type `temporal`). Returns the embedder's vectors, so the stores need not embed the texts again.
+   * Links new memories in time (reference §4.7): to the previous memory of the same session (type
+   * `temporal`). Similar memories are linked after the write (`#linkSimilar`), once their vectors exist.
    */
-  async #inferAssociations(space: string, records: MemoryRecord[], at: string): Promise<Record<string, number[]>> {
-    const vectors: Record<string, number[]> = {};
-    // An embedder of dimension 0 (provider "none") gives no vectors: skip the work entirely.
-    const texts = this.#embedder.dimension > 0 ? records.map(StoreIndexes.embeddableText) : [];
-    const embeddable = records.filter((_, index) => (texts[index] ?? '') !== '');
-    if (embeddable.length > 0) {
-      const embedded = await this.#embedder.embed(texts.filter((text) => text !== ''));
-      embeddable.forEach((record, index) => {
-        if (embedded[index].some((value) => value !== 0)) vectors[record.id] = Array.from(embedded[index]);
-      });
-      // Each new memory is compared with its own store's memories: one nearest-neighbour search per
-      // record keeps bulk encoding fast; links across stores come from sessions, batches and recall.
-      const byStore = groupBy(embeddable.filter((record) => vectors[record.id]), (record) => record.store);
-      await Promise.all(
-        [...byStore].map(async ([store, storeRecords]) => {
-          let found: { id: string; similarity: number }[][];
-          try {
-            found = await this.#stores[store].similar(space, storeRecords.map((record) => vectors[record.id]), INFERRED_LINKS, this.#associationThreshold);
-          } catch (error) {
-            // A restarting store contributes no links: inference never blocks an encode.
-            if (isCmpError(error) && error.code === 'STORE_UNAVAILABLE') return;
-            throw error;
-          }
-          storeRecords.forEach((record, index) => {
-            for (const hit of found[index]) {
-              if (hit.id === record.id || record.associations.some((edge) => edge.target_id === hit.id && edge.association_type === 'semantic')) continue;
-              record.associations.push({ target_id: hit.id, association_type: 'semantic', weight: Math.min(1, hit.similarity), created_at: at, last_co_activation: at });
-            }
-          });
-        }),
-      );
-    }
+  #linkSessions(space: string, records: MemoryRecord[], at: string): void {
     const previousInSession = new Map<string, string>();
     for (const record of records) {
       const session = sessionOf(record);
@@ -436,7 +424,6 @@ export class Hippocampus {
       if (previous === undefined || record.associations.some((edge) => edge.target_id === previous && edge.association_type === 'temporal')) continue;
       record.associations.push({ target_id: previous, association_type: 'temporal', weight: SESSION_LINK_WEIGHT, created_at: at, last_co_activation: at });
     }
-    return vectors;
   }
 
   /**
@@ -742,6 +729,7 @@ export class Hippocampus {
       raw_journal_records: raw.records,
       raw_journal_pending_dream: raw.raw_pending_dream,
       vector_index_records: curated.reduce((sum, stats) => sum + stats.indexed_vectors, 0),
+      vector_backlog: curated.reduce((sum, stats) => sum + stats.vector_backlog, 0),
       vector_search_backend: 'hnsw',
       embedder: `${this.#embedder.name}/${this.#embedder.dimension}`,
       dream_episodic_summaries: perStore.episodic.dream_episodic_summaries,

@@ -18,6 +18,14 @@ import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 //                          that has one, any length) and the embedder's vector of summary + text
 //                          (one vector if the caller's has the embedder's length: the caller's)
 //   raw journal      text: the first text block (spec §5.2); no vectors (raw recall is by text)
+//
+// The vector backlog (issue 17). With a costly embedder (the semantic model, a remote provider:
+// `deferVectors`), `index()` updates the text index and only queues the record's text for its
+// vector; a background loop embeds the queue in batches and inserts the vectors as they come. A write
+// is therefore acknowledged once durable and text-indexed, and recall finds the record by BM25 until
+// its vector follows (seconds at most under interactive load). The queue is part of the snapshot (by
+// record id): a vector not yet computed when the process stops or crashes is computed after the next
+// start, from the record (vectors are derived state). The cheap lexical embedder runs inline as before.
 
 export type IndexKind = 'curated' | 'raw';
 
@@ -26,7 +34,24 @@ export interface IndexSnapshotMeta {
   dimension: number;
   /** Per space: the last event sequence the snapshot includes. */
   sequences: Record<string, number>;
+  /** Per space: records whose embedder vector was still waiting (the backlog) when it was taken. */
+  pending?: Record<string, string[]>;
 }
+
+export interface StoreIndexesOptions {
+  /** Queue embedder vectors and compute them in the background (see the header). Default false. */
+  deferVectors?: boolean;
+  /** Texts handed to the embedder per call from the backlog. Default 64. */
+  vectorBatch?: number;
+  /** Progress lines of a large backlog (a re-embedding, an import). */
+  log?: (line: string) => void;
+}
+
+/** Backlogs at least this large report their progress. */
+const PROGRESS_EVERY = 1000;
+/** After a failed embedding call the backlog waits this long, doubling up to the maximum. ms. */
+const RETRY_INITIAL_MS = 500;
+const RETRY_MAX_MS = 30_000;
 
 export class StoreIndexes {
   text: TextIndex;
@@ -36,14 +61,41 @@ export class StoreIndexes {
   readonly #vectorOptions: Partial<VectorIndexOptions>;
   /** Seals text.json (it holds every indexed term) and the vector graphs when encryption at rest is on. */
   readonly #cipher: ValueCipher;
+  readonly #options: Required<Omit<StoreIndexesOptions, 'log'>> & Pick<StoreIndexesOptions, 'log'>;
+  /** The backlog: per space, record id → the text its vector is to be computed from (FIFO). */
+  #pending = new Map<string, Map<string, string>>();
+  #backlog = 0;
+  #draining: Promise<void> | undefined;
+  #retryMs = RETRY_INITIAL_MS;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Progress of the current run of the backlog loop. */
+  #progress = { embedded: 0, startedAt: 0, reported: 0 };
 
-  constructor(kind: IndexKind, embedder: Embedder, vectorOptions: Partial<VectorIndexOptions> = {}, cipher = new ValueCipher()) {
+  constructor(
+    kind: IndexKind,
+    embedder: Embedder,
+    vectorOptions: Partial<VectorIndexOptions> = {},
+    cipher = new ValueCipher(),
+    options: StoreIndexesOptions = {},
+  ) {
     this.#kind = kind;
     this.#cipher = cipher;
     this.#embedder = embedder;
     this.#vectorOptions = vectorOptions;
+    this.#options = { deferVectors: false, vectorBatch: 64, ...options };
     this.text = new TextIndex();
     this.vectors = new VectorIndex(vectorOptions);
+  }
+
+  /** Records waiting for their embedder vector. */
+  get backlog(): number {
+    return this.#backlog;
+  }
+
+  /** Records of `space` waiting for their embedder vector. */
+  backlogOf(space: string): number {
+    return this.#pending.get(space)?.size ?? 0;
   }
 
   get embedderName(): string {
@@ -77,14 +129,121 @@ export class StoreIndexes {
       if (own && !ownIsEmbedders) this.#upsertVector(space, callerVectorKey(record.id), own);
       else this.vectors.remove(space, callerVectorKey(record.id));
       // The caller's own vector of the embedder's length wins: it is honoured, never overwritten.
+      if (ownIsEmbedders || vectors[record.id]) this.#dequeue(space, record.id);
       if (ownIsEmbedders) this.#upsertVector(space, record.id, own);
       else if (vectors[record.id]) this.#upsertVector(space, record.id, vectors[record.id]);
       else if (this.#embedder.dimension > 0 && StoreIndexes.embeddableText(record) !== '') toEmbed.push(record);
-      else this.vectors.remove(space, record.id);
+      else {
+        this.#dequeue(space, record.id);
+        this.vectors.remove(space, record.id);
+      }
     }
     if (toEmbed.length === 0) return;
+    if (this.#options.deferVectors) {
+      for (const record of toEmbed) this.#enqueue(space, record.id, StoreIndexes.embeddableText(record));
+      this.#kick();
+      return;
+    }
     const embedded = await this.#embedder.embed(toEmbed.map(StoreIndexes.embeddableText));
     toEmbed.forEach((record, index) => this.#upsertVector(space, record.id, embedded[index]));
+  }
+
+  /** Queues records for their embedder vector (a snapshot's backlog after a start). */
+  queueVectors(space: string, records: StoredRecord[]): void {
+    for (const record of records) {
+      const text = StoreIndexes.embeddableText(record);
+      if (text !== '' && this.#embedder.dimension > 0 && !ownIsEmbedders(record, this.#embedder.dimension)) this.#enqueue(space, record.id, text);
+    }
+    this.#kick();
+  }
+
+  /** Whether a record still waits for its embedder vector. */
+  isPending(space: string, id: string): boolean {
+    return this.#pending.get(space)?.has(id) ?? false;
+  }
+
+  /** The vector indexed for a record under its own key (the embedder's, or the caller's of its length). */
+  vectorOf(space: string, id: string): number[] | undefined {
+    return this.vectors.vector(space, id);
+  }
+
+  /** Stops the backlog loop (the queue stays, for the snapshot). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+  }
+
+  #enqueue(space: string, id: string, text: string): void {
+    let pending = this.#pending.get(space);
+    if (!pending) this.#pending.set(space, (pending = new Map()));
+    // A newer text of the same record replaces the queued one and goes to the back.
+    if (pending.delete(id)) this.#backlog--;
+    pending.set(id, text);
+    this.#backlog++;
+  }
+
+  #dequeue(space: string, id: string): void {
+    const pending = this.#pending.get(space);
+    if (!pending?.delete(id)) return;
+    this.#backlog--;
+    if (pending.size === 0) this.#pending.delete(space);
+  }
+
+  #kick(): void {
+    if (this.#draining || this.#retryTimer || this.#closed || this.#backlog === 0) return;
+    this.#progress = { embedded: 0, startedAt: performance.now(), reported: 0 };
+    if (this.#backlog >= PROGRESS_EVERY) this.#options.log?.(`vectors: ${this.#backlog} records waiting for their vector (${this.embedderName})`);
+    this.#draining = this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (!this.#closed && this.#backlog > 0) {
+      const batch: { space: string; id: string; text: string }[] = [];
+      outer: for (const [space, pending] of this.#pending) {
+        for (const [id, text] of pending) {
+          batch.push({ space, id, text });
+          if (batch.length === this.#options.vectorBatch) break outer;
+        }
+      }
+      let embedded: Float32Array[];
+      try {
+        embedded = await this.#embedder.embed(batch.map((entry) => entry.text));
+      } catch (error) {
+        if (this.#closed) return;
+        this.#options.log?.(
+          `vectors: embedding ${batch.length} records failed; ${this.#backlog} wait, retrying in ${this.#retryMs} ms (${error instanceof Error ? error.message : String(error)})`,
+        );
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = undefined;
+          this.#kick();
+        }, this.#retryMs);
+        this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
+        return;
+      }
+      this.#retryMs = RETRY_INITIAL_MS;
+      batch.forEach(({ space, id, text }, index) => {
+        // The record may have changed (a newer text is queued) or left (unindexed) meanwhile.
+        if (this.#pending.get(space)?.get(id) !== text) return;
+        this.#dequeue(space, id);
+        this.#upsertVector(space, id, embedded[index]);
+      });
+      this.#progress.embedded += batch.length;
+      this.#report();
+    }
+  }
+
+  #report(): void {
+    const { embedded, startedAt, reported } = this.#progress;
+    if (embedded + this.#backlog < PROGRESS_EVERY) return;
+    const seconds = (performance.now() - startedAt) / 1000;
+    if (this.#backlog === 0) {
+      this.#options.log?.(`vectors: backlog done, ${embedded} records embedded in ${seconds.toFixed(1)} s`);
+    } else if (Math.floor(embedded / PROGRESS_EVERY) > Math.floor(reported / PROGRESS_EVERY)) {
+      this.#progress.reported = embedded;
+      this.#options.log?.(`vectors: ${embedded} embedded, ${this.#backlog} waiting (${Math.round(embedded / Math.max(seconds, 0.001))} records/s)`);
+    }
   }
 
   #upsertVector(space: string, key: string, vector: ArrayLike<number>): void {
@@ -100,6 +259,7 @@ export class StoreIndexes {
   }
 
   unindex(space: string, id: string): void {
+    this.#dequeue(space, id);
     this.text.remove(space, id);
     this.vectors.remove(space, id);
     this.vectors.remove(space, callerVectorKey(id));
@@ -141,7 +301,8 @@ export class StoreIndexes {
    */
   save(dir: string, sequences: Record<string, number>, state?: unknown): void {
     mkdirSync(dir, { recursive: true });
-    const meta: IndexSnapshotMeta = { embedder: this.embedderName, dimension: this.#embedder.dimension, sequences };
+    const pending = Object.fromEntries([...this.#pending].map(([space, entries]) => [space, [...entries.keys()]]));
+    const meta: IndexSnapshotMeta = { embedder: this.embedderName, dimension: this.#embedder.dimension, sequences, pending };
     const textPath = join(dir, 'text.json');
     writeFileSync(`${textPath}.tmp`, this.#cipher.seal(JSON.stringify({ meta, index: this.text.toJSON(), state })));
     renameSync(`${textPath}.tmp`, textPath);
@@ -152,7 +313,7 @@ export class StoreIndexes {
    * Loads the snapshot under `dir`. Returns its sequences and the `state` saved with it, or a reason
    * when it cannot be used (then the indexes stay empty and the caller rebuilds).
    */
-  load(dir: string): { sequences: Record<string, number>; state: unknown } | { reason: string } {
+  load(dir: string): { sequences: Record<string, number>; state: unknown; pending: Record<string, string[]> } | { reason: string } {
     let textSnapshot: { meta: IndexSnapshotMeta; index: unknown; state?: unknown };
     try {
       textSnapshot = JSON.parse(this.#cipher.openText(readFileSync(join(dir, 'text.json')))) as typeof textSnapshot;
@@ -174,11 +335,13 @@ export class StoreIndexes {
       return { reason: (error as Error).message };
     }
     this.vectors = loaded.index;
-    return { sequences: textSnapshot.meta.sequences, state: textSnapshot.state };
+    return { sequences: textSnapshot.meta.sequences, state: textSnapshot.state, pending: textSnapshot.meta.pending ?? {} };
   }
 
-  /** Empties both indexes (before a rebuild). */
+  /** Empties both indexes and the backlog (before a rebuild). */
   reset(): void {
+    this.#pending.clear();
+    this.#backlog = 0;
     this.text = new TextIndex();
     this.vectors = new VectorIndex(this.#vectorOptions);
   }
@@ -195,6 +358,11 @@ function callerVectorKey(id: string): string {
 }
 function recordIdOfVectorKey(key: string): string {
   return key.startsWith(CALLER_VECTOR_PREFIX) ? key.slice(CALLER_VECTOR_PREFIX.length) : key;
+}
+
+function ownIsEmbedders(record: StoredRecord, dimension: number): boolean {
+  const own = firstEmbedding(record.content);
+  return own !== null && own.length === dimension;
 }
 
 function sameIndexedText(a: StoredRecord, b: StoredRecord): boolean {

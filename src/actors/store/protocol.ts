@@ -3,6 +3,7 @@ import type { SpaceAggregates } from './aggregates.js';
 import type { EventEnvelope, MutationEvent } from './events.js';
 import type { EmbedderConfig } from '../../embedding/embedder.js';
 import type { DecayTickJob, IdempotencyEntry } from './partition.js';
+import type { MessagePort } from 'node:worker_threads';
 import type { VectorIndexOptions } from './vector-index.js';
 
 // What crosses between the hippocampus and a store actor: the worker's start parameters and the API
@@ -21,6 +22,11 @@ export interface StoreWorkerData {
   /** Where the store keeps its index snapshots (beside the partition, never inside it). */
   indexDir: string;
   embedding: EmbedderConfig;
+  /**
+   * With `embedding.provider = "local"`: this worker's port to the process's embedding worker
+   * (src/embedding/embed-worker.ts), which then embeds for it; the store queues vectors (indexes.ts).
+   */
+  embedPort?: MessagePort;
   vectorIndex: Partial<VectorIndexOptions>;
   /**
    * The data directory's 32-byte store encryption key (src/runtime/store-key.ts), when encryption at
@@ -85,6 +91,8 @@ export interface StoreSearchResult {
 export interface SpaceStats extends SpaceAggregates {
   /** Live vectors in the store's HNSW indexes for the space (all dimensions). */
   indexed_vectors: number;
+  /** Records of the space waiting for their embedder vector (issue 17: vectors follow the write). */
+  vector_backlog: number;
   oldest_created_at: string | null;
   newest_created_at: string | null;
 }
@@ -107,6 +115,14 @@ export interface StoreApi {
   search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult>;
   /** For each vector, this store's records at least `minSimilarity` alike (association inference). */
   similar(space: string, vectors: number[][], k: number, minSimilarity: number): Promise<{ id: string; similarity: number }[][]>;
+  /**
+   * For each of `ids` (records of this store), the other records at least `minSimilarity` alike by the
+   * vector indexed for it (association inference after an encode): null while its vector is still in
+   * the backlog, [] for a record with no vector.
+   */
+  similarOf(space: string, ids: string[], k: number, minSimilarity: number): Promise<({ id: string; similarity: number }[] | null)[]>;
+  /** Records waiting for their embedder vector, over every space. */
+  vectorBacklog(): Promise<number>;
   /** Runs a decay tick over the space's records (one event; reads are served while it runs). */
   decay(space: string, job: DecayJob): Promise<DecayOutcome>;
   /** The newest records, newest first. */

@@ -201,6 +201,15 @@ export class VectorIndex {
     return false;
   }
 
+  /** The (unit-length) vector indexed under `id` in `space`, or undefined. */
+  vector(space: string, id: string): number[] | undefined {
+    for (const graph of this.#spaces.get(space)?.values() ?? []) {
+      const label = graph.labels.get(id);
+      if (label !== undefined) return graph.hnsw.getPoint(label);
+    }
+    return undefined;
+  }
+
   /** Live vectors in `space`, over all dimensions. */
   count(space: string): number {
     let total = 0;

@@ -3,7 +3,7 @@ import { createActor, fromPromise, waitFor } from 'xstate';
 import { CmpError, storageError } from '../../cmp/errors.js';
 import { storageCause } from '../../cmp/storage-cause.js';
 import type { PartitionName, StoredRecord } from '../../cmp/types.js';
-import { createEmbedder } from '../../embedding/embedder.js';
+import { connectEmbedder, defersVectors, noEmbedder } from '../../embedding/factory.js';
 import { Comlink, installErrorTransfer, nodeEndpoint } from '../../runtime/comlink-node.js';
 import { countRecord, emptyAggregates, type SpaceAggregates } from './aggregates.js';
 import { fidelityHistogram } from './decay.js';
@@ -33,7 +33,19 @@ const skipUnreadable = (key: string, error: unknown) =>
 let partition: Partition | undefined;
 const totals = new Map<string, SpaceAggregates>();
 const cipher = new ValueCipher(data.storeKey);
-const indexes = new StoreIndexes(name === 'raw_journal' ? 'raw' : 'curated', createEmbedder(data.embedding), data.vectorIndex, cipher);
+/** Built when the worker opens: the embedder's name must be known (the embedding worker may still be loading). */
+let indexes!: StoreIndexes;
+
+/**
+ * The indexes over this store's embedder. With the semantic model that is a client of the process's
+ * embedding worker (one model for every store, see src/embedding/embed-worker.ts): vectors then follow
+ * the write through the store's backlog (indexes.ts). The raw journal has no vectors.
+ */
+async function createIndexes(): Promise<StoreIndexes> {
+  if (name === 'raw_journal') return new StoreIndexes('raw', noEmbedder, data.vectorIndex, cipher);
+  const embedder = await connectEmbedder(data.embedding, data.embedPort, 'bulk');
+  return new StoreIndexes('curated', embedder, data.vectorIndex, cipher, { deferVectors: defersVectors(embedder), log });
+}
 let writeQueue: Promise<unknown> = Promise.resolve();
 /**
  * The association registry of a curated store, kept current by every applied event, so the hippocampus
@@ -80,6 +92,13 @@ async function openIndexes(open: Partition): Promise<void> {
   let rebuild = 'reason' in loaded ? loaded.reason : null;
   let replayed = false;
   if (!('reason' in loaded)) {
+    // Vectors the snapshot's backlog still owed (the process stopped or crashed before they came).
+    for (const [space, ids] of Object.entries(loaded.pending)) {
+      for (let start = 0; start < ids.length; start += 500) {
+        const records = await open.getMany(space, ids.slice(start, start + 500));
+        indexes.queueVectors(space, records.filter((record): record is StoredRecord => record !== undefined));
+      }
+    }
     for (const space of spaces) {
       const from = loaded.sequences[space] ?? 0;
       if ((await open.lastSequence(space)) === from) continue;
@@ -122,6 +141,8 @@ async function openIndexes(open: Partition): Promise<void> {
   }
   if (rebuild !== null) {
     if (spaces.length > 0) log(`indexes rebuilt (${done} records)`);
+    // The text index is whole again; vectors follow in the background (indexes.ts), with progress lines.
+    if (indexes.backlog > 0) log(`vectors: embedding ${indexes.backlog} records in the background with ${indexes.embedderName}; recall finds them by text meanwhile`);
     await saveSnapshot(open);
   }
 }
@@ -191,7 +212,12 @@ const actor = createActor(
     actors: {
       open: fromPromise(async () => {
         try {
-          partition = await Partition.open(data.location, name, { syncWrites: data.syncWrites, cipher });
+          const [opened, created] = await Promise.all([
+            Partition.open(data.location, name, { syncWrites: data.syncWrites, cipher }),
+            createIndexes(),
+          ]);
+          partition = opened;
+          indexes = created;
           await openIndexes(partition);
         } catch (error) {
           throw (openFailure = openError(error));
@@ -209,6 +235,8 @@ const actor = createActor(
       }),
       close: fromPromise(async () => {
         await writeQueue.catch(() => undefined);
+        // What the backlog still owes is saved with the snapshot and computed after the next start.
+        indexes?.close();
         if (partition) {
           try {
             await saveSnapshot(partition);
@@ -405,6 +433,24 @@ const api: StoreWorkerApi = {
     return vectors.map((vector) => current.search(space, { text: null, vectors: [vector], k, minSimilarity }).vector_hits);
   },
 
+  async similarOf(space: string, ids: string[], k: number, minSimilarity: number) {
+    await ready();
+    const current = await indexed();
+    return ids.map((id) => {
+      const vector = current.vectorOf(space, id);
+      if (!vector) return current.isPending(space, id) ? null : [];
+      return current
+        .search(space, { text: null, vectors: [vector], k: k + 1, minSimilarity })
+        .vector_hits.filter((hit) => hit.id !== id)
+        .slice(0, k);
+    });
+  },
+
+  async vectorBacklog() {
+    await ready();
+    return indexes.backlog;
+  },
+
   async recent(space, limit) {
     const open = await ready();
     const ids = await open.idsByRecency(space, limit);
@@ -470,6 +516,7 @@ const api: StoreWorkerApi = {
     return {
       ...(totals.get(space) ?? emptyAggregates()),
       indexed_vectors: current.vectors.count(space),
+      vector_backlog: current.backlogOf(space),
       oldest_created_at: oldestRecord?.created_at ?? null,
       newest_created_at: (newestRecord ?? oldestRecord)?.created_at ?? null,
     };

@@ -8,6 +8,7 @@ import { storeMachine } from '../store/machine.js';
 import type { IdempotencyEntry } from '../store/partition.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import { StoreIndexes } from '../store/indexes.js';
+import { defersVectors } from '../../embedding/factory.js';
 import {
   inIntensityRange, registryEntryOf, type ApplyReply, type DecayOutcome, type RegistryEntry, type SpaceStats, type StoreApi, type StoreSearchQuery,
   type StoreSearchResult,
@@ -39,13 +40,18 @@ export class WorkingStore implements StoreApi {
 
   constructor(options: WorkingStoreOptions) {
     this.#options = options;
-    this.#indexes = new StoreIndexes('curated', options.embedder, { initialCapacity: 16 });
+    // Working memory runs on the main thread: a costly embedder (the model, in its own worker) is
+    // awaited in the background there too, so a write never waits for a vector.
+    this.#indexes = new StoreIndexes('curated', options.embedder, { initialCapacity: 16 }, undefined, { deferVectors: defersVectors(options.embedder) });
     this.#actor = createActor(
       storeMachine.provide({
         actors: {
           open: fromPromise<void>(async () => {}),
           compact: fromPromise<void>(async () => this.#compact()),
-          close: fromPromise<void>(async () => this.#spaces.clear()),
+          close: fromPromise<void>(async () => {
+            this.#indexes.close();
+            this.#spaces.clear();
+          }),
         },
       }),
       { input: { compactEvery: 1000 } },
@@ -178,6 +184,20 @@ export class WorkingStore implements StoreApi {
     return vectors.map((vector) => this.#indexes.search(space, { text: null, vectors: [vector], k, minSimilarity }).vector_hits);
   }
 
+  async similarOf(space: string, ids: string[], k: number, minSimilarity: number) {
+    await this.#ready();
+    return ids.map((id) => {
+      const vector = this.#indexes.vectorOf(space, id);
+      if (!vector) return this.#indexes.isPending(space, id) ? null : [];
+      return this.#indexes.search(space, { text: null, vectors: [vector], k: k + 1, minSimilarity }).vector_hits.filter((hit) => hit.id !== id).slice(0, k);
+    });
+  }
+
+  async vectorBacklog() {
+    await this.#ready();
+    return this.#indexes.backlog;
+  }
+
   /** Working memory does not decay (spec §2.6): it is scratch space, bounded by capacity instead. */
   async decay(): Promise<DecayOutcome> {
     await this.#ready();
@@ -243,6 +263,7 @@ export class WorkingStore implements StoreApi {
     return {
       ...(this.#spaces.get(space)?.totals ?? emptyAggregates()),
       indexed_vectors: this.#indexes.vectors.count(space),
+      vector_backlog: this.#indexes.backlogOf(space),
       oldest_created_at: sorted[0]?.created_at ?? null,
       newest_created_at: sorted.at(-1)?.created_at ?? null,
     };

@@ -81,6 +81,7 @@ export interface StatsResponse {
   raw_journal_records: number;
   raw_journal_pending_dream: number;
   vector_index_records: number;
+  vector_backlog: number;
   embedder: string;
   dream_episodic_summaries: number;
   dream_semantic_nodes: number;
@@ -91,6 +92,8 @@ export interface StatsResponse {
 export interface ReadinessResponse {
   status: 'ready' | 'degraded';
   stores: { name: string; state: string; restarts: number; in_flight: number; last_crash: string | null }[];
+  /** The embedder in use and the records waiting for their vector. */
+  embedding?: { embedder: string; vector_backlog: number };
 }
 
 export interface RawRecord {

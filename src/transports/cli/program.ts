@@ -568,6 +568,13 @@ export function createProgram(): Command {
             readArchive(path, meter.counter()),
           );
           meter.done(`read ${path}`);
+          // Vectors follow the write (issue 17): say how many are still owed and where they get made.
+          const stats = await endpoint.call('stats', space === undefined ? {} : { space }).catch(() => undefined);
+          const waiting = Number(stats?.vector_backlog ?? 0);
+          if (waiting > 0) {
+            const where = endpoint.kind === 'remote' ? 'the server embeds them in the background' : 'they are embedded when the engine next runs';
+            console.error(`embedding: ${waiting} imported records wait for their vector (${String(stats?.embedder)}); ${where}, recall finds them by text meanwhile`);
+          }
           return result;
         },
         (result) => [`Imported ${result.records_imported} records from ${path}`],

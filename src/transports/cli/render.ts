@@ -62,7 +62,7 @@ export function renderStats(stats: CmpObject): string[] {
     `raw journal: ${stats.raw_journal_records} entries, ${stats.raw_journal_pending_dream} waiting for dream`,
     `oldest / newest: ${stats.oldest_record ?? '-'} / ${stats.newest_record ?? '-'}`,
     `recalls: ${stats.total_recall_count}`,
-    `vector index: ${stats.vector_index_records} (${stats.vector_search_backend}, ${stats.embedder})`,
+    `vector index: ${stats.vector_index_records} (${stats.vector_search_backend}, ${stats.embedder}), ${stats.vector_backlog} waiting for a vector`,
     `background decay: ${stats.background_decay_enabled ? 'on' : 'off'}, background dream: ${stats.background_dream_enabled ? 'on' : 'off'}`,
   ];
 }

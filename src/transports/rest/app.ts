@@ -20,6 +20,8 @@ import { toEnvelope } from './errors.js';
 export interface RestAppOptions {
   hippocampus: Hippocampus;
   health: () => StoreHealth[];
+  /** The embedder and its vector backlog, reported by /readiness (issue 17). */
+  embedding?: () => Promise<{ embedder: string; vector_backlog: number }>;
   log?: (line: string) => void;
   /** Largest request body accepted (bytes); larger ones get CONTENT_TOO_LARGE. */
   maxBodyBytes: number;
@@ -35,7 +37,7 @@ export interface RestAppOptions {
 
 type Env = { Variables: { requestId: string } };
 
-export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, metrics, security, consoleAssets }: RestAppOptions): Hono<Env> {
+export function createRestApp({ hippocampus, health, embedding, log, maxBodyBytes, mcp, metrics, security, consoleAssets }: RestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async function requestId(c, next) {
@@ -85,10 +87,12 @@ export function createRestApp({ hippocampus, health, log, maxBodyBytes, mcp, met
   app.get('/health', (c) => c.json({ status: 'ok' }));
   if (consoleAssets) consoleRoutes(app, consoleAssets);
   if (metrics) app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }));
-  app.get('/readiness', (c) => {
+  app.get('/readiness', async (c) => {
     const stores = health();
     const ready = stores.every((store) => store.state === 'ready');
-    return c.json({ status: ready ? 'ready' : 'degraded', stores }, ready ? 200 : 503);
+    // Records waiting for their vector do not make the server unready: recall finds them by text meanwhile.
+    const vectors = embedding ? { embedding: await embedding() } : {};
+    return c.json({ status: ready ? 'ready' : 'degraded', stores, ...vectors }, ready ? 200 : 503);
   });
 
   const cmp = <Name extends OperationName>(name: Name, input: unknown, pathRecordId?: string) =>

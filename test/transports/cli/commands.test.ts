@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeDir, sharedServer, tempDataDir } from '../../helpers/server.js';
+import { LEXICAL_ENV, removeDir, sharedServer, tempDataDir } from '../../helpers/server.js';
 
 // The memory commands as a user types them: a separate `cerememory` process, on a data directory no
 // server owns (the command runs the engine itself) and on one a running server owns (the command
@@ -25,7 +25,7 @@ function cerememory(...args: string[]): Promise<Run> {
     execFile(
       process.execPath,
       [...CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 },
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -36,7 +36,7 @@ function cerememoryWithStdin(stdin: string, ...args: string[]): Promise<Run> {
     const child = execFile(
       process.execPath,
       [...CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 },
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     child.stdin!.end(stdin);

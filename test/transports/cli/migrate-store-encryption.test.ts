@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeDir, tempDataDir } from '../../helpers/server.js';
+import { LEXICAL_ENV, removeDir, tempDataDir } from '../../helpers/server.js';
 
 // `cerememory migrate-store-encryption` as a user types it (issue 6): it refuses without --confirm,
 // encrypts a plaintext directory in place and reports per store, and the commands then read the
@@ -19,7 +19,7 @@ function cerememory(env: Record<string, string>, ...args: string[]): Promise<{ c
     execFile(
       process.execPath,
       [...CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, timeout: 60_000 },
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV, ...env }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOLDER_FILE } from '../../../src/runtime/data-dir-lock.js';
-import { removeDir, tempDataDir, textContent } from '../../helpers/server.js';
+import { LEXICAL_ENV, removeDir, tempDataDir, textContent } from '../../helpers/server.js';
 
 // `cerememory serve` as a user runs it: a separate process, signals, and a second process on the same
 // data directory.
@@ -30,7 +30,7 @@ interface Running {
 function serve(dataDir: string, launcher: string[] = []): Running {
   const [command, ...args] = [...launcher, process.execPath, ...CLI, '--data-dir', dataDir, 'serve', '--port', '0'];
   const child = spawn(command!, args, {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -115,7 +115,7 @@ describe('cerememory serve', { timeout: 240_000 }, () => {
     const dataDir = tempDataDir();
     dirs.push(dataDir);
     const child = spawn(process.execPath, [...CLI, '--data-dir', dataDir, 'serve'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CEREMEMORY_HTTP__PORT: 'eighty' },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV, CEREMEMORY_HTTP__PORT: 'eighty' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { localEndpoint } from '../../../src/transports/endpoint.js';
 import { createMcpServer } from '../../../src/transports/mcp/tools.js';
 import { VERSION } from '../../../src/version.js';
-import { removeDir, sharedServer, tempDataDir } from '../../helpers/server.js';
+import { LEXICAL_ENV, removeDir, sharedServer, tempDataDir } from '../../helpers/server.js';
 
 // The MCP tools as an agent reaches them: through the SDK's Client over Streamable HTTP at /mcp, and over
 // stdio to a spawned `cerememory mcp` process, both with its own engine on a data directory and as a
@@ -43,7 +43,7 @@ function stdio(args: string[]): StdioClientTransport {
     command: process.execPath,
     args: [...CLI, ...args],
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV },
     stderr: 'pipe',
   });
 }

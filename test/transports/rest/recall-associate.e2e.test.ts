@@ -110,7 +110,7 @@ describe('association_types', () => {
   });
 });
 
-describe('links inferred on encode (coordinator.ts)', () => {
+describe('links inferred on encode (coordinator.ts, similar-linker.ts)', () => {
   it('links a memory to the previous one of the same session (temporal)', async () => {
     const space = 'as-session';
     const first = await encode(server, space, textContent('Checked in at the hotel desk'), { store: 'episodic', context: { session_id: 'trip' } });
@@ -133,7 +133,11 @@ describe('links inferred on encode (coordinator.ts)', () => {
     const first = await encode(server, space, textContent(before), { store: 'episodic' });
     await encode(server, space, textContent(unrelated), { store: 'episodic' });
     const second = await encode(server, space, textContent(after), { store: 'episodic' });
-    const [edge, ...others] = (await inspect(space, second)).associations;
+    // Similar memories are linked just after the encode is acknowledged (similar-linker.ts).
+    const [edge, ...others] = await waitFor(async () => {
+      const { associations } = await inspect(space, second);
+      return associations.length > 0 ? associations : undefined;
+    }, 5000, 'the inferred link');
     expect(others).toEqual([]);
     expect(edge).toMatchObject({ target_id: first, association_type: 'semantic' });
     expect(edge.weight).toBeCloseTo(similarity, 4);

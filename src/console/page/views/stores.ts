@@ -39,7 +39,7 @@ export function storesView({ api }: ViewContext): HTMLElement {
           ['records', String(stats.total_records)],
           ['average fidelity', fidelity(stats.avg_fidelity)],
           ['associations', String(stats.total_associations)],
-          ['vectors indexed', String(stats.vector_index_records)],
+          ['vectors indexed', `${stats.vector_index_records}${stats.vector_backlog ? ` (${stats.vector_backlog} waiting)` : ''}`],
           ['embedder', stats.embedder],
           ['recalls', String(stats.total_recall_count)],
           ['raw journal', `${stats.raw_journal_records} records, ${stats.raw_journal_pending_dream} waiting for a dream · worker ${journal?.state ?? '–'}, ${journal?.restarts ?? 0} restarts`],
