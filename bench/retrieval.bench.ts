@@ -215,11 +215,14 @@ function engine(variant: EngineVariant): Ranker {
   };
 }
 
-/** Waits until no record of the server waits for its vector (GET /readiness). */
+/**
+ * Waits until no record of the server waits for its vector or its similar-memory links (GET
+ * /readiness): questions asked before the links are in would score a race, not the engine.
+ */
 async function vectorsIndexed(url: string): Promise<void> {
   for (;;) {
-    const readiness = (await (await fetch(`${url}/readiness`)).json()) as { embedding?: { vector_backlog: number } };
-    if ((readiness.embedding?.vector_backlog ?? 0) === 0) return;
+    const readiness = (await (await fetch(`${url}/readiness`)).json()) as { embedding?: { vector_backlog: number; links_pending: number } };
+    if ((readiness.embedding?.vector_backlog ?? 0) === 0 && (readiness.embedding?.links_pending ?? 0) === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -138,6 +138,13 @@ export const AUDITED: Record<string, Describe> = {
 };
 
 /**
+ * Operations whose entry is appended without the answer waiting for its flush (issue 18: nothing in a
+ * read path waits on a disk flush). A reconsolidating recall only strengthens what it returned; its
+ * entry still takes its place in the chain at once (append queues in call order), a failure is logged.
+ */
+const APPENDED_AFTER_ANSWER = new Set(['recallQuery']);
+
+/**
  * Replaces the audited methods of this hippocampus instance with ones that append an entry after each
  * success. `setMode` is synchronous, so its entry is queued (in order) and a failure only logged.
  */
@@ -148,7 +155,10 @@ export function auditHippocampus(hippocampus: Hippocampus, log: AuditLog, onErro
     target[name] = async function audited(request: unknown, ...rest: unknown[]) {
       const result = (await original(request, ...rest)) as Json;
       const event = describe(request as Json, result);
-      if (event !== undefined) await log.append(event);
+      if (event === undefined) return result;
+      const appended = log.append(event);
+      if (APPENDED_AFTER_ANSWER.has(name)) appended.catch((error: unknown) => onError(`audit: ${(error as Error).message}`));
+      else await appended;
       return result;
     };
   }

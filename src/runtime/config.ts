@@ -13,9 +13,13 @@ import { TomlError, parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { USE_LITE_DIMENSION } from '../embedding/use-lite.js';
 import { defaultLocalEmbedderOptions } from '../embedding/local.js';
+import { defaultRecallScoring } from '../actors/hippocampus/recall.js';
 
 /** Default `embedding.dimension` of every provider but "local": the lexical embedder's. */
 const OTHER_EMBEDDING_DIMENSION = defaultLocalEmbedderOptions.dimension;
+/** recall.vector_weight by default: semantic embedders (the model, remote providers) and "lexical". */
+const SEMANTIC_VECTOR_WEIGHT = defaultRecallScoring.vectorWeight;
+const LEXICAL_VECTOR_WEIGHT = 0.4;
 
 // ---------------------------------------------------------------------------------------------
 // Schema building blocks. Each range check carries the sentence the error message shows, so the
@@ -261,6 +265,12 @@ export const configSchema = table({
      * (best on the LoCoMo dev conversations), range 0..1; 0 = off.
      */
     attribution_boost: fraction(),
+    /**
+     * Share of the vector (cosine) signal when a cue has text and a vector; the text (BM25) signal has
+     * the rest. Fraction, range 0..1; default 0.6 with a semantic embedder (best on the LoCoMo dev
+     * conversations with "local"), 0.4 with "lexical", whose cosines measure shared stems, not meaning.
+     */
+    vector_weight: fraction(),
   }),
   embedding: table({
     /**
@@ -449,7 +459,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   log: { level: 'info', format: 'pretty' },
   decay: { background_enabled: true, background_interval_secs: 3600 },
   dream: { background_enabled: true, background_interval_secs: DAY },
-  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5 },
+  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5, vector_weight: SEMANTIC_VECTOR_WEIGHT },
   embedding: { provider: 'local', dimension: USE_LITE_DIMENSION, association_threshold: 0.8 },
   llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {
@@ -589,6 +599,11 @@ export function loadConfig(options: LoadConfigOptions = {}): CerememoryConfig {
   const embeddingSection = merged.embedding;
   if (isPlainObject(embeddingSection) && embeddingSection.provider !== 'local' && provenance.get('embedding.dimension') === 'defaults') {
     embeddingSection.dimension = OTHER_EMBEDDING_DIMENSION;
+  }
+  // So does the default weight of the vector signal: a hashing embedder's cosine is a second BM25.
+  const recallSection = merged.recall;
+  if (isPlainObject(embeddingSection) && isPlainObject(recallSection) && embeddingSection.provider === 'lexical' && provenance.get('recall.vector_weight') === 'defaults') {
+    recallSection.vector_weight = LEXICAL_VECTOR_WEIGHT;
   }
 
   const raw: RawIssue[] = [];

@@ -29,7 +29,7 @@ export interface Runtime {
   readonly audit: AuditLog | undefined;
   health(): StoreHealth[];
   /** The embedder in use (`name/dimension`) and the records of every store waiting for their vector. */
-  embedding(): Promise<{ embedder: string; vector_backlog: number }>;
+  embedding(): Promise<{ embedder: string; vector_backlog: number; links_pending: number }>;
   /** Tells other processes (the CLI, `cerememory mcp`) where this runtime's server listens. */
   advertise(url: string): void;
   close(): Promise<void>;
@@ -140,7 +140,12 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       embedder,
       llm,
       activation: { decayFactor: config.recall.activation_decay_factor, threshold: config.recall.activation_threshold },
-      scoring: { sessionNeighbourWeight: config.recall.session_neighbour_weight, attributionBoost: config.recall.attribution_boost },
+      scoring: {
+        sessionNeighbourWeight: config.recall.session_neighbour_weight,
+        attributionBoost: config.recall.attribution_boost,
+        textWeight: 1 - config.recall.vector_weight,
+        vectorWeight: config.recall.vector_weight,
+      },
       associationThreshold: config.embedding.association_threshold,
       pruneThreshold: Object.fromEntries(
         (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [store, config.stores[store].prune_threshold]),
@@ -170,7 +175,11 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
             count.catch(() => 0),
           ),
         );
-        return { embedder: `${embedder.name}/${embedder.dimension}`, vector_backlog: counts.reduce((sum, count) => sum + count, 0) };
+        return {
+          embedder: `${embedder.name}/${embedder.dimension}`,
+          vector_backlog: counts.reduce((sum, count) => sum + count, 0),
+          links_pending: ready.linksPending,
+        };
       },
       advertise: (url) => lock.advertise(url),
       close: () =>

@@ -43,10 +43,10 @@ async function stop(server: TestServer): Promise<void> {
 }
 
 /** /readiness once no record waits for its vector; returns its embedding report. */
-async function vectorsSettled(server: TestServer): Promise<{ embedder: string; vector_backlog: number }> {
+async function vectorsSettled(server: TestServer): Promise<{ embedder: string; vector_backlog: number; links_pending: number }> {
   return waitFor(async () => {
     const { body } = await server.call('GET', '/readiness');
-    return body.embedding?.vector_backlog === 0 ? body.embedding : undefined;
+    return body.embedding?.vector_backlog === 0 && body.embedding.links_pending === 0 ? body.embedding : undefined;
   }, 60_000, 'the vector backlog to drain');
 }
 
@@ -142,7 +142,7 @@ describe.skipIf(!ConnectionRecorder.available())('the default embedder through t
     const server = await start(dataDir, DEFAULT_EMBEDDING);
     expect(server.logs.some((line) => /episodic: rebuilding indexes: the snapshot was embedded by local-hash-v1\/256, now use-lite-v1\/512/.test(line))).toBe(true);
     expect(server.logs.some((line) => /episodic: vectors: embedding 6 records in the background with use-lite-v1\/512/.test(line))).toBe(true);
-    expect(await vectorsSettled(server)).toEqual({ embedder: 'use-lite-v1/512', vector_backlog: 0 });
+    expect(await vectorsSettled(server)).toEqual({ embedder: 'use-lite-v1/512', vector_backlog: 0, links_pending: 0 });
     expect(await stats(server, 'para')).toMatchObject({ embedder: 'use-lite-v1/512', vector_index_records: PAIRS.length, vector_backlog: 0 });
     expect(await paraphrasesFirst(server, 'para', ids)).toEqual(PAIRS.map(() => true));
   });
@@ -174,7 +174,7 @@ describe('the vector backlog', () => {
     // A crash of the store now: whatever vectors were still owed are computed after its restart.
     await server.runtime.workers.get('episodic')!.kill();
     await waitFor(async () => (server.runtime.health().every((store) => store.state === 'ready') ? true : undefined), 30_000, 'the restart');
-    expect(await vectorsSettled(server)).toEqual({ embedder: 'use-lite-v1/512', vector_backlog: 0 });
+    expect(await vectorsSettled(server)).toEqual({ embedder: 'use-lite-v1/512', vector_backlog: 0, links_pending: 0 });
     expect(await stats(server, 'backlog')).toMatchObject({ vector_index_records: ids.length, vector_backlog: 0 });
     await stop(server);
     removeDir(dataDir);
@@ -190,7 +190,7 @@ describe('a model that cannot load', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^embedding: the semantic model \(use-lite-v1\) could not load \(.*no-model-here.*\); falling back to the lexical embedder local-hash-v1\/256$/);
     const [id] = await encodeBatch(server, 'fallback', [{ content: textContent('deployed the billing service'), store: 'episodic' }], false);
-    expect(await vectorsSettled(server)).toEqual({ embedder: 'local-hash-v1/256', vector_backlog: 0 });
+    expect(await vectorsSettled(server)).toEqual({ embedder: 'local-hash-v1/256', vector_backlog: 0, links_pending: 0 });
     expect(await stats(server, 'fallback')).toMatchObject({ embedder: 'local-hash-v1/256', vector_index_records: 1 });
     expect(idsOf(await recall(server, 'fallback', { cue: { text: 'deploying billing' }, limit: 1, ...EXACT }))).toEqual([id]);
     await stop(server);

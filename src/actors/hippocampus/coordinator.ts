@@ -225,6 +225,11 @@ export class Hippocampus {
     if (!state.matches('ready')) throw this.#loadError ?? new CmpError('INTERNAL_ERROR', 'hippocampus failed to start');
   }
 
+  /** Records written whose similar-memory links are still to be inferred (best effort, after the write). */
+  get linksPending(): number {
+    return this.#linker.queued;
+  }
+
   /** Refuses new operations from now on; those already running finish. Background work stops. */
   stop(): void {
     this.stopBackground();

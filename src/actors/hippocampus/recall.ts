@@ -28,10 +28,14 @@ import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../..
 // memory reached that way carries the real path it was reached by.
 
 export const defaultRecallScoring = {
-  /** Share of the text (BM25) signal when the cue has text and a vector. */
-  textWeight: 0.6,
-  /** Share of the vector signal when the cue has text and a vector. */
-  vectorWeight: 0.4,
+  /** Share of the text (BM25) signal when the cue has text and a vector: 1 − vectorWeight. */
+  textWeight: 0.4,
+  /**
+   * Share of the vector signal when the cue has text and a vector (config recall.vector_weight): 0.6
+   * with the semantic model was best on the LoCoMo dev conversations; config lowers it to 0.4 for the
+   * lexical embedder.
+   */
+  vectorWeight: 0.6,
   /** How much fidelity matters: modulation ranges over [1 − fidelityWeight, 1]. */
   fidelityWeight: 0.4,
   recencyBoost: 0.1,

@@ -21,7 +21,7 @@ export interface RestAppOptions {
   hippocampus: Hippocampus;
   health: () => StoreHealth[];
   /** The embedder and its vector backlog, reported by /readiness (issue 17). */
-  embedding?: () => Promise<{ embedder: string; vector_backlog: number }>;
+  embedding?: () => Promise<{ embedder: string; vector_backlog: number; links_pending: number }>;
   log?: (line: string) => void;
   /** Largest request body accepted (bytes); larger ones get CONTENT_TOO_LARGE. */
   maxBodyBytes: number;
