@@ -4,7 +4,7 @@ import { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import { AuditLog, auditLogPath } from '../audit/audit-log.js';
 import { auditHippocampus } from '../audit/audited-hippocampus.js';
 import type { StoreApi } from '../actors/store/protocol.js';
-import { WorkingStore } from '../actors/working/working-store.js';
+import { createWorkingStore } from '../actors/working/working-store.js';
 import { EmbeddingService } from '../embedding/embed-service.js';
 import type { Embedder } from '../embedding/embedder.js';
 import { createEmbedder } from '../embedding/factory.js';
@@ -120,7 +120,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       embedder = createEmbedder(config.embedding);
     }
     const llm = createLlmProvider(config.llm);
-    const working = new WorkingStore({
+    const working = createWorkingStore({
       capacity: config.stores.working.capacity,
       idempotencyTtlMs: config.runtime.idempotency_ttl_secs * 1000,
       embedder,

@@ -3,7 +3,8 @@ import { CmpError } from '../../cmp/errors.js';
 import { toTimestamp } from '../../cmp/ids.js';
 import type { MemoryRecord, PartitionName, StoredRecord } from '../../cmp/types.js';
 import { DecayTable, decodeCheckpoint, fingerprint, STEP } from './decay-table.js';
-import { applyEvent, decayedRecord, touchedIds, type ApplyOutcome, type EventEnvelope } from './events.js';
+import type { AppliedEvent, ApplyOptions, DecayTickJob, DecayTickResult, IdempotencyEntry, OnUnreadable, StoreBackend } from './backend.js';
+import { applyEvent, decayedRecord, touchedIds, type EventEnvelope } from './events.js';
 import { isSealed, ValueCipher } from './value-cipher.js';
 
 // A store actor's LevelDB partition: the only file that imports classic-level. One directory per
@@ -30,21 +31,7 @@ import { isSealed, ValueCipher } from './value-cipher.js';
 
 export const PARTITION_FORMAT = '1';
 
-export interface IdempotencyEntry {
-  seq: number;
-  at: string;
-  written: string[];
-  removed: string[];
-  missing: string[];
-}
-
-export interface AppliedEvent {
-  outcome: ApplyOutcome;
-  /** The state before the event of every id it touched. */
-  previous: Map<string, StoredRecord | undefined>;
-  /** Set when the envelope's idempotency key had been applied before; nothing was written. */
-  replayed?: IdempotencyEntry;
-}
+export type { AppliedEvent, ApplyOptions, DecayTickJob, DecayTickResult, IdempotencyEntry } from './backend.js';
 
 const pad = (value: number, width: number) => String(Math.max(0, Math.trunc(value))).padStart(width, '0');
 const createdMs = (record: StoredRecord) => Date.parse(record.created_at);
@@ -96,36 +83,10 @@ export interface MigrationCount {
 export const DEFAULT_RECORD_CACHE = 20_000;
 const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
-export interface ApplyOptions {
-  /** fsync this batch; default the partition's `syncWrites`. */
-  sync?: boolean;
-  /** JSON text of records of the event, when the caller has it already (see WireEnvelope): stored as is. */
-  json?: ReadonlyMap<StoredRecord, string>;
-}
 /** getMany reads up to this many uncached records synchronously, more through LevelDB's async getMany. */
 const SYNC_READS = 64;
 
-/** One decay tick over a space (spec §4.2), as the store actor runs it (`Partition.decay`). */
-export interface DecayTickJob {
-  /** The sequence number of the tick's event. */
-  seq: number;
-  at: string;
-  tick_duration_secs: number;
-  prune_threshold: number;
-}
-
-export interface DecayTickResult {
-  /** Records evaluated. */
-  evaluated: number;
-  /** Records pruned, in their last state. */
-  removed: MemoryRecord[];
-  /** Sum of the score changes of the records kept. */
-  scoreDelta: number;
-  /** The score of every record kept. */
-  scores: Float64Array;
-}
-
-export class Partition {
+export class Partition implements StoreBackend {
   readonly #db: ClassicLevel<string, Buffer>;
   readonly #options: PartitionOptions;
   readonly #cipher: ValueCipher;
@@ -481,7 +442,7 @@ export class Partition {
    * `onUnreadable` is given: then it is reported there and skipped, so one damaged record does not keep
    * a whole store from opening (reading it by id still answers UNAUTHORIZED).
    */
-  records(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
+  records(space: string, chunk = 1000, onUnreadable?: OnUnreadable): AsyncGenerator<StoredRecord[]> {
     return this.#records(space, chunk, onUnreadable, false);
   }
 
@@ -489,7 +450,7 @@ export class Partition {
    * The opening pass: `records`, and puts every memory record in the space's decay table, which is then
    * complete and kept exact by every write (`fillDecayTable` does the same without the records).
    */
-  scan(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
+  scan(space: string, chunk = 1000, onUnreadable?: OnUnreadable): AsyncGenerator<StoredRecord[]> {
     return this.#records(space, chunk, onUnreadable, true);
   }
 
@@ -512,7 +473,7 @@ export class Partition {
     return filling;
   }
 
-  async *#records(space: string, chunk: number, onUnreadable: ((key: string, error: unknown) => void) | undefined, build: boolean): AsyncGenerator<StoredRecord[]> {
+  async *#records(space: string, chunk: number, onUnreadable: OnUnreadable | undefined, build: boolean): AsyncGenerator<StoredRecord[]> {
     const table = await this.#tableOf(space);
     const prefix = keys.recordPrefix(space);
     const iterator = this.#db.iterator({ gte: prefix, lt: end(prefix) });
@@ -547,7 +508,7 @@ export class Partition {
    * fails its GCM tag), reporting each that fails to `onUnreadable`; plain values have nothing to check.
    * A start that reads its aggregates from the index snapshot passes over no record otherwise.
    */
-  async checkSealedRecords(space: string, onUnreadable: (key: string, error: unknown) => void, chunk = 1000): Promise<void> {
+  async checkSealedRecords(space: string, onUnreadable: OnUnreadable, chunk = 1000): Promise<void> {
     if (!this.#cipher.enabled) return;
     const prefix = keys.recordPrefix(space);
     const iterator = this.#db.iterator({ gte: prefix, lt: end(prefix) });
