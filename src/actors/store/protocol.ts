@@ -1,4 +1,4 @@
-import type { AssociationType, MemoryRecord, PartitionName, StoredRecord } from '../../cmp/types.js';
+import type { AssociationType, MemoryRecord, PartitionName, RawJournalRecord, StoredRecord } from '../../cmp/types.js';
 import type { SpaceAggregates } from './aggregates.js';
 import type { EventEnvelope, MutationEvent } from './events.js';
 import type { EmbedderConfig } from '../../embedding/embedder.js';
@@ -146,6 +146,12 @@ export interface StoreApi<R extends StoredRecord = StoredRecord> {
   compact(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The records a store holds: the raw journal its raw records, every other store memory records. */
+export type RecordOf<P extends PartitionName> = P extends 'raw_journal' ? RawJournalRecord : MemoryRecord;
+
+/** Every store by name, each typed by the records it holds, so a read needs no cast. */
+export type Stores = { [P in PartitionName]: StoreApi<RecordOf<P>> };
 
 /**
  * An event as it crosses to a store worker: a `records.put` carries each record as its JSON text, the
