@@ -18,7 +18,10 @@ export interface StoreUnderTest {
   name: string;
   /** Whether what a store holds survives closing it and opening it again on the same `place`. */
   persistent: boolean;
-  /** Opens a store over `place` (a fresh temporary directory per test; a memory backend ignores it). */
+  /**
+   * Opens a store over `place` (a fresh temporary directory per test; a memory backend ignores it),
+   * whose compaction drops idempotency entries older than a minute.
+   */
   open(place: string): Promise<StoreApi>;
 }
 
@@ -179,6 +182,14 @@ export function runStoreConformance(backend: StoreUnderTest): void {
         expect(await s.idsCreatedBetween('default', T0_MS + 1000, T0_MS + 2000)).toEqual(['b', 'c']);
       });
 
+      it('inSession gives the records of one raw-journal session, oldest first', async () => {
+        const s = await store();
+        const raw = (id: string, session_id: string, offsetMs: number) => rawRecord({ id, session_id, created_at: at(offsetMs) });
+        await s.apply(event({ type: 'records.put', records: [raw('late', 's1', 2000), raw('other', 's2', 0), raw('early', 's1', 1000)] }));
+        expect(ids(await s.inSession('default', 's1'))).toEqual(['early', 'late']);
+        expect(await s.inSession('default', 'none')).toEqual([]);
+      });
+
       it('byIntensity finds records in the range, inclusive, up to the limit', async () => {
         const s = await store();
         const feeling = (intensity: number) => ({ emotion: { ...memoryRecord().emotion, joy: 1, intensity } });
@@ -218,6 +229,20 @@ export function runStoreConformance(backend: StoreUnderTest): void {
       it('an unknown space has empty stats', async () => {
         const s = await store();
         expect(await s.stats('nowhere')).toMatchObject({ records: 0, oldest_created_at: null, newest_created_at: null });
+      });
+    });
+
+    describe('compact', () => {
+      it('drops idempotency entries past their time (one minute here) and keeps the records and recent entries', async () => {
+        const s = await store();
+        await s.apply(put([record('a')], { idempotency_key: 'old', at: '2000-01-01T00:00:00.000Z' }));
+        await s.apply(put([record('b')], { idempotency_key: 'recent', at: new Date().toISOString() }));
+
+        await s.compact();
+
+        expect(await s.findIdempotent('default', 'old')).toBeUndefined();
+        expect(await s.findIdempotent('default', 'recent')).toBeDefined();
+        expect((await s.getMany('default', ['a', 'b'])).every((found) => found !== undefined)).toBe(true);
       });
     });
 

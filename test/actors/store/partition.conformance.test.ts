@@ -24,7 +24,7 @@ async function openLevelStore(place: string) {
       if (closed) throw stoppingError('episodic');
       return core;
     },
-    compact: () => core.compact(100, 0, () => saveSnapshot(core, indexDir, quiet)),
+    compact: () => core.compact(100, Date.now() - 60_000, () => saveSnapshot(core, indexDir, quiet)),
     close: async () => {
       if (closed) return;
       closed = true;
