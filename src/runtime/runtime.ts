@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import { AuditLog, auditLogPath } from '../audit/audit-log.js';
 import { auditHippocampus } from '../audit/audited-hippocampus.js';
-import type { StoreApi } from '../actors/store/protocol.js';
-import { WorkingStore } from '../actors/working/working-store.js';
+import type { StoreApi, Stores } from '../actors/store/protocol.js';
+import { createWorkingStore } from '../actors/working/working-store.js';
 import { EmbeddingService } from '../embedding/embed-service.js';
 import type { Embedder } from '../embedding/embedder.js';
 import { createEmbedder } from '../embedding/factory.js';
@@ -120,13 +120,17 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       embedder = createEmbedder(config.embedding);
     }
     const llm = createLlmProvider(config.llm);
-    const working = new WorkingStore({
+    const working = createWorkingStore({
       capacity: config.stores.working.capacity,
       idempotencyTtlMs: config.runtime.idempotency_ttl_secs * 1000,
       embedder,
     });
-    const stores = { working } as Partial<Record<PartitionName, StoreApi>> as Record<PartitionName, StoreApi>;
-    for (const [name, store] of workers) stores[name] = store.api;
+    const apis = { working } as Partial<Record<PartitionName, StoreApi>> as Record<PartitionName, StoreApi>;
+    for (const [name, store] of workers) apis[name] = store.api;
+    // The one place a store's record type is asserted: a worker's API is typed by what may cross the
+    // thread (any stored record), and which records a store holds follows from its name, by which the
+    // hippocampus routes every event. Readers of `stores` then need no cast (issue 18, move 2).
+    const stores = apis as Stores;
 
     const recordParams = Object.fromEntries(
       (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [

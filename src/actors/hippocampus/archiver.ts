@@ -13,7 +13,7 @@ import type {
 } from '../../cmp/operations.js';
 import { STORE_TYPES, type MemoryRecord, type PartitionName, type RawJournalRecord, type StoreType, type StoredRecord } from '../../cmp/types.js';
 import type { MutationEvent } from '../store/events.js';
-import type { ApplyReply, StoreApi } from '../store/protocol.js';
+import type { ApplyReply, Stores } from '../store/protocol.js';
 import type { AssociationGraph } from './association-graph.js';
 import { groupBy } from './group-by.js';
 
@@ -25,7 +25,7 @@ import { groupBy } from './group-by.js';
 // own, so a failure part-way restores the previous data.
 
 export interface ArchiverOptions {
-  stores: Record<PartitionName, StoreApi>;
+  stores: Stores;
   graph: AssociationGraph;
   now: () => number;
   /** Where archives are staged while written or verified; default the system's temporary directory. */

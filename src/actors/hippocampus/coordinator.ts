@@ -36,7 +36,7 @@ import type { LlmProvider } from '../../providers/llm-provider.js';
 import { defaultDecayParams, fidelityNow, forecast } from '../store/decay.js';
 import type { EventEnvelope, MutationEvent, RecordFieldUpdate } from '../store/events.js';
 import { StoreIndexes } from '../store/indexes.js';
-import { sessionOf, type ApplyReply, type DecayOutcome, type SpaceStats, type StoreApi } from '../store/protocol.js';
+import { sessionOf, type ApplyReply, type DecayOutcome, type SpaceStats, type Stores } from '../store/protocol.js';
 import { Archiver, type PreparedExport } from './archiver.js';
 import { AssociationGraph } from './association-graph.js';
 import { classifyStore } from './classify.js';
@@ -68,7 +68,7 @@ export interface StoreRecordParams {
 }
 
 export interface HippocampusOptions {
-  stores: Record<PartitionName, StoreApi>;
+  stores: Stores;
   recordParams: Record<StoreType, StoreRecordParams>;
   embedder: Embedder;
   /** LLM for dream and consolidation summaries and relations (spec §4.11); null or absent = none. */
@@ -106,7 +106,7 @@ interface PlannedRecord {
 }
 
 export class Hippocampus {
-  readonly #stores: Record<PartitionName, StoreApi>;
+  readonly #stores: Stores;
   readonly #params: Record<StoreType, StoreRecordParams>;
   readonly #now: () => number;
   readonly graph = new AssociationGraph();
@@ -455,7 +455,7 @@ export class Hippocampus {
     this.#accepting();
     const { space, record_id } = request;
     const store = await this.#locate(space, record_id);
-    const current = (await this.#stores[store].get(space, record_id)) as MemoryRecord | undefined;
+    const current = await this.#stores[store].get(space, record_id);
     if (!current) throw notFound(record_id);
     const at = toTimestamp(this.#now());
     const fields: RecordFieldUpdate = {};
@@ -674,7 +674,7 @@ export class Hippocampus {
     const forecasts: DecayForecastEntry[] = [];
     for (const id of request.record_ids) {
       const store = await this.#locate(request.space, id);
-      const record = (await this.#stores[store].get(request.space, id)) as MemoryRecord | undefined;
+      const record = await this.#stores[store].get(request.space, id);
       if (!record) throw notFound(id);
       const predicted = forecast(record.fidelity, record.emotion.intensity, at, currentParams(this.#evolution, store).prune_threshold);
       forecasts.push({

@@ -3,7 +3,7 @@ import type { MemoryRecord, RawJournalRecord, StoreType } from '../../cmp/types.
 import type { Embedder } from '../../embedding/embedder.js';
 import type { MutationEvent } from '../store/events.js';
 import { StoreIndexes } from '../store/indexes.js';
-import type { StoreApi } from '../store/protocol.js';
+import type { Stores } from '../store/protocol.js';
 import type { AssociationGraph } from './association-graph.js';
 import type { LlmProvider } from '../../providers/llm-provider.js';
 import {
@@ -19,7 +19,7 @@ import { dreamSummaryRequests, planDream, type DreamPlanRequest, type DreamTickR
 // plans nothing (the idempotency tests of both planners).
 
 export interface DigesterOptions {
-  stores: Record<StoreType | 'raw_journal', StoreApi>;
+  stores: Stores;
   graph: AssociationGraph;
   embedder: Embedder;
   now: () => number;
@@ -78,9 +78,9 @@ export class Digester {
   async dreamTick(space: string, request: DreamPlanRequest): Promise<DreamTickResponse> {
     return this.#exclusive(space, async () => {
       const journal = this.#o.stores.raw_journal;
-      const raw = (request.session_id !== null
+      const raw = request.session_id !== null
         ? await journal.inSession(space, request.session_id)
-        : await journal.createdBetween(space, 0, EVERYTHING, EVERYTHING)) as RawJournalRecord[];
+        : await journal.createdBetween(space, 0, EVERYTHING, EVERYTHING);
       // The LLM step sits between two pure functions: what to summarise, then the plan using the answers.
       const providerSummaries = await this.#dreamSummaries(raw, request);
       const now = new Date(this.#o.now()).toISOString();
@@ -150,7 +150,7 @@ export class Digester {
   /** lifecycle.consolidate (spec §4.6, DESIGN §2 item 6): episodic → semantic, idempotent, merging near-duplicates. */
   async consolidate(space: string, request: ConsolidationPlanRequest): Promise<ConsolidateResponse> {
     return this.#exclusive(space, async () => {
-      const episodic = (await this.#o.stores.episodic.createdBetween(space, 0, EVERYTHING, EVERYTHING)) as MemoryRecord[];
+      const episodic = await this.#o.stores.episodic.createdBetween(space, 0, EVERYTHING, EVERYTHING);
       const semanticIds = new Set(this.#o.graph.idsIn(space, 'semantic'));
       // Near-duplicates are judged on the embedder's vectors (the caller's own where given).
       const texts = episodic.map(StoreIndexes.embeddableText);

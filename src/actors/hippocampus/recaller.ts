@@ -8,12 +8,12 @@ import { textOf, truncateUtf8 } from '../../cmp/content.js';
 import { toTimestamp } from '../../cmp/ids.js';
 import {
   PERSISTENT_STORES, type AssociationType, STORE_TYPES, type MemoryRecord, type MetaEdge, type RawJournalRecord,
-  type StoreType, type StoredRecord,
+  type StoreType,
 } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import { fidelityNow } from '../store/decay.js';
 import { reconsolidatedRecord, type MutationEvent } from '../store/events.js';
-import type { StoreApi } from '../store/protocol.js';
+import type { Stores } from '../store/protocol.js';
 import { spreadActivation } from './activation.js';
 import type { AssociationGraph } from './association-graph.js';
 import { coActivationUpdates } from './associations.js';
@@ -31,7 +31,7 @@ import { groupIntoBuckets } from './timeline.js';
 // recall changes (reconsolidation, Hebbian links) without making the caller wait for those writes.
 
 export interface RecallerOptions {
-  stores: Record<StoreType | 'raw_journal', StoreApi>;
+  stores: Stores;
   graph: AssociationGraph;
   embedder: Embedder;
   now: () => number;
@@ -141,7 +141,7 @@ export class Recaller {
       const start = Date.parse(cue.temporal.start);
       const end = Date.parse(cue.temporal.end);
       const found = await this.#fanOut(stores, unavailable, (store) => this.#o.stores[store].createdBetween(space, start, end, 10_000));
-      for (const record of found.flat() as MemoryRecord[]) {
+      for (const record of found.flat()) {
         scanned += 1;
         const existing = candidates.get(record.id);
         if (existing) existing.temporal = true;
@@ -265,7 +265,7 @@ export class Recaller {
     // more (doubling), until `limit` of them pass or it has no more.
     const newest = async (store: StoreType) => {
       for (let ask = request.limit; ; ask *= 2) {
-        const records = (await this.#o.stores[store].recent(request.space, ask)) as MemoryRecord[];
+        const records = await this.#o.stores[store].recent(request.space, ask);
         if (!filtering || records.length < ask || records.filter(passes).length >= request.limit) return records;
       }
     };
@@ -353,7 +353,7 @@ export class Recaller {
     const found = new Map<string, MemoryRecord>();
     const byStore = groupBy(ids.filter((id) => this.#o.graph.storeOf(space, id) !== undefined), (id) => this.#o.graph.storeOf(space, id)!);
     const load = async ([store, storeIds]: [StoreType, string[]]) => {
-      for (const record of await this.#o.stores[store].getMany(space, storeIds)) if (record) found.set(record.id, record as MemoryRecord);
+      for (const record of await this.#o.stores[store].getMany(space, storeIds)) if (record) found.set(record.id, record);
     };
     if (unavailable) await this.#fanOut([...byStore.keys()], unavailable, (store) => load([store, byStore.get(store)!]));
     else await Promise.all([...byStore].map(load));
@@ -388,7 +388,7 @@ export class Recaller {
     const end = Date.parse(request.range.end);
     const found = (await Promise.all(
       PERSISTENT_STORES.map((store) => this.#o.stores[store].createdBetween(request.space, start, end, 100_000)),
-    )).flat() as MemoryRecord[];
+    )).flat();
     const kept = found.filter((record) => {
       if (request.min_fidelity !== null && this.#fidelityOf(record) < request.min_fidelity) return false;
       if (request.emotion_filter && !(emotionalCongruence(request.emotion_filter, record.emotion) > 0.5)) return false;
@@ -467,7 +467,7 @@ export class Recaller {
 
   async raw(request: RecallRawQueryRequest): Promise<RecallRawQueryResponse> {
     const journal = this.#o.stores.raw_journal;
-    let candidates: StoredRecord[];
+    let candidates: RawJournalRecord[];
     if (request.session_id !== null) {
       candidates = await journal.inSession(request.space, request.session_id);
     } else if (request.query !== null) {
@@ -482,7 +482,7 @@ export class Recaller {
         1_000_000,
       );
     }
-    const matching = (candidates as RawJournalRecord[]).filter((record) => rawMatches(record, request)).sort(byCreation);
+    const matching = candidates.filter((record) => rawMatches(record, request)).sort(byCreation);
     return { records: matching.slice(0, request.limit), total_candidates: matching.length };
   }
 }

@@ -1,7 +1,7 @@
 import { isCmpError } from '../../cmp/errors.js';
 import type { Association, StoreType } from '../../cmp/types.js';
 import type { MutationEvent } from '../store/events.js';
-import type { StoreApi } from '../store/protocol.js';
+import type { Stores } from '../store/protocol.js';
 
 // Association inference after the write (DESIGN §2 item 4, reference §4.7 extended; issue 17): each new
 // memory is linked to the most similar existing memories of its store — type `semantic`, weight =
@@ -16,7 +16,7 @@ import type { StoreApi } from '../store/protocol.js';
 // import would otherwise hold a queue as long as the model takes to embed it, minutes).
 
 export interface SimilarLinkerOptions {
-  stores: Record<StoreType, StoreApi>;
+  stores: Pick<Stores, StoreType>;
   threshold: number;
   maxLinks: number;
   /** Writes an event through the hippocampus (sequence, graph upkeep). */

@@ -3,79 +3,23 @@ import { CmpError } from '../../cmp/errors.js';
 import { toTimestamp } from '../../cmp/ids.js';
 import type { MemoryRecord, PartitionName, StoredRecord } from '../../cmp/types.js';
 import { DecayTable, decodeCheckpoint, fingerprint, STEP } from './decay-table.js';
-import { applyEvent, decayedRecord, touchedIds, type ApplyOutcome, type EventEnvelope } from './events.js';
-import { isSealed, ValueCipher } from './value-cipher.js';
+import type { AppliedEvent, ApplyOptions, DecayTickJob, DecayTickResult, IdempotencyEntry, OnUnreadable, StoreBackend } from './backend.js';
+import { applyEvent, decayedRecord, touchedIds, type EventEnvelope } from './events.js';
+import {
+  createdMs, EMPTY, end, idempotencyKeyPart, keys, lastSegment, pad, plain, sameIndexKeys, serialiseEnvelope, sessionKeyPart, type BatchOp,
+} from './partition-layout.js';
+import { migrateToSealed, type MigrationCount } from './partition-migration.js';
+import { ValueCipher } from './value-cipher.js';
 
-// A store actor's LevelDB partition: the only file that imports classic-level. One directory per
-// store, owned by exactly one worker thread. Keys are laid out per space so that a space can be
-// exported, forgotten or moved on its own (DESIGN §4). `!` separates parts; space names cannot hold it.
-//
-//   key                                         value
-//   m!format                                    partition format version ("1")
-//   m!partition                                 partition name, e.g. "episodic"
-//   r!<space>!<id>                              record JSON
-//   t!<space>!<created_ms:15>!<id>              "" — time index (recency, temporal ranges)
-//   s!<space>!<session, URI-encoded>!<created_ms:15>!<id>   "" — raw journal session index
-//   e!<space>!<seq:16>                          applied event envelope JSON
-//   q!<space>                                   last applied sequence number
-//   k!<space>!<idempotency key, URI-encoded>    IdempotencyEntry JSON (key part an HMAC under encryption)
-//   c!<space>                                   highest sequence compaction removed from the log
-//   d!<space>                                   decay checkpoint: tick overlays of records whose JSON a
-//                                               tick did not rewrite (binary, decay-table.ts)
-//
-// Values go through one codec (ValueCipher): with encryption at rest on, every r!, e!, k! and d! value is
-// sealed (AES-256-GCM, value-cipher.ts), and the caller-given text in keys (the session of s! keys, the
-// idempotency key of k! keys) is an HMAC, so neither keys nor values hold memory text. m!, q!, c!
-// values (names, numbers) stay plain.
+// A store actor's LevelDB partition: the only file that imports classic-level at run time. One
+// directory per store, owned by exactly one worker thread; a store backend (backend.ts) for the store
+// core. Its keys and value layout are in partition-layout.ts; the one-off encryption pass in
+// partition-migration.ts.
 
 export const PARTITION_FORMAT = '1';
 
-export interface IdempotencyEntry {
-  seq: number;
-  at: string;
-  written: string[];
-  removed: string[];
-  missing: string[];
-}
-
-export interface AppliedEvent {
-  outcome: ApplyOutcome;
-  /** The state before the event of every id it touched. */
-  previous: Map<string, StoredRecord | undefined>;
-  /** Set when the envelope's idempotency key had been applied before; nothing was written. */
-  replayed?: IdempotencyEntry;
-}
-
-const pad = (value: number, width: number) => String(Math.max(0, Math.trunc(value))).padStart(width, '0');
-const createdMs = (record: StoredRecord) => Date.parse(record.created_at);
-
-export const keys = {
-  record: (space: string, id: string) => `r!${space}!${id}`,
-  recordPrefix: (space: string) => `r!${space}!`,
-  time: (space: string, ms: number, id: string) => `t!${space}!${pad(ms, 15)}!${id}`,
-  timePrefix: (space: string) => `t!${space}!`,
-  /** `sessionPart`: the URI-encoded session id, or its HMAC under encryption (ValueCipher.protectKeyPart). */
-  session: (space: string, sessionPart: string, ms: number, id: string) => `s!${space}!${sessionPart}!${pad(ms, 15)}!${id}`,
-  sessionPrefix: (space: string, sessionPart: string) => `s!${space}!${sessionPart}!`,
-  event: (space: string, seq: number) => `e!${space}!${pad(seq, 16)}`,
-  eventPrefix: (space: string) => `e!${space}!`,
-  sequence: (space: string) => `q!${space}`,
-  /** `keyPart`: the URI-encoded idempotency key, or its HMAC under encryption (ValueCipher.protectKeyPart). */
-  idempotency: (space: string, keyPart: string) => `k!${space}!${keyPart}`,
-  idempotencyPrefix: (space: string) => `k!${space}!`,
-  decayCheckpoint: (space: string) => `d!${space}`,
-};
-
-/** The exclusive upper bound of a key prefix. */
-const end = (prefix: string) => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-const lastSegment = (key: string) => key.slice(key.lastIndexOf('!') + 1);
-
-type BatchOp = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string };
-
-const EMPTY = Buffer.alloc(0);
-const plain = (text: string) => Buffer.from(text, 'utf8');
-const SESSION_SCOPE = 'raw-journal-session';
-const IDEMPOTENCY_SCOPE = 'idempotency-key';
+export type { AppliedEvent, ApplyOptions, DecayTickJob, DecayTickResult, IdempotencyEntry } from './backend.js';
+export type { MigrationCount } from './partition-migration.js';
 
 export interface PartitionOptions {
   /** fsync every write batch, so an acknowledged write survives power loss and not only a crash. */
@@ -86,46 +30,13 @@ export interface PartitionOptions {
   cipher?: ValueCipher;
 }
 
-/** What `migrateToSealed` did to one partition. */
-export interface MigrationCount {
-  records_total: number;
-  records_migrated: number;
-  records_already_encrypted: number;
-}
-
 export const DEFAULT_RECORD_CACHE = 20_000;
 const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
-export interface ApplyOptions {
-  /** fsync this batch; default the partition's `syncWrites`. */
-  sync?: boolean;
-  /** JSON text of records of the event, when the caller has it already (see WireEnvelope): stored as is. */
-  json?: ReadonlyMap<StoredRecord, string>;
-}
 /** getMany reads up to this many uncached records synchronously, more through LevelDB's async getMany. */
 const SYNC_READS = 64;
 
-/** One decay tick over a space (spec §4.2), as the store actor runs it (`Partition.decay`). */
-export interface DecayTickJob {
-  /** The sequence number of the tick's event. */
-  seq: number;
-  at: string;
-  tick_duration_secs: number;
-  prune_threshold: number;
-}
-
-export interface DecayTickResult {
-  /** Records evaluated. */
-  evaluated: number;
-  /** Records pruned, in their last state. */
-  removed: MemoryRecord[];
-  /** Sum of the score changes of the records kept. */
-  scoreDelta: number;
-  /** The score of every record kept. */
-  scores: Float64Array;
-}
-
-export class Partition {
+export class Partition implements StoreBackend {
   readonly #db: ClassicLevel<string, Buffer>;
   readonly #options: PartitionOptions;
   readonly #cipher: ValueCipher;
@@ -147,15 +58,6 @@ export class Partition {
 
   #json<T>(value: Buffer): T {
     return JSON.parse(this.#cipher.openText(value)) as T;
-  }
-
-  #sessionPart(session: string): string {
-    return this.#cipher.protectKeyPart(SESSION_SCOPE, session);
-  }
-
-  /** Idempotency keys come from callers (an HTTP header): free text as far as we know. */
-  #idempotencyPart(key: string): string {
-    return this.#cipher.protectKeyPart(IDEMPOTENCY_SCOPE, key);
   }
 
   static async open(location: string, name: PartitionName, options: PartitionOptions): Promise<Partition> {
@@ -269,7 +171,7 @@ export class Partition {
   }
 
   async findIdempotent(space: string, key: string): Promise<IdempotencyEntry | undefined> {
-    const value = await this.#db.get(keys.idempotency(space, this.#idempotencyPart(key)));
+    const value = await this.#db.get(keys.idempotency(space, idempotencyKeyPart(this.#cipher, key)));
     return value === undefined ? undefined : this.#json<IdempotencyEntry>(value);
   }
 
@@ -313,7 +215,7 @@ export class Partition {
         removed: outcome.removed.map((record) => record.id),
         missing: outcome.missing,
       };
-      ops.push({ type: 'put', key: keys.idempotency(space, this.#idempotencyPart(envelope.idempotency_key)), value: this.#cipher.seal(JSON.stringify(entry)) });
+      ops.push({ type: 'put', key: keys.idempotency(space, idempotencyKeyPart(this.#cipher, envelope.idempotency_key)), value: this.#cipher.seal(JSON.stringify(entry)) });
     }
     await this.#write(ops, options.sync ?? this.#options.syncWrites);
     for (const record of outcome.removed) {
@@ -358,72 +260,10 @@ export class Partition {
     return { evaluated: plan.ids.length, removed, scoreDelta, scores: plan.scores.filter((score) => !Number.isNaN(score)) };
   }
 
-  /**
-   * Seals every plain r!, e!, k! and d! value (and moves session and idempotency keys to their HMAC form) in
-   * batches of `batchSize`, each one atomic and synced: a crash between batches loses nothing, and a
-   * rerun skips what is sealed already (it opens those, which proves the key can read them).
-   * Requires a cipher with a key. Records are counted; events and idempotency entries are sealed too.
-   */
+  /** Seals every plain value of the partition (encryption at rest turned on later): partition-migration.ts. */
   async migrateToSealed(batchSize = 500): Promise<MigrationCount & { other_values_migrated: number }> {
-    if (!this.#cipher.enabled) throw new CmpError('VALIDATION_ERROR', 'migration needs a store encryption key');
-    const count = { records_total: 0, records_migrated: 0, records_already_encrypted: 0, other_values_migrated: 0 };
-    const iterator = this.#db.iterator();
-    try {
-      for (;;) {
-        const entries = await iterator.nextv(batchSize);
-        if (entries.length === 0) break;
-        const ops: BatchOp[] = [];
-        for (const [key, value] of entries) {
-          const kind = key.slice(0, 2);
-          if (kind !== 'r!' && kind !== 'e!' && kind !== 'k!' && kind !== 'd!') continue;
-          const sealed = isSealed(value);
-          if (kind === 'd!') {
-            // The decay checkpoint is binary: sealed as bytes, never through text.
-            if (!sealed) {
-              count.other_values_migrated++;
-              ops.push({ type: 'put', key, value: this.#cipher.seal(value) });
-            } else this.#cipher.open(value);
-            continue;
-          }
-          const text = this.#text(value); // for a sealed value: proves this key opens it
-          if (kind === 'r!') {
-            count.records_total++;
-            if (sealed) count.records_already_encrypted++;
-            else count.records_migrated++;
-          } else if (!sealed) count.other_values_migrated++;
-          if (sealed) continue;
-          if (kind === 'k!') {
-            // k!<space>!<URI-encoded key> moves to its HMAC form (space names hold no "!").
-            const split = key.indexOf('!', 2);
-            ops.push({ type: 'del', key });
-            ops.push({
-              type: 'put',
-              key: keys.idempotency(key.slice(2, split), this.#idempotencyPart(decodeURIComponent(key.slice(split + 1)))),
-              value: this.#cipher.seal(text),
-            });
-            continue;
-          }
-          ops.push({ type: 'put', key, value: this.#cipher.seal(text) });
-          if (kind === 'r!') {
-            const record = JSON.parse(text) as StoredRecord;
-            if ('session_id' in record) {
-              const space = key.slice(2, key.lastIndexOf('!'));
-              const ms = createdMs(record);
-              ops.push({ type: 'del', key: keys.session(space, encodeURIComponent(record.session_id), ms, record.id) });
-              ops.push({ type: 'put', key: keys.session(space, this.#sessionPart(record.session_id), ms, record.id), value: EMPTY });
-            }
-          }
-        }
-        if (ops.length > 0) await this.#write(ops, true);
-      }
-    } finally {
-      await iterator.close();
-    }
-    this.#cache.clear();
-    // Overwritten plain values and deleted plain session keys live on in older tables (and their key
-    // ranges in the MANIFEST) until compaction: compact everything, so they leave the disk now.
-    await this.#db.compactRange('\u0000', '\uffff');
-    return count;
+    const lent = { db: this.#db, cipher: this.#cipher, write: (ops: BatchOp[]) => this.#write(ops, true), forgetCached: () => this.#cache.clear() };
+    return migrateToSealed(lent, batchSize);
   }
 
   /**
@@ -454,7 +294,7 @@ export class Partition {
     const op = (key: string): BatchOp => (type === 'put' ? { type, key, value: EMPTY } : { type, key });
     if (type === 'del') ops.push({ type: 'del', key: keys.record(space, record.id) });
     ops.push(op(keys.time(space, ms, record.id)));
-    if ('session_id' in record) ops.push(op(keys.session(space, this.#sessionPart(record.session_id), ms, record.id)));
+    if ('session_id' in record) ops.push(op(keys.session(space, sessionKeyPart(this.#cipher, record.session_id), ms, record.id)));
     return ops;
   }
 
@@ -481,7 +321,7 @@ export class Partition {
    * `onUnreadable` is given: then it is reported there and skipped, so one damaged record does not keep
    * a whole store from opening (reading it by id still answers UNAUTHORIZED).
    */
-  records(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
+  records(space: string, chunk = 1000, onUnreadable?: OnUnreadable): AsyncGenerator<StoredRecord[]> {
     return this.#records(space, chunk, onUnreadable, false);
   }
 
@@ -489,7 +329,7 @@ export class Partition {
    * The opening pass: `records`, and puts every memory record in the space's decay table, which is then
    * complete and kept exact by every write (`fillDecayTable` does the same without the records).
    */
-  scan(space: string, chunk = 1000, onUnreadable?: (key: string, error: unknown) => void): AsyncGenerator<StoredRecord[]> {
+  scan(space: string, chunk = 1000, onUnreadable?: OnUnreadable): AsyncGenerator<StoredRecord[]> {
     return this.#records(space, chunk, onUnreadable, true);
   }
 
@@ -512,7 +352,7 @@ export class Partition {
     return filling;
   }
 
-  async *#records(space: string, chunk: number, onUnreadable: ((key: string, error: unknown) => void) | undefined, build: boolean): AsyncGenerator<StoredRecord[]> {
+  async *#records(space: string, chunk: number, onUnreadable: OnUnreadable | undefined, build: boolean): AsyncGenerator<StoredRecord[]> {
     const table = await this.#tableOf(space);
     const prefix = keys.recordPrefix(space);
     const iterator = this.#db.iterator({ gte: prefix, lt: end(prefix) });
@@ -547,7 +387,7 @@ export class Partition {
    * fails its GCM tag), reporting each that fails to `onUnreadable`; plain values have nothing to check.
    * A start that reads its aggregates from the index snapshot passes over no record otherwise.
    */
-  async checkSealedRecords(space: string, onUnreadable: (key: string, error: unknown) => void, chunk = 1000): Promise<void> {
+  async checkSealedRecords(space: string, onUnreadable: OnUnreadable, chunk = 1000): Promise<void> {
     if (!this.#cipher.enabled) return;
     const prefix = keys.recordPrefix(space);
     const iterator = this.#db.iterator({ gte: prefix, lt: end(prefix) });
@@ -599,7 +439,7 @@ export class Partition {
 
   /** Ids of one raw-journal session, oldest first. */
   async idsInSession(space: string, session: string): Promise<string[]> {
-    const prefix = keys.sessionPrefix(space, this.#sessionPart(session));
+    const prefix = keys.sessionPrefix(space, sessionKeyPart(this.#cipher, session));
     const found = await this.#db.keys({ gte: prefix, lt: end(prefix) }).all();
     // encodeURIComponent keeps "!", so a longer session ("a!b") shares this prefix; its keys have more parts.
     return found.filter((key) => key.indexOf('!', prefix.length) === key.lastIndexOf('!')).map(lastSegment);
@@ -648,28 +488,6 @@ export class Partition {
     if (ops.length > 0) await this.#write(ops, this.#options.syncWrites);
     return { events: staleEvents.length, keys: staleKeys.length };
   }
-}
-
-function sameIndexKeys(a: StoredRecord, b: StoredRecord): boolean {
-  if (a.created_at !== b.created_at) return false;
-  const sessionA = 'session_id' in a ? a.session_id : undefined;
-  const sessionB = 'session_id' in b ? b.session_id : undefined;
-  return sessionA === sessionB;
-}
-
-/** Stands in a shell's JSON for the records, spliced in as their already-made JSON. */
-const SPLICE = '\u0000spliced\u0000';
-const SPLICE_JSON = JSON.stringify(SPLICE);
-
-/**
- * JSON of an envelope; a put's records reuse the JSON already made for their record keys, since
- * serialising is most of a write's CPU and a put carries the same records twice (effect and event).
- */
-function serialiseEnvelope(envelope: EventEnvelope, serialised: Map<StoredRecord, string>): string {
-  const { event } = envelope;
-  if (event.type !== 'records.put' || !event.records.every((record) => serialised.has(record))) return JSON.stringify(envelope);
-  const shell = JSON.stringify({ ...envelope, event: { ...event, records: SPLICE } });
-  return shell.replace(SPLICE_JSON, () => `[${event.records.map((record) => serialised.get(record)).join(',')}]`);
 }
 
 function translateOpenError(error: unknown, location: string): CmpError {

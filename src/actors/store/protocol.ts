@@ -1,8 +1,8 @@
-import type { AssociationType, MemoryRecord, PartitionName, StoredRecord } from '../../cmp/types.js';
+import type { AssociationType, MemoryRecord, PartitionName, RawJournalRecord, StoredRecord } from '../../cmp/types.js';
 import type { SpaceAggregates } from './aggregates.js';
 import type { EventEnvelope, MutationEvent } from './events.js';
 import type { EmbedderConfig } from '../../embedding/embedder.js';
-import type { DecayTickJob, IdempotencyEntry } from './partition.js';
+import type { DecayTickJob, IdempotencyEntry } from './backend.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { VectorIndexOptions } from './vector-index.js';
 
@@ -54,7 +54,7 @@ export interface ApplyReply {
   evicted?: string[];
 }
 
-/** One decay tick over a store's share of a space (spec §4.2); see partition.ts `DecayTickJob`. */
+/** One decay tick over a store's share of a space (spec §4.2); see backend.ts `DecayTickJob`. */
 export type DecayJob = DecayTickJob;
 
 export interface DecayOutcome {
@@ -81,11 +81,11 @@ export interface StoreSearchQuery {
   withRecords?: boolean;
 }
 
-export interface StoreSearchResult {
+export interface StoreSearchResult<R extends StoredRecord = StoredRecord> {
   text_hits: { id: string; score: number }[];
   vector_hits: { id: string; similarity: number }[];
   /** Every hit's record, so the hippocampus need not ask again. */
-  records: StoredRecord[];
+  records: R[];
 }
 
 export interface SpaceStats extends SpaceAggregates {
@@ -97,22 +97,25 @@ export interface SpaceStats extends SpaceAggregates {
   newest_created_at: string | null;
 }
 
-/** The store API, served by every store actor (a worker's, or working memory's in-process one). */
-export interface StoreApi {
+/**
+ * The store API, served by every store actor (a worker's, or working memory's in-process one), over the
+ * records `R` it holds (working memory: memory records only). Built once, by `storeApiOf` (store-core.ts).
+ */
+export interface StoreApi<R extends StoredRecord = StoredRecord> {
   whenReady(): Promise<{ name: PartitionName; sequences: Record<string, number> }>;
   /**
    * Applies one event. `vectors` may carry the embedder's vectors of records the event writes (the
    * hippocampus already computed them for association inference), saving the store a second pass.
    */
   apply(envelope: EventEnvelope, vectors?: Record<string, number[]>): Promise<ApplyReply>;
-  get(space: string, id: string): Promise<StoredRecord | undefined>;
-  getMany(space: string, ids: string[]): Promise<(StoredRecord | undefined)[]>;
+  get(space: string, id: string): Promise<R | undefined>;
+  getMany(space: string, ids: string[]): Promise<(R | undefined)[]>;
   findIdempotent(space: string, key: string): Promise<IdempotencyEntry | undefined>;
   idsCreatedBetween(space: string, startMs: number, endMs: number): Promise<string[]>;
   registry(): Promise<Record<string, RegistryEntry[]>>;
   stats(space: string): Promise<SpaceStats>;
   /** Text and vector candidates of one recall. */
-  search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult>;
+  search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult<R>>;
   /** For each vector, this store's records at least `minSimilarity` alike (association inference). */
   similar(space: string, vectors: number[][], k: number, minSimilarity: number): Promise<{ id: string; similarity: number }[][]>;
   /**
@@ -126,23 +129,29 @@ export interface StoreApi {
   /** Runs a decay tick over the space's records (one event; reads are served while it runs). */
   decay(space: string, job: DecayJob): Promise<DecayOutcome>;
   /** The newest records, newest first. */
-  recent(space: string, limit: number): Promise<StoredRecord[]>;
+  recent(space: string, limit: number): Promise<R[]>;
   /** The records of one raw-journal session, oldest first. */
-  inSession(space: string, session: string): Promise<StoredRecord[]>;
+  inSession(space: string, session: string): Promise<R[]>;
   /**
    * Memory records whose emotion intensity lies in [min, max] (inclusive), in id order, at most `limit`
    * (0: none). The reference's emotional-store query (spec §2.5), here on every store.
    */
-  byIntensity(space: string, min: number, max: number, limit: number): Promise<StoredRecord[]>;
+  byIntensity(space: string, min: number, max: number, limit: number): Promise<R[]>;
   /** Records created in [startMs, endMs], oldest first, at most `limit`. */
-  createdBetween(space: string, startMs: number, endMs: number, limit: number): Promise<StoredRecord[]>;
+  createdBetween(space: string, startMs: number, endMs: number, limit: number): Promise<R[]>;
   /** Every space the store holds records or events of. */
   spaces(): Promise<string[]>;
   /** Up to `limit` records of a space in id order after `afterId` (null: from the first); export pages with it. */
-  page(space: string, afterId: string | null, limit: number): Promise<StoredRecord[]>;
+  page(space: string, afterId: string | null, limit: number): Promise<R[]>;
   compact(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The records a store holds: the raw journal its raw records, every other store memory records. */
+export type RecordOf<P extends PartitionName> = P extends 'raw_journal' ? RawJournalRecord : MemoryRecord;
+
+/** Every store by name, each typed by the records it holds, so a read needs no cast. */
+export type Stores = { [P in PartitionName]: StoreApi<RecordOf<P>> };
 
 /**
  * An event as it crosses to a store worker: a `records.put` carries each record as its JSON text, the

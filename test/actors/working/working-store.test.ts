@@ -1,20 +1,20 @@
 import { afterEach, describe, it, expect } from 'vitest';
 import type { EventEnvelope, MutationEvent } from '../../../src/actors/store/events.js';
 import type { StoreApi } from '../../../src/actors/store/protocol.js';
-import { WorkingStore } from '../../../src/actors/working/working-store.js';
+import { createWorkingStore } from '../../../src/actors/working/working-store.js';
 import { LocalEmbedder } from '../../../src/embedding/local.js';
 import { isCmpError } from '../../../src/cmp/errors.js';
 import type { MemoryRecord } from '../../../src/cmp/types.js';
 import { association, at, envelope, memoryRecord, T0_MS, textContent } from '../../helpers/records.js';
 
-let stores: WorkingStore[] = [];
+let stores: StoreApi<MemoryRecord>[] = [];
 
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
 });
 
-function workingStore(capacity = 7): WorkingStore {
-  const store = new WorkingStore({ capacity, idempotencyTtlMs: 60_000, embedder: new LocalEmbedder({ dimension: 64 }) });
+function workingStore(capacity = 7): StoreApi<MemoryRecord> {
+  const store = createWorkingStore({ capacity, idempotencyTtlMs: 60_000, embedder: new LocalEmbedder({ dimension: 64 }) });
   stores.push(store);
   return store;
 }
