@@ -30,4 +30,6 @@ export interface EmbedderConfig {
   base_url?: string;
   model?: string;
   api_key?: string;
+  /** Embed a memory with the one before it in its session (store indexes); default true. */
+  session_context?: boolean;
 }

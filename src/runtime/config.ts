@@ -311,6 +311,13 @@ export const configSchema = table({
      * range 0..1.
      */
     association_threshold: fraction(),
+    /**
+     * Embed a memory together with the memory before it in its session (the turn before, in a
+     * conversation): a reply ("Yes, twice a week") then carries what it answers. Boolean, default true
+     * (on the LoCoMo dev conversations with "local": R@10 +0.02); text search is unchanged. Changing it
+     * re-embeds on the next start.
+     */
+    session_context: bool(),
   }),
   /**
    * The LLM used for dream and consolidation summaries and for relation extraction (reference spec
@@ -460,7 +467,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   decay: { background_enabled: true, background_interval_secs: 3600 },
   dream: { background_enabled: true, background_interval_secs: DAY },
   recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5, vector_weight: SEMANTIC_VECTOR_WEIGHT },
-  embedding: { provider: 'local', dimension: USE_LITE_DIMENSION, association_threshold: 0.8 },
+  embedding: { provider: 'local', dimension: USE_LITE_DIMENSION, association_threshold: 0.8, session_context: true },
   llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {
     restart_backoff_initial_ms: 100,

@@ -124,6 +124,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       capacity: config.stores.working.capacity,
       idempotencyTtlMs: config.runtime.idempotency_ttl_secs * 1000,
       embedder,
+      sessionContext: config.embedding.session_context,
     });
     const apis = { working } as Partial<Record<PartitionName, StoreApi>> as Record<PartitionName, StoreApi>;
     for (const [name, store] of workers) apis[name] = store.api;

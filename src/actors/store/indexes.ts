@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { firstEmbedding, searchableText, textOf } from '../../cmp/content.js';
 import type { StoredRecord } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
-import type { StoreSearchQuery } from './protocol.js';
+import { sessionOf, type StoreSearchQuery } from './protocol.js';
 import { TextIndex } from './text-index.js';
 import { ValueCipher } from './value-cipher.js';
 import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
@@ -26,6 +26,13 @@ import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 // its vector follows (seconds at most under interactive load). The queue is part of the snapshot (by
 // record id): a vector not yet computed when the process stops or crashes is computed after the next
 // start, from the record (vectors are derived state). The cheap lexical embedder runs inline as before.
+//
+// Session context (`sessionContext`, config embedding.session_context): a memory with a session link
+// (its `temporal` association to the memory before it in the same session, set by the hippocampus) is
+// embedded as that memory's text followed by its own. In a conversation a turn is often a reply whose
+// subject sits in the turn before ("Yes, twice a week!"); a two-turn window lets the vector carry it.
+// The memory before must be in this store (read through `readRecordsWith`); otherwise, or without a
+// session, the memory is embedded alone. The BM25 index always holds the memory's own text only.
 
 export type IndexKind = 'curated' | 'raw';
 
@@ -36,6 +43,8 @@ export interface IndexSnapshotMeta {
   sequences: Record<string, number>;
   /** Per space: records whose embedder vector was still waiting (the backlog) when it was taken. */
   pending?: Record<string, string[]>;
+  /** Whether vectors were made with session context (absent in older snapshots: they were not). */
+  session_context?: boolean;
 }
 
 export interface StoreIndexesOptions {
@@ -43,6 +52,8 @@ export interface StoreIndexesOptions {
   deferVectors?: boolean;
   /** Texts handed to the embedder per call from the backlog. Default 64. */
   vectorBatch?: number;
+  /** Embed a memory with the one before it in its session (see the header). Default false. */
+  sessionContext?: boolean;
   /** Progress lines of a large backlog (a re-embedding, an import). */
   log?: (line: string) => void;
 }
@@ -71,6 +82,8 @@ export class StoreIndexes {
   #closed = false;
   /** Progress of the current run of the backlog loop. */
   #progress = { embedded: 0, startedAt: 0, reported: 0 };
+  /** Reads this store's records by id (session context); set by the store core over its backend. */
+  #readRecords: (space: string, ids: string[]) => Promise<(StoredRecord | undefined)[]> = async (_, ids) => ids.map(() => undefined);
 
   constructor(
     kind: IndexKind,
@@ -83,7 +96,7 @@ export class StoreIndexes {
     this.#cipher = cipher;
     this.#embedder = embedder;
     this.#vectorOptions = vectorOptions;
-    this.#options = { deferVectors: false, vectorBatch: 64, ...options };
+    this.#options = { deferVectors: false, vectorBatch: 64, sessionContext: false, ...options };
     this.text = new TextIndex();
     this.vectors = new VectorIndex(vectorOptions);
   }
@@ -105,6 +118,35 @@ export class StoreIndexes {
   /** The text the embedder sees for a curated record: its summary and its text. */
   static embeddableText(record: StoredRecord): string {
     return [record.content.summary ?? '', textOf(record.content) ?? ''].filter((part) => part.trim() !== '').join('\n');
+  }
+
+  /** Where the session context of a memory is read from: the store's own records. */
+  readRecordsWith(read: (space: string, ids: string[]) => Promise<(StoredRecord | undefined)[]>): void {
+    this.#readRecords = read;
+  }
+
+  /**
+   * What the embedder sees for each of `records` (of one space): its embeddable text, after the text of
+   * the memory before it in its session when session context is on (see the header). Memories before
+   * that are among `records` are taken from there, the rest read from the store.
+   */
+  async #vectorTexts(space: string, records: StoredRecord[]): Promise<string[]> {
+    const own = records.map(StoreIndexes.embeddableText);
+    if (!this.#options.sessionContext) return own;
+    const before = records.map(sessionLinkOf);
+    const inHand = new Map(records.map((record) => [record.id, record]));
+    const missing = [...new Set(before.filter((id): id is string => id !== undefined && !inHand.has(id)))];
+    const read = missing.length > 0 ? await this.#readRecords(space, missing) : [];
+    missing.forEach((id, index) => {
+      const record = read[index];
+      if (record) inHand.set(id, record);
+    });
+    return records.map((record, index) => {
+      const previous = before[index] === undefined ? undefined : inHand.get(before[index]);
+      if (!previous || sessionOf(previous) !== sessionOf(record)) return own[index];
+      const context = StoreIndexes.embeddableText(previous);
+      return context === '' ? own[index] : `${context}\n${own[index]}`;
+    });
   }
 
   /**
@@ -139,21 +181,23 @@ export class StoreIndexes {
       }
     }
     if (toEmbed.length === 0) return;
+    const texts = await this.#vectorTexts(space, toEmbed);
     if (this.#options.deferVectors) {
-      for (const record of toEmbed) this.#enqueue(space, record.id, StoreIndexes.embeddableText(record));
+      toEmbed.forEach((record, index) => this.#enqueue(space, record.id, texts[index]));
       this.#kick();
       return;
     }
-    const embedded = await this.#embedder.embed(toEmbed.map(StoreIndexes.embeddableText));
+    const embedded = await this.#embedder.embed(texts);
     toEmbed.forEach((record, index) => this.#upsertVector(space, record.id, embedded[index]));
   }
 
   /** Queues records for their embedder vector (a snapshot's backlog after a start). */
-  queueVectors(space: string, records: StoredRecord[]): void {
-    for (const record of records) {
-      const text = StoreIndexes.embeddableText(record);
-      if (text !== '' && this.#embedder.dimension > 0 && !ownIsEmbedders(record, this.#embedder.dimension)) this.#enqueue(space, record.id, text);
-    }
+  async queueVectors(space: string, records: StoredRecord[]): Promise<void> {
+    const waiting = records.filter(
+      (record) => StoreIndexes.embeddableText(record) !== '' && this.#embedder.dimension > 0 && !ownIsEmbedders(record, this.#embedder.dimension),
+    );
+    const texts = await this.#vectorTexts(space, waiting);
+    waiting.forEach((record, index) => this.#enqueue(space, record.id, texts[index]));
     this.#kick();
   }
 
@@ -302,7 +346,7 @@ export class StoreIndexes {
   save(dir: string, sequences: Record<string, number>, state?: unknown): void {
     mkdirSync(dir, { recursive: true });
     const pending = Object.fromEntries([...this.#pending].map(([space, entries]) => [space, [...entries.keys()]]));
-    const meta: IndexSnapshotMeta = { embedder: this.embedderName, dimension: this.#embedder.dimension, sequences, pending };
+    const meta: IndexSnapshotMeta = { embedder: this.embedderName, dimension: this.#embedder.dimension, sequences, pending, session_context: this.#options.sessionContext };
     const textPath = join(dir, 'text.json');
     writeFileSync(`${textPath}.tmp`, this.#cipher.seal(JSON.stringify({ meta, index: this.text.toJSON(), state })));
     renameSync(`${textPath}.tmp`, textPath);
@@ -322,6 +366,9 @@ export class StoreIndexes {
     }
     if (textSnapshot.meta?.embedder !== this.embedderName) {
       return { reason: `the snapshot was embedded by ${String(textSnapshot.meta?.embedder)}, now ${this.embedderName}: re-embedding` };
+    }
+    if ((textSnapshot.meta.session_context ?? false) !== this.#options.sessionContext && this.#kind === 'curated' && this.#embedder.dimension > 0) {
+      return { reason: `embedding.session_context is now ${this.#options.sessionContext}: re-embedding` };
     }
     const loaded = VectorIndex.load(join(dir, 'vectors'), this.#vectorOptions, this.#cipher);
     if ('error' in loaded) return { reason: loaded.error };
@@ -363,6 +410,12 @@ function recordIdOfVectorKey(key: string): string {
 function ownIsEmbedders(record: StoredRecord, dimension: number): boolean {
   const own = firstEmbedding(record.content);
   return own !== null && own.length === dimension;
+}
+
+/** The memory before `record` in its session: the target of its session link (a `temporal` association). */
+function sessionLinkOf(record: StoredRecord): string | undefined {
+  if (sessionOf(record) === undefined || !('associations' in record)) return undefined;
+  return record.associations.find((edge) => edge.association_type === 'temporal')?.target_id;
 }
 
 function sameIndexedText(a: StoredRecord, b: StoredRecord): boolean {

@@ -65,6 +65,7 @@ export class StoreCore<R extends StoredRecord = StoredRecord> {
   constructor(options: StoreCoreOptions<R>) {
     this.backend = options.backend;
     this.indexes = options.indexes;
+    this.indexes.readRecordsWith((space, ids) => this.backend.getMany(space, ids));
     this.#options = options;
     this.#registry = options.registry ? new Map() : undefined;
   }

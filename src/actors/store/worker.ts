@@ -38,7 +38,7 @@ let openFailure: CmpError | undefined;
 async function createIndexes(): Promise<StoreIndexes> {
   if (name === 'raw_journal') return new StoreIndexes('raw', noEmbedder, data.vectorIndex, cipher);
   const embedder = await connectEmbedder(data.embedding, data.embedPort, 'bulk');
-  return new StoreIndexes('curated', embedder, data.vectorIndex, cipher, { deferVectors: defersVectors(embedder), log });
+  return new StoreIndexes('curated', embedder, data.vectorIndex, cipher, { deferVectors: defersVectors(embedder), sessionContext: data.embedding.session_context ?? true, log });
 }
 
 async function open(): Promise<void> {

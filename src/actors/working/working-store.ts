@@ -18,6 +18,8 @@ export interface WorkingStoreOptions {
   capacity: number;
   idempotencyTtlMs: number;
   embedder: Embedder;
+  /** Embed a memory with the one before it in its session (indexes.ts); default true. */
+  sessionContext?: boolean;
 }
 
 /** Working memory keeps no event log to trim: compaction only drops idempotency entries past their time. */
@@ -28,7 +30,7 @@ export function createWorkingStore(options: WorkingStoreOptions): StoreApi<Memor
     backend: new MemoryPartition({ capacity: lruCapacity(options.capacity) }),
     // Working memory runs on the main thread: a costly embedder (the model, in its own worker) is
     // awaited in the background there too, so a write never waits for a vector.
-    indexes: new StoreIndexes('curated', options.embedder, { initialCapacity: 16 }, undefined, { deferVectors: defersVectors(options.embedder) }),
+    indexes: new StoreIndexes('curated', options.embedder, { initialCapacity: 16 }, undefined, { deferVectors: defersVectors(options.embedder), sessionContext: options.sessionContext ?? true }),
     registry: true,
     deferIndexing: false,
     log: (line) => console.error(`working: ${line}`),
