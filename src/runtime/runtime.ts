@@ -140,7 +140,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       embedder,
       llm,
       activation: { decayFactor: config.recall.activation_decay_factor, threshold: config.recall.activation_threshold },
-      scoring: { sessionNeighbourWeight: config.recall.session_neighbour_weight, attributionBoost: config.recall.attribution_boost },
+      scoring: { sessionNeighbourWeight: config.recall.session_neighbour_weight, attributionBoost: config.recall.attribution_boost, phraseBoost: config.recall.phrase_boost },
       associationThreshold: config.embedding.association_threshold,
       pruneThreshold: Object.fromEntries(
         (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [store, config.stores[store].prune_threshold]),
