@@ -53,6 +53,7 @@ export const VARIANTS: EngineVariant[] = [
   { name: 'cerememory without activation', flags: {}, sessionContext: true, request: { activation_depth: 0 } },
   { name: 'cerememory without session neighbours', flags: { recall: { session_neighbour_weight: 0 } }, sessionContext: true, request: {} },
   { name: 'cerememory without attribution', flags: { recall: { attribution_boost: 0 } }, sessionContext: true, request: {} },
+  { name: 'cerememory without the phrase boost', flags: { recall: { phrase_boost: 0 } }, sessionContext: true, request: {} },
 ];
 
 function recallAt(ranked: string[], evidence: string[], k: number): number {
