@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,6 +9,7 @@ import { createEmbedder } from '../src/embedding/index.js';
 import { loadConfig } from '../src/runtime/config.js';
 import { startRuntime } from '../src/runtime/runtime.js';
 import { prng, vocabulary, zipfSentences } from './corpus.js';
+import { CATEGORY_NAMES, loadLocomo, memoryText, scoredQuestions, sessionDateTime, sessionsOf, type LocomoSample } from './locomo.js';
 import type { Bench } from './run.js';
 import { percentiles, round, rssSampler } from './stats.js';
 
@@ -23,7 +24,16 @@ import { percentiles, round, rssSampler } from './stats.js';
 //   - `phrase`: 4 consecutive words of the target, exactly — what substring matching needs.
 // A hit is the target text among the first 5 results. The graph server returns every entity matching
 // the substring, unranked (file order), so its rank-5 cut is the first 5 of that list; the number it
-// returns is reported too. Peak RSS is each server process's VmHWM from /proc.
+// returns is reported too. Peak RSS is each server process's VmHWM from /proc. Cerememory acknowledges
+// a write before its vector is computed (issue 17); queries start once its vector backlog (the `stats`
+// tool) is empty, and the time that took is reported.
+// Then real language: the LoCoMo dev conversations (../shared/eval/locomo-dev.json, CC BY-NC 4.0, read
+// from there at bench time, never copied here). Each conversation goes into a fresh pair of servers,
+// every turn one memory as the retrieval bench stores it (`[date] Speaker: text`, bench/locomo.ts),
+// through the same tools (`batch_store` carries no session, so Cerememory gets no session links here);
+// then each scored question (categories 1–4) goes as asked through `recall` (limit 10, the tool's
+// defaults otherwise) and `search_nodes`. R@k = share of the question's evidence turns among the first k
+// results, averaged over questions, as in the retrieval bench.
 // Last, the speed floor of a plain vector store: a brute-force cosine scan over local-embedder vectors
 // of `scan` records against Cerememory's recall on the same records, both in this process (no MCP round
 // trip on either side; loading 100,000 records through MCP would not fit the bench's time budget).
@@ -39,9 +49,17 @@ export interface PeersOptions {
   batch: number;
   /** Records of the brute-force scan comparison; 0 skips it. */
   scan: number;
+  /** LoCoMo-format file of the real-question workload; null skips it. */
+  locomo: string | null;
+  /** Conversations of that file to use (the first ones). */
+  conversations: number;
 }
 
-export const DEFAULT_OPTIONS: PeersOptions = { sizes: [1_000, 10_000], queries: 200, batch: 100, scan: 100_000 };
+export const LOCOMO_DEV = join(ROOT, '..', 'shared', 'eval', 'locomo-dev.json');
+
+export const DEFAULT_OPTIONS: PeersOptions = {
+  sizes: [1_000, 10_000], queries: 200, batch: 100, scan: 100_000, locomo: LOCOMO_DEV, conversations: 5,
+};
 
 export interface Query {
   target: number;
@@ -71,8 +89,10 @@ interface Peer {
   name: string;
   pid: number;
   load(texts: string[], offset: number): Promise<void>;
-  /** Texts of the results, in the order returned. */
-  search(query: string): Promise<string[]>;
+  /** Resolves once what was loaded is fully searchable (Cerememory: no record waits for its vector). */
+  settle(): Promise<void>;
+  /** Texts of the results, in the order returned; `limit` where the tool takes one (default 5). */
+  search(query: string, limit?: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -120,8 +140,15 @@ async function startCerememory(): Promise<Peer> {
     async load(texts) {
       await callTool(client, 'batch_store', { records_json: JSON.stringify(texts.map((content) => ({ content }))) });
     },
-    async search(query) {
-      const answer = await callTool(client, 'recall', { query, limit: TOP });
+    async settle() {
+      for (;;) {
+        const answer = await callTool(client, 'stats', {});
+        if (Number((JSON.parse(answer.content[0].text) as { vector_backlog?: number }).vector_backlog ?? 0) === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    async search(query, limit = TOP) {
+      const answer = await callTool(client, 'recall', { query, limit });
       return (JSON.parse(answer.content[0].text) as { memories: { text: string | null }[] }).memories.map((m) => m.text ?? '');
     },
     async close() {
@@ -142,6 +169,7 @@ async function startGraphServer(): Promise<Peer> {
       const entities = texts.map((text, index) => ({ name: `memory-${offset + index}`, entityType: 'memory', observations: [text] }));
       await callTool(client, 'create_entities', { entities });
     },
+    async settle() {},
     async search(query) {
       const answer = await callTool(client, 'search_nodes', { query });
       const graph = (answer.structuredContent ?? JSON.parse(answer.content[0].text)) as { entities: { observations: string[] }[] };
@@ -224,11 +252,22 @@ async function searchAll(searchers: Searcher[], queries: string[], targets: stri
   return Object.fromEntries(searchers.map((s, i) => [s.name, summarise(latencies[i], hits[i], anywhere[i], returned[i], queries.length)]));
 }
 
+/** Waits until every peer has settled; seconds per peer, measured from the same start. */
+async function settleAll(peers: Peer[]): Promise<number[]> {
+  const started = performance.now();
+  return Promise.all(peers.map(async (peer) => {
+    await peer.settle();
+    return round((performance.now() - started) / 1000, 1);
+  }));
+}
+
 export interface PeerRow {
   system: string;
   memories: number;
   load_s: number;
   load_records_per_s: number;
+  /** After the last load call, until every memory was searchable by vector too (0: no backlog). */
+  vectors_settled_s: number;
   peak_rss_mib: number | null;
   words: SearchStats;
   phrase: SearchStats;
@@ -242,7 +281,8 @@ async function compareAt(size: number, options: PeersOptions, progress: (line: s
   try {
     progress(`${size} memories: loading both servers in batches of ${options.batch}`);
     const loadSeconds = await loadAll(peers, texts, options.batch, progress);
-    progress(`${size} memories: ${queries.length} queries × 2 variants`);
+    const settled = await settleAll(peers);
+    progress(`${size} memories: vectors settled after ${peers.map((p, i) => `${p.name} ${settled[i]} s`).join(', ')}; ${queries.length} queries × 2 variants`);
     const warmUp = queriesFor(texts, WARM_UP, 3);
     await searchAll(peers, warmUp.map((query) => query.words), warmUp.map((query) => texts[query.target]));
     const words = await searchAll(peers, queries.map((query) => query.words), targets);
@@ -252,6 +292,7 @@ async function compareAt(size: number, options: PeersOptions, progress: (line: s
       memories: size,
       load_s: round(loadSeconds[i], 2),
       load_records_per_s: round(size / loadSeconds[i], 0),
+      vectors_settled_s: settled[i],
       peak_rss_mib: peakRssMiB(peer.pid),
       words: words[peer.name],
       phrase: phrase[peer.name],
@@ -261,6 +302,99 @@ async function compareAt(size: number, options: PeersOptions, progress: (line: s
   } finally {
     await Promise.allSettled(peers.map((peer) => peer.close()));
   }
+}
+
+export interface QuestionScore {
+  questions: number;
+  recall_at_5: number;
+  recall_at_10: number;
+  /** Questions for which the tool returned anything at all. */
+  answered: number;
+  mean_results_returned: number;
+}
+
+export interface RealQuestionRow extends QuestionScore {
+  system: string;
+  latency_ms: Record<string, number>;
+  /** Summed over the conversations. */
+  load_s: number;
+  vectors_settled_s: number;
+  by_category: Record<string, QuestionScore>;
+}
+
+/** Share of `evidence` texts among the first `k` of `results` (evidence is a set of memory texts). */
+export function evidenceRecall(results: string[], evidence: string[], k: number): number {
+  const top = new Set(results.slice(0, k));
+  return evidence.filter((text) => top.has(text)).length / Math.max(1, evidence.length);
+}
+
+/** The real-question workload over `samples`: a fresh pair of servers per conversation. */
+async function realQuestions(samples: LocomoSample[], options: PeersOptions, progress: (line: string) => void): Promise<RealQuestionRow[]> {
+  type Sums = { questions: number; at5: number; at10: number; answered: number; returned: number };
+  const empty = (): Sums => ({ questions: 0, at5: 0, at10: 0, answered: 0, returned: 0 });
+  const systems = new Map<string, { sums: Map<number, Sums>; latencies: number[]; load: number; settle: number }>();
+  for (const sample of samples) {
+    const textOf = new Map<string, string>();
+    for (const [session, turns] of sessionsOf(sample)) {
+      const dateTime = sessionDateTime(sample, session);
+      for (const turn of turns) textOf.set(turn.dia_id, memoryText(turn, dateTime));
+    }
+    const texts = [...textOf.values()];
+    const questions = scoredQuestions(sample);
+    const peers = [await startCerememory(), await startGraphServer()];
+    try {
+      const loadSeconds = await loadAll(peers, texts, options.batch, () => undefined);
+      const settled = await settleAll(peers);
+      progress(`${sample.sample_id}: ${texts.length} turns loaded (${peers.map((p, i) => `${p.name} ${round(loadSeconds[i], 1)} s + vectors ${settled[i]} s`).join(', ')}); ${questions.length} questions`);
+      peers.forEach((peer, i) => {
+        const system = systems.get(peer.name) ?? { sums: new Map(), latencies: [], load: 0, settle: 0 };
+        system.load += loadSeconds[i];
+        system.settle += settled[i];
+        systems.set(peer.name, system);
+      });
+      for (let q = 0; q < questions.length; q++) {
+        const { question, category, evidence } = questions[q];
+        const wanted = evidence.map((id) => textOf.get(id)!);
+        const order = q % 2 === 0 ? peers : [...peers].reverse();
+        for (const peer of order) {
+          const t0 = performance.now();
+          const results = await peer.search(question, 10);
+          const system = systems.get(peer.name)!;
+          system.latencies.push(performance.now() - t0);
+          const sums = system.sums.get(category) ?? empty();
+          sums.questions += 1;
+          sums.at5 += evidenceRecall(results, wanted, 5);
+          sums.at10 += evidenceRecall(results, wanted, 10);
+          if (results.length > 0) sums.answered += 1;
+          sums.returned += results.length;
+          system.sums.set(category, sums);
+        }
+      }
+    } finally {
+      await Promise.allSettled(peers.map((peer) => peer.close()));
+    }
+  }
+  const score = (list: Sums[]): QuestionScore => {
+    const total = list.reduce((a, b) => ({
+      questions: a.questions + b.questions, at5: a.at5 + b.at5, at10: a.at10 + b.at10, answered: a.answered + b.answered, returned: a.returned + b.returned,
+    }), empty());
+    const n = Math.max(1, total.questions);
+    return {
+      questions: total.questions,
+      recall_at_5: round(total.at5 / n),
+      recall_at_10: round(total.at10 / n),
+      answered: total.answered,
+      mean_results_returned: round(total.returned / n, 1),
+    };
+  };
+  return [...systems].map(([system, { sums, latencies, load, settle }]) => ({
+    system,
+    ...score([...sums.values()]),
+    latency_ms: percentiles(latencies),
+    load_s: round(load, 1),
+    vectors_settled_s: round(settle, 1),
+    by_category: Object.fromEntries([...sums].sort((a, b) => a[0] - b[0]).map(([category, sum]) => [`${category} ${CATEGORY_NAMES[category]}`, score([sum])])),
+  }));
 }
 
 /** A plain vector store at its simplest: every vector in one matrix, every query a full cosine scan. */
@@ -387,6 +521,16 @@ async function scanComparison(size: number, options: PeersOptions, progress: (li
 export async function runPeers(options: PeersOptions, progress: (line: string) => void = () => undefined) {
   const rows: PeerRow[] = [];
   for (const size of options.sizes) rows.push(...(await compareAt(size, options, progress)));
+  let real: { file: string; conversations: string[]; rows: RealQuestionRow[] } | null = null;
+  if (options.locomo !== null && options.conversations > 0) {
+    if (existsSync(options.locomo)) {
+      const samples = loadLocomo(options.locomo).slice(0, options.conversations);
+      real = { file: options.locomo, conversations: samples.map((sample) => sample.sample_id), rows: await realQuestions(samples, options, progress) };
+      for (const row of real.rows) progress(JSON.stringify(row));
+    } else {
+      progress(`real questions skipped: ${options.locomo} not found`);
+    }
+  }
   const scan = options.scan > 0 ? await scanComparison(options.scan, options, progress) : null;
   if (scan) progress(JSON.stringify(scan));
   return {
@@ -403,6 +547,13 @@ export async function runPeers(options: PeersOptions, progress: (line: string) =
     },
     search_tools: { cerememory: 'recall (limit 5, otherwise the tool defaults: reconsolidate, activation depth 2)', 'server-memory': 'search_nodes (all substring matches, file order)' },
     rows,
+    real_questions: real && {
+      ...real,
+      file: real.file.startsWith(join(ROOT, '..')) ? `../${real.file.slice(join(ROOT, '..').length + 1)}` : real.file,
+      data: 'LoCoMo (Maharana et al., ACL 2024), CC BY-NC 4.0, read at bench time, never copied into the repository',
+      memory: '`[<session date_time>] <speaker>: <text>` (+ ` [shares a photo of <caption>]`), one per turn, through batch_store / create_entities (no session context)',
+      questions: 'categories 1–4 with evidence in the conversation, as asked; recall limit 10 (tool defaults otherwise: reconsolidate, activation depth 2); search_nodes',
+    },
     scan,
   };
 }
@@ -413,13 +564,16 @@ function option(args: string[], name: string): string | undefined {
 }
 
 const bench: Bench = {
-  description: 'Cerememory vs @modelcontextprotocol/server-memory over MCP stdio, and a brute-force cosine scan (options: --sizes 1000,10000 --queries 200 --batch 100 --scan 100000)',
+  description:
+    'Cerememory vs @modelcontextprotocol/server-memory over MCP stdio on pseudo-word memories and on real questions (LoCoMo dev), and a brute-force cosine scan (options: --sizes 1000,10000 --queries 200 --batch 100 --scan 100000 --locomo ../shared/eval/locomo-dev.json --conversations 5; --conversations 0 skips the real questions)',
   async run(args, progress) {
     const options: PeersOptions = {
       sizes: (option(args, '--sizes') ?? DEFAULT_OPTIONS.sizes.join(',')).split(',').map(Number).filter((n) => n > 0),
       queries: Number(option(args, '--queries') ?? DEFAULT_OPTIONS.queries),
       batch: Number(option(args, '--batch') ?? DEFAULT_OPTIONS.batch),
       scan: Number(option(args, '--scan') ?? DEFAULT_OPTIONS.scan),
+      locomo: option(args, '--locomo') ?? DEFAULT_OPTIONS.locomo,
+      conversations: Number(option(args, '--conversations') ?? DEFAULT_OPTIONS.conversations),
     };
     return runPeers(options, progress);
   },

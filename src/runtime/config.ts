@@ -271,6 +271,13 @@ export const configSchema = table({
      * conversations with "local"), 0.4 with "lexical", whose cosines measure shared stems, not meaning.
      */
     vector_weight: fraction(),
+    /**
+     * How much a memory holding the cue's words consecutively gains: the whole cue word for word
+     * multiplies its score by 1 + phrase_boost (a part of it by less, see phraseMatch in recall.ts), so a
+     * memory that says exactly what the cue says ranks first among many that share its words. Factor,
+     * default 1, range 0..4; 0 = off.
+     */
+    phrase_boost: num('a number in 0..4', (n) => n >= 0 && n <= 4),
   }),
   embedding: table({
     /**
@@ -466,7 +473,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   log: { level: 'info', format: 'pretty' },
   decay: { background_enabled: true, background_interval_secs: 3600 },
   dream: { background_enabled: true, background_interval_secs: DAY },
-  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5, vector_weight: SEMANTIC_VECTOR_WEIGHT },
+  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5, vector_weight: SEMANTIC_VECTOR_WEIGHT, phrase_boost: 1 },
   embedding: { provider: 'local', dimension: USE_LITE_DIMENSION, association_threshold: 0.8, session_context: true },
   llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {

@@ -150,6 +150,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
         attributionBoost: config.recall.attribution_boost,
         textWeight: 1 - config.recall.vector_weight,
         vectorWeight: config.recall.vector_weight,
+        phraseBoost: config.recall.phrase_boost,
       },
       associationThreshold: config.embedding.association_threshold,
       pruneThreshold: Object.fromEntries(

@@ -250,6 +250,7 @@ describe('validation rules', () => {
     ['recall.activation_decay_factor is in 0..1', '[recall]\nactivation_decay_factor = 1.5', 'recall.activation_decay_factor', '0..1'],
     ['recall.activation_threshold is in 0..1', '[recall]\nactivation_threshold = -0.1', 'recall.activation_threshold', '0..1'],
     ['recall.default_activation_depth is in 0..8', '[recall]\ndefault_activation_depth = 9', 'recall.default_activation_depth', '0..8'],
+    ['recall.phrase_boost is in 0..4', '[recall]\nphrase_boost = 5', 'recall.phrase_boost', '0..4'],
     ['embedding.provider is local or openai_compatible', '[embedding]\nprovider = "openai"', 'embedding.provider', '"openai_compatible"'],
     ['embedding.api_key is required for gemini', '[embedding]\nprovider = "gemini"\nmodel = "text-embedding-004"', 'embedding.api_key', 'required when embedding.provider = "gemini"'],
     ['llm.provider is a known provider', '[llm]\nprovider = "claude"', 'llm.provider', '"anthropic"'],
@@ -393,6 +394,7 @@ describe('cerememory.example.toml', () => {
     expect(config.http.port).toBe(defaults.http.port);
     expect(config.llm).toEqual(defaults.llm);
     expect(config.embedding).toEqual(defaults.embedding);
+    expect(config.recall).toEqual(defaults.recall);
     // The passphrase is only in a comment: encryption at rest stays off by default.
     expect(config.security.store_encryption_passphrase).toBeUndefined();
   });

@@ -21,6 +21,10 @@ import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../..
 //                                             (`Name: …`, after an optional `[date]`) of someone the
 //                                             cue names: "what did Caroline research?" is about what
 //                                             Caroline said (96% of LoCoMo's evidence turns)
+//              · (1 + 1·phrase)               phrase = how much of the cue the memory holds word for
+//                                             word, in order (phraseMatch; 1 = all of it): BM25 sees a bag of terms,
+//                                             so among many memories sharing the cue's words it
+//                                             cannot tell the one that says the cue itself
 //   relevance  = match·modulation + 0.3·activation        for memories found directly
 //              = 0.5·activation·modulation                for memories reached only by activation
 //
@@ -47,6 +51,11 @@ export const defaultRecallScoring = {
    * 0.5 (config recall.attribution_boost); 0 switches it off. On the LoCoMo dev conversations 0.5 was best.
    */
   attributionBoost: 0.5,
+  /**
+   * Boost of a memory holding the cue's words consecutively (phraseMatch), per unit of match: the whole
+   * cue word for word doubles its score at 1 (config recall.phrase_boost, range 0..4; 0 switches it off).
+   */
+  phraseBoost: 1,
   /** Added per unit of activation to a memory also found directly (spec §4.4 step 6). */
   activationBoost: 0.3,
   /** Score per unit of activation of a memory found only by activation (spec §4.4 step 5). */
@@ -176,11 +185,13 @@ export function modulation(record: MemoryRecord, context: ScoringContext): numbe
   const fidelity = context.fidelityOf(record);
   const congruence = context.cueEmotion ? emotionalCongruence(context.cueEmotion, record.emotion) : 0;
   const attributed = s.attributionBoost > 0 && context.cueText ? attributedTo(record, context.cueText) : 0;
+  const phrase = s.phraseBoost > 0 && context.cueText ? phraseMatch(context.cueText, textOf(record.content)) : 0;
   return (
     (1 - s.fidelityWeight + s.fidelityWeight * fidelity) *
     (1 + s.recencyBoost * recency(Date.parse(record.last_accessed_at), context.nowMs, s.recencyDays)) *
     (1 + s.congruenceBoost * congruence) *
-    (1 + s.attributionBoost * attributed)
+    (1 + s.attributionBoost * attributed) *
+    (1 + s.phraseBoost * phrase)
   );
 }
 
@@ -188,6 +199,37 @@ export function modulation(record: MemoryRecord, context: ScoringContext): numbe
 function attributedTo(record: MemoryRecord, cue: string): number {
   const speaker = attributedSpeaker(textOf(record.content));
   return speaker !== null && cueNames(cue, speaker) ? 1 : 0;
+}
+
+/**
+ * How much of `cue` `text` holds word for word: the longest run of the cue's consecutive words found
+ * consecutively in the text, scored ((run − 1) / (cue words − 1))², so 1 when the whole cue appears as
+ * a phrase and a part of it much less (3 of 4 words: 0.44). Runs shorter than three words count 0
+ * unless they are the whole cue: two words side by side happen by chance ("the beach", or two of three
+ * shuffled keywords), three rarely. Words are runs of letters and digits, compared lowercased (NFKC),
+ * stopwords included: "fixed the login" is not "fixed login". 0 for a cue of fewer than two words.
+ * Linear in the text for each start in the cue: cues are short. Pure.
+ */
+export function phraseMatch(cue: string, text: string | null | undefined): number {
+  if (!text) return 0;
+  const want = wordsOf(cue);
+  if (want.length < 2) return 0;
+  const have = wordsOf(text);
+  let longest = 1;
+  for (let start = 0; start + longest < want.length; start++) {
+    for (let at = have.indexOf(want[start]); at >= 0 && start + longest < want.length; at = have.indexOf(want[start], at + 1)) {
+      let run = 1;
+      while (start + run < want.length && have[at + run] === want[start + run]) run++;
+      longest = Math.max(longest, run);
+    }
+  }
+  if (longest < Math.min(MIN_PHRASE_RUN, want.length)) return 0;
+  return ((longest - 1) / (want.length - 1)) ** 2;
+}
+const MIN_PHRASE_RUN = 3;
+const PHRASE_WORD = /[\p{L}\p{N}]+/gu;
+function wordsOf(text: string): string[] {
+  return text.normalize('NFKC').toLowerCase().match(PHRASE_WORD) ?? [];
 }
 
 /** The match term of every candidate, keyed by id. Temporal-only matches score their fidelity (spec §4.4 step 4). */

@@ -96,7 +96,8 @@ export class Recaller {
       // Two phases: the stores answer with scored ids only; the best ids by match score are then loaded.
       // Shipping and parsing every hit's record was most of a recall's time; fidelity, recency and
       // emotion can lift a memory at most ~2.2× (recall.ts), so PRELOAD_FACTOR × limit by match keeps
-      // every memory that can still reach the top `limit`.
+      // every memory that can still reach the top `limit` (attribution and the phrase boost can lift more:
+      // a memory below the cut is not seen by them; peer bench, README).
       // Stores holding nothing in this space are not asked (the graph counts every store's records).
       const holding = stores.filter((store) => this.#o.graph.holdsAny(space, store));
       const neighbourWeight = this.#s.sessionNeighbourWeight;

@@ -7,7 +7,7 @@ import type { EmotionVector } from '../../../src/cmp/types.js';
 import { at, memoryRecord, recordId, T0_MS, textContent } from '../../helpers/records.js';
 
 // The pure scoring functions of recall.ts (its header formula), as tables: no runtime, no clock but
-// the `now` each case passes. withSessionNeighbours, attribution and the fuser have their tables in
+// the `now` each case passes. withSessionNeighbours, attribution, phraseMatch and the fuser have their tables in
 // recall.test.ts.
 
 const DAY_MS = 86_400_000;
@@ -68,6 +68,19 @@ describe('modulation', () => {
       { content: textContent('Melanie: I painted a sunrise') }, { cueText: 'What did Caroline research?' }, 1 + s.recencyBoost,
     ],
     ['no cue text, no attribution', { content: textContent('Caroline: I looked into adoption agencies') }, {}, 1 + s.recencyBoost],
+    [
+      'a memory holding the whole cue word for word adds phraseBoost',
+      { content: textContent('we fixed the login page before lunch') }, { cueText: 'fixed the login page' },
+      (1 + s.recencyBoost) * (1 + s.phraseBoost),
+    ],
+    [
+      'the same words out of order add nothing',
+      { content: textContent('the page we fixed: login, before lunch') }, { cueText: 'fixed the login page' }, 1 + s.recencyBoost,
+    ],
+    [
+      'phraseBoost 0 switches it off',
+      { content: textContent('we fixed the login page') }, { cueText: 'fixed the login page', scoring: { ...s, phraseBoost: 0 } }, 1 + s.recencyBoost,
+    ],
     [
       'custom scoring knobs are used',
       {}, { fidelityOf: () => 0, scoring: { ...s, fidelityWeight: 1, recencyBoost: 0 } }, 0,

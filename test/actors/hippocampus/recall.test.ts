@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributedSpeaker, cueNames, firstPersonCue, fuser, withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
+import { attributedSpeaker, cueNames, firstPersonCue, fuser, phraseMatch, withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
 
 // The pure scoring steps of recall.ts, as tables.
 
@@ -40,6 +40,32 @@ describe('attributedSpeaker', () => {
     [null, null],
   ];
   it.each(cases)('%j → %j', (text, expected) => expect(attributedSpeaker(text)).toBe(expected));
+});
+
+describe('phraseMatch', () => {
+  const cases: [cue: string, text: string | null, expected: number][] = [
+    ['fixed the login page', 'we fixed the login page before lunch', 1],
+    ['Fixed the LOGIN page', 'We fixed the login page.', 1],
+    ['fixed the login page', 'the page we fixed: login', 0],
+    // A run of 3 of the 4 words: ((3 − 1) / (4 − 1))², a partial run says much less than the phrase.
+    ['fixed the login page', 'fixed the login form', (2 / 3) ** 2],
+    ['fixed the login page', 'we fixed the bug on the login page', (2 / 3) ** 2],
+    // Two words side by side are chance, unless they are the whole cue.
+    ['fixed the login page', 'fixed it, then the login broke', 0],
+    ['login page', 'the login page', 1],
+    ['login page', 'the page to log in', 0],
+    ['pegilis to perenlobo', 'to perenlobo pegilis', 0],
+    // Stopwords count: "fixed login page" is not "fixed the login page".
+    ['fixed the login page', 'fixed login page', 0],
+    ['did you fix the login page', 'fixed login page', 0],
+    ['a b a b c', 'x a b a b c y', 1],
+    ['a b c', 'a b x a b c', 1],
+    ['login', 'the login page', 0],
+    ['', 'the login page', 0],
+    ['fixed the login page', null, 0],
+    ['fixed the login page', '', 0],
+  ];
+  it.each(cases)('%j in %j → %d', (cue, text, expected) => expect(phraseMatch(cue, text)).toBeCloseTo(expected, 12));
 });
 
 describe('cueNames', () => {
