@@ -54,6 +54,8 @@ export const VARIANTS: EngineVariant[] = [
   { name: 'cerememory without session neighbours', flags: { recall: { session_neighbour_weight: 0 } }, sessionContext: true, request: {} },
   { name: 'cerememory without attribution', flags: { recall: { attribution_boost: 0 } }, sessionContext: true, request: {} },
   { name: 'cerememory without the turn before in vectors', flags: { embedding: { session_context: false } }, sessionContext: true, request: {} },
+  { name: 'cerememory without the time boost', flags: { recall: { time_boost: 0 } }, sessionContext: true, request: {} },
+  { name: 'cerememory without the session boost', flags: { recall: { session_boost: 0 } }, sessionContext: true, request: {} },
   { name: 'cerememory without the phrase boost', flags: { recall: { phrase_boost: 0 } }, sessionContext: true, request: {} },
 ];
 

@@ -278,6 +278,17 @@ export const configSchema = table({
      * default 1, range 0..4; 0 = off.
      */
     phrase_boost: num('a number in 0..4', (n) => n >= 0 && n <= 4),
+    /**
+     * How much a memory naming a time ("last week", "in May", "2022") gains when the cue asks "when …".
+     * Fraction added, default 0.4, range 0..1; 0 = off.
+     */
+    time_boost: fraction(),
+    /**
+     * Share of the best score among a memory's session that it gains (over the best of the recall): a
+     * memory among other good hits of its conversation ranks above an isolated one. Fraction, default
+     * 0.1, range 0..1; 0 = off.
+     */
+    session_boost: fraction(),
   }),
   embedding: table({
     /**
@@ -473,7 +484,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   log: { level: 'info', format: 'pretty' },
   decay: { background_enabled: true, background_interval_secs: 3600 },
   dream: { background_enabled: true, background_interval_secs: DAY },
-  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5, vector_weight: SEMANTIC_VECTOR_WEIGHT, phrase_boost: 1 },
+  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5, vector_weight: SEMANTIC_VECTOR_WEIGHT, phrase_boost: 1, time_boost: 0.4, session_boost: 0.1 },
   embedding: { provider: 'local', dimension: USE_LITE_DIMENSION, association_threshold: 0.8, session_context: true },
   llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {

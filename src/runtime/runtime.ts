@@ -151,6 +151,8 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
         textWeight: 1 - config.recall.vector_weight,
         vectorWeight: config.recall.vector_weight,
         phraseBoost: config.recall.phrase_boost,
+        timeBoost: config.recall.time_boost,
+        sessionBoost: config.recall.session_boost,
       },
       associationThreshold: config.embedding.association_threshold,
       pruneThreshold: Object.fromEntries(

@@ -20,7 +20,7 @@ describe('the retrieval evaluation', () => {
       'bm25 (baseline)', 'bm25 + english stopwords', 'bm25 + stemming (our text index alone)', 'cerememory', 'cerememory without the local embedder',
       'cerememory without session links', 'cerememory without activation', 'cerememory without session neighbours', 'cerememory without attribution',
       'cerememory without the turn before in vectors',
-      'cerememory without the phrase boost',
+      'cerememory without the time boost', 'cerememory without the session boost', 'cerememory without the phrase boost',
     ]);
     for (const row of rows) {
       expect(row.questions).toBe(12);

@@ -5,8 +5,9 @@ import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../..
 // cue and `now`. The score of a memory, all terms in [0, 1] unless stated:
 //
 //   text       = BM25 + wN·Σ BM25 of the memory's session neighbours (the turns just before and after
-//                                             it in its session, `temporal` links): an answer often
-//                                             sits in the turn after the one a question echoes
+//                + 0.4·wN·Σ BM25 of theirs   it in its session, `temporal` links, and the turns two
+//                                             away): an answer often sits in the turn after the one a
+//                                             question echoes
 //   match      = wText·t + wVector·v          t = text / best text of this recall, v = cosine (≥ 0);
 //                                             the stores report the cosine of every text hit too,
 //                                             so a memory both signals find is scored on both.
@@ -25,8 +26,14 @@ import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../..
 //                                             word, in order (phraseMatch; 1 = all of it): BM25 sees a bag of terms,
 //                                             so among many memories sharing the cue's words it
 //                                             cannot tell the one that says the cue itself
+//              · (1 + 0.4·timely)             timely = 1 when the cue asks "when …" and the memory's
+//                                             own words name a time ("last week", "in May", "2022"):
+//                                             the answer to a when-question is a turn that dates itself
 //   relevance  = match·modulation + 0.3·activation        for memories found directly
 //              = 0.5·activation·modulation                for memories reached only by activation
+//              + 0.1·(best relevance in the memory's session / best relevance)   (sessionSupport): a
+//                                             memory among other good hits of its conversation is
+//                                             more likely what was meant than an isolated one
 //
 // Activation spreads from the strongest direct hits over the association graph (activation.ts); a
 // memory reached that way carries the real path it was reached by.
@@ -56,6 +63,16 @@ export const defaultRecallScoring = {
    * cue word for word doubles its score at 1 (config recall.phrase_boost, range 0..4; 0 switches it off).
    */
   phraseBoost: 1,
+  /**
+   * Boost of a memory naming a time when the cue asks "when" (asksWhen, mentionsTime; config
+   * recall.time_boost). Fraction added, default 0.4 (LoCoMo dev probe: temporal R@5 +0.03); 0 = off.
+   */
+  timeBoost: 0.4,
+  /**
+   * Share of the best relevance within its session that a memory gains, over the best of the recall
+   * (sessionSupport; config recall.session_boost). Fraction, default 0.1; 0 = off.
+   */
+  sessionBoost: 0.1,
   /** Added per unit of activation to a memory also found directly (spec §4.4 step 6). */
   activationBoost: 0.3,
   /** Score per unit of activation of a memory found only by activation (spec §4.4 step 5). */
@@ -98,11 +115,16 @@ export function recency(lastAccessMs: number, nowMs: number, days = defaultRecal
   return Math.exp(-Math.max(0, nowMs - lastAccessMs) / (days * DAY_MS));
 }
 
+/** Share of the neighbour weight lent to the turns two away (LoCoMo dev probe: 0.2 at weight 0.5). */
+const SECOND_HOP_SHARE = 0.4;
+
 /**
- * The text score of every memory after session neighbours lend it `weight` × their BM25 score:
- * own + weight · Σ over its neighbours. A memory with no text hit of its own but a neighbour that has
- * one is included. `neighboursOf` lists a memory's session neighbours (both directions). Pure.
+ * The text score of every memory after session neighbours lend it `weight` × their BM25 score and
+ * the turns two away 0.4·`weight` × theirs: own + weight · Σ neighbours + 0.4·weight · Σ two away. A
+ * memory with no text hit of its own but a neighbour that has one is included. `neighboursOf` lists a
+ * memory's session neighbours (both directions). Pure.
  */
+
 export function withSessionNeighbours(
   text: ReadonlyMap<string, number>,
   neighboursOf: (id: string) => readonly string[],
@@ -112,10 +134,11 @@ export function withSessionNeighbours(
   if (!(weight > 0)) return spread;
   for (const [id, score] of text) {
     if (!(score > 0)) continue;
-    for (const neighbour of new Set(neighboursOf(id))) {
-      if (neighbour === id) continue;
-      spread.set(neighbour, (spread.get(neighbour) ?? 0) + weight * score);
-    }
+    const near = new Set(neighboursOf(id));
+    near.delete(id);
+    const twoAway = new Set([...near].flatMap((neighbour) => neighboursOf(neighbour)).filter((other) => other !== id && !near.has(other)));
+    for (const neighbour of near) spread.set(neighbour, (spread.get(neighbour) ?? 0) + weight * score);
+    for (const other of twoAway) spread.set(other, (spread.get(other) ?? 0) + SECOND_HOP_SHARE * weight * score);
   }
   return spread;
 }
@@ -186,13 +209,61 @@ export function modulation(record: MemoryRecord, context: ScoringContext): numbe
   const congruence = context.cueEmotion ? emotionalCongruence(context.cueEmotion, record.emotion) : 0;
   const attributed = s.attributionBoost > 0 && context.cueText ? attributedTo(record, context.cueText) : 0;
   const phrase = s.phraseBoost > 0 && context.cueText ? phraseMatch(context.cueText, textOf(record.content)) : 0;
+  const timely = s.timeBoost > 0 && context.cueText && asksWhen(context.cueText) && mentionsTime(textOf(record.content)) ? 1 : 0;
   return (
     (1 - s.fidelityWeight + s.fidelityWeight * fidelity) *
     (1 + s.recencyBoost * recency(Date.parse(record.last_accessed_at), context.nowMs, s.recencyDays)) *
     (1 + s.congruenceBoost * congruence) *
     (1 + s.attributionBoost * attributed) *
-    (1 + s.phraseBoost * phrase)
+    (1 + s.phraseBoost * phrase) *
+    (1 + s.timeBoost * timely)
   );
+}
+
+const WHEN = /^\s*when\b/i;
+/** A leading `[date]` of a transcript line: the time it was said, not a time it names. */
+const DATE_PREFIX = /^\s*\[[^\]]*\]\s*/;
+const TIME_WORDS =
+  /\b(?:yesterday|today|tonight|tomorrow|last|next|ago|week|weekend|month|year|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|december|recently|just|soon|since|\d{4})\b/i;
+
+/** Whether a cue asks when something happened ("When did Melanie paint a sunrise?"). Pure. */
+export function asksWhen(cue: string): boolean {
+  return WHEN.test(cue);
+}
+
+/**
+ * Whether a memory's own words name a time ("last Friday", "two weeks ago", "in 2022"), its leading
+ * `[date]` aside. Broad on purpose ("may", "just"): it only lifts memories a when-question found. Pure.
+ */
+export function mentionsTime(text: string | null | undefined): boolean {
+  return !!text && TIME_WORDS.test(text.replace(DATE_PREFIX, ''));
+}
+
+/**
+ * The bonus of each scored memory for the company it keeps: weight × the best relevance among the
+ * memories of its session / the best relevance of all (see the top of this file). Memories without a
+ * session get none. Pure.
+ */
+export function sessionSupport(
+  relevance: ReadonlyMap<string, number>,
+  sessionOf: (id: string) => string | undefined,
+  weight: number,
+): Map<string, number> {
+  const bonus = new Map<string, number>();
+  if (!(weight > 0)) return bonus;
+  let best = 0;
+  const bestInSession = new Map<string, number>();
+  for (const [id, score] of relevance) {
+    best = Math.max(best, score);
+    const session = sessionOf(id);
+    if (session !== undefined) bestInSession.set(session, Math.max(bestInSession.get(session) ?? 0, score));
+  }
+  if (!(best > 0)) return bonus;
+  for (const id of relevance.keys()) {
+    const session = sessionOf(id);
+    if (session !== undefined) bonus.set(id, (weight * bestInSession.get(session)!) / best);
+  }
+  return bonus;
 }
 
 /** 1 when `record` is a transcript line of someone `cue` names, else 0. */

@@ -13,13 +13,13 @@ import {
 import type { Embedder } from '../../embedding/embedder.js';
 import { fidelityNow } from '../store/decay.js';
 import { reconsolidatedRecord, type MutationEvent } from '../store/events.js';
-import type { Stores } from '../store/protocol.js';
+import { sessionOf, type Stores } from '../store/protocol.js';
 import { spreadActivation } from './activation.js';
 import type { AssociationGraph } from './association-graph.js';
 import { coActivationUpdates } from './associations.js';
 import { byCreation, rawMatches } from './raw-recall.js';
 import {
-  defaultRecallScoring, emotionalCongruence, firstPersonCue, fuser, matchScores, modulation, withSessionNeighbours, type Candidate, type RecallScoring,
+  defaultRecallScoring, emotionalCongruence, firstPersonCue, fuser, matchScores, modulation, sessionSupport, withSessionNeighbours, type Candidate, type RecallScoring,
   type ScoringContext,
 } from './recall.js';
 import { renderHuman } from './render.js';
@@ -219,6 +219,12 @@ export class Recaller {
       }
     }
 
+    const support = sessionSupport(
+      new Map([...scored].map(([id, memory]) => [id, memory.relevance_score])),
+      (id) => sessionOf(scored.get(id)!.record),
+      this.#s.sessionBoost,
+    );
+    for (const [id, bonus] of support) scored.get(id)!.relevance_score += bonus;
     const ranked = [...scored.values()].sort(byRelevance);
     const memories = ranked.slice(0, limit);
     // Hit rate: how much of what was asked for came back (the reference counted scores > 0, which every

@@ -7,7 +7,7 @@ import type { EmotionVector } from '../../../src/cmp/types.js';
 import { at, memoryRecord, recordId, T0_MS, textContent } from '../../helpers/records.js';
 
 // The pure scoring functions of recall.ts (its header formula), as tables: no runtime, no clock but
-// the `now` each case passes. withSessionNeighbours, attribution, phraseMatch and the fuser have their tables in
+// the `now` each case passes. withSessionNeighbours, attribution, phraseMatch, the time words, sessionSupport and the fuser have their tables in
 // recall.test.ts.
 
 const DAY_MS = 86_400_000;
@@ -80,6 +80,19 @@ describe('modulation', () => {
     [
       'phraseBoost 0 switches it off',
       { content: textContent('we fixed the login page') }, { cueText: 'fixed the login page', scoring: { ...s, phraseBoost: 0 } }, 1 + s.recencyBoost,
+    ],
+    [
+      'a memory naming a time, for a cue asking when, adds timeBoost',
+      { content: textContent('[8 May, 2023] Jon: I opened the studio last week') }, { cueText: 'When was it opened?' },
+      (1 + s.recencyBoost) * (1 + s.timeBoost),
+    ],
+    [
+      'the same memory for a cue not asking when adds nothing',
+      { content: textContent('[8 May, 2023] Jon: I opened the studio last week') }, { cueText: 'Where is the studio?' }, 1 + s.recencyBoost,
+    ],
+    [
+      'timeBoost 0 switches it off',
+      { content: textContent('Jon: I opened the studio last week') }, { cueText: 'When was it opened?', scoring: { ...s, timeBoost: 0 } }, 1 + s.recencyBoost,
     ],
     [
       'custom scoring knobs are used',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributedSpeaker, cueNames, firstPersonCue, fuser, phraseMatch, withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
+import { asksWhen, attributedSpeaker, cueNames, firstPersonCue, fuser, mentionsTime, phraseMatch, sessionSupport, withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
 
 // The pure scoring steps of recall.ts, as tables.
 
@@ -10,19 +10,51 @@ describe('withSessionNeighbours', () => {
 
   const cases: [name: string, text: Record<string, number>, weight: number, expected: Record<string, number>][] = [
     ['weight 0 leaves the scores as they are', { b: 2 }, 0, { b: 2 }],
-    ['a hit lends weight × its score to each neighbour', { b: 2 }, 0.5, { b: 2, a: 1, c: 1 }],
-    ['a memory between two hits gets both shares', { a: 2, c: 4 }, 0.5, { a: 2, c: 4, b: 3, d: 2 }],
-    ['a hit keeps its own score plus its neighbours\' shares', { b: 2, c: 2 }, 0.5, { b: 3, c: 3, a: 1, d: 1 }],
+    ['a hit lends weight × its score to each neighbour, 0.4 × that two away', { b: 2 }, 0.5, { b: 2, a: 1, c: 1, d: 0.4 }],
+    ['a memory between two hits gets both shares', { a: 2, c: 4 }, 0.5, { a: 2.8, c: 4.4, b: 3, d: 2 }],
+    ['a hit keeps its own score plus its neighbours\' shares', { b: 2, c: 2 }, 0.5, { b: 3, c: 3, a: 1.4, d: 1.4 }],
     ['zero scores lend nothing', { b: 0 }, 0.5, { b: 0 }],
     ['a memory without neighbours is unchanged', { z: 1 }, 0.5, { z: 1 }],
   ];
   it.each(cases)('%s', (_, text, weight, expected) => {
-    const spread = withSessionNeighbours(new Map(Object.entries(text)), neighboursOf, weight);
-    expect(Object.fromEntries(spread)).toEqual(expected);
+    const spread = Object.fromEntries(withSessionNeighbours(new Map(Object.entries(text)), neighboursOf, weight));
+    expect(Object.keys(spread).sort()).toEqual(Object.keys(expected).sort());
+    for (const [id, score] of Object.entries(expected)) expect(spread[id], id).toBeCloseTo(score, 10);
   });
 
   it('counts a neighbour listed twice (a link in both directions) once', () => {
     expect(Object.fromEntries(withSessionNeighbours(new Map([['a', 2]]), () => ['b', 'b', 'a'], 0.5))).toEqual({ a: 2, b: 1 });
+  });
+});
+
+describe('asksWhen and mentionsTime', () => {
+  it.each([
+    ['When did Melanie paint a sunrise?', true],
+    ['  when was the trip', true],
+    ['Whenever it rains', false],
+    ['What did Caroline do when she moved?', false],
+  ] as const)('asksWhen(%j) is %s', (cue, expected) => expect(asksWhen(cue)).toBe(expected));
+
+  it.each([
+    ['[8 May, 2023] Melanie: We painted a sunrise last week', true],
+    ['Caroline: I went there in 2022', true],
+    ['Caroline: two days ago, at the lake', true],
+    ['[8 May, 2023] Melanie: We painted a sunrise', false],
+    ['Melanie: lovely colours', false],
+    [null, false],
+  ] as const)('mentionsTime(%j) is %s (the leading [date] does not count)', (text, expected) => expect(mentionsTime(text)).toBe(expected));
+});
+
+describe('sessionSupport', () => {
+  const sessions: Record<string, string | undefined> = { a: 's1', b: 's1', c: 's2', z: undefined };
+  const sessionOf = (id: string) => sessions[id];
+  it('gives each memory weight × the best of its session / the best of all, none without a session', () => {
+    const bonus = sessionSupport(new Map([['a', 2], ['b', 0.5], ['c', 1], ['z', 4]]), sessionOf, 0.1);
+    expect(Object.fromEntries(bonus)).toEqual({ a: 0.05, b: 0.05, c: 0.025 });
+  });
+  it('is off at weight 0 and empty without positive scores', () => {
+    expect(sessionSupport(new Map([['a', 2]]), sessionOf, 0).size).toBe(0);
+    expect(sessionSupport(new Map([['a', 0]]), sessionOf, 0.1).size).toBe(0);
   });
 });
 
