@@ -10,10 +10,10 @@ import type {
 } from '../../cmp/operations.js';
 import type { MemoryRecord, PartitionName, StoreType } from '../../cmp/types.js';
 import { formatContext } from '../../adapters/index.js';
-import type { Scheduler } from '../../runtime/scheduler.js';
+import { timerScheduler, type Scheduler } from '../../runtime/scheduler.js';
 import type { PreparedExport } from './archiver.js';
 import type { AssociationGraph } from './association-graph.js';
-import { BackgroundJobs, type BackgroundJob } from './background.js';
+import { runBackgroundJob, type BackgroundJob } from './background.js';
 import type { ConsolidateResponse, ConsolidationPlanRequest } from './consolidation.js';
 import { decayTick, type DecayTickResponse } from './decay-tick.js';
 import type { DreamPlanRequest, DreamTickResponse } from './dream.js';
@@ -37,15 +37,12 @@ export { INFERRED_LINKS, SEQUENTIAL_LINK_WEIGHT, SESSION_LINK_WEIGHT } from './e
 export class Hippocampus {
   readonly graph: AssociationGraph;
   readonly #parts: HippocampusParts;
-  readonly #background: BackgroundJobs;
   readonly #actor;
   #loadError: unknown;
 
   constructor(options: HippocampusOptions) {
     const parts = (this.#parts = assembleParts(options));
     this.graph = parts.graph;
-    // The background ticks call this object's operations, so an audit wrapper around them sees them too.
-    this.#background = new BackgroundJobs(this, () => parts.ledger.spaces());
     const load = fromPromise<void>(async () => {
       try {
         await parts.ledger.load();
@@ -54,7 +51,9 @@ export class Hippocampus {
         throw error;
       }
     });
-    this.#actor = createActor(hippocampusMachine.provide({ actors: { load } }));
+    // A background run calls this object's operations, so an audit wrapper around them sees it too.
+    const runJob = fromPromise<void, { job: BackgroundJob }>(({ input }) => runBackgroundJob(this, parts.ledger.spaces(), input.job));
+    this.#actor = createActor(hippocampusMachine.provide({ actors: { load, runJob } }));
   }
 
   /** Loads the association graph and the per-space sequences from the stores, then serves. */
@@ -83,17 +82,18 @@ export class Hippocampus {
     return this.#parts.linker.queued;
   }
 
-  /** Background decay or dream ticks every `intervalMs` over every space (background.ts). */
-  startBackground(job: BackgroundJob, intervalMs: number, log: (line: string) => void, scheduler?: Scheduler): void {
-    this.#background.start(job, intervalMs, log, scheduler);
+  /** Background decay or dream ticks every `intervalMs` over every space, while ready (machine.ts). */
+  startBackground(job: BackgroundJob, intervalMs: number, log: (line: string) => void, scheduler: Scheduler = timerScheduler): void {
+    this.#actor.send({ type: 'BACKGROUND.START', job, settings: { intervalMs, scheduler, log } });
   }
 
+  /** Stops `job`, or every background job. */
   stopBackground(job?: BackgroundJob): void {
-    this.#background.stop(job);
+    this.#actor.send(job === undefined ? { type: 'BACKGROUND.STOP' } : { type: 'BACKGROUND.STOP', job });
   }
 
   backgroundEnabled(job: BackgroundJob): boolean {
-    return this.#background.enabled(job);
+    return this.#actor.getSnapshot().matches({ ready: { [job]: 'on' } } as { ready: { decay: 'on' } });
   }
 
   #accepting(): void {
