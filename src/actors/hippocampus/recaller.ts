@@ -12,9 +12,8 @@ import {
 } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import { fidelityNow } from '../store/decay.js';
-import { reconsolidatedRecord } from '../store/events.js';
+import { reconsolidatedRecord, type MutationEvent } from '../store/events.js';
 import type { Stores } from '../store/protocol.js';
-import type { Ledger } from './ledger.js';
 import { spreadActivation } from './activation.js';
 import type { AssociationGraph } from './association-graph.js';
 import { coActivationUpdates } from './associations.js';
@@ -26,6 +25,7 @@ import {
 import { renderHuman } from './render.js';
 import { groupBy } from './group-by.js';
 import { groupIntoBuckets } from './timeline.js';
+import type { Ledger } from './ledger.js';
 
 // The recall operations of the hippocampus (spec §3.6–§3.10): fan out to the stores in parallel,
 // fuse and score in recall.ts, spread activation over the association graph, then write back what
