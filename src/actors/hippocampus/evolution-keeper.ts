@@ -18,10 +18,16 @@ export interface EvolutionKeeperOptions {
   log: (line: string) => void;
 }
 
+/** The evolution engine as recall sees it: the live retrieval boost, and how full an answer was (rule 2). */
+export interface RecallEvolution {
+  retrievalBoost(store: StoreType): number;
+  observeRecall(store: StoreType, hitRate: number): void;
+}
+
 /** Recalls are many: after one, the learned state is saved at most this often, ms. */
 const RECALL_SAVE_INTERVAL_MS = 5000;
 
-export class EvolutionKeeper {
+export class EvolutionKeeper implements RecallEvolution {
   readonly #state: HippocampusState;
   readonly #now: () => number;
   readonly #log: (line: string) => void;

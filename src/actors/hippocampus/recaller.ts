@@ -25,6 +25,7 @@ import {
 import { renderHuman } from './render.js';
 import { groupBy } from './group-by.js';
 import { groupIntoBuckets } from './timeline.js';
+import type { RecallEvolution } from './evolution-keeper.js';
 import type { Ledger } from './ledger.js';
 
 // The recall operations of the hippocampus (spec §3.6–§3.10): fan out to the stores in parallel,
@@ -46,12 +47,6 @@ export interface RecallerOptions {
   /** Scoring knobs over defaultRecallScoring (recall.ts), e.g. from the `[recall]` configuration. */
   scoring?: Partial<RecallScoring>;
   log: (line: string) => void;
-}
-
-/** The evolution engine as recall sees it: the live retrieval boost, and how full an answer was (rule 2). */
-export interface RecallEvolution {
-  retrievalBoost(store: StoreType): number;
-  observeRecall(store: StoreType, hitRate: number): void;
 }
 
 /** How many memories per requested one are loaded after the first, ids-only phase of a recall. */
