@@ -89,6 +89,8 @@ export class Hippocampus {
 
   /** Stops `job`, or every background job. */
   stopBackground(job?: BackgroundJob): void {
+    // Once stopped or failed, the machine left `ready`, and with it every timer.
+    if (this.#actor.getSnapshot().status === 'done') return;
     this.#actor.send(job === undefined ? { type: 'BACKGROUND.STOP' } : { type: 'BACKGROUND.STOP', job });
   }
 
