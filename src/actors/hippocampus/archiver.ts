@@ -15,6 +15,7 @@ import { STORE_TYPES, type MemoryRecord, type PartitionName, type RawJournalReco
 import type { MutationEvent } from '../store/events.js';
 import type { ApplyReply, Stores } from '../store/protocol.js';
 import type { AssociationGraph } from './association-graph.js';
+import type { Ledger } from './ledger.js';
 import { groupBy } from './group-by.js';
 
 // lifecycle.export / lifecycle.import (reference spec §3.16, §3.17, §7). Export pages every selected
@@ -30,8 +31,8 @@ export interface ArchiverOptions {
   now: () => number;
   /** Where archives are staged while written or verified; default the system's temporary directory. */
   tempDir?: string;
-  /** Writes one event through the hippocampus (sequence numbers, graph upkeep, eviction clean-up). */
-  write: (space: string, store: PartitionName, event: MutationEvent) => Promise<ApplyReply>;
+  /** Where imported records are written (sequence numbers, graph upkeep, eviction clean-up). */
+  ledger: Pick<Ledger, 'apply'>;
   log: (line: string) => void;
 }
 
@@ -278,7 +279,7 @@ export class Archiver {
     for (const name of ALL_PARTITIONS) {
       for await (const page of this.#pages(name, spaces)) {
         for (const [space, records] of groupBy(page, (record) => record.space)) {
-          await this.#o.write(space, name, { type: 'records.deleted', ids: records.map((record) => record.id) });
+          await this.#o.ledger.apply(space, name, { type: 'records.deleted', ids: records.map((record) => record.id) });
         }
       }
     }
@@ -340,11 +341,11 @@ export class Archiver {
 
     for (const [, items] of groupBy(writes, (item) => `${item.space}\u0000${item.store}`)) {
       const { space, store } = items[0];
-      await this.#o.write(space, store, { type: 'records.put', records: items.map((item) => item.record) });
+      await this.#o.ledger.apply(space, store, { type: 'records.put', records: items.map((item) => item.record) });
     }
     for (const [, items] of groupBy(removals, (item) => `${item.space}\u0000${item.store}`)) {
       const { space, store } = items[0];
-      await this.#o.write(space, store, { type: 'records.deleted', ids: items.map((item) => item.id) });
+      await this.#o.ledger.apply(space, store, { type: 'records.deleted', ids: items.map((item) => item.id) });
     }
     return writes.length;
   }

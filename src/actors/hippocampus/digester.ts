@@ -1,10 +1,12 @@
 import { CmpError } from '../../cmp/errors.js';
+import { toTimestamp } from '../../cmp/ids.js';
 import type { MemoryRecord, RawJournalRecord, StoreType } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import type { MutationEvent } from '../store/events.js';
 import { StoreIndexes } from '../store/indexes.js';
 import type { Stores } from '../store/protocol.js';
 import type { AssociationGraph } from './association-graph.js';
+import type { Ledger } from './ledger.js';
 import type { LlmProvider } from '../../providers/llm-provider.js';
 import {
   markConsolidated, planConsolidation, withProviderResults, type ConsolidateResponse, type ConsolidationPlan,
@@ -25,13 +27,8 @@ export interface DigesterOptions {
   now: () => number;
   newId: () => string;
   recordParams: Record<'episodic' | 'semantic', { decay_rate: number; stability: number }>;
-  /**
-   * Writes an event through the hippocampus (sequence numbers, graph upkeep); `vectors` are embedder
-   * vectors of written records already at hand.
-   */
-  write: (space: string, store: StoreType | 'raw_journal', event: MutationEvent, vectors?: Record<string, number[]>) => Promise<void>;
-  /** Strips links pointing at removed records. */
-  cleanUp: (space: string, removed: string[]) => Promise<void>;
+  /** Where digestion writes (sequence numbers, graph upkeep, links to removed records stripped). */
+  ledger: Pick<Ledger, 'apply' | 'cleanUpAfterRemoval'>;
   /** Summaries and relations (spec §4.11); null = the built-in, no-network behaviour. */
   llm: LlmProvider | null;
   log: (line: string) => void;
@@ -62,6 +59,15 @@ export class Digester {
     this.#o = options;
   }
 
+  /** `vectors`: embedder vectors of written records already at hand (the store need not embed again). */
+  async #write(space: string, store: StoreType | 'raw_journal', event: MutationEvent, vectors?: Record<string, number[]>): Promise<void> {
+    await this.#o.ledger.apply(space, store, event, vectors === undefined ? {} : { vectors });
+  }
+
+  async #cleanUp(space: string, removed: string[]): Promise<void> {
+    await this.#o.ledger.cleanUpAfterRemoval(space, removed, toTimestamp(this.#o.now()));
+  }
+
   async #exclusive<T>(space: string, work: () => Promise<T>): Promise<T> {
     if (this.#busy.has(space)) {
       throw new CmpError('CONSOLIDATION_IN_PROGRESS', `a consolidation or dream tick is already running in space ${space}`, { retryAfter: 5 });
@@ -86,19 +92,19 @@ export class Digester {
       const now = new Date(this.#o.now()).toISOString();
       const plan = planDream(raw, request, now, this.#o.newId, { recordParams: this.#o.recordParams, providerSummaries });
       if (request.dry_run || plan.summaries.length === 0) return plan.response;
-      await this.#o.write(space, 'episodic', { type: 'records.put', records: plan.summaries, fresh: true });
+      await this.#write(space, 'episodic', { type: 'records.put', records: plan.summaries, fresh: true });
       try {
-        if (plan.semantic.length > 0) await this.#o.write(space, 'semantic', { type: 'records.put', records: plan.semantic, fresh: true });
+        if (plan.semantic.length > 0) await this.#write(space, 'semantic', { type: 'records.put', records: plan.semantic, fresh: true });
         // One event: the raw journal is marked in one batch, all or nothing.
-        await this.#o.write(space, 'raw_journal', { type: 'records.put', records: plan.rawUpdates });
+        await this.#write(space, 'raw_journal', { type: 'records.put', records: plan.rawUpdates });
       } catch (error) {
         // Roll back what was created, so the raw records stay unprocessed and the next tick redoes them.
         const created = [...plan.summaries, ...plan.semantic];
-        await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: plan.summaries.map((record) => record.id) }).catch(() => undefined);
+        await this.#write(space, 'episodic', { type: 'records.deleted', ids: plan.summaries.map((record) => record.id) }).catch(() => undefined);
         if (plan.semantic.length > 0) {
-          await this.#o.write(space, 'semantic', { type: 'records.deleted', ids: plan.semantic.map((record) => record.id) }).catch(() => undefined);
+          await this.#write(space, 'semantic', { type: 'records.deleted', ids: plan.semantic.map((record) => record.id) }).catch(() => undefined);
         }
-        await this.#o.cleanUp(space, created.map((record) => record.id)).catch(() => undefined);
+        await this.#cleanUp(space, created.map((record) => record.id)).catch(() => undefined);
         throw new CmpError('INTERNAL_ERROR', `Dream tick failed while updating raw journal state: ${(error as Error).message}`, { cause: error });
       }
       return plan.response;
@@ -181,8 +187,8 @@ export class Digester {
       const byId = new Map(episodic.map((record) => [record.id, record]));
       const removed = plan.merges.map((merge) => merge.remove);
       if (removed.length > 0) {
-        for (const part of chunks(removed)) await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: part });
-        await this.#o.cleanUp(space, removed);
+        for (const part of chunks(removed)) await this.#write(space, 'episodic', { type: 'records.deleted', ids: part });
+        await this.#cleanUp(space, removed);
       }
       for (const merge of plan.merges) {
         const kept = byId.get(merge.keep);
@@ -196,7 +202,7 @@ export class Digester {
           const vector = source ? vectorOf(source) : null;
           if (vector && !record.content.blocks.some((block) => block.embedding != null)) copyVectors[record.id] = vector;
         }
-        await this.#o.write(space, 'semantic', { type: 'records.put', records: part, fresh: true }, copyVectors);
+        await this.#write(space, 'semantic', { type: 'records.put', records: part, fresh: true }, copyVectors);
       }
       // The kept and migrated episodic records, with their new links and consolidation marks, in one event.
       const links = new Map(plan.links.map((link) => [link.source_id, link.association]));
@@ -213,10 +219,10 @@ export class Digester {
         }
         updated.push(record);
       }
-      for (const part of chunks(updated)) await this.#o.write(space, 'episodic', { type: 'records.put', records: part });
+      for (const part of chunks(updated)) await this.#write(space, 'episodic', { type: 'records.put', records: part });
       if (plan.prunes.length > 0) {
-        for (const part of chunks(plan.prunes)) await this.#o.write(space, 'episodic', { type: 'records.deleted', ids: part });
-        await this.#o.cleanUp(space, plan.prunes);
+        for (const part of chunks(plan.prunes)) await this.#write(space, 'episodic', { type: 'records.deleted', ids: part });
+        await this.#cleanUp(space, plan.prunes);
       }
       return plan.response;
     });

@@ -25,6 +25,8 @@ import {
 import { renderHuman } from './render.js';
 import { groupBy } from './group-by.js';
 import { groupIntoBuckets } from './timeline.js';
+import type { RecallEvolution } from './evolution-keeper.js';
+import type { Ledger } from './ledger.js';
 
 // The recall operations of the hippocampus (spec §3.6–§3.10): fan out to the stores in parallel,
 // fuse and score in recall.ts, spread activation over the association graph, then write back what
@@ -35,13 +37,12 @@ export interface RecallerOptions {
   graph: AssociationGraph;
   embedder: Embedder;
   now: () => number;
-  /** Writes an event to a store through the hippocampus (sequence numbers, graph upkeep). */
-  write: (space: string, store: StoreType, event: MutationEvent) => Promise<void>;
-  /** A store's recall mode (lifecycle.set_mode); 'perfect' overrides a request's 'human'. */
-  modeOf: (store: StoreType) => 'human' | 'perfect';
-  retrievalBoost: (store: StoreType) => number;
-  /** Reports how full a recall's answer was, for the evolution engine (spec §4.8 rule 2). */
-  observeRecall: (store: StoreType, hitRate: number) => void;
+  /** Where recall's write-back goes (reconsolidation, Hebbian links): sequence numbers, graph upkeep. */
+  ledger: Pick<Ledger, 'apply'>;
+  /** The stores' recall modes (lifecycle.set_mode); 'perfect' overrides a request's 'human'. */
+  modes: { modeOf(store: StoreType): 'human' | 'perfect' };
+  /** What recall learns from and feeds: the evolution keeper (spec §4.8). */
+  evolution: RecallEvolution;
   activation: { decayFactor: number; threshold: number };
   /** Scoring knobs over defaultRecallScoring (recall.ts), e.g. from the `[recall]` configuration. */
   scoring?: Partial<RecallScoring>;
@@ -229,7 +230,7 @@ export class Recaller {
     const memories = ranked.slice(0, limit);
     // Hit rate: how much of what was asked for came back (the reference counted scores > 0, which every
     // returned memory of ours has).
-    if (memories.length > 0 && limit > 0) this.#o.observeRecall(memories[0].record.store, memories.length / limit);
+    if (memories.length > 0 && limit > 0) this.#o.evolution.observeRecall(memories[0].record.store, memories.length / limit);
     this.#afterRecall(space, memories, request.reconsolidate, nowMs);
     this.#render(memories, request.recall_mode);
     return {
@@ -318,12 +319,12 @@ export class Recaller {
   #afterRecall(space: string, memories: RecalledMemory[], reconsolidate: boolean, nowMs: number, learnLinks = true): void {
     if (!reconsolidate || memories.length === 0) return;
     const at = toTimestamp(nowMs);
-    for (const memory of memories) memory.record = reconsolidatedRecord(memory.record, at, this.#o.retrievalBoost(memory.record.store));
+    for (const memory of memories) memory.record = reconsolidatedRecord(memory.record, at, this.#o.evolution.retrievalBoost(memory.record.store));
     const byStore = groupBy(memories, (memory) => memory.record.store);
-    const writes: Promise<void>[] = [];
+    const writes: Promise<unknown>[] = [];
     for (const [store, storeMemories] of byStore) {
       const ids = storeMemories.map((memory) => memory.record.id);
-      writes.push(this.#o.write(space, store, { type: 'records.reconsolidated', ids, retrieval_boost: this.#o.retrievalBoost(store) }));
+      writes.push(this.#o.ledger.apply(space, store, { type: 'records.reconsolidated', ids, retrieval_boost: this.#o.evolution.retrievalBoost(store) }));
     }
     const links = learnLinks
       ? coActivationUpdates(memories.map((memory) => memory.record.id), (a, b) => this.#o.graph.edge(space, a, b))
@@ -335,7 +336,7 @@ export class Recaller {
       .map((link) => ({ ...link, association_type: (this.#o.graph.edge(space, link.source_id, link.target_id)?.type ?? 'semantic') as AssociationType }));
     const bySource = groupBy(reweights, (link) => this.#o.graph.storeOf(space, link.source_id)!);
     for (const [store, storeLinks] of bySource) {
-      writes.push(this.#o.write(space, store, { type: 'associations.reweighted', links: storeLinks }));
+      writes.push(this.#o.ledger.apply(space, store, { type: 'associations.reweighted', links: storeLinks }));
     }
     void Promise.allSettled(writes).then((results) => {
       for (const result of results) if (result.status === 'rejected') this.#o.log(`recall write-back failed: ${String(result.reason)}`);
@@ -345,7 +346,7 @@ export class Recaller {
   /** Human mode degrades the rendered text with fidelity; perfect mode returns it byte for byte. */
   #render(memories: RecalledMemory[], requested: 'human' | 'perfect'): void {
     for (const memory of memories) {
-      const mode = this.#o.modeOf(memory.record.store) === 'perfect' ? 'perfect' : requested;
+      const mode = this.#o.modes.modeOf(memory.record.store) === 'perfect' ? 'perfect' : requested;
       memory.rendered_content = mode === 'perfect'
         ? memory.record.content
         : renderHuman(memory.record.content, this.#fidelityOf(memory.record), memory.record.fidelity.noise_level, memory.record.id);

@@ -1,7 +1,7 @@
 import { isCmpError } from '../../cmp/errors.js';
 import type { Association, StoreType } from '../../cmp/types.js';
-import type { MutationEvent } from '../store/events.js';
 import type { Stores } from '../store/protocol.js';
+import type { Ledger } from './ledger.js';
 
 // Association inference after the write (DESIGN §2 item 4, reference §4.7 extended; issue 17): each new
 // memory is linked to the most similar existing memories of its store — type `semantic`, weight =
@@ -19,10 +19,8 @@ export interface SimilarLinkerOptions {
   stores: Pick<Stores, StoreType>;
   threshold: number;
   maxLinks: number;
-  /** Writes an event through the hippocampus (sequence, graph upkeep). */
-  write: (space: string, store: StoreType, event: MutationEvent) => Promise<void>;
-  /** Whether the hippocampus still serves (no new writes while it stops). */
-  running: () => boolean;
+  /** Where the links are written (sequence, graph upkeep). */
+  ledger: Pick<Ledger, 'apply'>;
   log: (line: string) => void;
   /** Records waiting at most; default 20,000. */
   maxQueued?: number;
@@ -46,6 +44,7 @@ export class SimilarLinker {
   #running = false;
   #timer: NodeJS.Timeout | undefined;
   #overflowLogged = false;
+  #stopped = false;
 
   constructor(options: SimilarLinkerOptions) {
     this.#o = { maxQueued: 20_000, retryMs: 250, ...options };
@@ -72,7 +71,9 @@ export class SimilarLinker {
     if (!this.#timer) void this.#run();
   }
 
+  /** For good: the hippocampus stops serving, so no link is written from now on, not even one in flight. */
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#jobs = [];
@@ -83,7 +84,7 @@ export class SimilarLinker {
     if (this.#running) return;
     this.#running = true;
     try {
-      while (this.#jobs.length > 0 && this.#o.running()) {
+      while (this.#jobs.length > 0 && !this.#stopped) {
         const jobs = this.#jobs;
         this.#jobs = [];
         let progressed = false;
@@ -139,6 +140,6 @@ export class SimilarLinker {
         });
       }
     });
-    if (links.length > 0 && this.#o.running()) await this.#o.write(job.space, job.store, { type: 'associations.added', links });
+    if (links.length > 0 && !this.#stopped) await this.#o.ledger.apply(job.space, job.store, { type: 'associations.added', links });
   }
 }
