@@ -12,7 +12,7 @@ import {
 } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import { fidelityNow } from '../store/decay.js';
-import { reconsolidatedRecord, type MutationEvent } from '../store/events.js';
+import { reconsolidatedRecord } from '../store/events.js';
 import { sessionOf, type Stores } from '../store/protocol.js';
 import { spreadActivation } from './activation.js';
 import type { AssociationGraph } from './association-graph.js';
@@ -220,11 +220,8 @@ export class Recaller {
       }
     }
 
-    const support = sessionSupport(
-      new Map([...scored].map(([id, memory]) => [id, memory.relevance_score])),
-      (id) => sessionOf(scored.get(id)!.record),
-      this.#s.sessionBoost,
-    );
+    const relevance = new Map([...scored].map(([id, memory]) => [id, memory.relevance_score]));
+    const support = sessionSupport(relevance, (id) => sessionOf(scored.get(id)!.record), this.#s.sessionBoost);
     for (const [id, bonus] of support) scored.get(id)!.relevance_score += bonus;
     const ranked = [...scored.values()].sort(byRelevance);
     const memories = ranked.slice(0, limit);
