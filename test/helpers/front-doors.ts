@@ -12,7 +12,7 @@ import { localEndpoint } from '../../src/transports/endpoint.js';
 import { createMcpServer } from '../../src/transports/mcp/tools.js';
 import { createRestApp } from '../../src/transports/rest/app.js';
 import { VERSION } from '../../src/version.js';
-import { removeDir, tempDataDir, testConfig, type TestResponse } from './server.js';
+import { jsonCaller, removeDir, tempDataDir, testConfig, type TestResponse } from './server.js';
 
 // The three front doors of one runtime, in process (issue 18, move 5): REST through Hono's
 // `app.request`, Connect through connect-es `createRouterTransport`, MCP through the SDK's
@@ -42,21 +42,7 @@ export function frontDoors(runtime: Runtime, options: { log?: (line: string) => 
     withProtocolErrors(router);
   };
   return {
-    async call(method, path, body, headers = {}) {
-      const response = await app.request(path, {
-        method,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text === '' ? null : JSON.parse(text);
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: response.status, headers: response.headers, body: parsed };
-    },
+    call: jsonCaller(async (path, init) => app.request(path, init)),
     connect({ binary = true } = {}) {
       const transport = createRouterTransport(routes, {
         transport: { useBinaryFormat: binary },

@@ -66,22 +66,30 @@ export async function startTestServer(
   return Object.assign(server, {
     dataDir,
     logs,
-    async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-      const response = await fetch(`${server.url}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text === '' ? null : JSON.parse(text);
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: response.status, headers: response.headers, body: parsed };
-    },
+    call: jsonCaller((path, init) => fetch(`${server.url}${path}`, init)),
   });
+}
+
+/**
+ * A `call(method, path, body?, headers?)` over `send` (fetch on a real port, or Hono's `app.request` in
+ * process): a JSON body, or a string sent as it is; the answer's body parsed as JSON when it is JSON.
+ */
+export function jsonCaller(send: (path: string, init: RequestInit) => Promise<Response>) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> => {
+    const response = await send(path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  };
 }
 
 export function removeDir(dir: string): void {
