@@ -341,3 +341,16 @@ export function fuser(
     textWeight * (bestText > 0 ? Math.max(0, hit.text ?? 0) / bestText : 0) +
     vectorWeight * Math.max(0, hit.vector ?? 0);
 }
+
+/**
+ * The `count` hits best by their match term (fuser), ties by id: which hits a recall loads and scores
+ * in full. Pure.
+ */
+export function preselect(
+  hits: ReadonlyMap<string, Signals>,
+  context: Pick<ScoringContext, 'cueHasText' | 'cueHasVector' | 'scoring'>,
+  count: number,
+): [string, Signals][] {
+  const fuse = fuser(hits.values(), context);
+  return [...hits].sort((a, b) => fuse(b[1]) - fuse(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, count);
+}

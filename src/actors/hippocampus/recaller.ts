@@ -19,7 +19,7 @@ import type { AssociationGraph } from './association-graph.js';
 import { coActivationUpdates } from './associations.js';
 import { byCreation, rawMatches } from './raw-recall.js';
 import {
-  defaultRecallScoring, emotionalCongruence, firstPersonCue, fuser, matchScores, modulation, sessionSupport, withSessionNeighbours, type Candidate, type RecallScoring,
+  defaultRecallScoring, emotionalCongruence, firstPersonCue, matchScores, modulation, preselect, sessionSupport, withSessionNeighbours, type Candidate, type RecallScoring,
   type ScoringContext,
 } from './recall.js';
 import { renderHuman } from './render.js';
@@ -116,8 +116,7 @@ export class Recaller {
         this.#o.graph.neighbours(space, id).filter((edge) => edge.type === 'temporal').map((edge) => edge.id);
       for (const [id, text] of withSessionNeighbours(textScores, sessionNeighbours, neighbourWeight)) hits.set(id, { ...hits.get(id), text });
       scanned += hits.size;
-      const preliminary = fuser(hits.values(), { cueHasText: cue.text !== null, cueHasVector: vectors.length > 0, scoring: this.#s });
-      const chosen = [...hits].sort((a, b) => preliminary(b[1]) - preliminary(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, Math.max(limit * PRELOAD_FACTOR, 30));
+      const chosen = preselect(hits, { cueHasText: cue.text !== null, cueHasVector: vectors.length > 0, scoring: this.#s }, Math.max(limit * PRELOAD_FACTOR, 30));
       truncated = hits.size - chosen.length;
       // Prefetch what activation will most likely reach from the best hits, in the same round trip.
       const speculative = request.activation_depth > 0

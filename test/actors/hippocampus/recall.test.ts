@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asksWhen, attributedSpeaker, cueNames, firstPersonCue, fuser, mentionsTime, phraseMatch, sessionSupport, withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
+import { asksWhen, attributedSpeaker, cueNames, firstPersonCue, fuser, mentionsTime, phraseMatch, preselect, sessionSupport, withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
 
 // The pure scoring steps of recall.ts, as tables.
 
@@ -141,5 +141,19 @@ describe('fuser', () => {
   it('scores nothing when no hit has a positive signal', () => {
     const fuse = fuser([{ text: 0, vector: -0.2 }], { cueHasText: true, cueHasVector: true });
     expect(fuse({ text: 0, vector: -0.2 })).toBe(0);
+  });
+});
+
+describe('preselect', () => {
+  const hits = new Map([
+    ['b', { text: 4 }],
+    ['a', { text: 4 }],
+    ['c', { text: 2, vector: 0.9 }],
+    ['d', { vector: 0.1 }],
+  ]);
+  it('keeps the best by match term, ties by id, at most count', () => {
+    // Text over its best (4) weighted 0.4, cosine 0.6: a, b 0.4; c 0.2 + 0.54 = 0.74; d 0.06.
+    expect(preselect(hits, { cueHasText: true, cueHasVector: true }, 3).map(([id]) => id)).toEqual(['c', 'a', 'b']);
+    expect(preselect(hits, { cueHasText: true, cueHasVector: false }, 10).map(([id]) => id)).toEqual(['a', 'b', 'c', 'd']);
   });
 });
