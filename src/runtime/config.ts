@@ -256,9 +256,16 @@ export const configSchema = table({
     /**
      * Share of the text score of a memory's session neighbours (the memories just before and after it in
      * its session) that a text cue lends it: answers often sit in the turn after the one a question
-     * echoes. Fraction, default 0.5 (best on the LoCoMo dev conversations), range 0..1; 0 = off.
+     * echoes. Fraction, default 0 (turn_context does this better), range 0..1; 0 = off.
      */
     session_neighbour_weight: fraction(),
+    /**
+     * Turn context of text search: a memory's words are read with this share of those of the memories
+     * just before and after it in its session, and half of it for those two away, so a question that
+     * echoes one turn also finds the reply beside it. Fraction, default 0.5 (best on the LoCoMo dev
+     * conversations), range 0..1; 0 = off.
+     */
+    turn_context: fraction(),
     /**
      * How much a memory attributed to someone the cue names gains (a transcript line `Name: …`, after
      * an optional `[date]`, recalled by a cue naming Name). Fraction added to its score, default 0.5
@@ -484,7 +491,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   log: { level: 'info', format: 'pretty' },
   decay: { background_enabled: true, background_interval_secs: 3600 },
   dream: { background_enabled: true, background_interval_secs: DAY },
-  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0.5, attribution_boost: 0.5, vector_weight: SEMANTIC_VECTOR_WEIGHT, phrase_boost: 1, time_boost: 0.4, session_boost: 0.1 },
+  recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0, turn_context: 0.5, attribution_boost: 0.5, vector_weight: SEMANTIC_VECTOR_WEIGHT, phrase_boost: 1, time_boost: 0.4, session_boost: 0.1 },
   embedding: { provider: 'local', dimension: USE_LITE_DIMENSION, association_threshold: 0.8, session_context: true },
   llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {

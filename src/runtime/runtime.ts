@@ -147,6 +147,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       activation: { decayFactor: config.recall.activation_decay_factor, threshold: config.recall.activation_threshold },
       scoring: {
         sessionNeighbourWeight: config.recall.session_neighbour_weight,
+        turnContext: config.recall.turn_context,
         attributionBoost: config.recall.attribution_boost,
         textWeight: 1 - config.recall.vector_weight,
         vectorWeight: config.recall.vector_weight,

@@ -4,10 +4,12 @@ import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../..
 // Hybrid recall scoring (DESIGN §2 item 4): pure functions of the candidates the stores returned, the
 // cue and `now`. The score of a memory, all terms in [0, 1] unless stated:
 //
-//   text       = BM25 + wN·Σ BM25 of the memory's session neighbours (the turns just before and after
-//                + 0.4·wN·Σ BM25 of theirs   it in its session, `temporal` links, and the turns two
-//                                             away): an answer often sits in the turn after the one a
-//                                             question echoes
+//   text       = BM25 of the memory read with its turn context: its own words + 0.5 × those of the
+//                                             turns just before and after it in its session (`temporal`
+//                                             links) + 0.25 × those two away (text-index.ts): an answer
+//                                             often sits in the turn after the one a question echoes
+//                (+ wN·Σ BM25 of the session neighbours + 0.4·wN·Σ BM25 two away: the older form of
+//                 the same idea, off by default, recall.session_neighbour_weight)
 //   match      = wText·t + wVector·v          t = text / best text of this recall, v = cosine (≥ 0);
 //                                             the stores report the cosine of every text hit too,
 //                                             so a memory both signals find is scored on both.
@@ -89,8 +91,15 @@ export const defaultRecallScoring = {
    * Fraction, default 0.5, range 0..1; 0 switches the signal off. On the LoCoMo dev conversations 0.5
    * was best (bench/results/retrieval-locomo.json).
    */
-  sessionNeighbourWeight: 0.5,
-  /** Text hits asked of each store when the neighbour signal is on: a neighbour's score must be known. */
+  sessionNeighbourWeight: 0,
+  /**
+   * Turn context of the text search (config recall.turn_context; text-index.ts): each turn's words are
+   * read with `turnContext` × those of the turns just before and after it in its session and half that
+   * of the turns two away. Fraction, default 0.5, range 0..1; 0 = off. It does what the neighbour
+   * weight did, better (LoCoMo dev: see bench/results/retrieval-locomo.json), so that defaults to 0.
+   */
+  turnContext: 0.5,
+  /** Text hits asked of each store when a neighbour signal is on: more turns get a share of a cue's words. */
   neighbourTextHits: 50,
 };
 export type RecallScoring = typeof defaultRecallScoring;

@@ -102,9 +102,11 @@ export class Recaller {
       // Stores holding nothing in this space are not asked (the graph counts every store's records).
       const holding = stores.filter((store) => this.#o.graph.holdsAny(space, store));
       const neighbourWeight = this.#s.sessionNeighbourWeight;
-      const textK = neighbourWeight > 0 ? Math.max(k, this.#s.neighbourTextHits) : k;
+      const near = this.#s.turnContext;
+      const textK = neighbourWeight > 0 || near > 0 ? Math.max(k, this.#s.neighbourTextHits) : k;
+      const context = near > 0 ? { near, far: near / 2 } : undefined;
       const results = await this.#fanOut(holding, unavailable, (store) =>
-        this.#o.stores[store].search(space, { text: cue.text, vectors, k, textK, minSimilarity: this.#s.minVectorSimilarity, withRecords: false }),
+        this.#o.stores[store].search(space, { text: cue.text, vectors, k, textK, context, minSimilarity: this.#s.minVectorSimilarity, withRecords: false }),
       );
       const hits = new Map<string, { text?: number; vector?: number }>();
       const textScores = new Map<string, number>();

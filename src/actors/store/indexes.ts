@@ -32,7 +32,8 @@ import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 // embedded as that memory's text followed by its own. In a conversation a turn is often a reply whose
 // subject sits in the turn before ("Yes, twice a week!"); a two-turn window lets the vector carry it.
 // The memory before must be in this store (read through `readRecordsWith`); otherwise, or without a
-// session, the memory is embedded alone. The BM25 index always holds the memory's own text only.
+// session, the memory is embedded alone. The BM25 index holds the memory's own text, with the session
+// link as its `before` (text-index.ts: a search may read a turn with its neighbours, turn context).
 
 export type IndexKind = 'curated' | 'raw';
 
@@ -130,23 +131,39 @@ export class StoreIndexes {
    * the memory before it in its session when session context is on (see the header). Memories before
    * that are among `records` are taken from there, the rest read from the store.
    */
-  async #vectorTexts(space: string, records: StoredRecord[]): Promise<string[]> {
+  async #vectorTexts(space: string, records: StoredRecord[], known?: Map<string, StoredRecord>): Promise<string[]> {
     const own = records.map(StoreIndexes.embeddableText);
     if (!this.#options.sessionContext) return own;
-    const before = records.map(sessionLinkOf);
+    const before = known ?? (await this.#memoriesBefore(space, records));
+    return records.map((record, index) => {
+      const previous = before.get(record.id);
+      if (!previous) return own[index];
+      const context = StoreIndexes.embeddableText(previous);
+      return context === '' ? own[index] : `${context}\n${own[index]}`;
+    });
+  }
+
+  /**
+   * The memory before each of `records` (of one space) in its session: the target of its session
+   * link, when it is in this store and of the same session. Those among `records` are taken from
+   * there, the rest read from the store.
+   */
+  async #memoriesBefore(space: string, records: StoredRecord[]): Promise<Map<string, StoredRecord>> {
+    const found = new Map<string, StoredRecord>();
+    const links = records.map(sessionLinkOf);
+    if (links.every((link) => link === undefined)) return found;
     const inHand = new Map(records.map((record) => [record.id, record]));
-    const missing = [...new Set(before.filter((id): id is string => id !== undefined && !inHand.has(id)))];
+    const missing = [...new Set(links.filter((id): id is string => id !== undefined && !inHand.has(id)))];
     const read = missing.length > 0 ? await this.#readRecords(space, missing) : [];
     missing.forEach((id, index) => {
       const record = read[index];
       if (record) inHand.set(id, record);
     });
-    return records.map((record, index) => {
-      const previous = before[index] === undefined ? undefined : inHand.get(before[index]);
-      if (!previous || sessionOf(previous) !== sessionOf(record)) return own[index];
-      const context = StoreIndexes.embeddableText(previous);
-      return context === '' ? own[index] : `${context}\n${own[index]}`;
+    records.forEach((record, index) => {
+      const previous = links[index] === undefined ? undefined : inHand.get(links[index]);
+      if (previous && previous.id !== record.id && sessionOf(previous) === sessionOf(record)) found.set(record.id, previous);
     });
+    return found;
   }
 
   /**
@@ -156,14 +173,18 @@ export class StoreIndexes {
    */
   async index(space: string, records: StoredRecord[], previous: Map<string, StoredRecord | undefined>, vectors: Record<string, number[]> = {}): Promise<void> {
     const toEmbed: StoredRecord[] = [];
-    for (const record of records) {
+    const changed = records.filter((record) => {
       const before = previous.get(record.id);
-      if (before && sameIndexedText(before, record)) continue;
+      return !before || !sameIndexedText(before, record);
+    });
+    const memoriesBefore = this.#kind === 'curated' ? await this.#memoriesBefore(space, changed) : new Map<string, StoredRecord>();
+    for (const record of changed) {
       if (this.#kind === 'raw') {
         this.text.upsert(space, record.id, { body: textOf(record.content) ?? '', summary: null });
         continue;
       }
-      this.text.upsert(space, record.id, { body: searchableText(record.content, record.meta), summary: record.content.summary ?? null });
+      const doc = { body: searchableText(record.content, record.meta), summary: record.content.summary ?? null };
+      this.text.upsert(space, record.id, doc, memoriesBefore.get(record.id)?.id);
       const own = firstEmbedding(record.content);
       const ownIsEmbedders = own !== null && own.length === this.#embedder.dimension;
       // The vector index holds one vector per key, so a caller's vector of another length lives beside
@@ -181,7 +202,7 @@ export class StoreIndexes {
       }
     }
     if (toEmbed.length === 0) return;
-    const texts = await this.#vectorTexts(space, toEmbed);
+    const texts = await this.#vectorTexts(space, toEmbed, memoriesBefore);
     if (this.#options.deferVectors) {
       toEmbed.forEach((record, index) => this.#enqueue(space, record.id, texts[index]));
       this.#kick();
@@ -310,7 +331,7 @@ export class StoreIndexes {
   }
 
   search(space: string, query: StoreSearchQuery): { text_hits: { id: string; score: number }[]; vector_hits: { id: string; similarity: number }[] } {
-    const text_hits = query.text === null ? [] : this.text.search(space, query.text, query.textK ?? query.k);
+    const text_hits = query.text === null ? [] : this.text.search(space, query.text, query.textK ?? query.k, query.context);
     const best = new Map<string, number>();
     for (const vector of query.vectors) {
       for (const hit of this.vectors.search(space, vector, query.k)) {
@@ -376,6 +397,9 @@ export class StoreIndexes {
     if (JSON.stringify(vectorMeta.sequences) !== JSON.stringify(textSnapshot.meta.sequences)) {
       return { reason: 'the text and vector snapshots are of different moments' };
     }
+    if ((textSnapshot.index as { serializationVersion?: unknown } | null)?.serializationVersion === 1 && this.#kind === 'curated') {
+      return { reason: 'the text index snapshot predates turn context (session links): rebuilding' };
+    }
     try {
       this.text = TextIndex.fromJSON(textSnapshot.index as never);
     } catch (error) {
@@ -419,6 +443,7 @@ function sessionLinkOf(record: StoredRecord): string | undefined {
 }
 
 function sameIndexedText(a: StoredRecord, b: StoredRecord): boolean {
+  if (sessionLinkOf(a) !== sessionLinkOf(b)) return false;
   const sameContent = a.content === b.content || JSON.stringify(a.content) === JSON.stringify(b.content);
   const sameMeta = a.meta === b.meta || JSON.stringify(a.meta) === JSON.stringify(b.meta);
   return sameContent && sameMeta;

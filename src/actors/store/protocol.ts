@@ -4,6 +4,7 @@ import type { EventEnvelope, MutationEvent } from './events.js';
 import type { EmbedderConfig } from '../../embedding/embedder.js';
 import type { DecayTickJob, IdempotencyEntry } from './backend.js';
 import type { MessagePort } from 'node:worker_threads';
+import type { TextContext } from './text-index.js';
 import type { VectorIndexOptions } from './vector-index.js';
 
 // What crosses between the hippocampus and a store actor: the worker's start parameters and the API
@@ -75,6 +76,8 @@ export interface StoreSearchQuery {
   k: number;
   /** Text hits, when recall needs more of them than `k` (session neighbours lend their scores). Default k. */
   textK?: number;
+  /** Turn context of the text search (text-index.ts): shares of session neighbours' words. Default none. */
+  context?: TextContext;
   /** Nearest-neighbour hits below this cosine similarity are dropped (a text hit's cosine is always reported). */
   minSimilarity: number;
   /** Also return every hit's record (default true); recall asks for ids first and loads the best. */

@@ -1,5 +1,8 @@
 import { CmpError } from '../../cmp/errors.js';
+import { Accumulator, Scratch, type SlotSet } from './text-scratch.js';
+import { parseQuery, type ParsedQuery } from './text-query.js';
 import { TOKENIZER_VERSION, tokenize } from './tokenize.js';
+import { forEachInContext, TurnLinks } from './turn-links.js';
 
 // A store's full-text index (reference spec §5.1): BM25+ over the fields `body` (searchableText in
 // src/cmp/content.ts) and `summary` (content.summary), one independent index per memory space, so spaces
@@ -21,6 +24,16 @@ import { TOKENIZER_VERSION, tokenize } from './tokenize.js';
 // excluded from document frequencies; compaction drops their postings and renumbers slots once they
 // are a large enough share (options.compaction), costing O(postings) now and then instead of on every
 // delete. An update is a delete plus an add under a new slot.
+//
+// Turn context (issue 17). A document may name the document before it in its session (`before`, a
+// conversation turn's `temporal` link; turn-links.ts). A search with `context` reads each body as
+// one document with the words of its neighbours added at a share: `near` × their term frequencies
+// for the turns just before and after, `far` × for those two away, document length likewise. The
+// postings hold each document's own words only, so the neighbourhood is applied at search time:
+// a forgotten turn leaves its neighbours' contexts at once, and phrase and exclusion clauses judge a
+// document by its own words. On the LoCoMo dev conversations this document expansion did what
+// spreading neighbours' scores did, better (R@10 +0.03 in the offline probe): BM25 saturates per term
+// over the whole window instead of summing the turns' separate scores.
 
 /** BM25+ and compaction knobs, in one place (STYLE §6.7). */
 export interface TextIndexOptions {
@@ -54,19 +67,27 @@ export interface TextDocument {
   summary: string | null;
 }
 
+/** Turn context of a search (see the header): shares of the neighbours' words, 0 for none. */
+export interface TextContext {
+  /** Share of the words of the turns just before and after. 0–1. */
+  near: number;
+  /** Share of the words of the turns two away. 0–1. */
+  far: number;
+}
+
 export interface TextHit {
   id: string;
   score: number;
 }
 
 /**
- * The persisted form, version 1. Per space: `ids` in slot order, then per field the token count of each
+ * The persisted form, version 2 (version 1, still read, had no `before`). Per space: `ids` in slot order, then per field the token count of each
  * document (aligned with `ids`) and `[term, postings]` pairs. Postings are gaps between slot numbers
  * (the first counted from -1, so every gap is ≥ 1), each optionally followed by a negative number -tf
  * when the document holds the term tf > 1 times.
  */
 export interface TextIndexSnapshot {
-  serializationVersion: 1;
+  serializationVersion: 1 | 2;
   /** TOKENIZER_VERSION of the build that wrote it: the terms inside are that tokenizer's output. */
   tokenizerVersion: number;
   spaces: Record<string, SpaceSnapshot>;
@@ -74,6 +95,8 @@ export interface TextIndexSnapshot {
 
 export interface SpaceSnapshot {
   ids: string[];
+  /** Version 2: per id, the index in `ids` of the document before it in its session, or -1. */
+  before?: number[];
   body: FieldSnapshot;
   summary: FieldSnapshot;
 }
@@ -83,7 +106,7 @@ export interface FieldSnapshot {
   postings: [term: string, postings: number[]][];
 }
 
-export const TEXT_INDEX_SERIALIZATION_VERSION = 1;
+export const TEXT_INDEX_SERIALIZATION_VERSION = 2;
 
 const FIELD_NAMES = ['body', 'summary'] as const;
 const TF_BITS = 6;
@@ -103,8 +126,11 @@ export class TextIndex {
     this.#options = { ...defaultTextIndexOptions, ...options };
   }
 
-  /** Indexes `doc` under `id`, replacing any earlier version. A doc with only blank text is removed (§5.1). */
-  upsert(space: string, id: string, doc: TextDocument): void {
+  /**
+   * Indexes `doc` under `id`, replacing any earlier version; `before` is the id of the document before
+   * it in its session (turn context). A doc with only blank text is removed (§5.1).
+   */
+  upsert(space: string, id: string, doc: TextDocument, before?: string): void {
     if (doc.body.trim() === '' && (doc.summary === null || doc.summary.trim() === '')) {
       this.remove(space, id);
       return;
@@ -115,7 +141,7 @@ export class TextIndex {
       this.#spaces.set(space, index);
     }
     index.remove(id);
-    index.add(id, [tokenize(doc.body), doc.summary === null ? [] : tokenize(doc.summary)]);
+    index.add(id, [tokenize(doc.body), doc.summary === null ? [] : tokenize(doc.summary)], before);
     index.maybeCompact(this.#options.compaction);
   }
 
@@ -142,15 +168,17 @@ export class TextIndex {
    * descending, ties by id. Query syntax: words are alternatives (OR); `"a quoted phrase"` is one
    * alternative that matches only documents holding every one of its terms (positions are not indexed,
    * so order and adjacency are not checked); `-word` or `-"phrase"` drops documents holding all of its
-   * terms. A query with no positive term left after tokenising returns nothing.
+   * terms. A query with no positive term left after tokenising returns nothing. With `context`, a
+   * word is scored over each body and its session neighbours' (see the header).
    */
-  search(space: string, query: string, limit: number): TextHit[] {
+  search(space: string, query: string, limit: number, context?: TextContext): TextHit[] {
     const index = this.#spaces.get(space);
     if (index === undefined || !(limit >= 1)) return [];
     const parsed = parseQuery(query);
     if (parsed.should.length === 0) return [];
     if (this.#scratch === null || this.#scratch.capacity < index.slots) this.#scratch = new Scratch(index.capacity);
-    return index.search(parsed, Math.floor(limit), this.#options.bm25, this.#scratch);
+    const withContext = context !== undefined && (context.near > 0 || context.far > 0) ? context : null;
+    return index.search(parsed, Math.floor(limit), this.#options.bm25, this.#scratch, withContext);
   }
 
   toJSON(): TextIndexSnapshot {
@@ -169,10 +197,10 @@ export class TextIndex {
       throw new CmpError('INTERNAL_ERROR', 'text index snapshot is not a JSON object');
     }
     const { serializationVersion, tokenizerVersion, spaces } = snapshot as Partial<TextIndexSnapshot>;
-    if (serializationVersion !== TEXT_INDEX_SERIALIZATION_VERSION) {
+    if (serializationVersion !== 1 && serializationVersion !== TEXT_INDEX_SERIALIZATION_VERSION) {
       throw new CmpError(
         'INTERNAL_ERROR',
-        `text index snapshot has serializationVersion ${String(serializationVersion)}; this build reads version ${TEXT_INDEX_SERIALIZATION_VERSION} only`,
+        `text index snapshot has serializationVersion ${String(serializationVersion)}; this build reads versions 1 and ${TEXT_INDEX_SERIALIZATION_VERSION}`,
       );
     }
     if (tokenizerVersion !== TOKENIZER_VERSION) {
@@ -223,6 +251,10 @@ class SpaceIndex {
   fields: FieldIndex[] = [new FieldIndex(), new FieldIndex()];
   live = 0;
   deleted = 0;
+  readonly links = new TurnLinks();
+  /** Body lengths with turn context, for the `context` they were computed with; dropped on any change. */
+  #contextLengths: { near: number; far: number; lengths: Float64Array; average: number } | null = null;
+  readonly #slotOfLive = (id: string): number | undefined => this.#slotOf.get(id);
 
   /** Slots in use, live or tombstoned. */
   get slots(): number {
@@ -238,7 +270,7 @@ class SpaceIndex {
     return this.#slotOf.has(id);
   }
 
-  add(id: string, fieldTokens: string[][]): void {
+  add(id: string, fieldTokens: string[][], before?: string): void {
     if (this.ids.length >= MAX_SLOTS) this.compact();
     if (this.ids.length >= MAX_SLOTS) {
       throw new CmpError('INTERNAL_ERROR', `text index space holds ${MAX_SLOTS} documents, the most one space can`);
@@ -249,6 +281,8 @@ class SpaceIndex {
     if (slot >= this.alive.length) this.#grow(slot + 1);
     this.alive[slot] = 1;
     this.live += 1;
+    this.#contextLengths = null;
+    this.links.added(id, slot, before, this.#slotOfLive);
     for (let f = 0; f < this.fields.length; f++) {
       const field = this.fields[f];
       const tokens = fieldTokens[f];
@@ -276,6 +310,8 @@ class SpaceIndex {
     this.alive[slot] = 0;
     this.live -= 1;
     this.deleted += 1;
+    this.#contextLengths = null;
+    this.links.removed(id, slot);
     for (const field of this.fields) {
       const length = field.lengths[slot];
       if (length === 0) continue;
@@ -312,13 +348,17 @@ class SpaceIndex {
     ids.forEach((id, slot) => this.#slotOf.set(id, slot));
     this.alive = new Uint8Array(Math.max(16, ids.length)).fill(1, 0, ids.length);
     this.deleted = 0;
+    this.#contextLengths = null;
+    this.links.relink(this.ids, this.#slotOfLive);
   }
 
-  search(query: ParsedQuery, limit: number, bm25: TextIndexOptions['bm25'], scratch: Scratch): TextHit[] {
+  search(query: ParsedQuery, limit: number, bm25: TextIndexOptions['bm25'], scratch: Scratch, context: TextContext | null): TextHit[] {
     const total = scratch.total.reset();
+    const inContext = context !== null && !this.links.empty ? context : null;
     for (const terms of query.should) {
       if (terms.length === 1) {
-        this.#scoreTerm(terms[0], bm25, total, null);
+        if (inContext) this.#scoreTermInContext(terms[0], bm25, inContext, total, scratch);
+        else this.#scoreTerm(terms[0], bm25, total, null);
         continue;
       }
       const group = this.#matchAll(terms, bm25, scratch);
@@ -343,28 +383,90 @@ class SpaceIndex {
    * With `seen`, also records each such document once in `seen` (it may hold the term in two fields).
    */
   #scoreTerm(term: string, bm25: TextIndexOptions['bm25'] | null, into: Accumulator, seen: SlotSet | null): void {
+    for (const field of this.fields) this.#scoreField(field, term, bm25, into, seen);
+  }
+
+  #scoreField(field: FieldIndex, term: string, bm25: TextIndexOptions['bm25'] | null, into: Accumulator, seen: SlotSet | null): void {
     const alive = this.alive;
-    for (const field of this.fields) {
-      const postings = field.terms.get(term);
-      if (postings === undefined) continue;
-      const df = this.deleted === 0 ? postings.length : countAlive(postings, alive);
-      if (df === 0) continue;
-      const idf = bm25 === null ? 0 : Math.log(1 + (this.live - df + 0.5) / (df + 0.5));
-      // BM25+ per posting: idf · (delta + tf·(k1+1) / (tf + k1·(1 − b + b·len/avgLen))), constants hoisted.
-      const k1 = bm25?.k1 ?? 0;
-      const b = bm25?.b ?? 0;
-      const delta = bm25?.delta ?? 0;
-      const base = k1 * (1 - b);
-      const perLength = (k1 * b * field.documents) / field.totalLength;
-      const lengths = field.lengths;
+    const postings = field.terms.get(term);
+    if (postings === undefined) return;
+    const df = this.deleted === 0 ? postings.length : countAlive(postings, alive);
+    if (df === 0) return;
+    const idf = bm25 === null ? 0 : this.#idf(df);
+    // BM25+ per posting: idf · (delta + tf·(k1+1) / (tf + k1·(1 − b + b·len/avgLen))), constants hoisted.
+    const k1 = bm25?.k1 ?? 0;
+    const b = bm25?.b ?? 0;
+    const delta = bm25?.delta ?? 0;
+    const base = k1 * (1 - b);
+    const perLength = (k1 * b * field.documents) / field.totalLength;
+    const lengths = field.lengths;
+    for (const posting of postings) {
+      const slot = posting >>> TF_BITS;
+      if (alive[slot] === 0) continue;
+      const tf = posting & TF_MAX;
+      into.add(slot, idf * (delta + (tf * (k1 + 1)) / (tf + base + perLength * lengths[slot])));
+      if (seen !== null) seen.touch(slot);
+    }
+  }
+
+  #idf(df: number): number {
+    return Math.log(1 + (this.live - df + 0.5) / (df + 0.5));
+  }
+
+  /**
+   * `#scoreTerm` with turn context: the body field scored as if each body held its neighbours' words
+   * at their share (the header), document frequency and lengths included; the summary as it is.
+   */
+  #scoreTermInContext(term: string, bm25: TextIndexOptions['bm25'], context: TextContext, into: Accumulator, scratch: Scratch): void {
+    const [body, summary] = this.fields;
+    const postings = body.terms.get(term);
+    if (postings !== undefined) {
+      const alive = this.alive;
+      const frequencies = scratch.context.reset();
       for (const posting of postings) {
         const slot = posting >>> TF_BITS;
         if (alive[slot] === 0) continue;
         const tf = posting & TF_MAX;
-        into.add(slot, idf * (delta + (tf * (k1 + 1)) / (tf + base + perLength * lengths[slot])));
-        if (seen !== null) seen.touch(slot);
+        forEachInContext(this.links, slot, context.near, context.far, (holder, share) => frequencies.add(holder, share * tf));
+      }
+      if (frequencies.count > 0) {
+        const idf = this.#idf(Math.min(frequencies.count, this.live));
+        const { k1, b, delta } = bm25;
+        const { lengths, average } = this.#lengthsInContext(context);
+        const base = k1 * (1 - b);
+        const perLength = (k1 * b) / average;
+        for (let i = 0; i < frequencies.count; i++) {
+          const slot = frequencies.touched[i];
+          const tf = frequencies.score[slot];
+          into.add(slot, idf * (delta + (tf * (k1 + 1)) / (tf + base + perLength * lengths[slot])));
+        }
       }
     }
+    this.#scoreField(summary, term, bm25, into, null);
+  }
+
+  /** Every body's length with its neighbours' at their share, and their average over non-empty ones. */
+  #lengthsInContext(context: TextContext): { lengths: Float64Array; average: number } {
+    const cached = this.#contextLengths;
+    if (cached !== null && cached.near === context.near && cached.far === context.far) return cached;
+    const own = this.fields[0].lengths;
+    const lengths = new Float64Array(this.ids.length);
+    for (let slot = 0; slot < this.ids.length; slot++) {
+      if (this.alive[slot] === 0 || own[slot] === 0) continue;
+      forEachInContext(this.links, slot, context.near, context.far, (holder, share) => {
+        lengths[holder] += share * own[slot];
+      });
+    }
+    let total = 0;
+    let documents = 0;
+    for (let slot = 0; slot < lengths.length; slot++) {
+      if (lengths[slot] === 0) continue;
+      total += lengths[slot];
+      documents += 1;
+    }
+    const computed = { near: context.near, far: context.far, lengths, average: documents === 0 ? 1 : total / documents };
+    this.#contextLengths = computed;
+    return computed;
   }
 
   /**
@@ -430,7 +532,15 @@ class SpaceIndex {
       }
       return { lengths, postings };
     });
-    return { ids, body, summary };
+    const slotOfDense = (id: string): number => {
+      const slot = this.#slotOf.get(id);
+      return slot === undefined ? -1 : remap[slot];
+    };
+    const before = ids.map((id) => {
+      const previous = this.links.beforeId(id);
+      return previous === undefined ? -1 : slotOfDense(previous);
+    });
+    return { ids, before, body, summary };
   }
 
   static fromJSON(plain: SpaceSnapshot): SpaceIndex {
@@ -460,6 +570,15 @@ class SpaceIndex {
         field.terms.set(term, decodePostings(encoded, ids.length, `${name} postings of "${term}"`));
       }
     });
+    const { before } = plain;
+    if (before !== undefined) {
+      if (!Array.isArray(before) || before.length !== ids.length) throw new Error('before must have one entry per id');
+      before.forEach((previous, slot) => {
+        if (previous === -1) return;
+        if (!Number.isInteger(previous) || previous < 0 || previous >= ids.length || previous === slot) throw new Error(`before[${slot}] is not a slot`);
+        index.links.added(ids[slot], slot, ids[previous], index.#slotOfLive);
+      });
+    }
     return index;
   }
 
@@ -478,6 +597,7 @@ class SpaceIndex {
     const alive = new Uint8Array(capacity);
     alive.set(this.alive);
     this.alive = alive;
+    this.links.grow(capacity);
     for (const field of this.fields) {
       const lengths = new Uint32Array(capacity);
       lengths.set(field.lengths);
@@ -513,114 +633,3 @@ function byScoreThenId(a: TextHit, b: TextHit): number {
   return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-/**
- * A set of slots over dense arrays, cleared in O(1): a slot is in the set while its stamp equals the
- * current epoch; `touched` lists the members in insertion order.
- */
-class SlotSet {
-  readonly #stamp: Uint32Array;
-  readonly touched: Int32Array;
-  count = 0;
-  #epoch = 0;
-
-  constructor(capacity: number) {
-    this.#stamp = new Uint32Array(capacity);
-    this.touched = new Int32Array(capacity);
-  }
-
-  reset(): this {
-    this.count = 0;
-    if (this.#epoch === 0xffffffff) {
-      this.#stamp.fill(0);
-      this.#epoch = 0;
-    }
-    this.#epoch += 1;
-    return this;
-  }
-
-  has(slot: number): boolean {
-    return this.#stamp[slot] === this.#epoch;
-  }
-
-  /** Adds `slot`; true if it was not in the set yet. */
-  touch(slot: number): boolean {
-    if (this.#stamp[slot] === this.#epoch) return false;
-    this.#stamp[slot] = this.#epoch;
-    this.touched[this.count++] = slot;
-    return true;
-  }
-}
-
-/** A SlotSet whose members carry a score and a hit count, both starting at 0. */
-class Accumulator extends SlotSet {
-  readonly score: Float64Array;
-  readonly hits: Uint32Array;
-
-  constructor(capacity: number) {
-    super(capacity);
-    this.score = new Float64Array(capacity);
-    this.hits = new Uint32Array(capacity);
-  }
-
-  add(slot: number, score: number): void {
-    if (this.touch(slot)) {
-      this.score[slot] = score;
-      this.hits[slot] = 0;
-    } else {
-      this.score[slot] += score;
-    }
-  }
-}
-
-/** What a search needs, allocated once and reused: 56 bytes per slot in all. */
-class Scratch {
-  /** Score of every candidate. */
-  readonly total: Accumulator;
-  /** Documents dropped by `-term` clauses. */
-  readonly excluded: SlotSet;
-  /** A multi-term group's candidates with their summed score and how many of its terms each holds. */
-  readonly group: Accumulator;
-  /** Documents holding the group's current term, once each though they may hold it in two fields. */
-  readonly seen: SlotSet;
-
-  constructor(readonly capacity: number) {
-    this.total = new Accumulator(capacity);
-    this.excluded = new SlotSet(capacity);
-    this.group = new Accumulator(capacity);
-    this.seen = new SlotSet(capacity);
-  }
-}
-
-/** A query as groups of terms: a group matches a document holding all of its terms. */
-interface ParsedQuery {
-  /** Alternatives: a document must match at least one. */
-  should: string[][];
-  /** Exclusions: a document matching any of them is dropped. */
-  mustNot: string[][];
-}
-
-// `-"phrase"`, `"phrase"` (an unclosed quote runs to the end), or any other run of non-spaces.
-const CLAUSE = /(-?)"([^"]*)(?:"|$)|(\S+)/g;
-
-function parseQuery(query: string): ParsedQuery {
-  const should: string[][] = [];
-  const mustNot: string[][] = [];
-  const seen = new Set<string>();
-  for (const [, negated, phrase, bare] of query.matchAll(CLAUSE)) {
-    if (phrase !== undefined) {
-      const terms = [...new Set(tokenize(phrase))];
-      if (terms.length > 0) (negated === '-' ? mustNot : should).push(terms);
-    } else if (bare.startsWith('-')) {
-      // One word may yield several terms ("-e-mail", a CJK run): exclude only documents with all of them.
-      const terms = [...new Set(tokenize(bare.slice(1)))];
-      if (terms.length > 0) mustNot.push(terms);
-    } else {
-      for (const term of tokenize(bare)) {
-        if (seen.has(term)) continue;
-        seen.add(term);
-        should.push([term]);
-      }
-    }
-  }
-  return { should, mustNot };
-}

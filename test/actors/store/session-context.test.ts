@@ -68,10 +68,30 @@ describe('session context in a memory vector', () => {
     expect(await similarity(off, 'r1', REPLY)).toBeCloseTo(1, 5);
   });
 
-  it('searches the text of the memory itself only', async () => {
+  it('searches the text of the memory itself only, unless the search asks for turn context', async () => {
     const s = store(true);
     await s.apply(put([turn('q1', QUESTION, 's1'), turn('r1', REPLY, 's1', 'q1')]));
     const { text_hits } = await s.search('default', { text: 'violin', vectors: [], k: 10, minSimilarity: 0 });
     expect(text_hits.map((hit) => hit.id)).toEqual(['q1']);
+    const context = { near: 0.5, far: 0.25 };
+    const withContext = await s.search('default', { text: 'violin', vectors: [], k: 10, minSimilarity: 0, context });
+    expect(withContext.text_hits.map((hit) => hit.id)).toEqual(['q1', 'r1']);
+  });
+});
+
+describe('turn context in text search', () => {
+  const context = { near: 0.5, far: 0.25 };
+  const found = async (s: StoreApi, text: string) =>
+    (await s.search('default', { text, vectors: [], k: 10, minSimilarity: 0, context })).text_hits.map((hit) => hit.id);
+
+  it('links a turn to the one before it across batches, not across sessions, and forgets with the record', async () => {
+    const s = store(false);
+    await s.apply(put([turn('q1', QUESTION, 's1')]));
+    await s.apply(put([turn('r1', REPLY, 's1', 'q1'), turn('other', 'Sunday morning rehearsal.', 's2', 'q1')]));
+    expect(await found(s, 'daughter')).toEqual(['r1', 'q1']);
+    expect(await found(s, 'rehearsal')).toEqual(['other']);
+    await s.apply(envelope({ type: 'records.deleted', ids: ['r1'] }, { seq: ++seq }));
+    expect(await found(s, 'daughter')).toEqual([]);
+    expect(await found(s, 'violin')).toEqual(['q1']);
   });
 });

@@ -224,12 +224,12 @@ describe('toJSON', () => {
 
   it('writes a snapshot that is a plain, versioned object', () => {
     const snapshot = sample().toJSON();
-    expect(snapshot.serializationVersion).toBe(1);
+    expect(snapshot.serializationVersion).toBe(2);
     expect(Object.keys(snapshot.spaces).sort()).toEqual(['default', 'work']);
   });
 });
 
-// Written by the first version of text-index.ts (from `sample()`); it must keep loading.
+// Written by the first version of text-index.ts (from `sample()`); it must keep loading (it has no turn links).
 const FROZEN_V1 = '{"serializationVersion":1,"tokenizerVersion":1,"spaces":{"default":{"ids":["m1","m2","m3"],"body":{"lengths":[5,7,21],"postings":[["alic",[1]],["deploi",[1,1,-3]],["search",[1]],["index",[1]],["fridai",[1]],["bob",[2]],["review",[2]],["job",[2]],["twice",[2]],["東",[3]],["東京",[3]],["京",[3]],["京タ",[3]],["タ",[3]],["タワ",[3]],["ワ",[3]],["ワー",[3]],["ー",[3]],["ーに",[3]],["に",[3]],["に行",[3]],["行",[3]],["行き",[3]],["き",[3]],["きま",[3]],["ま",[3]],["まし",[3]],["し",[3]],["した",[3]],["た",[3]]]},"summary":{"lengths":[0,2,0],"postings":[["deploi",[2]],["review",[2]]]}},"work":{"ids":["w1"],"body":{"lengths":[3],"postings":[["quarterli",[1]],["invoic",[1]],["export",[1]]]},"summary":{"lengths":[0],"postings":[]}}}}';
 
 describe('fromJSON', () => {
@@ -250,9 +250,9 @@ describe('fromJSON', () => {
   });
 
   it('refuses an unknown serialization version, saying so', () => {
-    const error = cmpErrorOf(() => TextIndex.fromJSON(FROZEN_V1.replace('"serializationVersion":1', '"serializationVersion":2')));
+    const error = cmpErrorOf(() => TextIndex.fromJSON(FROZEN_V1.replace('"serializationVersion":1', '"serializationVersion":3')));
     expect(error.code).toBe('INTERNAL_ERROR');
-    expect(error.message).toBe('text index snapshot has serializationVersion 2; this build reads version 1 only');
+    expect(error.message).toBe('text index snapshot has serializationVersion 3; this build reads versions 1 and 2');
   });
 
   it('refuses a snapshot written by another tokenizer version', () => {
@@ -272,7 +272,84 @@ describe('fromJSON', () => {
       FROZEN_V1.replace('["alic",[1]]', '["alic",[9]]'),
       FROZEN_V1.replace('[1,1,-3]', '[-3,1,1]'),
       FROZEN_V1.replace('"ids":["m1","m2","m3"]', '"ids":["m1","m1","m3"]'),
+      FROZEN_V1.replace('"ids":["m1","m2","m3"]', '"ids":["m1","m2","m3"],"before":[-1,0]'),
+      FROZEN_V1.replace('"ids":["m1","m2","m3"]', '"ids":["m1","m2","m3"],"before":[-1,1,7]'),
     ];
     for (const json of broken) expect(cmpErrorOf(() => TextIndex.fromJSON(json)).code).toBe('INTERNAL_ERROR');
+  });
+});
+
+describe('turn context', () => {
+  // One conversation: the question's words are in the turn before the answer.
+  const CONTEXT = { near: 0.5, far: 0.25 };
+  function chat(index = new TextIndex()): TextIndex {
+    const turns: [string, string][] = [
+      ['t1', 'Did you ever adopt that dog from the shelter?'],
+      ['t2', 'Yes! A beagle puppy, we named him Biscuit'],
+      ['t3', 'He chews everything in the garden'],
+      ['t4', 'Our neighbours grow tomatoes'],
+    ];
+    let before: string | undefined;
+    for (const [id, body] of turns) {
+      index.upsert('default', id, doc(body), before);
+      before = id;
+    }
+    return indexOf(FILLER, 'default', index);
+  }
+  const search = (index: TextIndex, query: string) => index.search('default', query, 10, CONTEXT).map((hit) => hit.id);
+
+  it('finds a turn by the words of the turns beside it, its own words first', () => {
+    const index = chat();
+    expect(ids(index, 'adopt shelter')).toEqual(['t1']);
+    expect(search(index, 'adopt shelter')).toEqual(['t1', 't2', 't3']);
+    // Two away gets half the share of one away.
+    const [, near, far] = index.search('default', 'adopt shelter', 10, CONTEXT);
+    expect(far.score).toBeLessThan(near.score);
+  });
+
+  it('reads the turns after a turn too', () => {
+    const found = search(chat(), 'biscuit');
+    expect(found[0]).toBe('t2');
+    expect(new Set(found.slice(1, 3))).toEqual(new Set(['t1', 't3']));
+    expect(found[3]).toBe('t4');
+  });
+
+  it('scores as without links when the context is 0, and for documents without links', () => {
+    const index = chat();
+    expect(index.search('default', 'beagle garden', 10, { near: 0, far: 0 })).toEqual(index.search('default', 'beagle garden', 10));
+    const plain = indexOf({ a: doc('beagle puppy'), b: doc('garden hose'), ...FILLER });
+    expect(plain.search('default', 'beagle garden', 10, CONTEXT)).toEqual(plain.search('default', 'beagle garden', 10));
+  });
+
+  it('judges quoted phrases and exclusions by a document\'s own words', () => {
+    const index = chat();
+    expect(search(index, '"beagle puppy"')).toEqual(['t2']);
+    // t2 is dropped for its own "beagle"; t1, two before t3, is kept: its own words hold no beagle.
+    expect(search(index, 'garden -beagle')).toEqual(['t3', 't4', 't1']);
+  });
+
+  it('drops a removed turn\'s words from its neighbours at once (forget)', () => {
+    const index = chat();
+    index.remove('default', 't2');
+    expect(search(index, 'beagle biscuit')).toEqual([]);
+    expect(search(index, 'garden')).toEqual(['t3', 't4']);
+  });
+
+  it('keeps the links of a turn replaced under a new slot (an update), and its neighbours\' links to it', () => {
+    const index = chat();
+    index.upsert('default', 't2', doc('Yes! A beagle puppy called Biscuit'), 't1');
+    expect(search(index, 'biscuit')).toEqual(search(chat(), 'biscuit'));
+    index.upsert('default', 't3', doc('He chews everything in the garden'));
+    expect(search(index, 'garden')).toEqual(['t3', 't4']);
+  });
+
+  it('keeps the links through compaction and a snapshot', () => {
+    const index = chat(new TextIndex({ compaction: { minDeleted: 1, minDeletedFraction: 0 } }));
+    index.upsert('default', 'gone', doc('temporary'));
+    index.remove('default', 'gone');
+    const expected = ['biscuit', 'adopt', 'garden tomatoes'].map((q) => index.search('default', q, 10, CONTEXT));
+    expect(expected[0].map((hit) => hit.id)).toEqual(search(chat(), 'biscuit'));
+    const loaded = TextIndex.fromJSON(JSON.stringify(index));
+    expect(['biscuit', 'adopt', 'garden tomatoes'].map((q) => loaded.search('default', q, 10, CONTEXT))).toEqual(expected);
   });
 });
