@@ -79,7 +79,10 @@ export class Recaller {
     const strategies: string[] = [];
     const vectors: number[][] = [];
     if (cue.text !== null) {
-      const [embedded] = await this.#o.embedder.embed([firstPersonCue(cue.text)]);
+      // A cheaper path for cues where the embedder has one (the model's static query vectors).
+      const text = firstPersonCue(cue.text);
+      const embedder = this.#o.embedder;
+      const embedded = embedder.embedQuery ? await embedder.embedQuery(text) : (await embedder.embed([text]))[0];
       if (embedded.some((value) => value !== 0)) vectors.push(Array.from(embedded));
     }
     if (cue.embedding !== null) vectors.push(cue.embedding);
