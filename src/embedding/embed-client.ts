@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { CmpError } from '../cmp/errors.js';
-import type { Embedder } from './embedder.js';
+import type { Embedder, QueryVector } from './embedder.js';
 import { StaticQueryEmbedder } from './static-query.js';
 import { prepareText, useLiteTokenizer } from './use-lite.js';
 import {
@@ -89,12 +89,12 @@ export class EmbedClient implements Embedder {
     });
   }
 
-  async embedQuery(text: string, signal?: AbortSignal): Promise<Float32Array> {
+  async embedQuery(text: string, signal?: AbortSignal): Promise<QueryVector> {
     signal?.throwIfAborted();
     const table = this.#static.embedder;
-    if (table && table.dimension === this.dimension) return table.embed(text);
+    if (table && table.dimension === this.dimension) return { vector: table.embed(text), static: true };
     const [vector] = await this.embed([text], signal);
-    return vector;
+    return { vector, static: false };
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {

@@ -24,7 +24,14 @@ export interface Embedder {
    * model's static query vectors, static-query.ts), comparable with the vectors embed() gives
    * memories. Absent: cues are embedded by embed().
    */
-  embedQuery?(text: string, signal?: AbortSignal): Promise<Float32Array>;
+  embedQuery?(text: string, signal?: AbortSignal): Promise<QueryVector>;
+}
+
+/** A cue's vector from Embedder.embedQuery. */
+export interface QueryVector {
+  vector: Float32Array;
+  /** Made by the static query table: its cosines with memories run lower than the model's (recall.ts). */
+  static: boolean;
 }
 
 /** The `[embedding]` configuration section, as far as building an embedder needs it. */

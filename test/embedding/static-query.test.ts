@@ -64,13 +64,13 @@ describe('the static query table', () => {
     // Cues run the model until the table is there.
     const before = await client.embedQuery('purchased an automobile recently');
     const [model] = await client.embed(['purchased an automobile recently']);
-    if (!client.staticQueries) expect(Array.from(before)).toEqual(Array.from(model));
+    if (!before.static) expect(Array.from(before.vector)).toEqual(Array.from(model));
     await client.staticQueriesReady();
     expect(client.staticQueries).toBe(true);
     expect(logs.some((line) => /^embedding: distilling the static query table \(the cached piece table is damaged\): 8000 pieces/.test(line))).toBe(true);
     expect(logs.some((line) => /^embedding: static query table distilled: 8000 pieces in [\d.]+ s, cached in .*use-lite-v1\.pieces\.f32$/.test(line))).toBe(true);
     expect(statSync(cache).size).toBeGreaterThan(8000 * 512 * 4);
-    first = await Promise.all(PAIRS.map(([, cue]) => client.embedQuery(cue)));
+    first = await Promise.all(PAIRS.map(async ([, cue]) => (await client.embedQuery(cue)).vector));
     await stop(service);
   }, 180_000);
 
@@ -81,7 +81,7 @@ describe('the static query table', () => {
     expect(logs.some((line) => /^embedding: static query table \(8000 pieces\) read from .* in \d+ ms$/.test(line))).toBe(true);
     expect(logs.some((line) => line.includes('distill'))).toBe(false);
     expect(statSync(cache).mtimeMs).toBe(mtime);
-    for (const [i, [, cue]] of PAIRS.entries()) expect(Array.from(await client.embedQuery(cue))).toEqual(Array.from(first[i]));
+    for (const [i, [, cue]] of PAIRS.entries()) expect(Array.from((await client.embedQuery(cue)).vector)).toEqual(Array.from(first[i]));
     await stop(service);
   }, 60_000);
 
@@ -91,15 +91,16 @@ describe('the static query table', () => {
     const memories = await client.embed(PAIRS.map(([memory]) => memory));
     const nearest: number[] = [];
     for (const [, cue] of PAIRS) {
-      const vector = await client.embedQuery(cue);
+      const { vector, static: isStatic } = await client.embedQuery(cue);
+      expect(isStatic).toBe(true);
       const scores = memories.map((memory) => cosine(vector, memory));
       nearest.push(scores.indexOf(Math.max(...scores)));
     }
     expect(nearest).toEqual(PAIRS.map((_, i) => i));
     // Unit length, and blank is the zero vector (as the model path gives).
-    const unit = await client.embedQuery('a string instrument');
+    const { vector: unit } = await client.embedQuery('a string instrument');
     expect(Math.hypot(...unit)).toBeCloseTo(1, 5);
-    expect((await client.embedQuery('   ')).every((x) => x === 0)).toBe(true);
+    expect((await client.embedQuery('   ')).vector.every((x) => x === 0)).toBe(true);
     await stop(service);
   }, 60_000);
 
@@ -109,7 +110,7 @@ describe('the static query table', () => {
     services.push(service);
     const client = await service.client();
     const [model] = await client.embed(['got a young dog']);
-    expect(Array.from(await client.embedQuery('got a young dog'))).toEqual(Array.from(model));
+    expect(await client.embedQuery('got a young dog')).toEqual({ vector: model, static: false });
     expect(client.staticQueries).toBe(false);
     expect(logs.some((line) => line.includes('static query table'))).toBe(false);
     await stop(service);
