@@ -47,9 +47,12 @@ export class EmbeddingService {
     return port2;
   }
 
-  /** A client on this thread (the hippocampus's: cues are interactive). */
-  async client(): Promise<EmbedClient> {
-    const client = await EmbedClient.connect(this.port(), 'interactive');
+  /**
+   * A client on this thread (the hippocampus's: cues are interactive); `staticQueries`: it embeds cues
+   * by the static query table once the worker has it (embedding.query_vectors = "static").
+   */
+  async client(options: { staticQueries?: boolean } = {}): Promise<EmbedClient> {
+    const client = await EmbedClient.connect(this.port(), 'interactive', options);
     this.#clients.push(client);
     return client;
   }

@@ -19,6 +19,19 @@ export interface Embedder {
    * back to it unchanged.
    */
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /**
+   * A recall cue's vector, where the embedder has a cheaper path for cues than for memories (the
+   * model's static query vectors, static-query.ts), comparable with the vectors embed() gives
+   * memories. Absent: cues are embedded by embed().
+   */
+  embedQuery?(text: string, signal?: AbortSignal): Promise<QueryVector>;
+}
+
+/** A cue's vector from Embedder.embedQuery. */
+export interface QueryVector {
+  vector: Float32Array;
+  /** Made by the static query table: its cosines with memories run lower than the model's (recall.ts). */
+  static: boolean;
 }
 
 /** The `[embedding]` configuration section, as far as building an embedder needs it. */
@@ -32,4 +45,15 @@ export interface EmbedderConfig {
   api_key?: string;
   /** Embed a memory with the one before it in its session (store indexes); default true. */
   session_context?: boolean;
+  /** provider "local": cues by the static query table ("static", default) or the model ("model"). */
+  query_vectors?: 'static' | 'model';
+}
+
+/** `GET /readiness`'s `embedding` (runtime.ts): the embedder, how cues are embedded now, the backlog. */
+export interface EmbeddingReport {
+  embedder: string;
+  /** "static": by the static query table (static-query.ts); "model": by the embedder itself. */
+  query_vectors: 'static' | 'model';
+  vector_backlog: number;
+  links_pending: number;
 }

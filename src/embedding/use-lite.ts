@@ -16,6 +16,7 @@
 // - texts longer than MAX_CHARS are cut there (cost grows with length; the start carries the gist).
 // Batches are run sorted by length: padding is then smallest (measured 1.6× faster than input order).
 
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -30,17 +31,44 @@ export const MAX_CHARS = 4000;
 /** Texts run through the model in one call at most (bounds the wasm heap and each call's duration). */
 export const MODEL_BATCH = 8;
 
+interface Tensor {
+  array(): Promise<number[][]>;
+  dispose(): void;
+}
+
 interface Model {
   embed(inputs: string[]): Promise<number[][]>;
+  tokenizer: { encode(text: string): number[] };
+  model: { executeAsync(inputs: Record<string, Tensor>): Promise<Tensor> };
+}
+
+/** The SentencePiece vocabulary of the model: [piece, unigram log-probability], by id. */
+export type Vocabulary = Array<[string, number]>;
+
+/** The tokenizer of @energetic-ai/embeddings (the one the model path uses), for `vocabulary`. */
+export function useLiteTokenizer(vocabulary: Vocabulary): { encode(text: string): number[] } {
+  const require = createRequire(import.meta.url);
+  const { EmbeddingsModel } = require('@energetic-ai/embeddings') as {
+    EmbeddingsModel: new (data: { vocabulary: unknown; model: unknown }) => Model;
+  };
+  // The package exports the tokenizer only as a model's member; a model without a graph is just that.
+  return new EmbeddingsModel({ vocabulary, model: undefined }).tokenizer;
 }
 
 export class UseLiteEmbedder implements Embedder {
   readonly name = USE_LITE_EMBEDDER_NAME;
   readonly dimension = USE_LITE_DIMENSION;
+  /** sha256 of the model's files (model.json, vocab.json), hex: names what a piece table was made from. */
+  readonly fingerprint: string;
+  readonly vocabulary: Vocabulary;
   readonly #model: Model;
+  readonly #core: TfCore;
 
-  private constructor(model: Model) {
+  private constructor(model: Model, core: TfCore, vocabulary: Vocabulary, fingerprint: string) {
     this.#model = model;
+    this.#core = core;
+    this.vocabulary = vocabulary;
+    this.fingerprint = fingerprint;
   }
 
   /**
@@ -57,11 +85,36 @@ export class UseLiteEmbedder implements Embedder {
     };
     await core.setBackend('wasm');
     await core.ready();
-    const [graph, vocabulary] = await Promise.all([
+    const [graph, graphText, vocabularyText] = await Promise.all([
       core.loadGraphModel(core.io.fileSystem(join(modelDir, 'model.json'))),
-      readFile(join(modelDir, 'vocab.json'), 'utf8').then((text) => JSON.parse(text) as unknown),
+      readFile(join(modelDir, 'model.json')),
+      readFile(join(modelDir, 'vocab.json'), 'utf8'),
     ]);
-    return new UseLiteEmbedder(new EmbeddingsModel({ vocabulary, model: graph }));
+    const vocabulary = JSON.parse(vocabularyText) as Vocabulary;
+    const fingerprint = createHash('sha256').update(graphText).update(vocabularyText).digest('hex');
+    return new UseLiteEmbedder(new EmbeddingsModel({ vocabulary, model: graph }), core, vocabulary, fingerprint);
+  }
+
+  /**
+   * The model's vector of each piece on its own (a one-piece input, fed by id: no tokenising), as
+   * ids.length × 512 rows. The static query table (static-query.ts) is made of these.
+   */
+  async embedPieces(ids: number[]): Promise<Float32Array> {
+    const out = new Float32Array(ids.length * USE_LITE_DIMENSION);
+    if (ids.length === 0) return out;
+    const core = this.#core;
+    const indices = core.tensor2d(ids.map((_, i) => [i, 0]), [ids.length, 2], 'int32');
+    const values = core.tensor1d(ids, 'int32');
+    try {
+      const result = await this.#model.model.executeAsync({ indices, values });
+      const rows = await result.array();
+      result.dispose();
+      rows.forEach((row, i) => out.set(row, i * USE_LITE_DIMENSION));
+    } finally {
+      indices.dispose();
+      values.dispose();
+    }
+    return out;
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
@@ -105,4 +158,6 @@ interface TfCore {
   ready(): Promise<void>;
   loadGraphModel(handler: unknown): Promise<unknown>;
   io: { fileSystem(path: string): unknown };
+  tensor2d(values: number[][], shape: [number, number], dtype: 'int32'): Tensor;
+  tensor1d(values: number[], dtype: 'int32'): Tensor;
 }

@@ -343,6 +343,14 @@ export const configSchema = table({
      * re-embeds on the next start.
      */
     session_context: bool(),
+    /**
+     * provider "local": how a recall cue is embedded. "static" (default): by a table of the model's
+     * vectors of its 8,000 vocabulary pieces, a cue = their weighted mean (microseconds a cue instead
+     * of 12–60 ms of model); the table is distilled once in the background after the first start
+     * (~6 s; cues run the model until then) and cached in `<data_dir>/embedding`. "model": the model
+     * runs on every cue. Memories are embedded by the model either way, so changing it re-embeds nothing.
+     */
+    query_vectors: oneOf(['static', 'model']),
   }),
   /**
    * The LLM used for dream and consolidation summaries and for relation extraction (reference spec
@@ -492,7 +500,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
   decay: { background_enabled: true, background_interval_secs: 3600 },
   dream: { background_enabled: true, background_interval_secs: DAY },
   recall: { activation_decay_factor: 0.5, activation_threshold: 0.05, default_activation_depth: 2, session_neighbour_weight: 0, turn_context: 0.5, attribution_boost: 0.5, vector_weight: SEMANTIC_VECTOR_WEIGHT, phrase_boost: 1, time_boost: 0.4, session_boost: 0.1 },
-  embedding: { provider: 'local', dimension: USE_LITE_DIMENSION, association_threshold: 0.8, session_context: true },
+  embedding: { provider: 'local', dimension: USE_LITE_DIMENSION, association_threshold: 0.8, session_context: true, query_vectors: 'static' },
   llm: { provider: 'none', timeout_ms: 30_000, max_retries: 3 },
   runtime: {
     restart_backoff_initial_ms: 100,

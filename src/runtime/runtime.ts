@@ -5,8 +5,9 @@ import { AuditLog, auditLogPath } from '../audit/audit-log.js';
 import { auditHippocampus } from '../audit/audited-hippocampus.js';
 import type { StoreApi, Stores } from '../actors/store/protocol.js';
 import { createWorkingStore } from '../actors/working/working-store.js';
+import type { EmbedClient } from '../embedding/embed-client.js';
 import { EmbeddingService } from '../embedding/embed-service.js';
-import type { Embedder } from '../embedding/embedder.js';
+import type { Embedder, EmbeddingReport } from '../embedding/embedder.js';
 import { createEmbedder } from '../embedding/factory.js';
 import { createLlmProvider } from '../providers/index.js';
 import { PERSISTENT_STORES, type PartitionName, type StoreType } from '../cmp/types.js';
@@ -28,8 +29,12 @@ export interface Runtime {
   /** The audit log every mutating operation is appended to; absent when `security.audit_log_enabled` is false. */
   readonly audit: AuditLog | undefined;
   health(): StoreHealth[];
-  /** The embedder in use (`name/dimension`) and the records of every store waiting for their vector. */
-  embedding(): Promise<{ embedder: string; vector_backlog: number; links_pending: number }>;
+  /**
+   * The embedder in use (`name/dimension`), what recall cues are embedded by right now ("static": the
+   * static query table, once the worker has it; "model": the embedder itself), and the records of every
+   * store waiting for their vector.
+   */
+  embedding(): Promise<EmbeddingReport>;
   /** Tells other processes (the CLI, `cerememory mcp`) where this runtime's server listens. */
   advertise(url: string): void;
   close(): Promise<void>;
@@ -71,7 +76,11 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       audit = await AuditLog.open(auditLogPath(config), { sync: config.runtime.sync_writes, now: options.now, log });
     }
     if (config.embedding.provider === 'local') {
-      embedding = EmbeddingService.start(config.embedding.model_dir === undefined ? {} : { modelDir: config.embedding.model_dir }, log);
+      embedding = EmbeddingService.start({
+        ...(config.embedding.model_dir === undefined ? {} : { modelDir: config.embedding.model_dir }),
+        // The static query table is cached beside the data it serves (embed-worker.ts).
+        ...(config.embedding.query_vectors === 'static' ? { staticQueryDir: join(config.data_dir, 'embedding') } : {}),
+      }, log);
     }
     const service = embedding;
     const started = await Promise.allSettled(
@@ -112,10 +121,12 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     if (failed) throw failed.reason;
 
     let embedder: Embedder;
+    let cueClient: EmbedClient | undefined;
     if (embedding) {
-      const client = await embedding.client();
+      const client = await embedding.client({ staticQueries: config.embedding.query_vectors === 'static' });
       if (client.info.fallbackReason === undefined) log(`embedding: ${client.name}/${client.dimension}, model loaded in ${client.info.loadMs} ms`);
       embedder = client;
+      cueClient = client;
     } else {
       embedder = createEmbedder(config.embedding);
     }
@@ -186,6 +197,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
         );
         return {
           embedder: `${embedder.name}/${embedder.dimension}`,
+          query_vectors: cueClient?.staticQueries === true ? 'static' : 'model',
           vector_backlog: counts.reduce((sum, count) => sum + count, 0),
           links_pending: ready.linksPending,
         };

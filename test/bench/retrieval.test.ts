@@ -18,9 +18,11 @@ describe('the retrieval evaluation', () => {
     const bySystem = new Map(rows.map((row) => [row.system, row]));
     expect([...bySystem.keys()]).toEqual([
       'bm25 (baseline)', 'bm25 + english stopwords', 'bm25 + stemming (our text index alone)', 'cerememory', 'cerememory without the local embedder',
-      'cerememory without session links', 'cerememory without activation', 'cerememory without session neighbours', 'cerememory without attribution',
+      'cerememory without session links', 'cerememory without activation', 'cerememory without turn context',
+      'cerememory with neighbour scores instead of turn context', 'cerememory without attribution',
       'cerememory without the turn before in vectors',
       'cerememory without the time boost', 'cerememory without the session boost', 'cerememory without the phrase boost',
+      'cerememory with the model per cue (no static query vectors)',
     ]);
     for (const row of rows) {
       expect(row.questions).toBe(12);
@@ -35,5 +37,5 @@ describe('the retrieval evaluation', () => {
     for (const row of rows.filter((row) => row.system.startsWith('cerememory without'))) {
       expect(row.recall_at_10, row.system).toBeLessThanOrEqual(engine.recall_at_10);
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -43,11 +43,19 @@ async function stop(server: TestServer): Promise<void> {
 }
 
 /** /readiness once no record waits for its vector; returns its embedding report. */
-async function vectorsSettled(server: TestServer): Promise<{ embedder: string; vector_backlog: number; links_pending: number }> {
+async function vectorsSettled(server: TestServer): Promise<{ embedder: string; query_vectors: string; vector_backlog: number; links_pending: number }> {
   return waitFor(async () => {
     const { body } = await server.call('GET', '/readiness');
     return body.embedding?.vector_backlog === 0 && body.embedding.links_pending === 0 ? body.embedding : undefined;
   }, 60_000, 'the vector backlog to drain');
+}
+
+/** /readiness once cues are embedded by the static query table (distilled in the background). */
+async function staticQueries(server: TestServer): Promise<void> {
+  await waitFor(async () => {
+    const { body } = await server.call('GET', '/readiness');
+    return body.embedding?.query_vectors === 'static' ? true : undefined;
+  }, 120_000, 'the static query table');
 }
 
 async function stats(server: TestServer, space: string): Promise<any> {
@@ -142,8 +150,12 @@ describe.skipIf(!ConnectionRecorder.available())('the default embedder through t
     const server = await start(dataDir, DEFAULT_EMBEDDING);
     expect(server.logs.some((line) => /episodic: rebuilding indexes: the snapshot was embedded by local-hash-v1\/256, now use-lite-v1\/512/.test(line))).toBe(true);
     expect(server.logs.some((line) => /episodic: vectors: embedding 6 records in the background with use-lite-v1\/512/.test(line))).toBe(true);
-    expect(await vectorsSettled(server)).toEqual({ embedder: 'use-lite-v1/512', vector_backlog: 0, links_pending: 0 });
+    expect(await vectorsSettled(server)).toMatchObject({ embedder: 'use-lite-v1/512', vector_backlog: 0, links_pending: 0 });
     expect(await stats(server, 'para')).toMatchObject({ embedder: 'use-lite-v1/512', vector_index_records: PAIRS.length, vector_backlog: 0 });
+    // The default embeds cues by the static query table once it is distilled (a few seconds after the
+    // first start); the paraphrases are judged with it, as every later recall is.
+    await staticQueries(server);
+    expect(server.logs.some((line) => /^embedding: static query table distilled: 8000 pieces/.test(line))).toBe(true);
     expect(await paraphrasesFirst(server, 'para', ids)).toEqual(PAIRS.map(() => true));
   });
 
@@ -162,7 +174,8 @@ describe.skipIf(!ConnectionRecorder.available())('the default embedder through t
 describe('the vector backlog', () => {
   it('vectors follow the acknowledged write, the backlog is reported, and a crash loses none', async () => {
     const dataDir = tempDataDir();
-    const server = await start(dataDir, DEFAULT_EMBEDDING);
+    // Cues by the model: this test is about record vectors (and one distillation per file is enough).
+    const server = await start(dataDir, { ...DEFAULT_EMBEDDING, query_vectors: 'model' });
     const records = Array.from({ length: 120 }, (_, n) => ({ content: textContent(`Note ${n}: the team met about the quarterly plan and item ${n}`), store: 'episodic' }));
     const ids = await encodeBatch(server, 'backlog', records, false);
     // Every acknowledged record is either indexed or waiting: the two figures always add up.
@@ -174,7 +187,8 @@ describe('the vector backlog', () => {
     // A crash of the store now: whatever vectors were still owed are computed after its restart.
     await server.runtime.workers.get('episodic')!.kill();
     await waitFor(async () => (server.runtime.health().every((store) => store.state === 'ready') ? true : undefined), 30_000, 'the restart');
-    expect(await vectorsSettled(server)).toEqual({ embedder: 'use-lite-v1/512', vector_backlog: 0, links_pending: 0 });
+    expect(await vectorsSettled(server)).toEqual({ embedder: 'use-lite-v1/512', query_vectors: 'model', vector_backlog: 0, links_pending: 0 });
+    expect(server.logs.some((line) => line.includes('static query table'))).toBe(false);
     expect(await stats(server, 'backlog')).toMatchObject({ vector_index_records: ids.length, vector_backlog: 0 });
     await stop(server);
     removeDir(dataDir);
@@ -190,7 +204,7 @@ describe('a model that cannot load', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^embedding: the semantic model \(use-lite-v1\) could not load \(.*no-model-here.*\); falling back to the lexical embedder local-hash-v1\/256$/);
     const [id] = await encodeBatch(server, 'fallback', [{ content: textContent('deployed the billing service'), store: 'episodic' }], false);
-    expect(await vectorsSettled(server)).toEqual({ embedder: 'local-hash-v1/256', vector_backlog: 0, links_pending: 0 });
+    expect(await vectorsSettled(server)).toEqual({ embedder: 'local-hash-v1/256', query_vectors: 'model', vector_backlog: 0, links_pending: 0 });
     expect(await stats(server, 'fallback')).toMatchObject({ embedder: 'local-hash-v1/256', vector_index_records: 1 });
     expect(idsOf(await recall(server, 'fallback', { cue: { text: 'deploying billing' }, limit: 1, ...EXACT }))).toEqual([id]);
     await stop(server);

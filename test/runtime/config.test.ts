@@ -61,6 +61,12 @@ describe('defaults', () => {
     expect(loadError({ file: tomlFile('[recall]\nvector_weight = 1.5') }).issues.map((issue) => issue.path)).toEqual(['recall.vector_weight']);
   });
 
+  it('embeds cues by the static query table unless embedding.query_vectors = "model"', () => {
+    expect(load().embedding.query_vectors).toBe('static');
+    expect(load({ file: tomlFile('[embedding]\nquery_vectors = "model"') }).embedding.query_vectors).toBe('model');
+    expect(load({ env: { CEREMEMORY_EMBEDDING__QUERY_VECTORS: 'model' } }).embedding.query_vectors).toBe('model');
+  });
+
   it('uses the DESIGN §2.1 decay exponent and initial stability per store', () => {
     const { stores } = load();
     const table = Object.fromEntries(
@@ -265,6 +271,7 @@ describe('validation rules', () => {
     ['embedding.model is required for openai_compatible', '[embedding]\nprovider = "openai_compatible"\nbase_url = "http://localhost:11434/v1"', 'embedding.model', 'required when'],
     ['embedding.base_url is an http(s) URL', '[embedding]\nbase_url = "localhost:11434"', 'embedding.base_url', 'http(s) URL'],
     ['embedding.association_threshold is in 0..1', '[embedding]\nassociation_threshold = 2', 'embedding.association_threshold', '0..1'],
+    ['embedding.query_vectors is static or model', '[embedding]\nquery_vectors = "dynamic"', 'embedding.query_vectors', 'expected one of "static", "model"'],
     ['runtime.restart_backoff_max_ms is >= the initial backoff', '[runtime]\nrestart_backoff_initial_ms = 500\nrestart_backoff_max_ms = 100', 'runtime.restart_backoff_max_ms', '>= runtime.restart_backoff_initial_ms'],
     ['runtime.call_timeout_ms is >= 1', '[runtime]\ncall_timeout_ms = 0', 'runtime.call_timeout_ms', 'an integer >= 1'],
     ['runtime.shutdown_timeout_ms is >= 1', '[runtime]\nshutdown_timeout_ms = -5', 'runtime.shutdown_timeout_ms', 'an integer >= 1'],

@@ -87,6 +87,14 @@ export const defaultRecallScoring = {
    */
   minVectorSimilarity: 0.25,
   /**
+   * The same floor for a cue embedded by the static query table (static-query.ts), whose cosines with
+   * memories' model vectors run lower: paraphrases ≈ 0.1–0.55, unrelated texts ≈ −0.1–0.17 (against
+   * ≈ 0.55–0.75 and 0.1–0.3 with the model per cue). No effect on LoCoMo (R@10 0.783 at any floor
+   * 0..0.25 in the offline probe: text hits keep their cosine whatever it is); a memory only the vector
+   * finds (a paraphrase sharing no word) is kept from 0.05.
+   */
+  minStaticVectorSimilarity: 0.05,
+  /**
    * Share of a session neighbour's BM25 score a memory receives (config recall.session_neighbour_weight).
    * Fraction, default 0.5, range 0..1; 0 switches the signal off. On the LoCoMo dev conversations 0.5
    * was best (bench/results/retrieval-locomo.json).

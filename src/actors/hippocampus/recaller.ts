@@ -79,9 +79,17 @@ export class Recaller {
     const stores = request.stores ? [...new Set(request.stores)] : [...STORE_TYPES];
     const strategies: string[] = [];
     const vectors: number[][] = [];
+    let minSimilarity = this.#s.minVectorSimilarity;
     if (cue.text !== null) {
-      const [embedded] = await this.#o.embedder.embed([firstPersonCue(cue.text)]);
-      if (embedded.some((value) => value !== 0)) vectors.push(Array.from(embedded));
+      // A cheaper path for cues where the embedder has one (the model's static query vectors), whose
+      // cosines run lower: their own floor.
+      const text = firstPersonCue(cue.text);
+      const embedder = this.#o.embedder;
+      const embedded = embedder.embedQuery ? await embedder.embedQuery(text) : { vector: (await embedder.embed([text]))[0], static: false };
+      if (embedded.vector.some((value) => value !== 0)) {
+        vectors.push(Array.from(embedded.vector));
+        if (embedded.static) minSimilarity = this.#s.minStaticVectorSimilarity;
+      }
     }
     if (cue.embedding !== null) vectors.push(cue.embedding);
     const candidates = new Map<string, Candidate>();
@@ -106,7 +114,7 @@ export class Recaller {
       const textK = neighbourWeight > 0 || near > 0 ? Math.max(k, this.#s.neighbourTextHits) : k;
       const context = near > 0 ? { near, far: near / 2 } : undefined;
       const results = await this.#fanOut(holding, unavailable, (store) =>
-        this.#o.stores[store].search(space, { text: cue.text, vectors, k, textK, context, minSimilarity: this.#s.minVectorSimilarity, withRecords: false }),
+        this.#o.stores[store].search(space, { text: cue.text, vectors, k, textK, context, minSimilarity, withRecords: false }),
       );
       const hits = new Map<string, { text?: number; vector?: number }>();
       const textScores = new Map<string, number>();

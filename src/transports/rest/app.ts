@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError, isServerFault } from '../../cmp/errors.js';
+import type { EmbeddingReport } from '../../embedding/embedder.js';
 import { parseExport, parseImport } from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
 import type { ConsoleAssets } from '../console/assets.js';
@@ -21,7 +22,7 @@ export interface RestAppOptions {
   hippocampus: Hippocampus;
   health: () => StoreHealth[];
   /** The embedder and its vector backlog, reported by /readiness (issue 17). */
-  embedding?: () => Promise<{ embedder: string; vector_backlog: number; links_pending: number }>;
+  embedding?: () => Promise<EmbeddingReport>;
   log?: (line: string) => void;
   /** Largest request body accepted (bytes); larger ones get CONTENT_TOO_LARGE. */
   maxBodyBytes: number;
