@@ -331,7 +331,7 @@ export class StoreIndexes {
   }
 
   search(space: string, query: StoreSearchQuery): { text_hits: { id: string; score: number }[]; vector_hits: { id: string; similarity: number }[] } {
-    const text_hits = query.text === null ? [] : this.text.search(space, query.text, query.textK ?? query.k, query.context);
+    const text_hits = query.text === null ? [] : this.#textHits(space, query.text, query);
     const best = new Map<string, number>();
     for (const vector of query.vectors) {
       for (const hit of this.vectors.search(space, vector, query.k)) {
@@ -355,6 +355,23 @@ export class StoreIndexes {
     }
     const vector_hits = [...best].map(([id, similarity]) => ({ id, similarity })).sort((a, b) => b.similarity - a.similarity);
     return { text_hits, vector_hits };
+  }
+
+  /**
+   * The text hits of a search: the best by BM25 (read with turn context when asked), then the memories
+   * holding every word of the cue that are not among them. Among many memories sharing a cue's words,
+   * BM25 may rank the one the cue was taken from below the cut (a longer memory, rarer words elsewhere);
+   * holding them all, it is still a candidate, and recall's phrase boost can tell it apart.
+   */
+  #textHits(space: string, text: string, query: StoreSearchQuery): { id: string; score: number }[] {
+    const hits = this.text.search(space, text, query.textK ?? query.k, query.context);
+    // A cue with its own query syntax (a quoted phrase, an exclusion) says what it wants already.
+    if (text.includes('"') || /(^|\s)-\S/.test(text)) return hits;
+    const holdingAll = this.text.search(space, `"${text}"`, query.k);
+    if (holdingAll.length === 0) return hits;
+    const found = new Set(hits.map((hit) => hit.id));
+    for (const hit of holdingAll) if (!found.has(hit.id)) hits.push(hit);
+    return hits;
   }
 
   // ── snapshots ─────────────────────────────────────────────────────────────────────────────────
