@@ -7,7 +7,7 @@ import { parseEmotionLabel } from '../../cmp/emotion.js';
 import { AuditLogError, auditLogPath, tornPath, verifyAuditFile } from '../../audit/audit-log.js';
 import { isCmpError } from '../../cmp/errors.js';
 import { storageCause } from '../../cmp/storage-cause.js';
-import { ConfigError, loadConfig, type CerememoryConfig, type PartialDeep } from '../../runtime/config.js';
+import { ConfigError, loadConfig, type CerememoryConfig, type PartialDeep } from '../../runtime/config/index.js';
 import { DataDirLockedError, DataDirMissingError, DataDirOpenError, lockHolder } from '../../runtime/data-dir-lock.js';
 import { migrateStoreEncryption } from '../../runtime/migrate-store-encryption.js';
 import { StoreKeyError } from '../../runtime/store-key.js';
