@@ -1,5 +1,4 @@
-import { openSync, readFileSync, readSync, closeSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import type hnswlib from 'hnswlib-node';
 import { checksum } from './snapshot-dir.js';
 import { isSealed, type ValueCipher } from './value-cipher.js';
