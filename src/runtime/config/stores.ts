@@ -1,6 +1,6 @@
 // Where the data lives and the store actors' sections: `data_dir` and [stores.<name>] (DESIGN §2.1 for
 // the per-store decay defaults). The defaults are the modules' own: decay.ts's `defaultDecayParams` and
-// vector-index.ts's `defaultVectorIndexOptions`.
+// vector-options.ts's `defaultVectorIndexOptions`.
 
 import type { z } from 'zod';
 import { defaultDecayParams } from '../../actors/store/decay.js';
