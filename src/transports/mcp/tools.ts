@@ -2,7 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
-import { CONTEXT_FORMATS } from '../../cmp/operations.js';
+import { CONTEXT_FORMATS, RECALL_MODES } from '../../cmp/operations.js';
 import { MAX_ASSOCIATE_DEPTH, MAX_RECALL_LIMIT, TIME_GRANULARITIES } from '../../cmp/request-schemas.js';
 import type { CmpEndpoint, CmpObject } from '../endpoint.js';
 import {
@@ -346,7 +346,7 @@ const TOOLS: readonly ToolRow[] = [
       inputSchema: { mode: z.string().describe('human | perfect'), scope: z.string().optional() },
     },
     async (args, { call }) => {
-      const mode = enumValue(args.mode, ['human', 'perfect'] as const, 'mode');
+      const mode = enumValue(args.mode, RECALL_MODES, 'mode');
       await call('setMode', { mode, ...(list(args.scope) ? { scope: list(args.scope) } : {}) });
       return text(`Recall mode set to ${mode}${list(args.scope) ? ` for ${list(args.scope)!.join(', ')}` : ''}`);
     },
