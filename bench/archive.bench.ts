@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEncodeBatch, parseExport, parseImport } from '../src/cmp/requests.js';
 import { PERSISTENT_STORES } from '../src/cmp/types.js';
-import { loadConfig } from '../src/runtime/config.js';
+import { loadConfig } from '../src/runtime/config/index.js';
 import { startRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { archiveRoundTrip } from './archive-round-trip.js';
 import { buildDist } from './compiled.js';

@@ -11,7 +11,7 @@ const ROOT = join(import.meta.dirname, '..');
 
 export interface CompiledServer {
   runtime: typeof import('../src/runtime/runtime.js');
-  config: typeof import('../src/runtime/config.js');
+  config: typeof import('../src/runtime/config/index.js');
   requests: typeof import('../src/cmp/requests.js');
 }
 
@@ -29,7 +29,7 @@ export async function compiledServer(progress: (line: string) => void): Promise<
   const load = (path: string) => import(new URL(`../dist/${path}`, import.meta.url).href);
   return {
     runtime: (await load('runtime/runtime.js')) as CompiledServer['runtime'],
-    config: (await load('runtime/config.js')) as CompiledServer['config'],
+    config: (await load('runtime/config/index.js')) as CompiledServer['config'],
     requests: (await load('cmp/requests.js')) as CompiledServer['requests'],
   };
 }

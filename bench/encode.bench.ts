@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEncodeBatch } from '../src/cmp/requests.js';
-import { loadConfig } from '../src/runtime/config.js';
+import { loadConfig } from '../src/runtime/config/index.js';
 import { startRuntime } from '../src/runtime/runtime.js';
 import { zipfSentences } from './corpus.js';
 import type { Bench } from './run.js';

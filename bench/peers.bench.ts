@@ -6,7 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { textOf } from '../src/cmp/content.js';
 import { parseEncodeBatch, parseRecallQuery } from '../src/cmp/requests.js';
 import { createEmbedder } from '../src/embedding/index.js';
-import { loadConfig } from '../src/runtime/config.js';
+import { loadConfig } from '../src/runtime/config/index.js';
 import { startRuntime } from '../src/runtime/runtime.js';
 import { prng, vocabulary, zipfSentences } from './corpus.js';
 import { CATEGORY_NAMES, loadLocomo, memoryText, scoredQuestions, sessionDateTime, sessionsOf, type LocomoSample } from './locomo.js';

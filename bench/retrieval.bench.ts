@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TextIndex } from '../src/actors/store/text-index.js';
-import { loadConfig, type CerememoryConfig, type PartialDeep } from '../src/runtime/config.js';
+import { loadConfig, type CerememoryConfig, type PartialDeep } from '../src/runtime/config/index.js';
 import { startServer } from '../src/server.js';
 import {
   CATEGORY_NAMES, generateSample, loadLocomo, memoryText, scoredQuestions, sessionDateTime, sessionsOf, type LocomoSample,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CerememoryClient } from '../src/client/client.js';
-import { loadConfig } from '../src/runtime/config.js';
+import { loadConfig } from '../src/runtime/config/index.js';
 import { startServer, type CerememoryServer } from '../src/server.js';
 import { zipfQueries, zipfSentences } from './corpus.js';
 import type { Bench } from './run.js';

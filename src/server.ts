@@ -6,7 +6,7 @@ import { getRequestListener } from '@hono/node-server';
 import { file_cerememory_v1_cerememory, CerememoryService } from './gen/cerememory/v1/cerememory_pb.js';
 import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb.js';
 import { file_grpc_reflection_v1_reflection, ServerReflection } from './gen/grpc/reflection/v1/reflection_pb.js';
-import type { CerememoryConfig } from './runtime/config.js';
+import type { CerememoryConfig } from './runtime/config/index.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
 import { healthRoutes } from './transports/connect/health.js';
 import { withProtocolErrors } from './transports/connect/protocol-errors.js';

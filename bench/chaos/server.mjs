@@ -6,7 +6,7 @@
 //   {"event":"closed"} / {"event":"close-failed"}  after SIGTERM, before the exit (0, else 1)
 // The fault hook for worker kills lives here only: on SIGUSR2 the next store worker in round-robin order
 // is killed through SupervisedStore.kill(); supervision restarts it. Nothing in src/ knows about it.
-import { loadConfig } from '../../dist/runtime/config.js';
+import { loadConfig } from '../../dist/runtime/config/index.js';
 import { startServer } from '../../dist/server.js';
 
 const send = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);

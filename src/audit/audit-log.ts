@@ -1,6 +1,6 @@
 import { appendFile, mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { CerememoryConfig } from '../runtime/config.js';
+import type { CerememoryConfig } from '../runtime/config/index.js';
 import { entryLine, nextEntry, verifyChain, type AuditEntry, type AuditEvent, type ChainHead, type ChainReport } from './chain.js';
 
 // The audit log file (reference spec §8.2): JSON Lines, one hash-chained entry per mutating operation.

@@ -159,7 +159,8 @@ export interface RecallCue {
   semantic: JsonValue;
 }
 
-export type RecallMode = 'human' | 'perfect';
+export const RECALL_MODES = ['human', 'perfect'] as const;
+export type RecallMode = (typeof RECALL_MODES)[number];
 
 /** Model families a recall can be formatted for (src/adapters): Claude XML, GPT JSON, Gemini Markdown. */
 export const CONTEXT_FORMATS = ['claude', 'gpt', 'gemini'] as const;

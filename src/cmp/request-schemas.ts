@@ -5,7 +5,7 @@ import { findContentProblem } from './content.js';
 import { completeEmotion, parseEmotionLabel } from './emotion.js';
 import { isCmpError } from './errors.js';
 import { metaSchema } from './meta.js';
-import { CONFLICT_RESOLUTIONS, CONTEXT_FORMATS } from './operations.js';
+import { CONFLICT_RESOLUTIONS, CONTEXT_FORMATS, RECALL_MODES } from './operations.js';
 import {
   ASSOCIATION_TYPES, DEFAULT_SPACE, MODALITIES, RAW_SOURCES, RAW_SPEAKERS, RAW_VISIBILITIES,
   SECRECY_LEVELS, type EmotionVector, type MetaMemory,
@@ -188,7 +188,7 @@ export const recallQuerySchema = z.object({
   include_decayed: orDefault(z.boolean(), false),
   reconsolidate: orDefault(z.boolean(), true),
   activation_depth: orDefault(z.number().int().min(0).max(MAX_ASSOCIATE_DEPTH), 2),
-  recall_mode: orDefault(z.enum(['human', 'perfect']), 'human'),
+  recall_mode: orDefault(z.enum(RECALL_MODES), 'human'),
   format: orNull(z.enum(CONTEXT_FORMATS)),
   budget_tokens: orNull(
     z.number().int({ error: 'must be a whole number' }).min(0).max(MAX_CONTEXT_BUDGET_TOKENS, { error: `must be at most ${MAX_CONTEXT_BUDGET_TOKENS}` }),
@@ -232,7 +232,7 @@ export const recallRawSchema = z.object({
 });
 
 export const setModeSchema = z.object({
-  mode: z.enum(['human', 'perfect']),
+  mode: z.enum(RECALL_MODES),
   scope: orNull(z.array(storeSchema)),
 });
 

@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { invalidField } from '../cmp/errors.js';
 import { GeminiEmbedder } from '../providers/gemini.js';
 import { OpenAiCompatibleEmbedder, type OpenAiCompatibleOptions } from '../providers/openai-compatible.js';
+import { requireProviderKeys } from '../providers/requirements.js';
 import { EmbedClient } from './embed-client.js';
 import type { EmbedPriority } from './embed-protocol.js';
 import type { Embedder, EmbedderConfig } from './embedder.js';
@@ -26,21 +27,16 @@ export function createEmbedder(config: EmbedderConfig, options: EmbedderOptions 
     case 'none':
       return noEmbedder;
     case 'openai_compatible': {
-      const { base_url: baseUrl, model } = config;
-      const required = 'required when embedding.provider = "openai_compatible"';
-      if (baseUrl === undefined) throw invalidField('embedding.base_url', required);
-      if (model === undefined) throw invalidField('embedding.model', required);
+      requireProviderKeys('embedding', config);
       return new OpenAiCompatibleEmbedder(
-        { baseUrl, model, dimension: config.dimension, apiKey: config.api_key },
+        { baseUrl: config.base_url!, model: config.model!, dimension: config.dimension, apiKey: config.api_key },
         options,
       );
     }
     case 'gemini': {
-      const required = 'required when embedding.provider = "gemini"';
-      if (config.model === undefined) throw invalidField('embedding.model', required);
-      if (config.api_key === undefined) throw invalidField('embedding.api_key', required);
+      requireProviderKeys('embedding', config);
       return new GeminiEmbedder(
-        { baseUrl: config.base_url, model: config.model, apiKey: config.api_key, dimension: config.dimension },
+        { baseUrl: config.base_url, model: config.model!, apiKey: config.api_key!, dimension: config.dimension },
         options,
       );
     }

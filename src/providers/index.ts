@@ -6,6 +6,7 @@ import { geminiProvider } from './gemini.js';
 import type { ProviderHttpOptions } from './http-client.js';
 import type { LlmProvider } from './llm-provider.js';
 import { openAiCompatibleProvider } from './openai-compatible.js';
+import { requireProviderKeys } from './requirements.js';
 
 export { anthropicProvider, ANTHROPIC_BASE_URL, ANTHROPIC_VERSION, type AnthropicConfig } from './anthropic.js';
 export { geminiProvider, GeminiEmbedder, GEMINI_BASE_URL, type GeminiConfig, type GeminiEmbedderConfig } from './gemini.js';
@@ -31,18 +32,16 @@ export interface LlmConfig {
 /** The configured LLM provider, or null for "none" (the built-in, no-network behaviour). */
 export function createLlmProvider(config: LlmConfig, options: Omit<ProviderHttpOptions, 'timeoutMs' | 'retries'> = {}): LlmProvider | null {
   if (config.provider === 'none') return null;
-  const required = `required when llm.provider = "${config.provider}"`;
-  if (config.model === undefined) throw invalidField('llm.model', required);
+  requireProviderKeys('llm', config);
+  const model = config.model!;
   const http: ProviderHttpOptions = { ...options, timeoutMs: config.timeout_ms, retries: config.max_retries };
   switch (config.provider) {
     case 'openai_compatible':
-      return openAiCompatibleProvider({ baseUrl: config.base_url ?? OPENAI_BASE_URL, model: config.model, apiKey: config.api_key }, http);
+      return openAiCompatibleProvider({ baseUrl: config.base_url ?? OPENAI_BASE_URL, model, apiKey: config.api_key }, http);
     case 'anthropic':
-      if (config.api_key === undefined) throw invalidField('llm.api_key', required);
-      return anthropicProvider({ baseUrl: config.base_url, model: config.model, apiKey: config.api_key }, http);
+      return anthropicProvider({ baseUrl: config.base_url, model, apiKey: config.api_key! }, http);
     case 'gemini':
-      if (config.api_key === undefined) throw invalidField('llm.api_key', required);
-      return geminiProvider({ baseUrl: config.base_url, model: config.model, apiKey: config.api_key }, http);
+      return geminiProvider({ baseUrl: config.base_url, model, apiKey: config.api_key! }, http);
     default:
       throw invalidField('llm.provider', `expected "none", "openai_compatible", "anthropic" or "gemini", got ${JSON.stringify((config as { provider: unknown }).provider)}`);
   }

@@ -6,7 +6,7 @@ import { StoreIndexes } from '../actors/store/indexes.js';
 import { ValueCipher } from '../actors/store/value-cipher.js';
 import { CmpError } from '../cmp/errors.js';
 import type { PartitionName } from '../cmp/types.js';
-import type { CerememoryConfig } from './config.js';
+import type { CerememoryConfig } from './config/index.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { WORKER_PARTITIONS } from './runtime.js';
 import { beginMigration, finishMigration } from './store-key.js';

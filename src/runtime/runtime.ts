@@ -11,7 +11,7 @@ import type { Embedder, EmbeddingReport } from '../embedding/embedder.js';
 import { createEmbedder } from '../embedding/factory.js';
 import { createLlmProvider } from '../providers/index.js';
 import { PERSISTENT_STORES, type PartitionName, type StoreType } from '../cmp/types.js';
-import type { CerememoryConfig } from './config.js';
+import type { CerememoryConfig } from './config/index.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { Scheduler } from './scheduler.js';
 import { openStoreKey } from './store-key.js';

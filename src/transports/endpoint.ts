@@ -5,7 +5,7 @@ import { create, toJson } from '@bufbuild/protobuf';
 import { CerememoryClient, messageFromCmpJson } from '../client/client.js';
 import { parseExport, parseImport } from '../cmp/requests.js';
 import { ExportMetadataSchema, ExportRequestSchema, ImportOptionsSchema, ImportRequestSchema } from '../gen/cerememory/v1/cerememory_pb.js';
-import type { CerememoryConfig } from '../runtime/config.js';
+import type { CerememoryConfig } from '../runtime/config/index.js';
 import { lockHolder } from '../runtime/data-dir-lock.js';
 import type { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import { startRuntime } from '../runtime/runtime.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/runtime/config.js';
+import { loadConfig } from '../../src/runtime/config/index.js';
 import { EXACT, encodeBatch, idsOf, recall, waitFor } from '../helpers/recall.js';
 import { removeDir, startTestServer, tempDataDir, textContent, type TestServer } from '../helpers/server.js';
 

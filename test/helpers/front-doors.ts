@@ -4,7 +4,7 @@ import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll } from 'vitest';
 import { CerememoryClient } from '../../src/client/client.js';
-import type { CerememoryConfig, PartialDeep } from '../../src/runtime/config.js';
+import type { CerememoryConfig, PartialDeep } from '../../src/runtime/config/index.js';
 import { startRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { withProtocolErrors } from '../../src/transports/connect/protocol-errors.js';
 import { cerememoryRoutes } from '../../src/transports/connect/service.js';

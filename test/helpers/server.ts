@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type CerememoryConfig, type PartialDeep } from '../../src/runtime/config.js';
+import { loadConfig, type CerememoryConfig, type PartialDeep } from '../../src/runtime/config/index.js';
 import type { Scheduler } from '../../src/runtime/scheduler.js';
 import { startServer, type CerememoryServer } from '../../src/server.js';
 

@@ -10,7 +10,7 @@ import {
   type LoadConfigOptions,
   type PartialDeep,
   type CerememoryConfig,
-} from '../../src/runtime/config.js';
+} from '../../src/runtime/config/index.js';
 
 let dir: string;
 
@@ -394,7 +394,7 @@ describe('redactConfig', () => {
 
 describe('cerememory.example.toml', () => {
   it('loads and states the defaults', async () => {
-    const { loadConfig: load, defaultConfig: defaults } = await import('../../src/runtime/config.js');
+    const { loadConfig: load, defaultConfig: defaults } = await import('../../src/runtime/config/index.js');
     const { join: joinPath } = await import('node:path');
     const config = load({ env: {}, file: joinPath(import.meta.dirname, '../../cerememory.example.toml') });
     expect(config.stores).toEqual(defaults.stores);

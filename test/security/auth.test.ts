@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CerememoryClient, type ClientProtocol } from '../../src/client/client.js';
 import { isCmpError } from '../../src/cmp/errors.js';
 import { Health, HealthCheckResponse_ServingStatus } from '../../src/gen/grpc/health/v1/health_pb.js';
-import { ConfigError, loadConfig } from '../../src/runtime/config.js';
+import { ConfigError, loadConfig } from '../../src/runtime/config/index.js';
 import { startServer } from '../../src/server.js';
 import { removeDir, sharedServer, tempDataDir, testConfig, textContent } from '../helpers/server.js';
 

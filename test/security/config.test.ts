@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultConfig, loadConfig } from '../../src/runtime/config.js';
+import { defaultConfig, loadConfig } from '../../src/runtime/config/index.js';
 import { removeDir, tempDataDir } from '../helpers/server.js';
 
 // The security keys of the configuration (reference spec §9.2): what the example file says, and the

@@ -112,6 +112,12 @@ export const defaultRecallScoring = {
 };
 export type RecallScoring = typeof defaultRecallScoring;
 
+/**
+ * recall.vector_weight by default with the "lexical" embedder (config rules.ts): its cosines measure
+ * shared stems, not meaning, so the vector signal is a second BM25 and weighs less.
+ */
+export const LEXICAL_VECTOR_WEIGHT = 0.4;
+
 const DAY_MS = 86_400_000;
 
 /** Cosine of two emotions over the eight Plutchik dimensions, clipped at 0; 0 if either is neutral. */

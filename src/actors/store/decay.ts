@@ -18,7 +18,7 @@ import type { FidelityState, StoreType } from '../../cmp/types.js';
 // Everything here is pure: time comes in as `nowMs` (ms since the epoch), never from the clock
 // (STYLE §1 "time is injected").
 
-/** Per-store decay knobs (configurable per store actor, runtime/config.ts; evolved by evolution.ts). */
+/** Per-store decay knobs (configurable per store actor, runtime/config/stores.ts; evolved by evolution.ts). */
 export interface DecayParams {
   /** Power-law exponent d of new records. Unitless, range > 0 (≤ 5 in config). */
   decay_exponent: number;
@@ -33,7 +33,7 @@ export interface DecayParams {
 const MINUTE = 60;
 const DAY = 86_400;
 
-/** DESIGN §2.1 defaults, one row per store (the same numbers as `defaultConfig.stores`). */
+/** DESIGN §2.1 defaults, one row per store (`defaultConfig.stores` is built from them). */
 export const defaultDecayParams: Readonly<Record<StoreType, Readonly<DecayParams>>> = Object.freeze({
   working: Object.freeze({ decay_exponent: 0.8, initial_stability_secs: 10 * MINUTE, prune_threshold: 0.1, retrieval_boost: 1.5 }),
   episodic: Object.freeze({ decay_exponent: 0.3, initial_stability_secs: DAY, prune_threshold: 0.01, retrieval_boost: 1.5 }),

@@ -6,7 +6,8 @@ import type { Embedder } from '../../embedding/embedder.js';
 import { sessionOf, type StoreSearchQuery } from './protocol.js';
 import { TextIndex } from './text-index.js';
 import { ValueCipher } from './value-cipher.js';
-import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
+import { VectorIndex } from './vector-index.js';
+import type { VectorIndexOptions } from './vector-options.js';
 
 // A store actor's derived indexes over its records: BM25 text (text-index.ts) and HNSW vectors
 // (vector-index.ts), both per memory space. They are views of the partition: rebuilt from it when a

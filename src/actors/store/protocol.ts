@@ -5,7 +5,7 @@ import type { EmbedderConfig } from '../../embedding/embedder.js';
 import type { DecayTickJob, IdempotencyEntry } from './backend.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { TextContext } from './text-index.js';
-import type { VectorIndexOptions } from './vector-index.js';
+import type { VectorIndexOptions } from './vector-options.js';
 
 // What crosses between the hippocampus and a store actor: the worker's start parameters and the API
 // it serves. Plain data only (comlink structured-clones every argument and result).

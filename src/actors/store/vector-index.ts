@@ -1,12 +1,16 @@
-import {
-  closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmSync, statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import hnswlib from 'hnswlib-node';
-import { CmpError, invalidField } from '../../cmp/errors.js';
-import { isSealed, type ValueCipher } from './value-cipher.js';
+import { invalidField } from '../../cmp/errors.js';
+import { checksum, commitSnapshot, readCurrent, syncDirectory, writeDurably } from './snapshot-dir.js';
+import type { ValueCipher } from './value-cipher.js';
+import { cosineWithUnit, normalise, type VectorInput } from './vector-math.js';
+import { resolveVectorIndexOptions, type VectorIndexOptions } from './vector-options.js';
+import {
+  MANIFEST, checkGraphFile, encodeSpace, graphFile, isPlainObject, manifestBytes, parseManifest, readGraph,
+  type ManifestGraph, type SnapshotMeta,
+} from './vector-snapshot.js';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -24,62 +28,13 @@ type Hnsw = InstanceType<typeof HierarchicalNSW>;
 // a map, in memory and in the sidecar), and the graph never needs `allowReplaceDeleted` — which would
 // also make re-adding a deleted label throw, and must be repeated on every readIndex.
 //
-// Snapshot layout (save/load). The commit point is one small file, as in LevelDB's CURRENT:
-//
-//   <dir>/CURRENT                                 "snapshot-000007 <manifest CRC-32>\n": the complete
-//                                                 snapshot to load, and the checksum of its manifest
-//   <dir>/snapshot-000007/manifest.json           format, caller meta, per graph: space, dimension,
-//                                                 file, byte length, CRC-32, label map, free list
-//   <dir>/snapshot-000007/<space-encoded>/<dimension>.hnsw   hnswlib writeIndex output
-//
-// save writes a new snapshot directory, fsyncs it, then replaces CURRENT by rename; a crash at any
-// point leaves CURRENT naming either the old or the new snapshot, both complete. Stale snapshot
-// directories are removed after the switch (and by the next save if a crash interrupted that).
-// load verifies the manifest against the CRC in CURRENT (a flipped byte in an id would otherwise
-// silently answer the wrong record), and each .hnsw file's length, CRC-32 and header (element count,
-// vector size) *before* handing it to hnswlib, whose loader trusts offsets in the file: a damaged
-// file can crash the process rather than throw.
+// Snapshots (save/load): a crash-safe snapshot directory (snapshot-dir.ts: CURRENT names the complete
+// snapshot to load) holding a manifest and one hnswlib file per graph (vector-snapshot.ts, which checks
+// every file before hnswlib reads it). Knobs and their defaults: vector-options.ts; the arithmetic:
+// vector-math.ts.
 //
 // Rebuilding is `VectorIndex.rebuild(options, entries)` = a new index plus one upsert per entry; the
 // caller does it from LevelDB whenever load answers `{ error }`.
-
-/** Version of the snapshot layout above; load refuses any other. */
-export const VECTOR_INDEX_FORMAT = 1;
-
-export interface VectorIndexOptions {
-  /**
-   * Links per node (hnswlib `M`); layer 0 keeps 2·M. More links: better recall, more memory
-   * (≈ 8·M bytes per vector) and slower inserts. Unitless, default 16, range 2..128.
-   */
-  m: number;
-  /**
-   * Candidate list size while inserting (hnswlib `ef_construction`). Higher builds a better graph,
-   * inserts slow down roughly linearly. Candidates, default 200, range 8..4096.
-   */
-  efConstruction: number;
-  /**
-   * Candidate list size while searching (hnswlib `ef`); a search uses max(efSearch, k). Higher:
-   * better recall, slower queries. Candidates, default 64, range 1..4096.
-   */
-  efSearch: number;
-  /**
-   * Slots allocated when a (space, dimension) graph is created; a full graph doubles (resizeIndex).
-   * Vectors, default 1024, range 1..2^31.
-   */
-  initialCapacity: number;
-  /** Seed of hnswlib's level generator, so a build is reproducible. Integer, default 100, range ≥ 0. */
-  randomSeed: number;
-}
-
-export const defaultVectorIndexOptions: Readonly<VectorIndexOptions> = Object.freeze({
-  m: 16,
-  efConstruction: 200,
-  efSearch: 64,
-  initialCapacity: 1024,
-  randomSeed: 100,
-});
-
-export type VectorInput = Float32Array | readonly number[];
 
 export interface VectorHit {
   id: string;
@@ -92,8 +47,6 @@ export interface VectorEntry {
   id: string;
   vector: VectorInput;
 }
-
-export type SnapshotMeta = Record<string, unknown>;
 
 export type LoadResult = { index: VectorIndex; meta: SnapshotMeta } | { error: string };
 
@@ -119,25 +72,6 @@ interface Graph {
   readonly free: number[];
 }
 
-interface ManifestGraph {
-  space: string;
-  dimension: number;
-  file: string;
-  bytes: number;
-  crc32: number;
-  ids: (string | null)[];
-  free: number[];
-}
-
-interface Manifest {
-  format: number;
-  meta: SnapshotMeta;
-  graphs: ManifestGraph[];
-}
-
-const CURRENT = 'CURRENT';
-const MANIFEST = 'manifest.json';
-const SNAPSHOT_NAME = /^snapshot-(\d{6,})$/;
 const MAX_DIRECTORY_NAME = 255;
 
 export class VectorIndex {
@@ -146,7 +80,7 @@ export class VectorIndex {
   readonly #spaces = new Map<string, Map<number, Graph>>();
 
   constructor(options: Partial<VectorIndexOptions> = {}) {
-    this.options = Object.freeze(resolveOptions(options));
+    this.options = Object.freeze(resolveVectorIndexOptions(options));
   }
 
   /** A new index holding `entries`, inserted in order (later entries for an id replace earlier ones). */
@@ -247,14 +181,7 @@ export class VectorIndex {
     const graph = this.#spaces.get(space)?.get(unit.length);
     const label = graph?.labels.get(id);
     if (graph === undefined || label === undefined) return undefined;
-    const stored = graph.hnsw.getPoint(label);
-    let dot = 0;
-    let norm = 0;
-    for (let i = 0; i < unit.length; i++) {
-      dot += unit[i]! * stored[i]!;
-      norm += stored[i]! * stored[i]!;
-    }
-    return norm > 0 ? dot / Math.sqrt(norm) : undefined;
+    return cosineWithUnit(unit, graph.hnsw.getPoint(label));
   }
 
   /**
@@ -265,30 +192,12 @@ export class VectorIndex {
   save(dir: string, meta: SnapshotMeta, cipher?: ValueCipher): SaveResult {
     const metaJson = JSON.stringify(meta); // fail on unserialisable meta before touching the disk
     if (metaJson === undefined || !isPlainObject(meta)) throw invalidField('meta', 'must be a JSON object');
-    mkdirSync(dir, { recursive: true });
-    const existing = snapshotNames(dir);
-    const next = existing.reduce((max, name) => Math.max(max, snapshotNumber(name)), 0) + 1;
-    const snapshot = `snapshot-${String(next).padStart(6, '0')}`;
-    const root = join(dir, snapshot);
-    mkdirSync(root);
-    let written: { graphs: number; bytes: number; manifestCrc: number };
-    try {
-      written = this.#writeSnapshot(root, metaJson, cipher);
-      syncDirectory(dir);
-      writeDurably(join(dir, `${CURRENT}.tmp`), Buffer.from(`${snapshot} ${written.manifestCrc}\n`));
-    } catch (error) {
-      rmSync(root, { recursive: true, force: true }); // CURRENT still names the previous snapshot
-      throw error;
-    }
-    // The commit point. Should the rename fail, CURRENT is unchanged and the next save removes `root`.
-    renameSync(join(dir, `${CURRENT}.tmp`), join(dir, CURRENT));
-    syncDirectory(dir);
-    for (const name of existing) rmSync(join(dir, name), { recursive: true, force: true });
-    return { snapshot, graphs: written.graphs, bytes: written.bytes };
+    const written = commitSnapshot(dir, (root) => this.#writeSnapshot(root, metaJson, cipher));
+    return { snapshot: written.snapshot, graphs: written.graphs, bytes: written.bytes };
   }
 
   /** Writes (and fsyncs) every graph with a live vector and the manifest into the directory `root`. */
-  #writeSnapshot(root: string, metaJson: string, cipher?: ValueCipher): { graphs: number; bytes: number; manifestCrc: number } {
+  #writeSnapshot(root: string, metaJson: string, cipher?: ValueCipher): { graphs: number; bytes: number; checksum: number } {
     const graphs: ManifestGraph[] = [];
     let bytes = 0;
     for (const graph of this.#graphsInOrder()) {
@@ -307,12 +216,10 @@ export class VectorIndex {
       });
     }
     for (const graph of graphs) syncDirectory(join(root, encodeSpace(graph.space)));
-    const manifest = Buffer.from(
-      `{"format":${VECTOR_INDEX_FORMAT},"meta":${metaJson},"graphs":${JSON.stringify(graphs)}}\n`,
-    );
+    const manifest = manifestBytes(metaJson, graphs);
     bytes += writeDurably(join(root, MANIFEST), manifest);
     syncDirectory(root);
-    return { graphs: graphs.length, bytes, manifestCrc: crc32(manifest) };
+    return { graphs: graphs.length, bytes, checksum: crc32(manifest) };
   }
 
   /**
@@ -333,29 +240,15 @@ export class VectorIndex {
   }
 
   #load(dir: string, cipher?: ValueCipher): SnapshotMeta {
-    let current: string;
-    try {
-      current = readFileSync(join(dir, CURRENT), 'utf8').trim();
-    } catch (error) {
-      throw new Error(`no ${CURRENT} file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-    }
-    const [snapshot, manifestCrc, ...rest] = current.split(' ');
-    if (!SNAPSHOT_NAME.test(snapshot) || !/^\d+$/.test(manifestCrc ?? '') || rest.length > 0) {
-      throw new Error(`${CURRENT} reads "${current}", not "<snapshot> <crc32>"`);
-    }
-    const root = join(dir, snapshot);
-    const manifestBytes = readFileSync(join(root, MANIFEST));
-    if (crc32(manifestBytes) !== Number(manifestCrc)) {
+    const { snapshot, root, checksum: manifestCrc } = readCurrent(dir);
+    const manifestData = readFileSync(join(root, MANIFEST));
+    if (crc32(manifestData) !== manifestCrc) {
       throw new Error(`${snapshot}/${MANIFEST} fails its CRC-32 check (corrupt)`);
     }
-    const manifest = parseManifest(manifestBytes.toString('utf8'));
+    const manifest = parseManifest(manifestData.toString('utf8'));
     for (const entry of manifest.graphs) {
       const path = join(root, entry.file);
-      const found = checksum(path, false);
-      if (found.bytes !== entry.bytes) {
-        throw new Error(`${entry.file} is ${found.bytes} bytes, the manifest says ${entry.bytes} (truncated?)`);
-      }
-      if (found.crc32 !== entry.crc32) throw new Error(`${entry.file} fails its CRC-32 check (corrupt)`);
+      checkGraphFile(path, entry);
       const hnsw = new HierarchicalNSW('cosine', entry.dimension);
       readGraph(hnsw, path, entry, cipher);
       if (hnsw.getCurrentCount() !== entry.ids.length) {
@@ -436,225 +329,10 @@ function removeFrom(graph: Graph, id: string): boolean {
   return true;
 }
 
-function resolveOptions(options: Partial<VectorIndexOptions>): VectorIndexOptions {
-  const resolved = { ...defaultVectorIndexOptions, ...options };
-  const ranges: Record<keyof VectorIndexOptions, [number, number]> = {
-    m: [2, 128],
-    efConstruction: [8, 4096],
-    efSearch: [1, 4096],
-    initialCapacity: [1, 2 ** 31],
-    randomSeed: [0, 2 ** 32 - 1],
-  };
-  for (const [key, [min, max]] of Object.entries(ranges) as [keyof VectorIndexOptions, [number, number]][]) {
-    const value = resolved[key];
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw invalidField(`vector_index.${key}`, `must be an integer in ${min}..${max}, got ${value}`);
-    }
-  }
-  return resolved;
-}
-
 function checkSpace(space: string): void {
   if (typeof space !== 'string' || space.length === 0) throw invalidField('space', 'must be a non-empty string');
 }
 
 function checkId(id: string): void {
   if (typeof id !== 'string' || id.length === 0) throw invalidField('id', 'must be a non-empty string');
-}
-
-/**
- * The vector scaled to unit length as a plain array (hnswlib-node rejects Float32Array). hnswlib
- * normalises cosine vectors again in float32; doing it first in float64 keeps tiny or huge (but
- * float32-finite) vectors from under/overflowing there.
- */
-function normalise(vector: VectorInput, context: string): number[] {
-  const length = vector?.length;
-  if (!Number.isInteger(length) || length === 0) {
-    throw new CmpError('VALIDATION_ERROR', `${context}: the vector is empty`, { field: 'vector' });
-  }
-  const values = new Array<number>(length);
-  let sumOfSquares = 0;
-  for (let i = 0; i < length; i++) {
-    const value = Math.fround(vector[i]); // what hnswlib will store
-    if (!Number.isFinite(value)) {
-      throw new CmpError('VALIDATION_ERROR', `${context}: element ${i} is ${vector[i]}, not a finite float32`, {
-        field: 'vector',
-      });
-    }
-    values[i] = value;
-    sumOfSquares += value * value;
-  }
-  const norm = Math.sqrt(sumOfSquares);
-  if (norm === 0 || !Number.isFinite(norm)) {
-    throw new CmpError('VALIDATION_ERROR', `${context}: the vector has zero norm, so no direction to compare`, {
-      field: 'vector',
-    });
-  }
-  for (let i = 0; i < length; i++) values[i] /= norm;
-  return values;
-}
-
-/**
- * A space name as one directory name, injective even on case-insensitive file systems: a-z 0-9 _ -
- * stay, every other UTF-8 byte becomes "." and two upper-case hex digits ("Work.v2" → ".57ork.2Ev2").
- * "." never appears unescaped, so "." and ".." cannot be produced.
- */
-export function encodeSpace(space: string): string {
-  let out = '';
-  for (const byte of Buffer.from(space, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[a-z0-9_-]/.test(c) ? c : `.${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-function graphFile(space: string, dimension: number): string {
-  return `${encodeSpace(space)}/${dimension}.hnsw`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function snapshotNames(dir: string): string[] {
-  return readdirSync(dir).filter((name) => SNAPSHOT_NAME.test(name));
-}
-
-function snapshotNumber(name: string): number {
-  return Number(SNAPSHOT_NAME.exec(name)![1]);
-}
-
-const CHUNK = 8 * 1024 * 1024;
-
-/** Length and CRC-32 of a file, read in chunks; with `sync`, also flushes it to disk (it was just written). */
-function checksum(path: string, sync: boolean): { bytes: number; crc32: number } {
-  const fd = openSync(path, sync ? 'r+' : 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, statSync(path).size)));
-    let crc = 0;
-    let bytes = 0;
-    for (let read; (read = readSync(fd, buffer, 0, buffer.length, bytes)) > 0; bytes += read) {
-      crc = crc32(buffer.subarray(0, read), crc);
-    }
-    if (sync) fsyncSync(fd);
-    return { bytes, crc32: crc };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeDurably(path: string, data: Buffer): number {
-  const fd = openSync(path, 'w');
-  try {
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return data.length;
-}
-
-/** Makes a rename or a new entry in `dir` durable. Some platforms cannot fsync a directory; skip there. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw error;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/**
- * The first fields of an hnswlib index file (hnswalg.h saveIndex: size_t each, little-endian on every
- * platform we ship) must agree with the manifest: hnswlib's loader takes the element size from the file
- * and the vector size from the space, and would read past each vector if they disagreed.
- */
-/**
- * Loads a graph file into `hnsw` after checking its header. A sealed file (encryption at rest) is opened
- * with `cipher` into a private temporary file beside it (hnswlib reads only from a path), removed at once.
- */
-function readGraph(hnsw: InstanceType<typeof HierarchicalNSW>, path: string, entry: ManifestGraph, cipher?: ValueCipher): void {
-  const head = Buffer.alloc(4);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, head, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (!isSealed(head)) {
-    checkHeader(path, entry);
-    hnsw.readIndexSync(path, false);
-    return;
-  }
-  if (cipher === undefined) throw new Error(`${entry.file} is encrypted and no store key is set`);
-  const opened = `${path}.open`;
-  try {
-    writeFileSync(opened, cipher.open(readFileSync(path)), { mode: 0o600 });
-    checkHeader(opened, entry);
-    hnsw.readIndexSync(opened, false);
-  } finally {
-    rmSync(opened, { force: true });
-  }
-}
-
-function checkHeader(path: string, entry: ManifestGraph): void {
-  const header = Buffer.alloc(48);
-  const fd = openSync(path, 'r');
-  try {
-    if (readSync(fd, header, 0, header.length, 0) !== header.length) throw new Error(`${entry.file} has no header`);
-  } finally {
-    closeSync(fd);
-  }
-  const elements = Number(header.readBigUInt64LE(16));
-  const vectorBytes = Number(header.readBigUInt64LE(32) - header.readBigUInt64LE(40)); // label_offset − offsetData
-  if (elements !== entry.ids.length) {
-    throw new Error(`${entry.file} holds ${elements} slots, the label map ${entry.ids.length}`);
-  }
-  if (vectorBytes !== 4 * entry.dimension) {
-    throw new Error(`${entry.file} holds ${vectorBytes / 4}-d vectors, the manifest says ${entry.dimension}`);
-  }
-}
-
-function parseManifest(text: string): Manifest {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${MANIFEST} is not JSON (${(error as Error).message})`);
-  }
-  if (!isPlainObject(value)) throw new Error(`${MANIFEST} is not a JSON object`);
-  if (value.format !== VECTOR_INDEX_FORMAT) {
-    throw new Error(`${MANIFEST} has format ${JSON.stringify(value.format)}; this build reads ${VECTOR_INDEX_FORMAT}`);
-  }
-  if (!isPlainObject(value.meta)) throw new Error(`${MANIFEST} has no meta object`);
-  if (!Array.isArray(value.graphs)) throw new Error(`${MANIFEST} has no graphs list`);
-  return { format: value.format, meta: value.meta, graphs: value.graphs.map(parseGraphEntry) };
-}
-
-function parseGraphEntry(value: unknown, n: number): ManifestGraph {
-  const bad = (what: string) => new Error(`${MANIFEST} graph ${n}: ${what}`);
-  if (!isPlainObject(value)) throw bad('not an object');
-  const { space, dimension, file, bytes, crc32: crc, ids, free } = value;
-  if (typeof space !== 'string' || space.length === 0) throw bad('bad space');
-  if (!Number.isInteger(dimension) || (dimension as number) < 1) throw bad('bad dimension');
-  if (file !== graphFile(space, dimension as number)) throw bad(`file ${JSON.stringify(file)} is not where it belongs`);
-  if (!Number.isInteger(bytes) || !Number.isInteger(crc)) throw bad('bad bytes or crc32');
-  if (!Array.isArray(ids) || !ids.every((id) => id === null || (typeof id === 'string' && id.length > 0))) {
-    throw bad('bad label map');
-  }
-  if (!Array.isArray(free)) throw bad('bad free list');
-  // Every null slot is free and every free label is a null slot, each once.
-  const nulls = ids.reduce((count: number, id) => count + (id === null ? 1 : 0), 0);
-  const unique = new Set(free);
-  if (unique.size !== free.length || free.length !== nulls || !free.every((l) => Number.isInteger(l) && ids[l] === null)) {
-    throw bad('free list does not match the label map');
-  }
-  return {
-    space, dimension: dimension as number, file, bytes: bytes as number, crc32: crc as number,
-    ids: ids as (string | null)[], free: free as number[],
-  };
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { CmpEndpoint } from '../endpoint.js';
-import { createMcpServer, type ExportPlace } from './tools.js';
+import type { ExportPlace } from './export-file.js';
+import { createMcpServer } from './tools.js';
 
 // MCP over Streamable HTTP at /mcp on the server's own port. One MCP session per client, created by its
 // initialize request and found again by the `mcp-session-id` header; each session has its own McpServer

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { ConfigError, type CerememoryConfig } from '../../runtime/config.js';
+import { ConfigError, type CerememoryConfig } from '../../runtime/config/index.js';
 
 // Startup safety (reference spec §6.1, §8.3): without auth the server only listens on loopback, so a
 // memory database is never opened to the network by accident.

@@ -1,5 +1,5 @@
 import { CmpError } from '../../cmp/errors.js';
-import type { CerememoryConfig } from '../../runtime/config.js';
+import type { CerememoryConfig } from '../../runtime/config/index.js';
 import { apiKeys, NO_AUTH, type ApiKeys } from './api-keys.js';
 import { clientAddressResolver, type ClientAddressOf } from './client-address.js';
 import { RateLimiter } from './rate-limiter.js';

@@ -13,7 +13,7 @@ import {
 } from '../../../src/actors/store/decay.js';
 import { defaultFidelity } from '../../../src/cmp/records.js';
 import { STORE_TYPES, type FidelityState, type StoreType } from '../../../src/cmp/types.js';
-import { defaultConfig } from '../../../src/runtime/config.js';
+import { defaultConfig } from '../../../src/runtime/config/index.js';
 import { at, T0, T0_MS } from '../../helpers/records.js';
 
 const SECOND = 1000;

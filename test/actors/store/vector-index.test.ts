@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  VECTOR_INDEX_FORMAT, VectorIndex, defaultVectorIndexOptions, encodeSpace, type LoadResult, type VectorEntry,
-  type VectorHit,
-} from '../../../src/actors/store/vector-index.js';
+import { VectorIndex, type LoadResult, type VectorEntry, type VectorHit } from '../../../src/actors/store/vector-index.js';
+import { defaultVectorIndexOptions } from '../../../src/actors/store/vector-options.js';
+import { VECTOR_INDEX_FORMAT, encodeSpace } from '../../../src/actors/store/vector-snapshot.js';
 import { prng } from '../../../bench/corpus.js';
 import { cmpErrorOf } from '../../cmp/cmp-error.js';
 
@@ -94,7 +93,7 @@ function indexOf(points: { id: string; vector: number[] }[], space = 'default', 
 
 describe('defaultVectorIndexOptions and the constructor', () => {
   it('has the documented defaults', () => {
-    expect(defaultVectorIndexOptions).toEqual({ m: 16, efConstruction: 200, efSearch: 64, initialCapacity: 1024, randomSeed: 100 });
+    expect(defaultVectorIndexOptions).toEqual({ m: 16, efConstruction: 64, efSearch: 64, initialCapacity: 1024, randomSeed: 100 });
     expect(new VectorIndex({ efSearch: 100 }).options).toEqual({ ...defaultVectorIndexOptions, efSearch: 100 });
   });
 
