@@ -48,17 +48,17 @@ export interface EngineVariant {
 
 export const VARIANTS: EngineVariant[] = [
   { name: 'cerememory', flags: {}, sessionContext: true, request: {} },
-  { name: 'cerememory without the local embedder', flags: { embedding: { provider: 'none' } }, sessionContext: true, request: {} },
-  { name: 'cerememory without session links', flags: {}, sessionContext: false, request: {} },
-  { name: 'cerememory without activation', flags: {}, sessionContext: true, request: { activation_depth: 0 } },
   { name: 'cerememory without turn context', flags: { recall: { turn_context: 0 } }, sessionContext: true, request: {} },
-  { name: 'cerememory with neighbour scores instead of turn context', flags: { recall: { turn_context: 0, session_neighbour_weight: 0.5 } }, sessionContext: true, request: {} },
+  { name: 'cerememory without the local embedder', flags: { embedding: { provider: 'none' } }, sessionContext: true, request: {} },
+  { name: 'cerememory with the model per cue (no static query vectors)', flags: { embedding: { query_vectors: 'model' } }, sessionContext: true, request: {} },
+  { name: 'cerememory without session links', flags: {}, sessionContext: false, request: {} },
   { name: 'cerememory without attribution', flags: { recall: { attribution_boost: 0 } }, sessionContext: true, request: {} },
   { name: 'cerememory without the turn before in vectors', flags: { embedding: { session_context: false } }, sessionContext: true, request: {} },
   { name: 'cerememory without the time boost', flags: { recall: { time_boost: 0 } }, sessionContext: true, request: {} },
   { name: 'cerememory without the session boost', flags: { recall: { session_boost: 0 } }, sessionContext: true, request: {} },
   { name: 'cerememory without the phrase boost', flags: { recall: { phrase_boost: 0 } }, sessionContext: true, request: {} },
-  { name: 'cerememory with the model per cue (no static query vectors)', flags: { embedding: { query_vectors: 'model' } }, sessionContext: true, request: {} },
+  { name: 'cerememory without activation', flags: {}, sessionContext: true, request: { activation_depth: 0 } },
+  { name: 'cerememory with neighbour scores instead of turn context', flags: { recall: { turn_context: 0, session_neighbour_weight: 0.5 } }, sessionContext: true, request: {} },
 ];
 
 /** The static query table's cache file in a data directory (embed-worker.ts). */

