@@ -129,7 +129,7 @@ describe('firstPersonCue', () => {
 describe('fuser', () => {
   const hits = [{ text: 4, vector: 0.5 }, { text: 2 }, { vector: 0.25 }, {}];
   const cases: [name: string, cueHasText: boolean, cueHasVector: boolean, expected: number[]][] = [
-    ['text and vector: BM25 over its best, cosine as it is, weighted 0.4 / 0.6', true, true, [0.7, 0.2, 0.15, 0]],
+    ['text and vector: BM25 over its best, cosine as it is, weighted 0.5 / 0.5', true, true, [0.75, 0.25, 0.125, 0]],
     ['text only: the text signal alone', true, false, [1, 0.5, 0, 0]],
     ['vector only: the cosine alone', false, true, [0.5, 0, 0.25, 0]],
   ];
