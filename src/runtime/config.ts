@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { USE_LITE_DIMENSION } from '../embedding/use-lite.js';
 import { defaultLocalEmbedderOptions } from '../embedding/local.js';
 import { defaultRecallScoring } from '../actors/hippocampus/recall.js';
+import { clusterIssues, clusterSchema, defaultClusterConfig } from '../cluster/config.js';
 
 /** Default `embedding.dimension` of every provider but "local": the lexical embedder's. */
 const OTHER_EMBEDDING_DIMENSION = defaultLocalEmbedderOptions.dimension;
@@ -410,13 +411,8 @@ export const configSchema = table({
      */
     store_encryption_passphrase: z.optional(nonBlank()),
   }),
-  cluster: table({
-    /**
-     * "embedded" (one process, LevelDB per store) or "nats" (DESIGN §4, not built yet: an error for now).
-     * Default "embedded".
-     */
-    mode: oneOf(['embedded', 'nats']),
-  }),
+  /** Cluster mode on NATS JetStream (issue 16): src/cluster/config.ts. */
+  cluster: clusterSchema,
 });
 
 export type CerememoryConfig = z.infer<typeof configSchema>;
@@ -505,7 +501,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
     raw_journal: { ...storeCommonDefaults, vector_index: { ...vectorIndexDefaults } },
   },
   security: { audit_log_enabled: true },
-  cluster: { mode: 'embedded' },
+  cluster: defaultClusterConfig,
 });
 
 function deepFreeze<T>(value: T): T {
@@ -942,9 +938,7 @@ function crossFieldIssues(merged: Plain, provenance: Map<string, string>): RawIs
       message: `expected >= runtime.restart_backoff_initial_ms (${initial}), got ${max}`,
     });
   }
-  if (cluster.mode === 'nats') {
-    issues.push({ path: ['cluster', 'mode'], message: 'cluster.mode = "nats" is not available in this build' });
-  }
+  issues.push(...clusterIssues(cluster));
   return issues;
 }
 

@@ -53,6 +53,8 @@ export function hasStoreData(dataDir: string): boolean {
 
 export async function startRuntime(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? ((line: string) => console.error(line));
+  // The configuration describes a cluster node already; running one is the next step of issue 16.
+  if (config.cluster.mode === 'nats') throw new Error('cluster.mode = "nats": this build does not join a cluster yet (issue 16)');
   const lock: DataDirLock = await lockDataDir(config.data_dir, { create: options.createDataDir ?? true });
   // Archives are staged in <data_dir>/tmp while exported or imported; whatever a previous process left
   // there is stale now that this one holds the directory.
