@@ -168,7 +168,12 @@ export class NatsLedger implements Ledger {
       if (this.#leases && !this.#leases.holds(partition)) {
         throw new CmpError('STORE_UNAVAILABLE', `This node does not hold partition ${partition} of space "${space}" now; retry`, { retryAfter: RETRY_AFTER_SECS });
       }
-      if (log.subjectSeq === undefined) await this.#catchUp(space, log);
+      if (log.subjectSeq === undefined) {
+        // While a stream elects a leader (~6 s on 2.9) reads time out or find no responders: retryable.
+        await this.#catchUp(space, log).catch((error: unknown) => {
+          throw error instanceof CmpError ? error : new CmpError('STORE_UNAVAILABLE', `The log of space "${space}" cannot be read now; retry`, { retryAfter: RETRY_AFTER_SECS, cause: error });
+        });
+      }
       const entry = build(log.seq + 1);
       await this.#publish(space, entry, log);
       return this.#applyLocally(entry);
@@ -179,11 +184,11 @@ export class NatsLedger implements Ledger {
 
   async #publish(space: string, entry: LogEntry, log: SpaceLog): Promise<PubAck> {
     const partition = partitionOf(space, this.#partitions);
-    await this.#ensureStream(partition);
     const expected = log.subjectSeq ?? 0;
     // Until the log answers, where the space stands is unknown: the next append reads it again.
     log.subjectSeq = undefined;
     try {
+      await this.#ensureStream(partition);
       const ack = await this.#js.publish(this.subjectOf(space), JSON.stringify(entry), {
         msgID: randomUUID(),
         expect: { lastSubjectSequence: expected },
