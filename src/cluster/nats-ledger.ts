@@ -98,6 +98,42 @@ export class NatsLedger implements Ledger {
     return `${this.#namespace}.p${partitionOf(space, this.#partitions)}.${spaceToken(space)}`;
   }
 
+  /** Every store's `resync`, together: what the hippocampus does before it serves. */
+  async load(): Promise<void> {
+    await Promise.all((Object.keys(this.#stores) as PartitionName[]).map((name) => this.resync(name)));
+  }
+
+  /**
+   * Rebuilds the local view of one cluster partition from its log: every entry the stores lack is
+   * applied, in log order (what a node does when it takes a partition over, before it serves it).
+   */
+  async catchUpPartition(partition: number): Promise<number> {
+    await this.#ensureStream(partition);
+    const jsm = await this.#manager();
+    const stream = this.streamName(partition);
+    const { state } = await jsm.streams.info(stream);
+    let replayed = 0;
+    for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+      const message = await jsm.streams.getMessage(stream, { seq });
+      if (message === null) continue;
+      const entry = message.json<LogEntry>();
+      const space = entry.kind === 'decay' ? entry.space : entry.envelope.space;
+      const log = this.#log(space);
+      // Behind the space's queue: an append racing the rebuild waits for it.
+      const step = log.tail.then(async () => {
+        if (entrySeq(entry) > (this.#appliedBy(entry.store).get(space) ?? 0)) {
+          await this.#applyLocally(entry);
+          replayed++;
+        }
+        log.seq = Math.max(log.seq, entrySeq(entry));
+        log.subjectSeq = message.seq;
+      });
+      log.tail = step.catch(() => undefined);
+      await step;
+    }
+    return replayed;
+  }
+
   async resync(partition: PartitionName): Promise<void> {
     const { sequences } = await this.#stores[partition].whenReady();
     const applied = this.#appliedBy(partition);

@@ -68,11 +68,3 @@ describe('[cluster] errors name the key and its source', () => {
     expect(loadError({ file }).message).toBe(`config: cluster.nats_urls (from ${file}): required when cluster.mode = "nats" (at least one NATS server URL)`);
   });
 });
-
-describe('a node in mode "nats"', () => {
-  it('is refused at start until this build joins a cluster, rather than running embedded unnoticed', async () => {
-    const { startRuntime } = await import('../../src/runtime/runtime.js');
-    const config = load({ env: { CEREMEMORY_CLUSTER__MODE: 'nats', CEREMEMORY_CLUSTER__NATS_URLS: 'nats://127.0.0.1:4222' } });
-    await expect(startRuntime(config)).rejects.toThrow('cluster.mode = "nats": this build does not join a cluster yet (issue 16)');
-  });
-});
