@@ -3,7 +3,7 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import { CmpError, isCmpError } from '../cmp/errors.js';
 import type { ClusterConfig } from './config.js';
 import { PartitionLeases } from './leases.js';
-import { placeAll, partitionOf } from './placement.js';
+import { partitionOf, placeAll, placePartition } from './placement.js';
 
 // One Cerememory node of a cluster (issue 16): it announces itself in a membership bucket, takes the
 // leases of the partitions rendezvous hashing gives it among the live nodes (rebuilding each one's view
@@ -155,6 +155,13 @@ export class ClusterNode {
     const placements = placeAll(this.#config.partitions, nodes);
     const holders = await Promise.all(placements.map(({ partition }) => this.leases.holder(partition)));
     return { node_id: this.nodeId, nodes, partitions: placements.map((placed, i) => ({ ...placed, holder: holders[i] })) };
+  }
+
+  /** Where `space` lives: its partition, the node placement names and the node holding the lease now. */
+  async locate(space: string): Promise<{ space: string; partition: number; node_id: string | undefined; owner: string | undefined; standby: string | undefined }> {
+    const partition = partitionOf(space, this.#config.partitions);
+    const [placed, holder] = await Promise.all([this.nodes().then((nodes) => placePartition(partition, nodes)), this.leases.holder(partition)]);
+    return { space, partition, node_id: holder, owner: placed.owner, standby: placed.standby };
   }
 
   /** Leaves cleanly: stops serving, releases every lease (a standby takes over at once), disconnects. */

@@ -47,8 +47,8 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** Create the data directory when it is missing (default); false refuses with DataDirMissingError. */
   createDataDir?: boolean;
-  /** Cluster mode's timing (tests shorten it): lease TTL and the period of heartbeat and renewal. */
-  cluster?: { leaseTtlMs?: number; tickMs?: number };
+  /** Cluster mode's timing (tests shorten it): lease TTL, period of heartbeat and renewal, deadline of a forwarded request. */
+  cluster?: { leaseTtlMs?: number; tickMs?: number; forwardTimeoutMs?: number };
 }
 
 export const WORKER_PARTITIONS = [...PERSISTENT_STORES, 'raw_journal'] as const;

@@ -48,8 +48,17 @@ describe.skipIf(!natsServerAvailable)('startNatsCluster (3 real nats-servers)', 
     await cluster.ready();
     const direct = await connect({ servers: follower.url });
     try {
-      const info = await (await jetstreamManager(direct)).streams.info('HARNESS');
-      expect(info.state.messages).toBe(1);
+      // Asked through the restarted server; while it rejoins, a request may time out: ask again.
+      const jsm = await jetstreamManager(direct);
+      const deadline = Date.now() + 30_000;
+      let messages: number | undefined;
+      while (messages === undefined) {
+        messages = await jsm.streams.info('HARNESS').then((info) => info.state.messages, (error: unknown) => {
+          if (Date.now() > deadline) throw error;
+          return undefined;
+        });
+      }
+      expect(messages).toBe(1);
     } finally {
       await direct.close();
     }

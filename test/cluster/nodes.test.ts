@@ -41,7 +41,7 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
       // Each node's URL list led by "its" server.
       const urls = [...cluster.urls.slice(i), ...cluster.urls.slice(0, i)];
       const config = testConfig(dataDir, { cluster: { mode: 'nats', nats_urls: urls, node_id: id, partitions: PARTITIONS, replicas: 3 } });
-      const server = await startServer(config, { log: () => undefined, cluster: { leaseTtlMs: 3_000, tickMs: 300 } });
+      const server = await startServer(config, { log: () => undefined, cluster: { leaseTtlMs: 6_000, tickMs: 500, forwardTimeoutMs: 5_000 } });
       nodes.push({ id, server, dataDir, call: jsonCaller((path, init) => fetch(`${server.url}${path}`, init)) });
     }
     // Settled: every node is a member and every partition is held by the node placement names.
@@ -59,7 +59,7 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
 
   it('spreads the partitions over the three nodes', async () => {
     const status = await nodes[1].server.runtime.cluster!.status();
-    expect(status.nodes).toEqual(NODE_IDS);
+    expect(status.nodes, JSON.stringify(status)).toEqual(NODE_IDS);
     expect(new Set(status.partitions.map(({ holder }) => holder)).size).toBeGreaterThan(1);
   });
 
@@ -80,6 +80,16 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     }
   });
 
+  it('GET /v1/cluster lists the nodes and each partition\'s owner; ?space= names its partition and owner', async () => {
+    const whole = await nodes[2].call('GET', '/v1/cluster');
+    expect(whole.status).toBe(200);
+    expect(whole.body).toMatchObject({ node_id: 'c', nodes: NODE_IDS });
+    expect(whole.body.partitions).toHaveLength(PARTITIONS);
+    const one = await nodes[0].call('GET', '/v1/cluster?space=space-1');
+    const partition = partitionOf('space-1', PARTITIONS);
+    expect(one.body).toEqual({ space: 'space-1', partition, node_id: whole.body.partitions[partition].holder, owner: whole.body.partitions[partition].owner, standby: whole.body.partitions[partition].standby });
+  });
+
   it('spaces stay apart across nodes', async () => {
     await nodes[0].call('POST', '/v1/encode', { space: 'alone-1', content: textContent('a red umbrella by the door') });
     for (const node of nodes) {
@@ -88,4 +98,43 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
       expect(textsOf(recalled)).toEqual([]);
     }
   });
+
+  // Last: it takes a node out of the cluster. Its NATS connection is cut, as a crash would (its leases
+  // are not released: they expire); the process itself stays, to show it serves nothing stale.
+  it('the owner of a space drops out during acknowledged writes: another node serves it, every acknowledged write is there once', async () => {
+    const space = 'failover';
+    const holder = (await nodes[0].call('GET', `/v1/cluster?space=${space}`)).body.node_id as string;
+    const owner = nodes.find((node) => node.id === holder)!;
+    const writer = nodes.find((node) => node.id !== holder)!;
+    const acked: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      if (i === 10) await owner.server.runtime.cluster!.nc.close();
+      const text = `failover note ${i} zx${i}q`;
+      // A client retrying with the same idempotency key until a generous deadline.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const stored = await writer.call('POST', '/v1/encode', { space, content: textContent(text), idempotency_key: `failover-${i}` });
+        if (stored.status === 200) break;
+        expect(stored.status, JSON.stringify(stored.body)).toBe(503);
+        expect(stored.headers.get('retry-after')).not.toBeNull();
+        if (Date.now() > deadline) throw new Error(`write ${i} not acknowledged within 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      acked.push(text);
+    }
+    const survivors = nodes.filter((node) => node !== owner);
+    const newHolder = (await survivors[0].call('GET', `/v1/cluster?space=${space}`)).body.node_id;
+    expect(survivors.map((node) => node.id)).toContain(newHolder);
+    for (const node of survivors) {
+      for (const [i, text] of acked.entries()) {
+        const recalled = await node.call('POST', '/v1/recall/query', { space, cue: { text: `zx${i}q` }, reconsolidate: false });
+        expect(textsOf(recalled).filter((found) => found === text), `${text} through ${node.id}`).toHaveLength(1);
+      }
+    }
+    // The old owner, cut off, answers nothing from its stale view once its lease is no longer trusted.
+    await eventually(async () => !owner.server.runtime.cluster!.owns(space));
+    const stale = await owner.call('POST', '/v1/recall/query', { space, cue: { text: 'zx29q' }, reconsolidate: false });
+    expect(stale.status).toBe(503);
+  }, 180_000);
 });
+
