@@ -52,7 +52,8 @@ export class PartitionLeases {
   /** Opens (creating if needed) the bucket; every node must use the same TTL. */
   static async open(nc: NatsConnection, options: LeaseOptions): Promise<PartitionLeases> {
     const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
-    const kv = await new Kvm(nc).create(options.bucket ?? 'cmr_leases', { history: 1, ttl: ttlMs, replicas: options.replicas });
+    // No direct gets: a lagging replica could answer a read with a lease already renewed, or expired.
+    const kv = await new Kvm(nc).create(options.bucket ?? 'cmr_leases', { history: 1, ttl: ttlMs, replicas: options.replicas, allow_direct: false });
     return new PartitionLeases(kv, options);
   }
 

@@ -73,7 +73,7 @@ export class ClusterNode {
     try {
       const ttl = options.leaseTtlMs;
       const leases = await PartitionLeases.open(nc, { nodeId: config.node_id, bucket: `${namespace}_leases`, replicas: config.replicas, ...(ttl === undefined ? {} : { ttlMs: ttl }) });
-      const members = await new Kvm(nc).create(`${namespace}_nodes`, { history: 1, ttl: leases.ttlMs, replicas: config.replicas });
+      const members = await new Kvm(nc).create(`${namespace}_nodes`, { history: 1, ttl: leases.ttlMs, replicas: config.replicas, allow_direct: false });
       return new ClusterNode(nc, leases, members, options);
     } catch (error) {
       await nc.close();

@@ -58,9 +58,11 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
   });
 
   it('spreads the partitions over the three nodes', async () => {
-    const status = await nodes[1].server.runtime.cluster!.status();
-    expect(status.nodes, JSON.stringify(status)).toEqual(NODE_IDS);
-    expect(new Set(status.partitions.map(({ holder }) => holder)).size).toBeGreaterThan(1);
+    // Asked through another node than the one beforeAll asked (on a loaded machine, again until settled there too).
+    await eventually(async () => {
+      const status = await nodes[1].server.runtime.cluster!.status();
+      return status.nodes.join() === NODE_IDS.join() && new Set(status.partitions.map(({ holder }) => holder)).size > 1;
+    });
   });
 
   it('a memory written through any node is recalled through every node', async () => {
