@@ -8,6 +8,7 @@ import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_
 import { file_grpc_reflection_v1_reflection, ServerReflection } from './gen/grpc/reflection/v1/reflection_pb.js';
 import type { CerememoryConfig } from './runtime/config/index.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
+import type { ClusterNode } from './cluster/node.js';
 import { healthRoutes } from './transports/connect/health.js';
 import { withProtocolErrors } from './transports/connect/protocol-errors.js';
 import { reflectionRoutes } from './transports/connect/reflection.js';
@@ -56,6 +57,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     hippocampus: runtime.hippocampus,
     health: runtime.health,
     embedding: runtime.embedding,
+    ...(runtime.cluster === undefined ? {} : { cluster: clusterView(runtime.cluster) }),
     log,
     maxBodyBytes: config.http.max_body_bytes,
     security,
@@ -141,3 +143,9 @@ function observed(handler: RequestHandler, metrics: Metrics): RequestHandler {
     handler(request, response);
   };
 }
+
+/** GET /v1/cluster: the whole cluster, or with `?space=` where that space lives. */
+function clusterView(node: ClusterNode) {
+  return (space: string | undefined) => (space === undefined ? node.status() : node.locate(space));
+}
+

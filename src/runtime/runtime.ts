@@ -16,6 +16,9 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { Scheduler } from './scheduler.js';
 import { openStoreKey } from './store-key.js';
 import { SupervisedStore, type StoreHealth } from './supervised-store.js';
+import type { ClusterNode } from '../cluster/node.js';
+import type { AssociationGraph } from '../actors/hippocampus/association-graph.js';
+import type { NatsLedger } from '../cluster/nats-ledger.js';
 
 // Starts the actor system on one data directory: the directory lock, one supervised worker per
 // persistent partition (opened in parallel), working memory in RAM, and the hippocampus over them.
@@ -29,6 +32,8 @@ export interface Runtime {
   /** The audit log every mutating operation is appended to; absent when `security.audit_log_enabled` is false. */
   readonly audit: AuditLog | undefined;
   health(): StoreHealth[];
+  /** This node's place in the cluster; undefined in embedded mode. */
+  readonly cluster: ClusterNode | undefined;
   /**
    * The embedder in use (`name/dimension`), what recall cues are embedded by right now ("static": the
    * static query table, once the worker has it; "model": the embedder itself), and the records of every
@@ -47,6 +52,8 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** Create the data directory when it is missing (default); false refuses with DataDirMissingError. */
   createDataDir?: boolean;
+  /** Cluster mode's timing (tests shorten it): lease TTL, period of heartbeat and renewal, deadline of a forwarded request. */
+  cluster?: { leaseTtlMs?: number; tickMs?: number; forwardTimeoutMs?: number };
 }
 
 export const WORKER_PARTITIONS = [...PERSISTENT_STORES, 'raw_journal'] as const;
@@ -68,7 +75,14 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
   // provider "local": the semantic model, in one embedding worker for the whole process; it loads
   // while the stores open (embed-service.ts).
   let embedding: EmbeddingService | undefined;
+  // Cluster mode only: NATS code is not even loaded in embedded mode.
+  let node: ClusterNode | undefined;
+  let natsLedger: NatsLedger | undefined;
   try {
+    if (config.cluster.mode === 'nats') {
+      const { ClusterNode } = await import('../cluster/node.js');
+      node = await ClusterNode.connect({ config: config.cluster, ...options.cluster, log });
+    }
     // Refuses a wrong passphrase, a plaintext directory with one, an encrypted directory without one.
     const storeKey = openStoreKey(config.data_dir, config.security.store_encryption_passphrase, hasStoreData(config.data_dir));
     // Verified before anything else starts: a broken chain stops the engine (spec §8.2).
@@ -175,9 +189,15 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       tempDir: join(config.data_dir, 'tmp'),
       now: options.now,
       log,
+      ...(node === undefined ? {} : { newLedger: await natsLedgerFactory(node, config, (ledger) => (natsLedger = ledger)) }),
     });
     if (audit) auditHippocampus(hippocampus, audit, log);
     await hippocampus.start();
+    if (node) {
+      const { routeHippocampus } = await import('../cluster/routing.js');
+      const ledger = natsLedger!;
+      await node.start(routeHippocampus(hippocampus, node), (partition) => ledger.catchUpPartition(partition));
+    }
     if (config.decay.background_enabled) hippocampus.startBackground('decay', config.decay.background_interval_secs * 1000, log, options.scheduler);
     if (config.dream.background_enabled) hippocampus.startBackground('dream', config.dream.background_interval_secs * 1000, log, options.scheduler);
 
@@ -189,6 +209,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       workers,
       audit,
       health: () => [...workers.values()].map((store) => store.health()),
+      cluster: node,
       embedding: async () => {
         const counts = await Promise.all(
           [working.vectorBacklog(), ...[...workers].filter(([name]) => name !== 'raw_journal').map(([, store]) => store.api.vectorBacklog())].map((count) =>
@@ -207,6 +228,8 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
         (closing ??= (async () => {
           // Every step runs whatever the one before did (a full disk fails flushes): a close that
           // stops halfway leaves stores unclosed and the directory locked (issue 14, defect 7).
+          // Leases first: a standby takes the partitions over while this node closes its stores.
+          await node?.stop().catch((error: unknown) => log(`cluster: stop failed: ${String(error)}`));
           try {
             ready.stop();
           } catch (error) {
@@ -219,6 +242,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
         })()),
     };
   } catch (error) {
+    await node?.stop().catch(() => {});
     await Promise.allSettled([...workers.values()].map((store) => store.close()));
     await embedding?.close().catch(() => {});
     await audit?.close().catch(() => {});
@@ -226,3 +250,14 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     throw error;
   }
 }
+
+/** The hippocampus's ledger in cluster mode: the partitions' replicated logs, writes under this node's leases. */
+async function natsLedgerFactory(node: ClusterNode, config: CerememoryConfig, created: (ledger: NatsLedger) => void) {
+  const { NatsLedger } = await import('../cluster/nats-ledger.js');
+  return (fixture: { stores: Stores; graph: AssociationGraph; now: () => number }) => {
+    const ledger = new NatsLedger({ ...fixture, nc: node.nc, partitions: config.cluster.partitions, replicas: config.cluster.replicas, leases: node.leases });
+    created(ledger);
+    return ledger;
+  };
+}
+

@@ -289,7 +289,7 @@ describe('validation rules', () => {
     ['vector_index.initial_capacity is >= 16', '[stores.episodic.vector_index]\ninitial_capacity = 8', 'stores.episodic.vector_index.initial_capacity', '>= 16'],
     ['working.capacity is in 1..1000', '[stores.working]\ncapacity = 1001', 'stores.working.capacity', '1..1000'],
     ['security.store_encryption_passphrase is non-blank', '[security]\nstore_encryption_passphrase = ""', 'security.store_encryption_passphrase', 'non-blank'],
-    ['cluster.mode "nats" is not built', '[cluster]\nmode = "nats"', 'cluster.mode', 'cluster.mode = "nats" is not available in this build'],
+    ['cluster.mode "nats" needs nats_urls', '[cluster]\nmode = "nats"', 'cluster.nats_urls', 'required when cluster.mode = "nats"'],
     ['a section is a table', 'http = 5', 'http', 'expected a table'],
   ];
 

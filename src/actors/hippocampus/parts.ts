@@ -9,7 +9,7 @@ import { Digester } from './digester.js';
 import { Encoder, INFERRED_LINKS } from './encoder.js';
 import { EvolutionKeeper } from './evolution-keeper.js';
 import type { IntrospectContext } from './introspect.js';
-import { LocalLedger } from './ledger.js';
+import { LocalLedger, type Ledger } from './ledger.js';
 import type { RecallScoring } from './recall.js';
 import { Recaller } from './recaller.js';
 import { RecallModes } from './recall-modes.js';
@@ -48,11 +48,16 @@ export interface HippocampusOptions {
   /** The clock, injected so tests can move time (milliseconds since the epoch). */
   now?: () => number;
   log?: (line: string) => void;
+  /** The ledger to write through; default a LocalLedger (cluster mode passes a replicated one, issue 16). */
+  newLedger?: (fixture: { stores: Stores; graph: AssociationGraph; now: () => number }) => LoadableLedger;
 }
+
+/** A Ledger that reads every store's sequences and graph before the hippocampus serves. */
+export type LoadableLedger = Ledger & { load(): Promise<void> };
 
 export interface HippocampusParts {
   graph: AssociationGraph;
-  ledger: LocalLedger;
+  ledger: LoadableLedger;
   evolution: EvolutionKeeper;
   modes: RecallModes;
   linker: SimilarLinker;
@@ -71,7 +76,7 @@ export function assembleParts(options: HippocampusOptions): HippocampusParts {
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.error(line));
   const graph = new AssociationGraph();
-  const ledger = new LocalLedger({ stores, graph, now });
+  const ledger = options.newLedger?.({ stores, graph, now }) ?? new LocalLedger({ stores, graph, now });
   // The recall modes and the learned parameters share one state file (state.ts).
   const state = new HippocampusState(options.statePath);
   const modes = new RecallModes(state);

@@ -1,6 +1,7 @@
 // Rules that span keys, and the defaults that follow another key's value. Both read the merged input
 // defensively (a key may be missing or of the wrong type), so they run even when other keys are invalid.
 
+import { clusterIssues } from '../../cluster/config.js';
 import { LEXICAL_VECTOR_WEIGHT } from '../../actors/hippocampus/recall.js';
 import { USE_LITE_DIMENSION } from '../../embedding/use-lite.js';
 import { missingProviderKeys, requiredBy, type ProviderSection } from '../../providers/requirements.js';
@@ -70,8 +71,6 @@ export function crossFieldIssues(merged: Plain, provenance: Map<string, string>)
       message: `expected >= runtime.restart_backoff_initial_ms (${initial}), got ${max}`,
     });
   }
-  if (cluster.mode === 'nats') {
-    issues.push({ path: ['cluster', 'mode'], message: 'cluster.mode = "nats" is not available in this build' });
-  }
+  issues.push(...clusterIssues(cluster));
   return issues;
 }

@@ -44,13 +44,6 @@ export const securitySchema = table({
   store_encryption_passphrase: z.optional(nonBlank()),
 });
 
-export const clusterSchema = table({
-  /**
-   * "embedded" (one process, LevelDB per store) or "nats" (DESIGN §4, not built yet: an error for now).
-   * Default "embedded".
-   */
-  mode: oneOf(['embedded', 'nats']),
-});
 
 export const runtimeDefaults: z.infer<typeof runtimeSchema> = {
   restart_backoff_initial_ms: 100,
@@ -61,4 +54,5 @@ export const runtimeDefaults: z.infer<typeof runtimeSchema> = {
   idempotency_ttl_secs: 86_400,
 };
 export const securityDefaults: z.infer<typeof securitySchema> = { audit_log_enabled: true };
-export const clusterDefaults: z.infer<typeof clusterSchema> = { mode: 'embedded' };
+/** Cluster mode on NATS JetStream (issue 16): its schema, defaults and rule live with the cluster code. */
+export { clusterSchema, defaultClusterConfig as clusterDefaults } from '../../cluster/config.js';

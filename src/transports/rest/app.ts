@@ -34,11 +34,13 @@ export interface RestAppOptions {
   security?: Security;
   /** The web console's files, served at /console (issue 15); no console when absent. */
   consoleAssets?: ConsoleAssets;
+  /** Cluster mode (issue 16): nodes and partition owners, or one space's partition and owner, at /v1/cluster. */
+  cluster?: (space: string | undefined) => Promise<unknown>;
 }
 
 type Env = { Variables: { requestId: string } };
 
-export function createRestApp({ hippocampus, health, embedding, log, maxBodyBytes, mcp, metrics, security, consoleAssets }: RestAppOptions): Hono<Env> {
+export function createRestApp({ hippocampus, health, embedding, log, maxBodyBytes, mcp, metrics, security, consoleAssets, cluster }: RestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async function requestId(c, next) {
@@ -123,6 +125,7 @@ export function createRestApp({ hippocampus, health, embedding, log, maxBodyByte
   app.post('/v1/introspect/decay-forecast', async (c) => c.json(await cmp('decayForecast', await body(c))));
   app.get('/v1/introspect/record/:record_id', async (c) => c.json(await cmp('introspectRecord', c.req.query(), c.req.param('record_id'))));
   app.get('/v1/introspect/evolution', async (c) => c.json(await cmp('evolution', {})));
+  if (cluster) app.get('/v1/cluster', async (c) => c.json(await cluster(c.req.query('space'))));
   app.get('/v1/introspect/stats', async (c) => c.json(await cmp('stats', c.req.query())));
   app.post('/v1/lifecycle/export', async (c) => {
     const request = parseExport(await body(c));

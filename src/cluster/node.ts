@@ -1,0 +1,233 @@
+import { Kvm, type KV } from '@nats-io/kv';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { CmpError, isCmpError } from '../cmp/errors.js';
+import type { ClusterConfig } from './config.js';
+import { PartitionLeases } from './leases.js';
+import { partitionOf, placeAll, placePartition } from './placement.js';
+
+// One Cerememory node of a cluster (issue 16): it announces itself in a membership bucket, takes the
+// leases of the partitions rendezvous hashing gives it among the live nodes (rebuilding each one's view
+// from its log before serving it), gives up those that move to a node that joined, and answers the
+// requests other nodes forward to the partitions it holds. A request for a space it does not hold goes
+// to the holder over NATS request/reply; with nobody holding the partition (a failover in progress)
+// the caller gets the retryable STORE_UNAVAILABLE.
+
+export interface ClusterNodeOptions {
+  config: ClusterConfig;
+  /** First subject token and bucket prefix; default "cmr". */
+  namespace?: string;
+  /** Lease (and membership) TTL; default 10 s. Tests use a few seconds. */
+  leaseTtlMs?: number;
+  /** Period of heartbeat, renewal and rebalancing; default a fifth of the TTL. */
+  tickMs?: number;
+  /** Deadline of a forwarded request. Milliseconds; default 30 s. */
+  forwardTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** What a node serves a forwarded request with: the local (owner's) operation. */
+export type LocalCall = (method: string, request: unknown) => Promise<unknown>;
+
+export interface ClusterStatus {
+  node_id: string;
+  nodes: string[];
+  partitions: { partition: number; owner: string | undefined; standby: string | undefined; holder: string | undefined }[];
+}
+
+const RETRY_AFTER_SECS = 1;
+
+export class ClusterNode {
+  readonly nc: NatsConnection;
+  readonly leases: PartitionLeases;
+  readonly nodeId: string;
+  readonly #config: ClusterConfig;
+  readonly #namespace: string;
+  readonly #members: KV;
+  readonly #tickMs: number;
+  readonly #forwardTimeoutMs: number;
+  readonly #log: (line: string) => void;
+  readonly #serving = new Map<number, Subscription>();
+  #local: LocalCall | undefined;
+  #catchUp: ((partition: number) => Promise<unknown>) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+  #stopped = false;
+
+  private constructor(nc: NatsConnection, leases: PartitionLeases, members: KV, options: ClusterNodeOptions) {
+    this.nc = nc;
+    this.leases = leases;
+    this.#members = members;
+    this.#config = options.config;
+    this.nodeId = options.config.node_id;
+    this.#namespace = options.namespace ?? 'cmr';
+    this.#tickMs = options.tickMs ?? leases.ttlMs / 5;
+    this.#forwardTimeoutMs = options.forwardTimeoutMs ?? 30_000;
+    this.#log = options.log ?? ((line) => console.error(line));
+  }
+
+  /** Connects to NATS and opens the lease and membership buckets; serves nothing until `start`. */
+  static async connect(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const { config } = options;
+    const namespace = options.namespace ?? 'cmr';
+    const nc = await connect({ servers: config.nats_urls, name: `cerememory ${config.node_id}`, maxReconnectAttempts: -1 });
+    try {
+      const ttl = options.leaseTtlMs;
+      const leases = await PartitionLeases.open(nc, { nodeId: config.node_id, bucket: `${namespace}_leases`, replicas: config.replicas, ...(ttl === undefined ? {} : { ttlMs: ttl }) });
+      const members = await new Kvm(nc).create(`${namespace}_nodes`, { history: 1, ttl: leases.ttlMs, replicas: config.replicas, allow_direct: false });
+      return new ClusterNode(nc, leases, members, options);
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  /** Joins: heartbeat, take the partitions this node wins, and keep doing so every tick. */
+  async start(local: LocalCall, catchUp: (partition: number) => Promise<unknown>): Promise<void> {
+    this.#local = local;
+    this.#catchUp = catchUp;
+    await this.tick();
+    this.#timer = setInterval(() => void this.tick(), this.#tickMs);
+    this.#timer.unref();
+  }
+
+  /** One round: heartbeat, renew, then take or give up partitions to match rendezvous placement. */
+  tick(): Promise<void> {
+    this.#ticking ??= this.#round().finally(() => (this.#ticking = undefined));
+    return this.#ticking;
+  }
+
+  async #round(): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#members.put(this.nodeId, JSON.stringify({ node_id: this.nodeId }));
+      for (const lost of await this.leases.renewAll()) this.#stopServing(lost, 'lease lost');
+      const nodes = await this.nodes();
+      for (const { partition, owner } of placeAll(this.#config.partitions, nodes)) {
+        if (this.#stopped) return;
+        if (owner === this.nodeId && !this.leases.holds(partition) && (await this.leases.acquire(partition))) {
+          // The view first: a request is served only once the partition's log is applied here.
+          await this.#catchUp!(partition);
+          this.#serve(partition);
+        } else if (owner !== this.nodeId && this.leases.held().includes(partition)) {
+          // A node joined and wins this partition: hand it over.
+          this.#stopServing(partition, `moves to ${owner}`);
+          await this.leases.release(partition);
+        }
+      }
+    } catch (error) {
+      this.#log(`cluster ${this.nodeId}: ${String(error)}`);
+    }
+  }
+
+  /** The live nodes (those whose heartbeat has not expired), sorted. */
+  async nodes(): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const key of await this.#members.keys()) keys.push(key);
+    return keys.sort();
+  }
+
+  /** Whether this node serves `space` itself now. */
+  owns(space: string): boolean {
+    const partition = partitionOf(space, this.#config.partitions);
+    return this.leases.holds(partition) && this.#serving.has(partition);
+  }
+
+  /** Sends a request to the holder of the space's partition; STORE_UNAVAILABLE while there is none. */
+  async forward(space: string, method: string, request: unknown): Promise<unknown> {
+    const partition = partitionOf(space, this.#config.partitions);
+    let reply;
+    try {
+      reply = await this.nc.request(this.#rpcSubject(partition), encode({ method, request }), { timeout: this.#forwardTimeoutMs });
+    } catch (error) {
+      throw new CmpError('STORE_UNAVAILABLE', `No node serves partition ${partition} of space "${space}" now; retry`, { retryAfter: RETRY_AFTER_SECS, cause: error });
+    }
+    const answer = decode(reply.string()) as { result?: unknown; error?: { code: CmpError['code']; message: string; retryAfter?: number; field?: string } };
+    if (answer.error) {
+      const { code, message, retryAfter, field } = answer.error;
+      throw new CmpError(code, message, { ...(retryAfter === undefined ? {} : { retryAfter }), ...(field === undefined ? {} : { field }) });
+    }
+    return answer.result;
+  }
+
+  /** Nodes, and each partition's placement and current lease holder. */
+  async status(): Promise<ClusterStatus> {
+    const nodes = await this.nodes();
+    const placements = placeAll(this.#config.partitions, nodes);
+    const holders = await Promise.all(placements.map(({ partition }) => this.leases.holder(partition)));
+    return { node_id: this.nodeId, nodes, partitions: placements.map((placed, i) => ({ ...placed, holder: holders[i] })) };
+  }
+
+  /** Where `space` lives: its partition, the node placement names and the node holding the lease now. */
+  async locate(space: string): Promise<{ space: string; partition: number; node_id: string | undefined; owner: string | undefined; standby: string | undefined }> {
+    const partition = partitionOf(space, this.#config.partitions);
+    const [placed, holder] = await Promise.all([this.nodes().then((nodes) => placePartition(partition, nodes)), this.leases.holder(partition)]);
+    return { space, partition, node_id: holder, owner: placed.owner, standby: placed.standby };
+  }
+
+  /** Leaves cleanly: stops serving, releases every lease (a standby takes over at once), disconnects. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#ticking?.catch(() => undefined);
+    for (const partition of [...this.#serving.keys()]) this.#stopServing(partition, 'node stopping');
+    await Promise.all(this.leases.held().map((partition) => this.leases.release(partition)));
+    await this.#members.delete(this.nodeId).catch(() => undefined);
+    await this.nc.drain().catch(() => undefined);
+  }
+
+  #rpcSubject(partition: number): string {
+    return `${this.#namespace}.rpc.p${partition}`;
+  }
+
+  #serve(partition: number): void {
+    if (this.#serving.has(partition)) return;
+    // Queue group "owner": during a brief overlap of two holders, each request still reaches one.
+    const subscription = this.nc.subscribe(this.#rpcSubject(partition), {
+      queue: 'owner',
+      callback: (error, message) => {
+        if (error) return;
+        void (async () => {
+          let answer: unknown;
+          try {
+            if (!this.leases.holds(partition)) throw new CmpError('STORE_UNAVAILABLE', `Partition ${partition} moved from node ${this.nodeId}; retry`, { retryAfter: RETRY_AFTER_SECS });
+            const { method, request } = decode(message.string()) as { method: string; request: unknown };
+            answer = { result: await this.#local!(method, request) };
+          } catch (reason) {
+            const error = isCmpError(reason) ? reason : CmpError.from(reason);
+            answer = { error: { code: error.code, message: error.message, retryAfter: error.retryAfter, field: error.field } };
+          }
+          message.respond(encode(answer));
+        })();
+      },
+    });
+    this.#serving.set(partition, subscription);
+    this.#log(`cluster ${this.nodeId}: serving partition ${partition}`);
+  }
+
+  #stopServing(partition: number, why: string): void {
+    const subscription = this.#serving.get(partition);
+    if (subscription === undefined) return;
+    subscription.unsubscribe();
+    this.#serving.delete(partition);
+    this.#log(`cluster ${this.nodeId}: partition ${partition} no longer served (${why})`);
+  }
+}
+
+// Requests and results carry bytes (content blocks): JSON with Uint8Array as {"$bytes": base64}.
+// A Buffer reaches the replacer already turned into {type: "Buffer", data: [...]} by its toJSON.
+function encode(value: unknown): string {
+  return JSON.stringify(value, (_key, field: unknown) => {
+    if (field instanceof Uint8Array) return { $bytes: Buffer.from(field).toString('base64') };
+    const buffer = field as { type?: unknown; data?: unknown } | null;
+    if (buffer !== null && typeof buffer === 'object' && buffer.type === 'Buffer' && Array.isArray(buffer.data)) return { $bytes: Buffer.from(buffer.data as number[]).toString('base64') };
+    return field;
+  });
+}
+
+function decode(text: string): unknown {
+  return JSON.parse(text, (_key, field: unknown) =>
+    field !== null && typeof field === 'object' && Object.keys(field).length === 1 && typeof (field as { $bytes?: unknown }).$bytes === 'string'
+      ? new Uint8Array(Buffer.from((field as { $bytes: string }).$bytes, 'base64'))
+      : field,
+  );
+}

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { partitionOf } from '../../src/cluster/placement.js';
+import { startServer, type CerememoryServer } from '../../src/server.js';
+import { natsServerAvailable, startNatsCluster, type NatsCluster } from '../helpers/nats.js';
+import { jsonCaller, removeDir, tempDataDir, testConfig, textContent, type TestResponse } from '../helpers/server.js';
+
+// Three Cerememory nodes (in this process, each with its own data directory and port) on three real
+// nats-servers: each takes the partitions rendezvous hashing gives it, and any node answers for any
+// space, forwarding to the owner.
+
+const PARTITIONS = 4;
+const NODE_IDS = ['a', 'b', 'c'];
+
+interface Node {
+  id: string;
+  server: CerememoryServer;
+  dataDir: string;
+  call: (method: string, path: string, body?: unknown) => Promise<TestResponse>;
+}
+
+/** Polls `check` until it holds; the deadline is only a safety net for a slow machine. */
+async function eventually(check: () => Promise<boolean>, deadlineMs = 45_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const textsOf = (response: TestResponse): string[] =>
+  (response.body.memories ?? []).map((result: { record: { content: { blocks: { data: string }[] } } }) => Buffer.from(result.record.content.blocks[0].data, 'base64').toString('utf8'));
+
+describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-servers', () => {
+  let cluster: NatsCluster;
+  const nodes: Node[] = [];
+
+  beforeAll(async () => {
+    cluster = await startNatsCluster(3);
+    for (const [i, id] of NODE_IDS.entries()) {
+      const dataDir = tempDataDir(`cerememory-node-${id}-`);
+      // Each node's URL list led by "its" server.
+      const urls = [...cluster.urls.slice(i), ...cluster.urls.slice(0, i)];
+      const config = testConfig(dataDir, { cluster: { mode: 'nats', nats_urls: urls, node_id: id, partitions: PARTITIONS, replicas: 3 } });
+      const server = await startServer(config, { log: () => undefined, cluster: { leaseTtlMs: 6_000, tickMs: 500, forwardTimeoutMs: 5_000 } });
+      nodes.push({ id, server, dataDir, call: jsonCaller((path, init) => fetch(`${server.url}${path}`, init)) });
+    }
+    // Settled: every node is a member and every partition is held by the node placement names.
+    await eventually(async () => {
+      const status = await nodes[0].server.runtime.cluster!.status();
+      return status.nodes.length === 3 && status.partitions.every(({ owner, holder }) => owner !== undefined && holder === owner);
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const node of nodes) await node.server.close();
+    await cluster?.stop();
+    for (const node of nodes) removeDir(node.dataDir);
+  });
+
+  it('spreads the partitions over the three nodes', async () => {
+    // Asked through another node than the one beforeAll asked (on a loaded machine, again until settled there too).
+    await eventually(async () => {
+      const status = await nodes[1].server.runtime.cluster!.status();
+      return status.nodes.join() === NODE_IDS.join() && new Set(status.partitions.map(({ holder }) => holder)).size > 1;
+    });
+  });
+
+  it('a memory written through any node is recalled through every node', async () => {
+    const spaces = Array.from({ length: 6 }, (_, i) => `space-${i}`);
+    // Spaces over several partitions, so some writes are forwarded and some are not.
+    expect(new Set(spaces.map((space) => partitionOf(space, PARTITIONS))).size).toBeGreaterThan(1);
+    for (const [i, space] of spaces.entries()) {
+      const stored = await nodes[i % 3].call('POST', '/v1/encode', { space, content: textContent(`the spare key of ${space} is under the blue pot`) });
+      expect(stored.status, JSON.stringify(stored.body)).toBe(200);
+    }
+    for (const space of spaces) {
+      for (const node of nodes) {
+        const recalled = await node.call('POST', '/v1/recall/query', { space, cue: { text: 'spare key blue pot' }, reconsolidate: false });
+        expect(recalled.status, JSON.stringify(recalled.body)).toBe(200);
+        expect(textsOf(recalled), `through ${node.id}`).toEqual([`the spare key of ${space} is under the blue pot`]);
+      }
+    }
+  });
+
+  it('GET /v1/cluster lists the nodes and each partition\'s owner; ?space= names its partition and owner', async () => {
+    const whole = await nodes[2].call('GET', '/v1/cluster');
+    expect(whole.status).toBe(200);
+    expect(whole.body).toMatchObject({ node_id: 'c', nodes: NODE_IDS });
+    expect(whole.body.partitions).toHaveLength(PARTITIONS);
+    const one = await nodes[0].call('GET', '/v1/cluster?space=space-1');
+    const partition = partitionOf('space-1', PARTITIONS);
+    expect(one.body).toEqual({ space: 'space-1', partition, node_id: whole.body.partitions[partition].holder, owner: whole.body.partitions[partition].owner, standby: whole.body.partitions[partition].standby });
+  });
+
+  it('spaces stay apart across nodes', async () => {
+    await nodes[0].call('POST', '/v1/encode', { space: 'alone-1', content: textContent('a red umbrella by the door') });
+    for (const node of nodes) {
+      const recalled = await node.call('POST', '/v1/recall/query', { space: 'alone-2', cue: { text: 'red umbrella door' }, reconsolidate: false });
+      expect(recalled.status).toBe(200);
+      expect(textsOf(recalled)).toEqual([]);
+    }
+  });
+
+  // Last: it takes a node out of the cluster. Its NATS connection is cut, as a crash would (its leases
+  // are not released: they expire); the process itself stays, to show it serves nothing stale.
+  it('the owner of a space drops out during acknowledged writes: another node serves it, every acknowledged write is there once', async () => {
+    const space = 'failover';
+    const holder = (await nodes[0].call('GET', `/v1/cluster?space=${space}`)).body.node_id as string;
+    const owner = nodes.find((node) => node.id === holder)!;
+    const writer = nodes.find((node) => node.id !== holder)!;
+    const acked: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      if (i === 10) await owner.server.runtime.cluster!.nc.close();
+      const text = `failover note ${i} zx${i}q`;
+      // A client retrying with the same idempotency key until a generous deadline.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const stored = await writer.call('POST', '/v1/encode', { space, content: textContent(text), idempotency_key: `failover-${i}` });
+        if (stored.status === 200) break;
+        expect(stored.status, JSON.stringify(stored.body)).toBe(503);
+        expect(stored.headers.get('retry-after')).not.toBeNull();
+        if (Date.now() > deadline) throw new Error(`write ${i} not acknowledged within 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      acked.push(text);
+    }
+    const survivors = nodes.filter((node) => node !== owner);
+    const newHolder = (await survivors[0].call('GET', `/v1/cluster?space=${space}`)).body.node_id;
+    expect(survivors.map((node) => node.id)).toContain(newHolder);
+    for (const node of survivors) {
+      for (const [i, text] of acked.entries()) {
+        const recalled = await node.call('POST', '/v1/recall/query', { space, cue: { text: `zx${i}q` }, reconsolidate: false });
+        expect(textsOf(recalled).filter((found) => found === text), `${text} through ${node.id}`).toHaveLength(1);
+      }
+    }
+    // The old owner, cut off, answers nothing from its stale view once its lease is no longer trusted.
+    await eventually(async () => !owner.server.runtime.cluster!.owns(space));
+    const stale = await owner.call('POST', '/v1/recall/query', { space, cue: { text: 'zx29q' }, reconsolidate: false });
+    expect(stale.status).toBe(503);
+  }, 180_000);
+});
+
