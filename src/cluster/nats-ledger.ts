@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager, type MsgRequest, type PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { AssociationGraph } from '../actors/hippocampus/association-graph.js';
-import type { ApplyOptions, Ledger } from '../actors/hippocampus/ledger.js';
+import { firstAttempts, type ApplyOptions, type Ledger } from '../actors/hippocampus/ledger.js';
 import type { IdempotencyEntry } from '../actors/store/backend.js';
 import type { EventEnvelope, MutationEvent } from '../actors/store/events.js';
 import type { ApplyReply, DecayJob, DecayOutcome, Stores } from '../actors/store/protocol.js';
@@ -152,15 +152,7 @@ export class NatsLedger implements Ledger {
   }
 
   async firstAttempt(space: string, key: string | undefined, partitions: Iterable<PartitionName>): Promise<Map<PartitionName, IdempotencyEntry>> {
-    const found = new Map<PartitionName, IdempotencyEntry>();
-    if (key === undefined) return found;
-    await Promise.all(
-      [...new Set(partitions)].map(async (name) => {
-        const entry = await this.#stores[name].findIdempotent(space, key);
-        if (entry) found.set(name, entry);
-      }),
-    );
-    return found;
+    return firstAttempts(this.#stores, space, key, partitions);
   }
 
   async apply(space: string, partition: PartitionName, event: MutationEvent, options: ApplyOptions = {}): Promise<ApplyReply> {

@@ -72,15 +72,7 @@ export class LocalLedger implements Ledger {
   }
 
   async firstAttempt(space: string, key: string | undefined, partitions: Iterable<PartitionName>): Promise<Map<PartitionName, IdempotencyEntry>> {
-    const found = new Map<PartitionName, IdempotencyEntry>();
-    if (key === undefined) return found;
-    await Promise.all(
-      [...new Set(partitions)].map(async (name) => {
-        const entry = await this.#stores[name].findIdempotent(space, key);
-        if (entry) found.set(name, entry);
-      }),
-    );
-    return found;
+    return firstAttempts(this.#stores, space, key, partitions);
   }
 
   async apply(space: string, partition: PartitionName, event: MutationEvent, options: ApplyOptions = {}): Promise<ApplyReply> {
@@ -128,4 +120,22 @@ export class LocalLedger implements Ledger {
     for (const id of reply.removed) if (this.#graph.storeOf(space, id) === store) this.#graph.remove(space, id);
     for (const entry of reply.written) this.#graph.upsert(space, store, entry);
   }
+}
+
+/** Where each of `partitions` already applied the request `key` (Ledger.firstAttempt, for every ledger). */
+export async function firstAttempts(
+  stores: Stores,
+  space: string,
+  key: string | undefined,
+  partitions: Iterable<PartitionName>,
+): Promise<Map<PartitionName, IdempotencyEntry>> {
+  const found = new Map<PartitionName, IdempotencyEntry>();
+  if (key === undefined) return found;
+  await Promise.all(
+    [...new Set(partitions)].map(async (name) => {
+      const entry = await stores[name].findIdempotent(space, key);
+      if (entry) found.set(name, entry);
+    }),
+  );
+  return found;
 }
