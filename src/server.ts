@@ -39,7 +39,8 @@ export interface CerememoryServer {
 export async function startServer(config: CerememoryConfig, options: RuntimeOptions = {}): Promise<CerememoryServer> {
   const log = options.log ?? ((line: string) => console.error(line));
   assertSafeBind(config);
-  const security = createSecurity(config);
+  // The rate limiter's buckets refill on the same injected clock as the rest (tests hold it still).
+  const security = createSecurity(config, { now: options.now });
   const runtime = await startRuntime(config, { ...options, log });
   const mcp = createMcpHttp(localEndpoint(runtime.hippocampus), VERSION, {
     limits: {

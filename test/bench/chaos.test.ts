@@ -77,5 +77,7 @@ describe('the chaos bench', () => {
       expect(round.integrity!.acknowledged as number).toBeGreaterThan(0);
     }
     expect(report.totals).toMatchObject({ lost: 0, duplicated: 0, resurrected: 0, rounds_with_errors: [] });
-  }, 180_000);
+    // The timeout is a safety net for a hang, not a speed check: on the loaded 2-core machine, two files
+    // at a time, this took up to twice its idle time (issue 18).
+  }, 600_000);
 });

@@ -65,5 +65,7 @@ describe('the peers benchmark', () => {
     expect(report.scan).toMatchObject({ records: 200, queries: 10 });
     expect(report.scan!.cerememory_recall.hits_at_5).toBeGreaterThan(0);
     expect(report.scan!.cosine_scan.hits_at_5).toBeGreaterThan(0);
-  }, 180_000);
+    // The timeout is a safety net for a hang, not a speed check: on the loaded 2-core machine, two files
+    // at a time, this took up to twice its idle time (issue 18).
+  }, 600_000);
 });

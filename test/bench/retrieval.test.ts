@@ -36,5 +36,7 @@ describe('the retrieval evaluation', () => {
     for (const row of rows.filter((row) => row.system.startsWith('cerememory without'))) {
       expect(row.recall_at_10, row.system).toBeLessThanOrEqual(engine.recall_at_10);
     }
-  }, 180_000);
+    // The timeout is a safety net for a hang, not a speed check: on the loaded 2-core machine, two files
+    // at a time, this took up to twice its idle time (issue 18).
+  }, 600_000);
 });

@@ -5,16 +5,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { compiledEntry } from '../helpers/compiled-cli.js';
 
 // Runs `cerememory-recorder` as a user does (a separate process), and a loopback fake server whose
 // answer to POST /v1/encode/raw/batch a test can change between runs.
 
 const ROOT = join(import.meta.dirname, '../..');
 /**
- * The recorder from source, always: bin/cerememory-recorder.js prefers a dist/ that `npm start` or
- * `npm run build` left, which may be older than the source under test.
+ * The recorder from the current source, compiled for this run (../helpers/compiled-cli.ts):
+ * bin/cerememory-recorder.js prefers a dist/ that `npm start` or `npm run build` left, which may be
+ * older than the source under test.
  */
-export const RECORDER = ['--import', 'tsx', join(ROOT, 'src/recorder/main.ts')];
+export const RECORDER = compiledEntry('recorder/main');
 
 export interface Run {
   code: number;

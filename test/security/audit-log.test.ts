@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { compiledEntry } from '../helpers/compiled-cli.js';
 import { AuditLogError, verifyAuditFile } from '../../src/audit/audit-log.js';
 import type { AuditEntry } from '../../src/audit/chain.js';
 import { LEXICAL_ENV, removeDir, startTestServer, tempDataDir, textContent, type TestServer } from '../helpers/server.js';
@@ -10,7 +11,6 @@ import { LEXICAL_ENV, removeDir, startTestServer, tempDataDir, textContent, type
 // transport, leaves one hash-chained, content-free entry; a broken chain stops the next start; and
 // `cerememory audit-verify` says where it broke.
 
-const ROOT = join(import.meta.dirname, '../..');
 const SECRET_TEXT = 'the vault combination is 31-41-59';
 const ARCHIVE_KEY = 'archive passphrase 27-18-28';
 const dirs: string[] = [];
@@ -42,7 +42,7 @@ function entries(path: string): AuditEntry[] {
 }
 
 function auditVerify(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'audit-verify', ...args], {
+  const result = spawnSync(process.execPath, [...compiledEntry(), 'audit-verify', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV },
     encoding: 'utf8',
   });

@@ -1,18 +1,17 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compiledEntry } from '../helpers/compiled-cli.js';
 import { LEXICAL_ENV, sharedServer } from '../helpers/server.js';
 
 // The CLI against a server with auth: `--api-key` (or CEREMEMORY_SERVER_API_KEY) gets in, nothing else
 // does, and the key is never printed.
 
 const KEY = 'cli-test-key-9f8e7d6c5b4a';
-const ROOT = join(import.meta.dirname, '../..');
 const server = sharedServer({ flags: { auth: { enabled: true, api_keys: [KEY] } } });
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), '--server-url', server.url, ...args], {
+    const child = spawn(process.execPath, [...compiledEntry(), '--server-url', server.url, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV, ...env },
     });
     let stdout = '';

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compiledEntry } from '../../helpers/compiled-cli.js';
 import { LEXICAL_ENV, removeDir, sharedServer, tempDataDir } from '../../helpers/server.js';
 
 // The memory commands as a user types them: a separate `cerememory` process, on a data directory no
@@ -10,7 +11,7 @@ import { LEXICAL_ENV, removeDir, sharedServer, tempDataDir } from '../../helpers
 // talks to that server).
 
 const ROOT = join(import.meta.dirname, '../../..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/main.ts')];
+const CLI = compiledEntry();
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
 

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compiledEntry } from '../../helpers/compiled-cli.js';
 import { LEXICAL_ENV, removeDir, tempDataDir } from '../../helpers/server.js';
 
 // `cerememory migrate-store-encryption` as a user types it (issue 6): it refuses without --confirm,
@@ -9,7 +10,7 @@ import { LEXICAL_ENV, removeDir, tempDataDir } from '../../helpers/server.js';
 // memories only with the passphrase.
 
 const ROOT = join(import.meta.dirname, '../../..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/main.ts')];
+const CLI = compiledEntry();
 const PASSPHRASE = 'a long enough passphrase';
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));

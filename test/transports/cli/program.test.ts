@@ -2,15 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { compiledEntry } from '../../helpers/compiled-cli.js';
 import { HOLDER_FILE } from '../../../src/runtime/data-dir-lock.js';
 import { LEXICAL_ENV, removeDir, tempDataDir, textContent } from '../../helpers/server.js';
 
 // `cerememory serve` as a user runs it: a separate process, signals, and a second process on the same
 // data directory.
 
-// From source, always: bin/cerememory.js would prefer a dist/ left by an earlier `npm run build`.
+// From the current source, compiled for this run (test/helpers/compiled-cli.ts): bin/cerememory.js would
+// prefer a dist/ left by an earlier `npm run build`.
 const ROOT = join(import.meta.dirname, '../../..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/main.ts')];
+const CLI = compiledEntry();
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 

@@ -6,6 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compiledEntry } from '../../helpers/compiled-cli.js';
 import { localEndpoint } from '../../../src/transports/endpoint.js';
 import { createMcpServer } from '../../../src/transports/mcp/tools.js';
 import { VERSION } from '../../../src/version.js';
@@ -16,7 +17,7 @@ import { LEXICAL_ENV, removeDir, sharedServer, tempDataDir } from '../../helpers
 // proxy to a running server.
 
 const ROOT = join(import.meta.dirname, '../../..');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/main.ts')];
+const CLI = compiledEntry();
 
 export const TOOLS = [
   'associate', 'batch_store', 'batch_store_raw', 'consolidate', 'decay_forecast', 'dream_tick', 'export', 'forget', 'graph',
