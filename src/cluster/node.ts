@@ -121,9 +121,10 @@ export class ClusterNode {
 
   /** The live nodes (those whose heartbeat has not expired), sorted. */
   async nodes(): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const key of await this.#members.keys()) keys.push(key);
-    return keys.sort();
+    // A set: a key whose heartbeat lands while the listing runs can be listed twice (seen under load).
+    const keys = new Set<string>();
+    for await (const key of await this.#members.keys()) keys.add(key);
+    return [...keys].sort();
   }
 
   /** Whether this node serves `space` itself now. */
