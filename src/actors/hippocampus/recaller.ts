@@ -52,6 +52,23 @@ export interface RecallerOptions {
 
 /** How many memories per requested one are loaded after the first, ids-only phase of a recall. */
 const PRELOAD_FACTOR = 3;
+/**
+ * How many memories found only by spreading activation, per requested one, a recall loads and scores:
+ * the most activated. Similar-memory links of the semantic model reach ~130 memories at depth 2 from
+ * three sources; loading them all was most of a recall's time, and one scored by activation alone
+ * (activationOnly × activation × modulation) below the most activated 2 × limit rarely reaches the top.
+ */
+const ACTIVATED_FACTOR = 2;
+
+/** The first `count` ids of `activated` (descending activation) that are not in `known`. */
+function mostActivated(activated: Iterable<string>, known: (id: string) => boolean, count: number): string[] {
+  const ids: string[] = [];
+  for (const id of activated) {
+    if (ids.length >= count) break;
+    if (!known(id)) ids.push(id);
+  }
+  return ids;
+}
 
 const byRelevance = (a: RecalledMemory, b: RecalledMemory) =>
   b.relevance_score - a.relevance_score || (a.record.id < b.record.id ? -1 : 1);
@@ -117,14 +134,15 @@ export class Recaller {
       const chosen = preselect(hits, { cueHasText: cue.text !== null, cueHasVector: vectors.length > 0, scoring: this.#s }, Math.max(limit * PRELOAD_FACTOR, 30));
       truncated = hits.size - chosen.length;
       // Prefetch what activation will most likely reach from the best hits, in the same round trip.
+      const chosenIds = new Set(chosen.map(([id]) => id));
       const speculative = request.activation_depth > 0
-        ? [...spreadActivation(
+        ? mostActivated(spreadActivation(
           chosen.slice(0, this.#s.activationSources).map(([id]) => ({ id, activation: 1 })),
           (id) => this.#o.graph.neighbours(space, id),
           { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
-        ).keys()]
+        ).keys(), (id) => chosenIds.has(id), limit * ACTIVATED_FACTOR)
         : [];
-      const loaded = await this.#load(space, [...new Set([...chosen.map(([id]) => id), ...speculative])], unavailable);
+      const loaded = await this.#load(space, [...chosenIds, ...speculative], unavailable);
       for (const [id, record] of loaded) prefetched.set(id, record);
       for (const [id, hit] of chosen) {
         const record = loaded.get(id);
@@ -195,7 +213,8 @@ export class Recaller {
         (id) => this.#o.graph.neighbours(space, id),
         { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
       );
-      const missing = [...activated.keys()].filter((id) => !scored.has(id) && !prefetched.has(id));
+      const considered = new Set(mostActivated(activated.keys(), (id) => scored.has(id), limit * ACTIVATED_FACTOR));
+      const missing = [...considered].filter((id) => !prefetched.has(id));
       const loaded = missing.length > 0 ? await this.#load(space, missing, unavailable) : new Map<string, MemoryRecord>();
       for (const [id, record] of prefetched) if (!loaded.has(id)) loaded.set(id, record);
       for (const [id, { activation, path }] of activated) {
@@ -205,6 +224,7 @@ export class Recaller {
           existing.activation_path = path;
           continue;
         }
+        if (!considered.has(id)) continue;
         const record = loaded.get(id);
         if (!record || !passes(record)) continue;
         scanned += 1;

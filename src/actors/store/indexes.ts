@@ -343,16 +343,14 @@ export class StoreIndexes {
     }
     // A text hit the nearest-neighbour search did not reach still has a cosine: report it (whatever its
     // value), so that recall scores a memory both signals describe on both.
-    for (const hit of text_hits) {
-      if (best.has(hit.id)) continue;
-      let similarity: number | undefined;
-      for (const vector of query.vectors) {
-        for (const key of [hit.id, callerVectorKey(hit.id)]) {
-          const value = this.vectors.similarity(space, key, vector);
-          if (value !== undefined) similarity = Math.max(similarity ?? -1, value);
-        }
-      }
-      if (similarity !== undefined) best.set(hit.id, similarity);
+    const unreached = [...new Set(text_hits.map((hit) => hit.id).filter((id) => !best.has(id)))];
+    const keys = unreached.flatMap((id) => [id, callerVectorKey(id)]);
+    for (const vector of query.vectors) {
+      this.vectors.similarities(space, keys, vector).forEach((value, index) => {
+        if (value === undefined) return;
+        const id = unreached[index >> 1];
+        best.set(id, Math.max(best.get(id) ?? -1, value));
+      });
     }
     const vector_hits = [...best].map(([id, similarity]) => ({ id, similarity })).sort((a, b) => b.similarity - a.similarity);
     return { text_hits, vector_hits };

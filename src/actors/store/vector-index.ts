@@ -70,6 +70,13 @@ interface Graph {
   readonly labels: Map<string, number>;
   /** Deleted labels, reused last-in first-out before a new slot is taken. */
   readonly free: number[];
+  /**
+   * label → the unit vector as stored (float32), kept from upsert or read once from hnswlib: recall
+   * compares a cue with each of its text hits, and hnswlib-node's getPoint builds a JS array element by
+   * element (~50 µs for 512 dimensions, most of a recall's time in a store). A loaded graph fills this
+   * as its points are first read, so a start reads nothing extra.
+   */
+  readonly points: (Float32Array | undefined)[];
 }
 
 const MAX_DIRECTORY_NAME = 255;
@@ -103,6 +110,7 @@ export class VectorIndex {
     const current = graph.labels.get(id);
     if (current !== undefined) {
       graph.hnsw.addPoint(unit, current); // an existing live label: hnswlib updates it in place
+      graph.points[current] = Float32Array.from(unit);
       return;
     }
     this.#removeFromOtherDimensions(space, id, unit.length);
@@ -115,6 +123,7 @@ export class VectorIndex {
     if (reused) graph.free.pop();
     graph.ids[label] = id;
     graph.labels.set(id, label);
+    graph.points[label] = Float32Array.from(unit);
   }
 
   /** Removes `id` from `space`; an unknown id (or space) is a no-op. Returns whether it was present. */
@@ -139,9 +148,25 @@ export class VectorIndex {
   vector(space: string, id: string): number[] | undefined {
     for (const graph of this.#spaces.get(space)?.values() ?? []) {
       const label = graph.labels.get(id);
-      if (label !== undefined) return graph.hnsw.getPoint(label);
+      if (label !== undefined) return Array.from(pointOf(graph, label));
     }
     return undefined;
+  }
+
+  /**
+   * Reads every stored point hnswlib holds into Graph.points, `step` at a time with `pause` awaited
+   * between steps (a start from a snapshot reads none, and the first recalls would pay for each point
+   * they compare). Safe beside writes and removals: a slot filled or emptied meanwhile is skipped.
+   */
+  async fillPoints(pause: () => Promise<void>, step = 20): Promise<void> {
+    for (const graph of this.#graphsInOrder()) {
+      let done = 0;
+      for (let label = 0; label < graph.ids.length; label++) {
+        if (graph.ids[label] === null || graph.points[label] !== undefined) continue;
+        pointOf(graph, label);
+        if (++done % step === 0) await pause();
+      }
+    }
   }
 
   /** Live vectors in `space`, over all dimensions. */
@@ -177,12 +202,19 @@ export class VectorIndex {
    * vector of that dimension. Exact (no graph walk): recall scores its text hits on both signals.
    */
   similarity(space: string, id: string, vector: VectorInput): number | undefined {
+    return this.similarities(space, [id], vector)[0];
+  }
+
+  /** similarity() for each of `ids`, the cue normalised once. */
+  similarities(space: string, ids: readonly string[], vector: VectorInput): (number | undefined)[] {
     const unit = normalise(vector, `VectorIndex: cannot compare in space "${space}"`);
     const graph = this.#spaces.get(space)?.get(unit.length);
-    const label = graph?.labels.get(id);
-    if (graph === undefined || label === undefined) return undefined;
-    return cosineWithUnit(unit, graph.hnsw.getPoint(label));
+    return ids.map((id) => {
+      const label = graph?.labels.get(id);
+      return graph === undefined || label === undefined ? undefined : cosineWithUnit(unit, pointOf(graph, label));
+    });
   }
+
 
   /**
    * Writes every graph with a live vector as a new snapshot under `dir`, with `meta` (JSON-serialisable:
@@ -266,7 +298,7 @@ export class VectorIndex {
         labels.set(id, label);
       });
       graphs.set(entry.dimension, {
-        space: entry.space, dimension: entry.dimension, hnsw, ids: [...entry.ids], labels, free: [...entry.free],
+        space: entry.space, dimension: entry.dimension, hnsw, ids: [...entry.ids], labels, free: [...entry.free], points: [],
       });
     }
     return manifest.meta;
@@ -288,7 +320,7 @@ export class VectorIndex {
         allowReplaceDeleted: false, // see "Labels" above: we reuse deleted labels ourselves
       });
       hnsw.setEf(this.options.efSearch);
-      graph = { space, dimension, hnsw, ids: [], labels: new Map(), free: [] };
+      graph = { space, dimension, hnsw, ids: [], labels: new Map(), free: [], points: [] };
       graphs.set(dimension, graph);
     }
     return graph;
@@ -325,8 +357,19 @@ function removeFrom(graph: Graph, id: string): boolean {
   graph.hnsw.markDelete(label);
   graph.labels.delete(id);
   graph.ids[label] = null;
+  graph.points[label] = undefined;
   graph.free.push(label);
   return true;
+}
+
+/** The stored unit vector of a live label (see Graph.points). */
+function pointOf(graph: Graph, label: number): Float32Array {
+  let point = graph.points[label];
+  if (point === undefined) {
+    point = Float32Array.from(graph.hnsw.getPoint(label));
+    graph.points[label] = point;
+  }
+  return point;
 }
 
 function checkSpace(space: string): void {

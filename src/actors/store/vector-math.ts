@@ -38,7 +38,7 @@ export function normalise(vector: VectorInput, context: string): number[] {
 }
 
 /** Cosine of the unit vector `unit` and a stored vector of the same length; undefined for a zero `stored`. */
-export function cosineWithUnit(unit: readonly number[], stored: readonly number[]): number | undefined {
+export function cosineWithUnit(unit: ArrayLike<number>, stored: ArrayLike<number>): number | undefined {
   let dot = 0;
   let norm = 0;
   for (let i = 0; i < unit.length; i++) {

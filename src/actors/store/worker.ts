@@ -60,7 +60,7 @@ async function open(): Promise<void> {
     });
     opened = { core, partition };
     await recover(core, partition, { indexDir: data.indexDir, log, onUnreadable });
-    void fillDecayTables(partition);
+    void fillDecayTables(partition).then(() => fillVectorPoints(indexes));
   } catch (error) {
     throw (openFailure = openError(error));
   }
@@ -79,6 +79,16 @@ async function fillDecayTables(partition: Partition): Promise<void> {
     // A close while the pass runs ends it; anything else leaves the work to the first tick.
     const snapshot = actor.getSnapshot();
     if (snapshot.matches('ready') || snapshot.matches('busy')) log(`decay table not filled after start; the first tick will (${String(error)})`);
+  }
+}
+
+/** Then the vector points recall compares its text hits with (vector-index.ts fillPoints). */
+async function fillVectorPoints(indexes: StoreIndexes): Promise<void> {
+  try {
+    await indexes.vectors.fillPoints(breathe);
+  } catch (error) {
+    const snapshot = actor.getSnapshot();
+    if (snapshot.matches('ready') || snapshot.matches('busy')) log(`vector points not read after start; recalls will read them (${String(error)})`);
   }
 }
 

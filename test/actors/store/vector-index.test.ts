@@ -299,6 +299,63 @@ describe('search', () => {
   });
 });
 
+describe('similarities', () => {
+  it('is the exact cosine of the cue with each id\'s vector, undefined for ids without one, the same after a save and load', () => {
+    const data = clustered({ dimension: 32, clusters: 4, perCluster: 20, noise: 0.4, seed: 11 });
+    const index = new VectorIndex({ initialCapacity: 16 });
+    for (const p of data.points) index.upsert('a', p.id, p.vector);
+    index.remove('a', data.points[3].id);
+    const cue = data.centres[1];
+    const asked = [data.points[0].id, data.points[3].id, 'never-stored', data.points[40].id];
+    const expected = [cosine(cue, data.points[0].vector), undefined, undefined, cosine(cue, data.points[40].vector)];
+    const check = (values: (number | undefined)[]) =>
+      values.forEach((value, i) => (expected[i] === undefined ? expect(value).toBeUndefined() : expect(value).toBeCloseTo(expected[i]!, 5)));
+    check(index.similarities('a', asked, cue));
+    expect(index.similarity('a', asked[0], cue)).toBe(index.similarities('a', asked, cue)[0]);
+    expect(index.similarities('b', asked, cue)).toEqual([undefined, undefined, undefined, undefined]);
+    index.save(dir, {});
+    check(loaded(VectorIndex.load(dir)).index.similarities('a', asked, cue));
+  });
+
+  it('follows an id\'s replaced vector, and a removed id reused for another', () => {
+    const index = new VectorIndex();
+    index.upsert('a', 'x', [1, 0, 0]);
+    expect(index.similarity('a', 'x', [1, 0, 0])).toBeCloseTo(1, 6);
+    index.upsert('a', 'x', [0, 1, 0]);
+    expect(index.similarity('a', 'x', [1, 0, 0])).toBeCloseTo(0, 6);
+    index.remove('a', 'x');
+    index.upsert('a', 'y', [0, 0, 1]); // takes x's slot
+    expect(index.similarity('a', 'x', [0, 0, 1])).toBeUndefined();
+    expect(index.similarity('a', 'y', [0, 0, 1])).toBeCloseTo(1, 6);
+  });
+});
+
+describe('fillPoints', () => {
+  it('reads a loaded index\'s points in steps, pausing between them, and answers the same afterwards', async () => {
+    const data = clustered({ dimension: 8, clusters: 3, perCluster: 20, noise: 0.3, seed: 5 });
+    const original = new VectorIndex({ initialCapacity: 16 });
+    for (const p of data.points) original.upsert('a', p.id, p.vector);
+    original.remove('a', data.points[7].id);
+    original.save(dir, {});
+    const { index: copy } = loaded(VectorIndex.load(dir));
+    let pauses = 0;
+    await copy.fillPoints(async () => {
+      pauses += 1;
+    }, 10);
+    expect(pauses).toBe(Math.floor((data.points.length - 1) / 10));
+    await copy.fillPoints(async () => {
+      pauses += 1;
+    }, 10);
+    expect(pauses).toBe(Math.floor((data.points.length - 1) / 10)); // nothing left to read
+    const ids = data.points.map((p) => p.id);
+    const expected = original.similarities('a', ids, data.centres[0]);
+    copy.similarities('a', ids, data.centres[0]).forEach((value, i) =>
+      expected[i] === undefined ? expect(value).toBeUndefined() : expect(value).toBeCloseTo(expected[i]!, 6));
+    expect(copy.vector('a', data.points[0].id)!.length).toBe(8);
+    expect(copy.search('a', data.centres[2], 10)).toEqual(original.search('a', data.centres[2], 10));
+  });
+});
+
 describe('save', () => {
   it('writes CURRENT, a manifest and one .hnsw file per (space, dimension)', () => {
     const index = new VectorIndex();

@@ -375,6 +375,33 @@ describe('spreading activation (P1-3 path, DESIGN §2 item 4: the real path)', (
   });
 });
 
+describe('spreading activation loads the most activated memories only', () => {
+  const space = 'q-activation-budget';
+  const words = ['amber', 'basalt', 'cobalt', 'dune', 'ember', 'fjord', 'garnet', 'heather', 'indigo', 'jasper', 'kelp', 'lichen'];
+  let hub: string;
+  let linked: string[] = [];
+
+  beforeAll(async () => {
+    const texts = words.map((word) => `${word} notebook page`);
+    for (const text of texts) expect(localCosine('observatory telescope', text)).toBeLessThan(VECTOR_FLOOR);
+    linked = await encodeBatch(server, space, texts.map((text) => ({ content: textContent(text), store: 'semantic' })), false);
+    // Weights 0.9, 0.85, …: the first linked memory is the most activated.
+    hub = await encode(server, space, textContent('Observatory telescope dome'), {
+      store: 'episodic',
+      associations: linked.map((id, i) => ({ target_id: id, association_type: 'causal', weight: 0.9 - 0.05 * i })),
+    });
+  });
+
+  it('at most 2 × limit memories found only by activation are scored, the most activated, in order', async () => {
+    const small = await recall(server, space, { cue: { text: 'observatory telescope' }, ...EXACT, limit: 3, activation_depth: 1 });
+    expect(idsOf(small)).toEqual([hub, linked[0], linked[1]]);
+    expect(small.total_candidates).toBe(1 + 6);
+    const large = await recall(server, space, { cue: { text: 'observatory telescope' }, ...EXACT, limit: 10, activation_depth: 1 });
+    expect(idsOf(large)).toEqual([hub, ...linked.slice(0, 9)]);
+    expect(large.total_candidates).toBe(1 + 12);
+  });
+});
+
 describe('attribution: a cue naming someone prefers the lines they said', () => {
   const space = 'q-attribution';
   let ids: Record<string, string> = {};
