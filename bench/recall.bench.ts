@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CerememoryConfig } from '../src/runtime/config/index.js';
@@ -19,6 +19,9 @@ import { percentiles, round, rssSampler } from './stats.js';
 // is restarted on its data directory: cold start until the first recall is answered. Peak RSS is the
 // process's (store workers and the embedding worker are threads of it). The corpus and the 2–3 word
 // queries follow Zipf word frequencies (corpus.ts). The server runs compiled, as `npm start` runs it.
+// --data-dir DIR keeps each row's data directory under DIR (`<size>-<row>`) and, on a later run, starts
+// a row from it instead of loading anew when its corpus marker matches: the model embeds ~45 records/s
+// on this machine, so a 100,000-record row takes the better part of an hour to settle, once.
 
 const STORES = ['episodic', 'episodic', 'episodic', 'episodic', 'semantic', 'semantic', 'semantic', 'procedural', 'emotional', 'emotional'] as const;
 
@@ -33,6 +36,12 @@ const VARIANTS: Variant[] = [
   { name: 'lexical embedder', flags: { embedding: { provider: 'lexical' } } },
   { name: 'default (local USE-lite, static query vectors)', flags: {} },
 ];
+
+/** The corpus every row loads: zipfSentences(size, CORPUS_SEED) over STORES in turn. */
+const CORPUS_SEED = 11;
+/** --data-dir: where rows keep their data directories (see the header); undefined = a temp dir each. */
+let keptDataDir: string | undefined;
+const MARKER = 'bench-corpus.json';
 
 /** Queries per block when the rows of a size are queried in turn. */
 const BLOCK = 50;
@@ -56,7 +65,7 @@ function pieceTables(dataDir: string): string[] {
 }
 
 async function load({ requests }: CompiledServer, runtime: Runtime, total: number, progress: (line: string) => void): Promise<number> {
-  const texts = zipfSentences(total, 11);
+  const texts = zipfSentences(total, CORPUS_SEED);
   const started = performance.now();
   for (let offset = 0; offset < total; offset += 100) {
     const request = requests.parseEncodeBatch({
@@ -126,8 +135,35 @@ interface Loaded {
   row: Record<string, unknown>;
 }
 
+interface CorpusMarker {
+  records: number;
+  corpus_seed: number;
+  stores: readonly string[];
+  flags: Record<string, unknown>;
+  /** The row figures of the run that loaded it. */
+  loaded: Record<string, unknown>;
+}
+
+const rowSlug = (variant: Variant) => (variant.name.startsWith('default') ? 'default' : variant.name.replace(/[^a-z0-9]+/gi, '-'));
+
+/** A kept data directory whose marker says it holds this row's corpus, loaded and settled; else undefined. */
+function keptCorpus(dataDir: string, variant: Variant, size: number): CorpusMarker | undefined {
+  try {
+    const marker = JSON.parse(readFileSync(join(dataDir, MARKER), 'utf8')) as CorpusMarker;
+    const same = marker.records === size && marker.corpus_seed === CORPUS_SEED && JSON.stringify(marker.stores) === JSON.stringify(STORES)
+      && JSON.stringify(marker.flags) === JSON.stringify(variant.flags);
+    return same ? marker : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function loadRow(server: CompiledServer, variant: Variant, size: number, progress: (line: string) => void): Promise<Loaded> {
+  // A kept corpus stays as loaded: each run works on a copy (recall reconsolidates and links).
+  const kept = keptDataDir === undefined ? undefined : join(keptDataDir, `${size}-${rowSlug(variant)}`);
+  const marker = kept === undefined ? undefined : keptCorpus(kept, variant, size);
   const dataDir = mkdtempSync(join(tmpdir(), 'cerememory-bench-recall-'));
+  if (kept !== undefined && marker !== undefined) cpSync(kept, dataDir, { recursive: true });
   const config = server.config.loadConfig({ env: {}, cwd: dataDir, flags: { ...variant.flags, data_dir: dataDir } });
   const staticQueries = config.embedding.provider === 'local' && config.embedding.query_vectors === 'static';
   let pieceTableCopied = false;
@@ -139,7 +175,13 @@ async function loadRow(server: CompiledServer, variant: Variant, size: number, p
   const rssAtStart = round(process.memoryUsage.rss() / 2 ** 20, 1);
   const rss = rssSampler();
   const loadAtStart = load1();
-  const runtime = await startRuntime(server, config, progress);
+  let runtime = await startRuntime(server, config, progress);
+  if (marker !== undefined) {
+    progress(`${size} records, ${variant.name}: kept corpus in ${dataDir}, loaded ${String(marker.loaded.date)}`);
+    const settle = await settled(runtime, staticQueries, progress);
+    const row = { ...marker.loaded, kept_corpus: { data_dir: kept, settle_after_start_s: round(settle.seconds, 2) }, rss_at_start_mib: rssAtStart };
+    return { variant, config, dataDir, staticQueries, runtime, row };
+  }
   progress(`${size} records, ${variant.name}: loading (load average ${loadAtStart})`);
   const loadSeconds = await load(server, runtime, size, progress);
   const loadAfterLoad = load1();
@@ -181,6 +223,17 @@ async function loadRow(server: CompiledServer, variant: Variant, size: number, p
     peak_rss_load_mib: rss.stop(),
   };
   progress(JSON.stringify(row));
+  if (kept !== undefined && settle.settled) {
+    // Closed for a consistent copy, then started again on it (not timed) before the queries.
+    await runtime.close();
+    rmSync(kept, { recursive: true, force: true });
+    cpSync(dataDir, kept, { recursive: true });
+    const loaded = { ...row, date: new Date().toISOString() };
+    writeFileSync(join(kept, MARKER), JSON.stringify({ records: size, corpus_seed: CORPUS_SEED, stores: STORES, flags: variant.flags, loaded } satisfies CorpusMarker, null, 2));
+    progress(`kept the corpus in ${kept}`);
+    runtime = await startRuntime(server, config, progress);
+    await settled(runtime, staticQueries, progress);
+  }
   return { variant, config, dataDir, staticQueries, runtime, row };
 }
 
@@ -205,7 +258,7 @@ async function coldStart(server: CompiledServer, loaded: Loaded, progress: (line
 
 const bench: Bench = {
   description:
-    'recall.query latency, vectors indexed, cold start and RSS, default (local model) vs lexical embedder (options: --sizes 10000,100000 --queries 500 --piece-table PATH --settle-until ISO-TIME)',
+    'recall.query latency, vectors indexed, cold start and RSS, default (local model) vs lexical embedder (options: --sizes 10000,100000 --queries 500 --piece-table PATH --settle-until ISO-TIME --data-dir DIR: keep and reuse loaded corpora)',
   resultName(args) {
     const sizes = args.includes('--sizes') ? args[args.indexOf('--sizes') + 1] : undefined;
     return sizes === undefined || sizes === '10000,100000' ? 'recall' : `recall-${sizes.replaceAll(',', '-')}`;
@@ -214,6 +267,7 @@ const bench: Bench = {
     const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
     const sizes = (option('--sizes') ?? '10000,100000').split(',').map(Number).filter((n) => n > 0);
     const queries = Number(option('--queries')) || 500;
+    keptDataDir = option('--data-dir');
     const until = option('--settle-until');
     if (until) settleUntil = Date.parse(until);
     // --piece-table PATH: a static query table distilled by an earlier run (the worker checks its model
