@@ -42,7 +42,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   // The rate limiter's buckets refill on the same injected clock as the rest (tests hold it still).
   const security = createSecurity(config, { now: options.now });
   const runtime = await startRuntime(config, { ...options, log });
-  const mcp = createMcpHttp(localEndpoint(runtime.hippocampus), VERSION, {
+  const mcp = createMcpHttp(localEndpoint(runtime.operations), VERSION, {
     limits: {
       idleTimeoutMs: config.mcp.session_idle_timeout_secs * 1000,
       perClient: config.mcp.max_sessions_per_client,
@@ -55,7 +55,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   const app = createRestApp({
     metrics,
     mcp,
-    hippocampus: runtime.hippocampus,
+    operations: runtime.operations,
     health: runtime.health,
     embedding: runtime.embedding,
     ...(runtime.cluster === undefined ? {} : { cluster: clusterView(runtime.cluster) }),
@@ -70,7 +70,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   const isRpcPath = (path: string) => rpcPrefixes.some((prefix) => path.startsWith(prefix));
   const handler = connectNodeAdapter({
     routes: (router) => {
-      cerememoryRoutes({ hippocampus: runtime.hippocampus, log })(router);
+      cerememoryRoutes({ operations: runtime.operations, log })(router);
       healthRoutes(ready, [CerememoryService.typeName])(router);
       reflectionRoutes([file_cerememory_v1_cerememory, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection], serviceNames)(router);
       withProtocolErrors(router);

@@ -32,13 +32,13 @@ export interface FrontDoors {
 export function frontDoors(runtime: Runtime, options: { log?: (line: string) => void; exportsDir?: string } = {}): FrontDoors {
   const log = options.log;
   const app = createRestApp({
-    hippocampus: runtime.hippocampus,
+    operations: runtime.operations,
     health: () => runtime.health(),
     log,
     maxBodyBytes: runtime.config.http.max_body_bytes,
   });
   const routes = (router: Parameters<ReturnType<typeof cerememoryRoutes>>[0]) => {
-    cerememoryRoutes({ hippocampus: runtime.hippocampus, log })(router);
+    cerememoryRoutes({ operations: runtime.operations, log })(router);
     withProtocolErrors(router);
   };
   return {
@@ -53,7 +53,7 @@ export function frontDoors(runtime: Runtime, options: { log?: (line: string) => 
     async mcp() {
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
       const exports = { kind: 'folder' as const, directory: options.exportsDir ?? join(runtime.config.data_dir, 'exports') };
-      await createMcpServer(localEndpoint(runtime.hippocampus), VERSION, { exports }).connect(serverSide);
+      await createMcpServer(localEndpoint(runtime.operations), VERSION, { exports }).connect(serverSide);
       const client = new McpClient({ name: 'cerememory-test', version: '1.0.0' });
       await client.connect(clientSide);
       return client;

@@ -1,8 +1,7 @@
 import type { DescMethod } from '@bufbuild/protobuf';
 import type { ConnectRouter } from '@connectrpc/connect';
-import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CerememoryService } from '../../gen/cerememory/v1/cerememory_pb.js';
-import { CMP_OPERATIONS, isOperationName } from '../operations.js';
+import { isOperationName, type OperationName, type Operations } from '../operations.js';
 import { exportHandler, importHandler } from './archive-streams.js';
 import { requestJson, responseMessage } from './convert.js';
 import { toConnectError } from './wire.js';
@@ -21,18 +20,19 @@ const REQUEST_DEFAULTS: Partial<Record<string, Record<string, unknown>>> = {
 const WRAP_RESPONSE: Partial<Record<string, string>> = { introspectRecord: 'record' };
 
 export interface ConnectServiceOptions {
-  hippocampus: Hippocampus;
+  /** The CMP operations, audited as the runtime composed them (Runtime.operations). */
+  operations: Operations;
   log?: (line: string) => void;
 }
 
-export function cerememoryRoutes({ hippocampus, log }: ConnectServiceOptions) {
-  const streaming: Record<string, unknown> = { export: exportHandler(hippocampus, log), import: importHandler(hippocampus, log) };
+export function cerememoryRoutes({ operations, log }: ConnectServiceOptions) {
+  const streaming: Record<string, unknown> = { export: exportHandler(operations, log), import: importHandler(operations, log) };
   return (router: ConnectRouter): void => {
     const impl: Record<string, unknown> = {};
     for (const method of CerememoryService.methods) {
       const name = method.localName;
       if (method.methodKind === 'unary' && isOperationName(name)) {
-        impl[name] = unaryHandler(method, name, hippocampus, log);
+        impl[name] = unaryHandler(method, name, operations, log);
       } else if (streaming[name] !== undefined) {
         impl[name] = streaming[name];
       } else {
@@ -44,13 +44,13 @@ export function cerememoryRoutes({ hippocampus, log }: ConnectServiceOptions) {
   };
 }
 
-function unaryHandler(method: DescMethod, name: keyof typeof CMP_OPERATIONS, hippocampus: Hippocampus, log?: (line: string) => void) {
+function unaryHandler(method: DescMethod, name: OperationName, operations: Operations, log?: (line: string) => void) {
   const defaults = REQUEST_DEFAULTS[name] ?? {};
   const wrap = WRAP_RESPONSE[name];
   return async (request: unknown) => {
     try {
       const input = { ...defaults, ...requestJson(method.input, request) };
-      const result: unknown = await CMP_OPERATIONS[name](hippocampus, input);
+      const result: unknown = await operations.call(name, input);
       return responseMessage(method.output, wrap ? { [wrap]: result } : result);
     } catch (error) {
       throw toConnectError(error, log);

@@ -2,24 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError, isServerFault } from '../../cmp/errors.js';
 import type { EmbeddingReport } from '../../embedding/embedder.js';
-import { parseExport, parseImport } from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
 import type { ConsoleAssets } from '../console/assets.js';
 import { consoleRoutes } from '../console/routes.js';
 import type { McpHttp } from '../mcp/http.js';
 import type { Metrics } from '../metrics.js';
-import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
+import type { Operations } from '../operations.js';
 import { clientOf, rateLimit, requireApiKey, restCors, type Security } from '../security/index.js';
 import { toEnvelope } from './errors.js';
 
 // The reference-compatible REST binding under /v1 (DESIGN §2.10). Each handler decodes, makes one
-// call on the hippocampus and encodes; request ids and errors are handled once, here at the edge.
+// call on the operations table (operations.ts) and encodes; request ids and errors are handled once,
+// here at the edge.
 
 export interface RestAppOptions {
-  hippocampus: Hippocampus;
+  /** The CMP operations, audited as the runtime composed them (Runtime.operations). */
+  operations: Operations;
   health: () => StoreHealth[];
   /** The embedder and its vector backlog, reported by /readiness (issue 17). */
   embedding?: () => Promise<EmbeddingReport>;
@@ -40,7 +40,7 @@ export interface RestAppOptions {
 
 type Env = { Variables: { requestId: string } };
 
-export function createRestApp({ hippocampus, health, embedding, log, maxBodyBytes, mcp, metrics, security, consoleAssets, cluster }: RestAppOptions): Hono<Env> {
+export function createRestApp({ operations, health, embedding, log, maxBodyBytes, mcp, metrics, security, consoleAssets, cluster }: RestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async function requestId(c, next) {
@@ -98,8 +98,7 @@ export function createRestApp({ hippocampus, health, embedding, log, maxBodyByte
     return c.json({ status: ready ? 'ready' : 'degraded', stores, ...vectors }, ready ? 200 : 503);
   });
 
-  const cmp = <Name extends OperationName>(name: Name, input: unknown, pathRecordId?: string) =>
-    CMP_OPERATIONS[name](hippocampus, input, pathRecordId) as Promise<OperationResult<Name>>;
+  const cmp = operations.call;
 
   app.post('/v1/encode', async (c) => c.json(await cmp('encodeStore', await body(c))));
   app.post('/v1/encode/batch', async (c) => c.json(await cmp('encodeBatch', await body(c))));
@@ -128,15 +127,14 @@ export function createRestApp({ hippocampus, health, embedding, log, maxBodyByte
   if (cluster) app.get('/v1/cluster', async (c) => c.json(await cluster(c.req.query('space'))));
   app.get('/v1/introspect/stats', async (c) => c.json(await cmp('stats', c.req.query())));
   app.post('/v1/lifecycle/export', async (c) => {
-    const request = parseExport(await body(c));
+    const request = await body(c);
     // Resolves once the archive starts to flow: a refusal (bad key, unknown store…) is still an error envelope.
-    const json = await streamedExport((sink) => hippocampus.exportArchive(request, sink));
+    const json = await streamedExport((sink) => operations.exportArchive(request, sink));
     return c.body(Readable.toWeb(json) as ReadableStream<Uint8Array>, 200, { 'content-type': 'application/json' });
   });
   app.post('/v1/lifecycle/import', async (c) => {
-    const { request, archive_data } = parseImport(await body(c));
-    if (archive_data === null) throw new CmpError('VALIDATION_ERROR', 'Import requires archive_data', { field: 'archive_data' });
-    return c.json(await hippocampus.importArchive(request, Readable.from([archive_data])));
+    // The archive is the body's own `archive_data` (the reference's integer array or base64).
+    return c.json(await operations.importArchive(await body(c)));
   });
 
   return app;
