@@ -8,6 +8,7 @@ import type { CerememoryConfig, PartialDeep } from '../../src/runtime/config/ind
 import { startRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { withProtocolErrors } from '../../src/transports/connect/protocol-errors.js';
 import { cerememoryRoutes } from '../../src/transports/connect/service.js';
+import { cmpErrorInterceptor } from '../../src/transports/connect/wire.js';
 import { localEndpoint } from '../../src/transports/endpoint.js';
 import { createMcpServer } from '../../src/transports/mcp/tools.js';
 import { createRestApp } from '../../src/transports/rest/app.js';
@@ -38,7 +39,7 @@ export function frontDoors(runtime: Runtime, options: { log?: (line: string) => 
     maxBodyBytes: runtime.config.http.max_body_bytes,
   });
   const routes = (router: Parameters<ReturnType<typeof cerememoryRoutes>>[0]) => {
-    cerememoryRoutes({ operations: runtime.operations, log })(router);
+    cerememoryRoutes({ operations: runtime.operations })(router);
     withProtocolErrors(router);
   };
   return {
@@ -46,7 +47,7 @@ export function frontDoors(runtime: Runtime, options: { log?: (line: string) => 
     connect({ binary = true } = {}) {
       const transport = createRouterTransport(routes, {
         transport: { useBinaryFormat: binary },
-        router: { readMaxBytes: runtime.config.http.max_body_bytes },
+        router: { readMaxBytes: runtime.config.http.max_body_bytes, interceptors: [cmpErrorInterceptor(log)] },
       });
       return new CerememoryClient({ baseUrl: 'http://in-process', transport });
     },

@@ -4,11 +4,12 @@ import { CerememoryService } from '../../gen/cerememory/v1/cerememory_pb.js';
 import { isOperationName, type OperationName, type Operations } from '../operations.js';
 import { exportHandler, importHandler } from './archive-streams.js';
 import { requestJson, responseMessage } from './convert.js';
-import { toConnectError } from './wire.js';
 
 // The Connect binding of CMP: `cerememory.v1.CerememoryService` for Connect, gRPC and gRPC-Web alike.
 // The proto's field names are the CMP JSON names, so a request is decoded to its proto-JSON form and
 // handed to the same parser as the REST binding; the CMP answer is read back into the typed response.
+// Handlers only decode, call and encode: their failures become Connect errors in one interceptor
+// (wire.ts `cmpErrorInterceptor`), which the adapter serving these routes is given first.
 
 /**
  * Adjustments where the gRPC surface differs from the REST one: IntrospectRecord includes history,
@@ -22,17 +23,16 @@ const WRAP_RESPONSE: Partial<Record<string, string>> = { introspectRecord: 'reco
 export interface ConnectServiceOptions {
   /** The CMP operations, audited as the runtime composed them (Runtime.operations). */
   operations: Operations;
-  log?: (line: string) => void;
 }
 
-export function cerememoryRoutes({ operations, log }: ConnectServiceOptions) {
-  const streaming: Record<string, unknown> = { export: exportHandler(operations, log), import: importHandler(operations, log) };
+export function cerememoryRoutes({ operations }: ConnectServiceOptions) {
+  const streaming: Record<string, unknown> = { export: exportHandler(operations), import: importHandler(operations) };
   return (router: ConnectRouter): void => {
     const impl: Record<string, unknown> = {};
     for (const method of CerememoryService.methods) {
       const name = method.localName;
       if (method.methodKind === 'unary' && isOperationName(name)) {
-        impl[name] = unaryHandler(method, name, operations, log);
+        impl[name] = unaryHandler(method, name, operations);
       } else if (streaming[name] !== undefined) {
         impl[name] = streaming[name];
       } else {
@@ -44,16 +44,12 @@ export function cerememoryRoutes({ operations, log }: ConnectServiceOptions) {
   };
 }
 
-function unaryHandler(method: DescMethod, name: OperationName, operations: Operations, log?: (line: string) => void) {
+function unaryHandler(method: DescMethod, name: OperationName, operations: Operations) {
   const defaults = REQUEST_DEFAULTS[name] ?? {};
   const wrap = WRAP_RESPONSE[name];
-  return async (request: unknown) => {
-    try {
-      const input = { ...defaults, ...requestJson(method.input, request) };
-      const result: unknown = await operations.call(name, input);
-      return responseMessage(method.output, wrap ? { [wrap]: result } : result);
-    } catch (error) {
-      throw toConnectError(error, log);
-    }
+  return async function unary(request: unknown) {
+    const input = { ...defaults, ...requestJson(method.input, request) };
+    const result: unknown = await operations.call(name, input);
+    return responseMessage(method.output, wrap ? { [wrap]: result } : result);
   };
 }
