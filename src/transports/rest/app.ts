@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { CmpError, isServerFault } from '../../cmp/errors.js';
@@ -130,7 +130,7 @@ export function createRestApp({ operations, health, embedding, log, maxBodyBytes
     const request = await body(c);
     // Resolves once the archive starts to flow: a refusal (bad key, unknown store…) is still an error envelope.
     const json = await streamedExport((sink) => operations.exportArchive(request, sink));
-    return c.body(Readable.toWeb(json) as ReadableStream<Uint8Array>, 200, { 'content-type': 'application/json' });
+    return c.body(json, 200, { 'content-type': 'application/json' });
   });
   app.post('/v1/lifecycle/import', async (c) => {
     // The archive is the body's own `archive_data` (the reference's integer array or base64).
@@ -141,46 +141,77 @@ export function createRestApp({ operations, health, embedding, log, maxBodyBytes
 }
 
 /**
- * The export answer as a stream: `{"archive_data":[…], …the export's metadata}`, the archive's bytes as
- * the reference's integer array (spec §1.1) written chunk by chunk as the archiver produces them, so the
- * archive is never held whole (as one string, a large archive's digits would not even fit in one). The
- * metadata, known when the export ends, closes the object. Resolves when the first chunk arrives or the
- * export ends; rejects when it fails before that. A failure later cuts the body (the client sees
- * truncated JSON), as a status line already sent cannot be taken back.
+ * The export answer as a web stream: `{"archive_data":[…], …the export's metadata}`, the archive's bytes
+ * as the reference's integer array (spec §1.1) written chunk by chunk as the archiver reads the staged
+ * archive, so the archive is never held whole (as one string, a large archive's digits would not even
+ * fit in one). The metadata, known when the export ends, closes the object. The archiver waits while
+ * the client reads slower than it writes (at most EXPORT_QUEUE chunks queued), and a client that goes
+ * away fails the export, which then removes what it staged. Resolves when the first chunk arrives or
+ * the export ends; rejects when it fails before that (a refusal is still an error envelope). A failure
+ * later cuts the body (the client sees truncated JSON), as a status line already sent cannot be taken back.
  */
-function streamedExport(run: (sink: Writable) => Promise<object>): Promise<Readable> {
-  const out = new PassThrough();
-  let first = true;
-  return new Promise<Readable>((resolve, reject) => {
+function streamedExport(run: (sink: Writable) => Promise<object>): Promise<ReadableStream<Uint8Array>> {
+  return new Promise((resolve, reject) => {
+    const encoder = new TextEncoder();
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    /** The sink's write waiting for the reader to want more. */
+    let waiting: ((error?: Error) => void) | undefined;
+    let open = true;
     let flowing = false;
-    const start = () => {
+    let first = true;
+    const release = (error?: Error) => {
+      const callback = waiting;
+      waiting = undefined;
+      callback?.(error);
+    };
+    const flow = () => {
       if (flowing) return;
       flowing = true;
-      resolve(out);
+      resolve(body);
     };
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (streamController) => void (controller = streamController),
+        pull: () => release(),
+        cancel: () => {
+          open = false;
+          const gone = new CmpError('EXPORT_FAILED', 'export: the client stopped reading the archive');
+          release(gone);
+          sink.destroy(gone);
+        },
+      },
+      { highWaterMark: EXPORT_QUEUE },
+    );
     const sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        if (chunk.length === 0) return callback();
-        const text = `${first ? '{"archive_data":[' : ','}${chunk.join(',')}`;
+        if (chunk.length === 0 || !open) return callback();
+        controller.enqueue(encoder.encode(`${first ? '{"archive_data":[' : ','}${chunk.join(',')}`));
         first = false;
-        start();
-        if (out.write(text)) callback();
-        else out.once('drain', () => callback());
+        flow();
+        if ((controller.desiredSize ?? 0) > 0) callback();
+        else waiting = callback;
       },
     });
     run(sink).then(
       (response) => {
+        if (!open) return;
+        open = false;
         const metadata = JSON.stringify(response).slice(1, -1);
-        out.end(`${first ? '{"archive_data":[' : ''}]${metadata === '' ? '' : `,${metadata}`}}`);
-        start();
+        controller.enqueue(encoder.encode(`${first ? '{"archive_data":[' : ''}]${metadata === '' ? '' : `,${metadata}`}}`));
+        controller.close();
+        flow();
       },
       (error: unknown) => {
-        if (!flowing) reject(error);
-        else out.destroy(error as Error);
+        if (!flowing) return reject(error);
+        if (open) controller.error(error);
+        open = false;
       },
     );
   });
 }
+
+/** Chunks of the export answer queued for a slow client before the archiver waits (each ≤ ~256 KB of digits). */
+const EXPORT_QUEUE = 4;
 
 /** `application/json` and `application/<anything>+json`, with or without parameters. */
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
