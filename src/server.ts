@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Code } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { isGrpcRequest, writeRpcError } from './transports/connect/raw-error.js';
+import { cmpErrorInterceptor } from './transports/connect/wire.js';
 import { getRequestListener } from '@hono/node-server';
 import { file_cerememory_v1_cerememory, CerememoryService } from './gen/cerememory/v1/cerememory_pb.js';
 import { file_grpc_health_v1_health, Health } from './gen/grpc/health/v1/health_pb.js';
@@ -42,7 +43,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   // The rate limiter's buckets refill on the same injected clock as the rest (tests hold it still).
   const security = createSecurity(config, { now: options.now });
   const runtime = await startRuntime(config, { ...options, log });
-  const mcp = createMcpHttp(localEndpoint(runtime.hippocampus), VERSION, {
+  const mcp = createMcpHttp(localEndpoint(runtime.operations), VERSION, {
     limits: {
       idleTimeoutMs: config.mcp.session_idle_timeout_secs * 1000,
       perClient: config.mcp.max_sessions_per_client,
@@ -55,7 +56,7 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   const app = createRestApp({
     metrics,
     mcp,
-    hippocampus: runtime.hippocampus,
+    operations: runtime.operations,
     health: runtime.health,
     embedding: runtime.embedding,
     ...(runtime.cluster === undefined ? {} : { cluster: clusterView(runtime.cluster) }),
@@ -70,15 +71,16 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
   const isRpcPath = (path: string) => rpcPrefixes.some((prefix) => path.startsWith(prefix));
   const handler = connectNodeAdapter({
     routes: (router) => {
-      cerememoryRoutes({ hippocampus: runtime.hippocampus, log })(router);
+      cerememoryRoutes({ operations: runtime.operations })(router);
       healthRoutes(ready, [CerememoryService.typeName])(router);
       reflectionRoutes([file_cerememory_v1_cerememory, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection], serviceNames)(router);
       withProtocolErrors(router);
     },
     readMaxBytes: config.http.max_body_bytes,
     // Auth and rate limit guard the Cerememory service; gRPC health and reflection stay open like /health.
+    // Errors first: it translates every handler's and interceptor's failure, once.
     contextValues: connectContextValues(security),
-    interceptors: [securityInterceptor(security, [CerememoryService.typeName])],
+    interceptors: [cmpErrorInterceptor(log), securityInterceptor(security, [CerememoryService.typeName])],
     fallback: rpcOrRest(getRequestListener(app.fetch) as RequestHandler) as never,
   });
   let server: OnePortServer;

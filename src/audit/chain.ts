@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 export const AUDIT_VERSION = 1;
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Scalar or nested JSON with no memory text in it (the caller's promise; see audited-hippocampus.ts). */
+/** Scalar or nested JSON with no memory text in it (the caller's promise; see audit-rules.ts). */
 export type AuditSummary = Record<string, unknown>;
 
 export interface AuditEntry {

@@ -1,34 +1,39 @@
-import type { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import { DEFAULT_SPACE } from '../cmp/types.js';
+import type { OperationCalls } from '../transports/operations.js';
 import type { ClusterNode, LocalCall } from './node.js';
 
-// Any node answers any request (issue 16): the hippocampus operations that act on one space are
-// wrapped so that a node serves the spaces of the partitions it holds and forwards the others to their
-// holder. The wrapper sits outside the audit wrapper: the node that executes an operation audits it.
-// Export and import (streams of bytes) and operations over all spaces stay local for now.
+// Any node answers any request (issue 16): the operations that act on one space are wrapped so that a
+// node serves the spaces of the partitions it holds and forwards the others to their holder. The
+// wrapper sits outside the audit wrapper (both are typed wrappers over the operations table's calls,
+// src/transports/operations.ts): the node that executes an operation audits it. Export and import
+// (streams of bytes) and operations over all spaces stay local for now.
 
 /** The operations forwarded by their request's `space`. */
 export const ROUTED = [
-  'encodeStore', 'encodeBatch', 'encodeUpdate', 'encodeStoreRaw', 'encodeBatchRaw',
-  'recallQuery', 'recallAssociate', 'recallTimeline', 'recallGraph', 'recallRaw',
+  'encodeStore', 'encodeBatch', 'encodeUpdate', 'encodeStoreRaw', 'encodeBatchStoreRaw',
+  'recallQuery', 'recallAssociate', 'recallTimeline', 'recallGraph', 'recallRawQuery',
   'decayTick', 'dreamTick', 'consolidate', 'forget', 'decayForecast', 'introspectRecord', 'stats',
-] as const;
+] as const satisfies readonly (keyof OperationCalls)[];
 
-/** Wraps the routed operations of `hippocampus`; returns how to run one locally (what the owner serves). */
-export function routeHippocampus(hippocampus: Hippocampus, node: ClusterNode): LocalCall {
-  const target = hippocampus as unknown as Record<string, (request: unknown) => Promise<unknown>>;
-  const local = new Map<string, (request: unknown) => Promise<unknown>>();
+type RoutedName = (typeof ROUTED)[number];
+type AnyCall = (request: unknown) => Promise<unknown>;
+
+/**
+ * `calls` with the routed operations forwarded when this node does not hold the request's space, and
+ * how this node runs one for another (`local`: the owner's side of a forward, `calls` as they are).
+ */
+export function routedCalls(calls: OperationCalls, node: ClusterNode): { calls: OperationCalls; local: LocalCall } {
+  const routed: Record<keyof OperationCalls, unknown> = { ...calls };
   for (const name of ROUTED) {
-    const original = target[name]!.bind(hippocampus);
-    local.set(name, original);
-    target[name] = function routed(request: unknown) {
+    const own = calls[name] as AnyCall;
+    routed[name] = function route(request: unknown) {
       const { space = DEFAULT_SPACE, all_spaces: allSpaces } = (request ?? {}) as { space?: string; all_spaces?: boolean };
-      return allSpaces === true || node.owns(space) ? original(request) : node.forward(space, name, request);
+      return allSpaces === true || node.owns(space) ? own(request) : node.forward(space, name, request);
     };
   }
-  return async (method, request) => {
-    const run = local.get(method);
-    if (run === undefined) throw new Error(`not a routed operation: ${method}`);
-    return run(request);
+  const local: LocalCall = async (method, request) => {
+    if (!(ROUTED as readonly string[]).includes(method)) throw new Error(`not a routed operation: ${method}`);
+    return (calls[method as RoutedName] as AnyCall)(request);
   };
+  return { calls: routed as OperationCalls, local };
 }

@@ -2,7 +2,6 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import { AuditLog, auditLogPath } from '../audit/audit-log.js';
-import { auditHippocampus } from '../audit/audited-hippocampus.js';
 import type { StoreApi, Stores } from '../actors/store/protocol.js';
 import { createWorkingStore } from '../actors/working/working-store.js';
 import type { EmbedClient } from '../embedding/embed-client.js';
@@ -19,6 +18,7 @@ import { SupervisedStore, type StoreHealth } from './supervised-store.js';
 import type { ClusterNode } from '../cluster/node.js';
 import type { AssociationGraph } from '../actors/hippocampus/association-graph.js';
 import type { NatsLedger } from '../cluster/nats-ledger.js';
+import { auditedCalls, hippocampusCalls, operationsOver, type Operations } from '../transports/operations.js';
 
 // Starts the actor system on one data directory: the directory lock, one supervised worker per
 // persistent partition (opened in parallel), working memory in RAM, and the hippocampus over them.
@@ -27,6 +27,11 @@ import type { NatsLedger } from '../cluster/nats-ledger.js';
 export interface Runtime {
   readonly config: CerememoryConfig;
   readonly hippocampus: Hippocampus;
+  /**
+   * Every CMP operation as the transports and the background jobs call it: the operations table over
+   * the hippocampus, audited when the audit log is on, routed to the owner in cluster mode.
+   */
+  readonly operations: Operations;
   /** The supervised workers, by partition (working memory is not a worker). */
   readonly workers: ReadonlyMap<PartitionName, SupervisedStore>;
   /** The audit log every mutating operation is appended to; absent when `security.audit_log_enabled` is false. */
@@ -191,21 +196,29 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       log,
       ...(node === undefined ? {} : { newLedger: await natsLedgerFactory(node, config, (ledger) => (natsLedger = ledger)) }),
     });
-    if (audit) auditHippocampus(hippocampus, audit, log);
+    const own = hippocampusCalls(hippocampus);
+    const audited = audit ? auditedCalls(own, audit, log) : own;
+    let calls = audited;
     await hippocampus.start();
     if (node) {
-      const { routeHippocampus } = await import('../cluster/routing.js');
+      const { routedCalls } = await import('../cluster/routing.js');
       const ledger = natsLedger!;
-      await node.start(routeHippocampus(hippocampus, node), (partition) => ledger.catchUpPartition(partition));
+      const routed = routedCalls(audited, node);
+      calls = routed.calls;
+      await node.start(routed.local, (partition) => ledger.catchUpPartition(partition));
     }
-    if (config.decay.background_enabled) hippocampus.startBackground('decay', config.decay.background_interval_secs * 1000, log, options.scheduler);
-    if (config.dream.background_enabled) hippocampus.startBackground('dream', config.dream.background_interval_secs * 1000, log, options.scheduler);
+    const operations = operationsOver(calls);
+    for (const job of ['decay', 'dream'] as const) {
+      const { background_enabled: enabled, background_interval_secs: seconds } = config[job];
+      if (enabled) hippocampus.startBackground(job, seconds * 1000, log, options.scheduler, calls);
+    }
 
     const ready = hippocampus;
     let closing: Promise<void> | undefined;
     return {
       config,
       hippocampus: ready,
+      operations,
       workers,
       audit,
       health: () => [...workers.values()].map((store) => store.health()),

@@ -3,13 +3,11 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { create, toJson } from '@bufbuild/protobuf';
 import { CerememoryClient, messageFromCmpJson } from '../client/client.js';
-import { parseExport, parseImport } from '../cmp/requests.js';
 import { ExportMetadataSchema, ExportRequestSchema, ImportOptionsSchema, ImportRequestSchema } from '../gen/cerememory/v1/cerememory_pb.js';
 import type { CerememoryConfig } from '../runtime/config/index.js';
 import { lockHolder } from '../runtime/data-dir-lock.js';
-import type { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import { startRuntime } from '../runtime/runtime.js';
-import { CMP_OPERATIONS, type OperationName } from './operations.js';
+import type { OperationName, Operations } from './operations.js';
 
 // Where the CLI and `cerememory mcp` send CMP operations: to a running server over Connect, or to an
 // engine they start in-process on the data directory when no server owns it. Both speak CMP JSON, so
@@ -30,12 +28,12 @@ export interface CmpEndpoint {
 }
 
 /** The engine in this process; `close` is what closing the endpoint also closes (the runtime, for the CLI). */
-export function localEndpoint(hippocampus: Hippocampus, close: () => Promise<void> = async () => {}): CmpEndpoint {
+export function localEndpoint(operations: Operations, close: () => Promise<void> = async () => {}): CmpEndpoint {
   return {
     kind: 'local',
-    call: async (name, input = {}) => ((await CMP_OPERATIONS[name](hippocampus, input)) ?? {}) as CmpObject,
-    exportArchive: async (input, out) => ({ ...(await hippocampus.exportArchive(parseExport(input), out)) }),
-    importArchive: async (input, archive) => ({ ...(await hippocampus.importArchive(parseImport(input).request, archive)) }),
+    call: async (name, input = {}) => ((await operations.call(name, input)) ?? {}) as CmpObject,
+    exportArchive: async (input, out) => ({ ...(await operations.exportArchive(input, out)) }),
+    importArchive: async (input, archive) => ({ ...(await operations.importArchive(input, archive)) }),
     close,
   };
 }
@@ -103,5 +101,5 @@ export async function openEndpoint({ config, serverUrl, apiKey, timeoutMs, log, 
     dream: { ...config.dream, background_enabled: false },
   };
   const runtime = await startRuntime(oneShot, { log: log ?? (() => {}), createDataDir });
-  return localEndpoint(runtime.hippocampus, () => runtime.close());
+  return localEndpoint(runtime.operations, () => runtime.close());
 }

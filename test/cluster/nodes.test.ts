@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/cluster/placement.js';
 import { startServer, type CerememoryServer } from '../../src/server.js';
@@ -105,6 +107,28 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
       expect(recalled.status).toBe(200);
       expect(textsOf(recalled)).toEqual([]);
     }
+  });
+
+  // The routing and the audit are both wrappers over the operations table's calls (issue 18, move 3),
+  // routing outside: the node that executes a write audits it, the one that forwarded it does not.
+  it('a forwarded write is audited by the node that executed it, once', async () => {
+    const space = 'audited-elsewhere';
+    let holder: string | undefined;
+    await eventually(async () => {
+      const views = await Promise.all(nodes.map((node) => node.call('GET', `/v1/cluster?space=${space}`)));
+      holder = views[0].body.node_id;
+      return holder !== undefined && views.every((view) => view.body.node_id === holder);
+    });
+    const owner = nodes.find((node) => node.id === holder)!;
+    const forwarder = nodes.find((node) => node !== owner)!;
+    const stored = await forwarder.call('POST', '/v1/encode', { space, content: textContent('a green kite in the attic') });
+    expect(stored.status, JSON.stringify(stored.body)).toBe(200);
+    const auditedHere = (node: Node) => {
+      const path = join(node.dataDir, 'audit.jsonl');
+      if (!existsSync(path)) return 0;
+      return readFileSync(path, 'utf8').split('\n').filter((line) => line.includes(stored.body.record_id)).length;
+    };
+    expect(nodes.map((node) => [node.id, auditedHere(node)])).toEqual(nodes.map((node) => [node.id, node === owner ? 1 : 0]));
   });
 
   // Last: it takes a node out of the cluster. Its NATS connection is cut, as a crash would (its leases

@@ -63,7 +63,7 @@ beforeAll(async () => {
   guardedBefore = await guardedSnapshot(server);
   record = (await server.call('POST', '/v1/encode', { space: FUZZ_SPACE, content: { blocks: [{ modality: 'text', format: 'text/plain', data: [104] }] } })).body.record_id;
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await createMcpServer(localEndpoint(server.runtime.hippocampus), VERSION, { exports: { kind: 'folder', directory: exportDir } }).connect(serverSide);
+  await createMcpServer(localEndpoint(server.runtime.operations), VERSION, { exports: { kind: 'folder', directory: exportDir } }).connect(serverSide);
   client = new Client({ name: 'fuzz', version: '1' });
   await client.connect(clientSide);
 });

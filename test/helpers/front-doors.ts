@@ -8,6 +8,7 @@ import type { CerememoryConfig, PartialDeep } from '../../src/runtime/config/ind
 import { startRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { withProtocolErrors } from '../../src/transports/connect/protocol-errors.js';
 import { cerememoryRoutes } from '../../src/transports/connect/service.js';
+import { cmpErrorInterceptor } from '../../src/transports/connect/wire.js';
 import { localEndpoint } from '../../src/transports/endpoint.js';
 import { createMcpServer } from '../../src/transports/mcp/tools.js';
 import { createRestApp } from '../../src/transports/rest/app.js';
@@ -32,13 +33,13 @@ export interface FrontDoors {
 export function frontDoors(runtime: Runtime, options: { log?: (line: string) => void; exportsDir?: string } = {}): FrontDoors {
   const log = options.log;
   const app = createRestApp({
-    hippocampus: runtime.hippocampus,
+    operations: runtime.operations,
     health: () => runtime.health(),
     log,
     maxBodyBytes: runtime.config.http.max_body_bytes,
   });
   const routes = (router: Parameters<ReturnType<typeof cerememoryRoutes>>[0]) => {
-    cerememoryRoutes({ hippocampus: runtime.hippocampus, log })(router);
+    cerememoryRoutes({ operations: runtime.operations })(router);
     withProtocolErrors(router);
   };
   return {
@@ -46,14 +47,14 @@ export function frontDoors(runtime: Runtime, options: { log?: (line: string) => 
     connect({ binary = true } = {}) {
       const transport = createRouterTransport(routes, {
         transport: { useBinaryFormat: binary },
-        router: { readMaxBytes: runtime.config.http.max_body_bytes },
+        router: { readMaxBytes: runtime.config.http.max_body_bytes, interceptors: [cmpErrorInterceptor(log)] },
       });
       return new CerememoryClient({ baseUrl: 'http://in-process', transport });
     },
     async mcp() {
       const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
       const exports = { kind: 'folder' as const, directory: options.exportsDir ?? join(runtime.config.data_dir, 'exports') };
-      await createMcpServer(localEndpoint(runtime.hippocampus), VERSION, { exports }).connect(serverSide);
+      await createMcpServer(localEndpoint(runtime.operations), VERSION, { exports }).connect(serverSide);
       const client = new McpClient({ name: 'cerememory-test', version: '1.0.0' });
       await client.connect(clientSide);
       return client;

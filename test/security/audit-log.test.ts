@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CerememoryClient } from '../../src/client/client.js';
 import { compiledEntry } from '../helpers/compiled-cli.js';
+import { ManualScheduler } from '../helpers/scheduler.js';
 import { AuditLogError, verifyAuditFile } from '../../src/audit/audit-log.js';
 import type { AuditEntry } from '../../src/audit/chain.js';
 import { LEXICAL_ENV, removeDir, startTestServer, tempDataDir, textContent, type TestServer } from '../helpers/server.js';
@@ -20,9 +22,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
 
-async function start(dataDir = tempDataDir(), flags = {}) {
+async function start(dataDir = tempDataDir(), flags = {}, scheduler?: ManualScheduler) {
   if (!dirs.includes(dataDir)) dirs.push(dataDir);
-  const server = await startTestServer({ dataDir, flags });
+  const server = await startTestServer({ dataDir, flags, scheduler });
   running.push(server);
   return server;
 }
@@ -100,6 +102,35 @@ describe('the audit log on a running server', () => {
     expect(file).not.toContain(ARCHIVE_KEY);
     expect(file).not.toContain(Buffer.from(SECRET_TEXT).toString('base64').slice(0, 16));
     expect((await verifyAuditFile(path)).broken).toBeUndefined();
+  });
+
+  // Issue 18, move 3: the audit is a wrapper over the operations table, not over one transport, so the
+  // other transports and the background jobs (which call the same table) leave their entries too.
+  it('records what Connect and the background jobs do, as it does for REST', async () => {
+    const scheduler = new ManualScheduler();
+    const server = await start(undefined, { decay: { background_enabled: true, background_interval_secs: 60 }, dream: { background_enabled: false } }, scheduler);
+    const client = new CerememoryClient({ baseUrl: server.url });
+    try {
+      // Proto JSON: bytes as base64.
+      const data = Buffer.from(SECRET_TEXT).toString('base64');
+      await client.call('encodeStore', { space: 'rpc', content: { blocks: [{ modality: 'text', format: 'text/plain', data }] } });
+      await client.call('setMode', { mode: 'perfect', scope: ['episodic'] });
+    } finally {
+      client.close();
+    }
+    const path = join(server.dataDir, 'audit.jsonl');
+    scheduler.fire();
+    // The run is started, not awaited, by the scheduler: wait for its entry (the deadline is a safety net).
+    for (const deadline = Date.now() + 30_000; !entries(path).some((entry) => entry.operation === 'lifecycle.decay_tick'); ) {
+      if (Date.now() > deadline) throw new Error('no audit entry of the background decay tick');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await stop(server);
+    const log = entries(path);
+    expect(log.map((entry) => entry.operation)).toEqual(['encode.store', 'lifecycle.set_mode', 'lifecycle.decay_tick']);
+    expect(log[1]).toMatchObject({ store_types: ['episodic'], summary: { mode: 'perfect' } });
+    expect(log[2]).toMatchObject({ summary: { space: 'rpc', tick_duration_seconds: 0 } });
+    expect(readFileSync(path, 'utf8')).not.toContain('vault');
   });
 
   it('continues the chain across restarts', async () => {

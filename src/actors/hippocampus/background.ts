@@ -5,8 +5,9 @@ import type { DreamPlanRequest } from './dream.js';
 // Background work (spec §4.2, §4.10): every interval, a decay tick at the present moment (duration 0:
 // real time has passed) or a dream tick with the reference's background settings, over every space.
 // When it runs is the hippocampus machine's (machine.ts: an invoked actor per job, timed by an injected
-// Scheduler); what one run does is here. The ticks go through the hippocampus's public operations, not
-// around them, so the audit wrapper (src/audit/audited-hippocampus.ts) records them like any other.
+// Scheduler); what one run does is here. The ticks go through the operations the runtime gives
+// (`ticks`: the operations table's calls, audited and in cluster mode routed), so the audit records
+// them like any other caller's.
 
 export type BackgroundJob = 'decay' | 'dream';
 
@@ -17,7 +18,7 @@ export interface BackgroundSettings {
   log: (line: string) => void;
 }
 
-/** The operations a background job runs: the hippocampus, as callers see it. */
+/** The operations a background job runs, as callers see them. */
 export interface BackgroundTicks {
   decayTick(request: RequestBase & { tick_duration_seconds: number }): Promise<unknown>;
   dreamTick(request: RequestBase & DreamPlanRequest): Promise<unknown>;

@@ -13,7 +13,7 @@ import { formatContext } from '../../adapters/index.js';
 import { timerScheduler, type Scheduler } from '../../runtime/scheduler.js';
 import type { PreparedExport } from './archiver.js';
 import type { AssociationGraph } from './association-graph.js';
-import { runBackgroundJob, type BackgroundJob } from './background.js';
+import { runBackgroundJob, type BackgroundJob, type BackgroundTicks } from './background.js';
 import type { ConsolidateResponse, ConsolidationPlanRequest } from './consolidation.js';
 import { decayTick, type DecayTickResponse } from './decay-tick.js';
 import type { DreamPlanRequest, DreamTickResponse } from './dream.js';
@@ -38,6 +38,7 @@ export class Hippocampus {
   readonly graph: AssociationGraph;
   readonly #parts: HippocampusParts;
   readonly #actor;
+  readonly #ticks: Record<BackgroundJob, BackgroundTicks> = { decay: this, dream: this };
   #loadError: unknown;
 
   constructor(options: HippocampusOptions) {
@@ -51,8 +52,8 @@ export class Hippocampus {
         throw error;
       }
     });
-    // A background run calls this object's operations, so an audit wrapper around them sees it too.
-    const runJob = fromPromise<void, { job: BackgroundJob }>(({ input }) => runBackgroundJob(this, parts.ledger.spaces(), input.job));
+    // A background run calls the operations it was started with (startBackground's `ticks`).
+    const runJob = fromPromise<void, { job: BackgroundJob }>(({ input }) => runBackgroundJob(this.#ticks[input.job], parts.ledger.spaces(), input.job));
     this.#actor = createActor(hippocampusMachine.provide({ actors: { load, runJob } }));
   }
 
@@ -82,8 +83,9 @@ export class Hippocampus {
     return this.#parts.linker.queued;
   }
 
-  /** Background decay or dream ticks every `intervalMs` over every space, while ready (machine.ts). */
-  startBackground(job: BackgroundJob, intervalMs: number, log: (line: string) => void, scheduler: Scheduler = timerScheduler): void {
+  /** Background ticks every `intervalMs` over every space while ready (machine.ts), through `ticks` (the runtime's audited calls). */
+  startBackground(job: BackgroundJob, intervalMs: number, log: (line: string) => void, scheduler: Scheduler = timerScheduler, ticks: BackgroundTicks = this): void {
+    this.#ticks[job] = ticks;
     this.#actor.send({ type: 'BACKGROUND.START', job, settings: { intervalMs, scheduler, log } });
   }
 

@@ -32,6 +32,8 @@ import type { Ledger } from './ledger.js';
 // The recall operations of the hippocampus (spec §3.6–§3.10): fan out to the stores in parallel,
 // fuse and score in recall.ts, spread activation over the association graph, then write back what
 // recall changes (reconsolidation, Hebbian links) without making the caller wait for those writes.
+// One recall in 8 files, no callback into a caller (docs/recall-path.md): rest/app.ts → operations.ts →
+// coordinator.ts → here → ledger.ts (write-back) → supervised-store.ts → store/worker.ts → store-core.ts.
 
 export interface RecallerOptions {
   stores: Stores;

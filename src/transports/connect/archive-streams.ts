@@ -1,18 +1,17 @@
 import { PassThrough } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
-import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError } from '../../cmp/errors.js';
-import { parseExport, parseImport } from '../../cmp/requests.js';
 import {
   ExportRequestSchema, ExportResponseSchema, ImportOptionsSchema, ImportResponseSchema,
   type ExportRequest, type ExportResponse, type ImportRequest,
 } from '../../gen/cerememory/v1/cerememory_pb.js';
+import type { Operations } from '../operations.js';
 import { requestJson } from './convert.js';
-import { toConnectError } from './wire.js';
 
 // Export and Import, the two streaming RPCs (spec §6.2). The archive never sits whole in memory: export
 // stages it on disk first (so the first chunk can carry its size and checksum) and streams it in
 // 64 KiB chunks; import hands the chunks straight to the archiver, which verifies before it writes.
+// Failures, before or during the stream, become Connect errors in cmpErrorInterceptor (wire.ts).
 
 export const EXPORT_CHUNK_BYTES = 64 * 1024;
 
@@ -38,14 +37,9 @@ export async function* rechunk(source: AsyncIterable<Uint8Array>, size: number):
   if (pendingBytes > 0) yield Buffer.concat(pending);
 }
 
-export function exportHandler(hippocampus: Hippocampus, log?: (line: string) => void) {
+export function exportHandler(operations: Operations) {
   return async function* exportArchive(request: ExportRequest): AsyncGenerator<ExportResponse> {
-    let prepared;
-    try {
-      prepared = await hippocampus.prepareExport(parseExport(requestJson(ExportRequestSchema, request)));
-    } catch (error) {
-      throw toConnectError(error, log);
-    }
+    const prepared = await operations.prepareExport(requestJson(ExportRequestSchema, request));
     try {
       const metadata = { ...prepared.response, size_bytes: BigInt(prepared.response.size_bytes) };
       const bytes = new PassThrough();
@@ -69,32 +63,26 @@ export function exportHandler(hippocampus: Hippocampus, log?: (line: string) => 
       }
       await writing;
       yield chunk(held ?? new Uint8Array(0), true);
-    } catch (error) {
-      throw toConnectError(error, log);
     } finally {
       await prepared.discard();
     }
   };
 }
 
-export function importHandler(hippocampus: Hippocampus, log?: (line: string) => void) {
+export function importHandler(operations: Operations) {
   return async function importArchive(requests: AsyncIterable<ImportRequest>) {
-    try {
-      const iterator = requests[Symbol.asyncIterator]();
-      const first = await iterator.next();
-      if (first.done) throw new CmpError('VALIDATION_ERROR', 'Import needs at least one chunk, the first carrying options', { field: 'options' });
-      if (first.value.options === undefined) throw new CmpError('VALIDATION_ERROR', 'options: the first chunk must carry the import options', { field: 'options' });
-      const { request } = parseImport(requestJson(ImportOptionsSchema, first.value.options));
-      async function* archive(): AsyncGenerator<Uint8Array> {
-        if (first.value.data.length > 0) yield first.value.data;
-        for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-          if (next.value.data.length > 0) yield next.value.data;
-        }
+    const iterator = requests[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done) throw new CmpError('VALIDATION_ERROR', 'Import needs at least one chunk, the first carrying options', { field: 'options' });
+    if (first.value.options === undefined) throw new CmpError('VALIDATION_ERROR', 'options: the first chunk must carry the import options', { field: 'options' });
+    const options = requestJson(ImportOptionsSchema, first.value.options);
+    async function* archive(): AsyncGenerator<Uint8Array> {
+      if (first.value.data.length > 0) yield first.value.data;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        if (next.value.data.length > 0) yield next.value.data;
       }
-      const response = await hippocampus.importArchive(request, archive());
-      return create(ImportResponseSchema, { recordsImported: response.records_imported });
-    } catch (error) {
-      throw toConnectError(error, log);
     }
+    const response = await operations.importArchive(options, archive());
+    return create(ImportResponseSchema, { recordsImported: response.records_imported });
   };
 }

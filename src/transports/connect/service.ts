@@ -1,15 +1,15 @@
 import type { DescMethod } from '@bufbuild/protobuf';
 import type { ConnectRouter } from '@connectrpc/connect';
-import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CerememoryService } from '../../gen/cerememory/v1/cerememory_pb.js';
-import { CMP_OPERATIONS, isOperationName } from '../operations.js';
+import { isOperationName, type OperationName, type Operations } from '../operations.js';
 import { exportHandler, importHandler } from './archive-streams.js';
 import { requestJson, responseMessage } from './convert.js';
-import { toConnectError } from './wire.js';
 
 // The Connect binding of CMP: `cerememory.v1.CerememoryService` for Connect, gRPC and gRPC-Web alike.
 // The proto's field names are the CMP JSON names, so a request is decoded to its proto-JSON form and
 // handed to the same parser as the REST binding; the CMP answer is read back into the typed response.
+// Handlers only decode, call and encode: their failures become Connect errors in one interceptor
+// (wire.ts `cmpErrorInterceptor`), which the adapter serving these routes is given first.
 
 /**
  * Adjustments where the gRPC surface differs from the REST one: IntrospectRecord includes history,
@@ -21,18 +21,18 @@ const REQUEST_DEFAULTS: Partial<Record<string, Record<string, unknown>>> = {
 const WRAP_RESPONSE: Partial<Record<string, string>> = { introspectRecord: 'record' };
 
 export interface ConnectServiceOptions {
-  hippocampus: Hippocampus;
-  log?: (line: string) => void;
+  /** The CMP operations, audited as the runtime composed them (Runtime.operations). */
+  operations: Operations;
 }
 
-export function cerememoryRoutes({ hippocampus, log }: ConnectServiceOptions) {
-  const streaming: Record<string, unknown> = { export: exportHandler(hippocampus, log), import: importHandler(hippocampus, log) };
+export function cerememoryRoutes({ operations }: ConnectServiceOptions) {
+  const streaming: Record<string, unknown> = { export: exportHandler(operations), import: importHandler(operations) };
   return (router: ConnectRouter): void => {
     const impl: Record<string, unknown> = {};
     for (const method of CerememoryService.methods) {
       const name = method.localName;
       if (method.methodKind === 'unary' && isOperationName(name)) {
-        impl[name] = unaryHandler(method, name, hippocampus, log);
+        impl[name] = unaryHandler(method, name, operations);
       } else if (streaming[name] !== undefined) {
         impl[name] = streaming[name];
       } else {
@@ -44,16 +44,12 @@ export function cerememoryRoutes({ hippocampus, log }: ConnectServiceOptions) {
   };
 }
 
-function unaryHandler(method: DescMethod, name: keyof typeof CMP_OPERATIONS, hippocampus: Hippocampus, log?: (line: string) => void) {
+function unaryHandler(method: DescMethod, name: OperationName, operations: Operations) {
   const defaults = REQUEST_DEFAULTS[name] ?? {};
   const wrap = WRAP_RESPONSE[name];
-  return async (request: unknown) => {
-    try {
-      const input = { ...defaults, ...requestJson(method.input, request) };
-      const result: unknown = await CMP_OPERATIONS[name](hippocampus, input);
-      return responseMessage(method.output, wrap ? { [wrap]: result } : result);
-    } catch (error) {
-      throw toConnectError(error, log);
-    }
+  return async function unary(request: unknown) {
+    const input = { ...defaults, ...requestJson(method.input, request) };
+    const result: unknown = await operations.call(name, input);
+    return responseMessage(method.output, wrap ? { [wrap]: result } : result);
   };
 }

@@ -1,8 +1,8 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { CmpError, isServerFault } from '../../cmp/errors.js';
 import { ERROR_TABLE } from '../../cmp/error-table.js';
 
-// The CMP error as a Connect error, the translation every Connect handler makes (messages: convert.ts).
+// The CMP error as a Connect error, made once for every handler by one interceptor (messages: convert.ts).
 
 /** Response header that carries the CMP error code, so clients get `VALIDATION_ERROR`, not just a status. */
 export const CMP_CODE_HEADER = 'cerememory-error-code';
@@ -20,3 +20,30 @@ export function toConnectError(error: unknown, log?: (line: string) => void): Co
   return new ConnectError(cmpError.message, Code[ERROR_TABLE[cmpError.code].grpc], metadata);
 }
 
+/**
+ * The one place a Connect handler's failure becomes a Connect error (Hono's compose.ts: errors caught
+ * once, handed to one handler): a unary or client-streaming call whose handler rejects, a
+ * server-streaming one whose stream fails part-way. Give it first to the adapter, so it is the
+ * outermost interceptor and translates the others' failures too.
+ */
+export function cmpErrorInterceptor(log?: (line: string) => void): Interceptor {
+  return (next) =>
+    async function translateErrors(request) {
+      let response;
+      try {
+        response = await next(request);
+      } catch (error) {
+        throw toConnectError(error, log);
+      }
+      if (!response.stream) return response;
+      const messages = response.message;
+      async function* translated() {
+        try {
+          yield* messages;
+        } catch (error) {
+          throw toConnectError(error, log);
+        }
+      }
+      return { ...response, message: translated() };
+    };
+}

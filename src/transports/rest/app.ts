@@ -1,25 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Hippocampus } from '../../actors/hippocampus/coordinator.js';
 import { CmpError, isServerFault } from '../../cmp/errors.js';
 import type { EmbeddingReport } from '../../embedding/embedder.js';
-import { parseExport, parseImport } from '../../cmp/requests.js';
 import type { StoreHealth } from '../../runtime/supervised-store.js';
 import type { ConsoleAssets } from '../console/assets.js';
 import { consoleRoutes } from '../console/routes.js';
 import type { McpHttp } from '../mcp/http.js';
 import type { Metrics } from '../metrics.js';
-import { CMP_OPERATIONS, type OperationName, type OperationResult } from '../operations.js';
+import type { Operations } from '../operations.js';
 import { clientOf, rateLimit, requireApiKey, restCors, type Security } from '../security/index.js';
 import { toEnvelope } from './errors.js';
 
 // The reference-compatible REST binding under /v1 (DESIGN §2.10). Each handler decodes, makes one
-// call on the hippocampus and encodes; request ids and errors are handled once, here at the edge.
+// call on the operations table (operations.ts) and encodes; request ids and errors are handled once,
+// here at the edge.
 
 export interface RestAppOptions {
-  hippocampus: Hippocampus;
+  /** The CMP operations, audited as the runtime composed them (Runtime.operations). */
+  operations: Operations;
   health: () => StoreHealth[];
   /** The embedder and its vector backlog, reported by /readiness (issue 17). */
   embedding?: () => Promise<EmbeddingReport>;
@@ -40,7 +40,7 @@ export interface RestAppOptions {
 
 type Env = { Variables: { requestId: string } };
 
-export function createRestApp({ hippocampus, health, embedding, log, maxBodyBytes, mcp, metrics, security, consoleAssets, cluster }: RestAppOptions): Hono<Env> {
+export function createRestApp({ operations, health, embedding, log, maxBodyBytes, mcp, metrics, security, consoleAssets, cluster }: RestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async function requestId(c, next) {
@@ -98,8 +98,7 @@ export function createRestApp({ hippocampus, health, embedding, log, maxBodyByte
     return c.json({ status: ready ? 'ready' : 'degraded', stores, ...vectors }, ready ? 200 : 503);
   });
 
-  const cmp = <Name extends OperationName>(name: Name, input: unknown, pathRecordId?: string) =>
-    CMP_OPERATIONS[name](hippocampus, input, pathRecordId) as Promise<OperationResult<Name>>;
+  const cmp = operations.call;
 
   app.post('/v1/encode', async (c) => c.json(await cmp('encodeStore', await body(c))));
   app.post('/v1/encode/batch', async (c) => c.json(await cmp('encodeBatch', await body(c))));
@@ -128,61 +127,91 @@ export function createRestApp({ hippocampus, health, embedding, log, maxBodyByte
   if (cluster) app.get('/v1/cluster', async (c) => c.json(await cluster(c.req.query('space'))));
   app.get('/v1/introspect/stats', async (c) => c.json(await cmp('stats', c.req.query())));
   app.post('/v1/lifecycle/export', async (c) => {
-    const request = parseExport(await body(c));
+    const request = await body(c);
     // Resolves once the archive starts to flow: a refusal (bad key, unknown store…) is still an error envelope.
-    const json = await streamedExport((sink) => hippocampus.exportArchive(request, sink));
-    return c.body(Readable.toWeb(json) as ReadableStream<Uint8Array>, 200, { 'content-type': 'application/json' });
+    const json = await streamedExport((sink) => operations.exportArchive(request, sink));
+    return c.body(json, 200, { 'content-type': 'application/json' });
   });
   app.post('/v1/lifecycle/import', async (c) => {
-    const { request, archive_data } = parseImport(await body(c));
-    if (archive_data === null) throw new CmpError('VALIDATION_ERROR', 'Import requires archive_data', { field: 'archive_data' });
-    return c.json(await hippocampus.importArchive(request, Readable.from([archive_data])));
+    // The archive is the body's own `archive_data` (the reference's integer array or base64).
+    return c.json(await operations.importArchive(await body(c)));
   });
 
   return app;
 }
 
 /**
- * The export answer as a stream: `{"archive_data":[…], …the export's metadata}`, the archive's bytes as
- * the reference's integer array (spec §1.1) written chunk by chunk as the archiver produces them, so the
- * archive is never held whole (as one string, a large archive's digits would not even fit in one). The
- * metadata, known when the export ends, closes the object. Resolves when the first chunk arrives or the
- * export ends; rejects when it fails before that. A failure later cuts the body (the client sees
- * truncated JSON), as a status line already sent cannot be taken back.
+ * The export answer as a web stream: `{"archive_data":[…], …the export's metadata}`, the archive's bytes
+ * as the reference's integer array (spec §1.1) written chunk by chunk as the archiver reads the staged
+ * archive, so the archive is never held whole (as one string, a large archive's digits would not even
+ * fit in one). The metadata, known when the export ends, closes the object. The archiver waits while
+ * the client reads slower than it writes (at most EXPORT_QUEUE chunks queued), and a client that goes
+ * away fails the export, which then removes what it staged. Resolves when the first chunk arrives or
+ * the export ends; rejects when it fails before that (a refusal is still an error envelope). A failure
+ * later cuts the body (the client sees truncated JSON), as a status line already sent cannot be taken back.
  */
-function streamedExport(run: (sink: Writable) => Promise<object>): Promise<Readable> {
-  const out = new PassThrough();
-  let first = true;
-  return new Promise<Readable>((resolve, reject) => {
+function streamedExport(run: (sink: Writable) => Promise<object>): Promise<ReadableStream<Uint8Array>> {
+  return new Promise((resolve, reject) => {
+    const encoder = new TextEncoder();
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    /** The sink's write waiting for the reader to want more. */
+    let waiting: ((error?: Error) => void) | undefined;
+    let open = true;
     let flowing = false;
-    const start = () => {
+    let first = true;
+    const release = (error?: Error) => {
+      const callback = waiting;
+      waiting = undefined;
+      callback?.(error);
+    };
+    const flow = () => {
       if (flowing) return;
       flowing = true;
-      resolve(out);
+      resolve(body);
     };
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (streamController) => void (controller = streamController),
+        pull: () => release(),
+        cancel: () => {
+          open = false;
+          const gone = new CmpError('EXPORT_FAILED', 'export: the client stopped reading the archive');
+          release(gone);
+          sink.destroy(gone);
+        },
+      },
+      { highWaterMark: EXPORT_QUEUE },
+    );
     const sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        if (chunk.length === 0) return callback();
-        const text = `${first ? '{"archive_data":[' : ','}${chunk.join(',')}`;
+        if (chunk.length === 0 || !open) return callback();
+        controller.enqueue(encoder.encode(`${first ? '{"archive_data":[' : ','}${chunk.join(',')}`));
         first = false;
-        start();
-        if (out.write(text)) callback();
-        else out.once('drain', () => callback());
+        flow();
+        if ((controller.desiredSize ?? 0) > 0) callback();
+        else waiting = callback;
       },
     });
     run(sink).then(
       (response) => {
+        if (!open) return;
+        open = false;
         const metadata = JSON.stringify(response).slice(1, -1);
-        out.end(`${first ? '{"archive_data":[' : ''}]${metadata === '' ? '' : `,${metadata}`}}`);
-        start();
+        controller.enqueue(encoder.encode(`${first ? '{"archive_data":[' : ''}]${metadata === '' ? '' : `,${metadata}`}}`));
+        controller.close();
+        flow();
       },
       (error: unknown) => {
-        if (!flowing) reject(error);
-        else out.destroy(error as Error);
+        if (!flowing) return reject(error);
+        if (open) controller.error(error);
+        open = false;
       },
     );
   });
 }
+
+/** Chunks of the export answer queued for a slow client before the archiver waits (each ≤ ~256 KB of digits). */
+const EXPORT_QUEUE = 4;
 
 /** `application/json` and `application/<anything>+json`, with or without parameters. */
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;

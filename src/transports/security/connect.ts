@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { createContextKey, createContextValues, type Interceptor } from '@connectrpc/connect';
-import { toConnectError } from '../connect/wire.js';
 import { AUTH_MESSAGES } from './api-keys.js';
 import type { Security } from './security.js';
 
 // The security checks for Connect, gRPC and gRPC-Web: the adapter records the client address of each
 // request (the socket is only visible there), and an interceptor rate-limits, then checks the
-// `authorization` metadata. Failures are Connect errors with the CMP code in `cerememory-error-code`
+// `authorization` metadata. Failures are CmpErrors, made Connect errors with the CMP code in
+// `cerememory-error-code` by cmpErrorInterceptor (connect/wire.ts), the adapter's outermost interceptor
 // (Unauthenticated / UNAUTHORIZED, ResourceExhausted / RATE_LIMITED with retry-after).
 
 export const CLIENT_ADDRESS = createContextKey<string>('127.0.0.1', { description: 'client address for rate limiting' });
@@ -33,12 +33,8 @@ export function securityInterceptor(security: Security, services: readonly strin
   return (next) =>
     async function checkSecurity(request) {
       if (guarded.has(request.service.typeName)) {
-        try {
-          security.admit(request.contextValues.get(CLIENT_ADDRESS));
-          security.keys.check(request.header.get('authorization'), AUTH_MESSAGES.missingMetadata);
-        } catch (error) {
-          throw toConnectError(error);
-        }
+        security.admit(request.contextValues.get(CLIENT_ADDRESS));
+        security.keys.check(request.header.get('authorization'), AUTH_MESSAGES.missingMetadata);
       }
       return next(request);
     };

@@ -45,6 +45,19 @@ describe.each(['grpc', 'connect'] as const)('%s', (protocol) => {
     expect(stats.rawJournalRecords).toBe(1);
   });
 
+  // The export's refusal is raised inside the response stream (a server-streaming handler runs when
+  // read): the one error interceptor translates it there too, code and field kept.
+  it('refuses an export naming the field, as a CMP error', async () => {
+    const client = new CerememoryClient({ baseUrl: server.url, protocol });
+    clients.push(client);
+    const refused = await (async () => {
+      for await (const _ of client.rpc.export({ space: `${protocol}-refused`, encrypt: true })) return undefined;
+    })().catch((e: unknown) => e);
+    expect(isCmpError(refused) && [refused.code, refused.field, refused.message]).toEqual([
+      'VALIDATION_ERROR', 'encryption_key', 'encryption_key is required when encrypt=true',
+    ]);
+  });
+
   it('refuses an import without options, and a tampered archive, importing nothing', async () => {
     const client = new CerememoryClient({ baseUrl: server.url, protocol });
     clients.push(client);

@@ -163,7 +163,7 @@ describe('MCP over Streamable HTTP at /mcp', () => {
 
   it("exports where the caller says when the MCP process is the caller's own (stdio), with the reference path rules", async () => {
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await createMcpServer(localEndpoint(server.runtime.hippocampus), VERSION).connect(serverSide);
+    await createMcpServer(localEndpoint(server.runtime.operations), VERSION).connect(serverSide);
     const client = await connect(clientSide);
     const space = 'mcp-export-caller';
     await tool(client, 'store', { content: 'Archive me too', space });
