@@ -377,3 +377,22 @@ export function preselect(
   const fuse = fuser(hits.values(), context);
   return [...hits].sort((a, b) => fuse(b[1]) - fuse(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, count);
 }
+
+/**
+ * How many memories found only by spreading activation, per requested one, a recall loads and scores:
+ * the most activated (mostActivated). Similar-memory links of the semantic model reach ~130 memories at
+ * depth 2 from three sources; loading them all was most of a recall's time, and a memory scored by
+ * activation alone (activationOnly × activation × modulation) below the most activated 2 × limit rarely
+ * reaches the top.
+ */
+export const ACTIVATED_PER_RESULT = 2;
+
+/** The first `count` ids of `activated` (in descending activation) that are not `known`. Pure. */
+export function mostActivated(activated: Iterable<string>, known: (id: string) => boolean, count: number): string[] {
+  const ids: string[] = [];
+  for (const id of activated) {
+    if (ids.length >= count) break;
+    if (!known(id)) ids.push(id);
+  }
+  return ids;
+}

@@ -4,7 +4,6 @@ import type {
   RecallQueryRequest, RecallQueryResponse, RecallRawQueryRequest, RecallRawQueryResponse, RecalledMemory,
   RecallTimelineRequest, TimelineBucket,
 } from '../../cmp/operations.js';
-import { textOf, truncateUtf8 } from '../../cmp/content.js';
 import { toTimestamp } from '../../cmp/ids.js';
 import {
   PERSISTENT_STORES, type AssociationType, STORE_TYPES, type MemoryRecord, type MetaEdge, type RawJournalRecord,
@@ -20,10 +19,10 @@ import { cueVectors } from './cue-vectors.js';
 import { coActivationUpdates } from './associations.js';
 import { byCreation, rawMatches } from './raw-recall.js';
 import {
-  defaultRecallScoring, emotionalCongruence, matchScores, modulation, preselect, sessionSupport, withSessionNeighbours, type Candidate, type RecallScoring,
+  ACTIVATED_PER_RESULT, defaultRecallScoring, mostActivated, emotionalCongruence, matchScores, modulation, preselect, sessionSupport, withSessionNeighbours, type Candidate, type RecallScoring,
   type ScoringContext,
 } from './recall.js';
-import { renderHuman } from './render.js';
+import { nodeSummary, renderHuman } from './render.js';
 import { groupBy } from './group-by.js';
 import { groupIntoBuckets } from './timeline.js';
 import type { RecallEvolution } from './evolution-keeper.js';
@@ -54,24 +53,6 @@ export interface RecallerOptions {
 
 /** How many memories per requested one are loaded after the first, ids-only phase of a recall. */
 const PRELOAD_FACTOR = 3;
-/**
- * How many memories found only by spreading activation, per requested one, a recall loads and scores:
- * the most activated. Similar-memory links of the semantic model reach ~130 memories at depth 2 from
- * three sources; loading them all was most of a recall's time, and one scored by activation alone
- * (activationOnly × activation × modulation) below the most activated 2 × limit rarely reaches the top.
- */
-const ACTIVATED_FACTOR = 2;
-
-/** The first `count` ids of `activated` (descending activation) that are not in `known`. */
-function mostActivated(activated: Iterable<string>, known: (id: string) => boolean, count: number): string[] {
-  const ids: string[] = [];
-  for (const id of activated) {
-    if (ids.length >= count) break;
-    if (!known(id)) ids.push(id);
-  }
-  return ids;
-}
-
 const byRelevance = (a: RecalledMemory, b: RecalledMemory) =>
   b.relevance_score - a.relevance_score || (a.record.id < b.record.id ? -1 : 1);
 
@@ -142,7 +123,7 @@ export class Recaller {
           chosen.slice(0, this.#s.activationSources).map(([id]) => ({ id, activation: 1 })),
           (id) => this.#o.graph.neighbours(space, id),
           { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
-        ).keys(), (id) => chosenIds.has(id), limit * ACTIVATED_FACTOR)
+        ).keys(), (id) => chosenIds.has(id), limit * ACTIVATED_PER_RESULT)
         : [];
       const loaded = await this.#load(space, [...chosenIds, ...speculative], unavailable);
       for (const [id, record] of loaded) prefetched.set(id, record);
@@ -215,7 +196,7 @@ export class Recaller {
         (id) => this.#o.graph.neighbours(space, id),
         { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
       );
-      const considered = new Set(mostActivated(activated.keys(), (id) => scored.has(id), limit * ACTIVATED_FACTOR));
+      const considered = new Set(mostActivated(activated.keys(), (id) => scored.has(id), limit * ACTIVATED_PER_RESULT));
       const missing = [...considered].filter((id) => !prefetched.has(id));
       const loaded = missing.length > 0 ? await this.#load(space, missing, unavailable) : new Map<string, MemoryRecord>();
       for (const [id, record] of prefetched) if (!loaded.has(id)) loaded.set(id, record);
@@ -509,10 +490,4 @@ export class Recaller {
     const matching = candidates.filter((record) => rawMatches(record, request)).sort(byCreation);
     return { records: matching.slice(0, request.limit), total_candidates: matching.length };
   }
-}
-
-/** The reference's graph node label: the summary, else the text cut to 80 bytes (UTF-8 safe) + "...". */
-function nodeSummary(record: MemoryRecord): string {
-  if (record.content.summary) return record.content.summary;
-  return truncateUtf8(textOf(record.content) ?? '', 80);
 }

@@ -1,4 +1,5 @@
-import type { ContentBlock, MemoryContent } from '../../cmp/types.js';
+import { textOf, truncateUtf8 } from '../../cmp/content.js';
+import type { ContentBlock, MemoryContent, MemoryRecord } from '../../cmp/types.js';
 
 // Human-mode rendering (reference spec §4.9 as the base, §3.23; DESIGN §2.1: noise feeds rendering).
 // A faded memory comes back with gaps: words of its text blocks are replaced by "...".
@@ -93,4 +94,10 @@ export function renderHuman(
     return { ...block, data: Buffer.from(degradeText(text, share, seed, index), 'utf8').toString('base64') };
   });
   return { ...content, blocks };
+}
+
+/** The reference's graph node label: the summary, else the text cut to 80 bytes (UTF-8 safe) + "...". */
+export function nodeSummary(record: MemoryRecord): string {
+  if (record.content.summary) return record.content.summary;
+  return truncateUtf8(textOf(record.content) ?? '', 80);
 }

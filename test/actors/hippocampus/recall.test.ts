@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { asksWhen, attributedSpeaker, cueNames, firstPersonCue, fuser, mentionsTime, phraseMatch, preselect, sessionSupport, withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
+import {
+  asksWhen, attributedSpeaker, cueNames, firstPersonCue, fuser, mentionsTime, mostActivated, phraseMatch, preselect, sessionSupport, withSessionNeighbours,
+} from '../../../src/actors/hippocampus/recall.js';
 
 // The pure scoring steps of recall.ts, as tables.
 
@@ -155,5 +157,18 @@ describe('preselect', () => {
     // Text over its best (4) weighted 0.4, cosine 0.6: a, b 0.4; c 0.2 + 0.54 = 0.74; d 0.06.
     expect(preselect(hits, { cueHasText: true, cueHasVector: true }, 3).map(([id]) => id)).toEqual(['c', 'a', 'b']);
     expect(preselect(hits, { cueHasText: true, cueHasVector: false }, 10).map(([id]) => id)).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
+describe('mostActivated', () => {
+  const activated = ['p', 'q', 'r', 's', 't']; // descending activation
+  it.each([
+    { known: [] as string[], count: 3, expected: ['p', 'q', 'r'] },
+    { known: ['p', 'r'], count: 2, expected: ['q', 's'] },
+    { known: ['p', 'q', 'r', 's', 't'], count: 4, expected: [] },
+    { known: ['q'], count: 0, expected: [] },
+    { known: [], count: 9, expected: ['p', 'q', 'r', 's', 't'] },
+  ])('the first $count not among $known', ({ known, count, expected }) => {
+    expect(mostActivated(activated, (id) => known.includes(id), count)).toEqual(expected);
   });
 });
