@@ -1,5 +1,8 @@
 import { textOf } from '../../cmp/content.js';
 import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../../cmp/types.js';
+import { phraseMatch } from '../store/phrase.js';
+
+export { phraseMatch };
 
 // Hybrid recall scoring (DESIGN §2 item 4): pure functions of the candidates the stores returned, the
 // cue and `now`. The score of a memory, all terms in [0, 1] unless stated:
@@ -293,37 +296,6 @@ export function sessionSupport(
 function attributedTo(record: MemoryRecord, cue: string): number {
   const speaker = attributedSpeaker(textOf(record.content));
   return speaker !== null && cueNames(cue, speaker) ? 1 : 0;
-}
-
-/**
- * How much of `cue` `text` holds word for word: the longest run of the cue's consecutive words found
- * consecutively in the text, scored ((run − 1) / (cue words − 1))², so 1 when the whole cue appears as
- * a phrase and a part of it much less (3 of 4 words: 0.44). Runs shorter than three words count 0
- * unless they are the whole cue: two words side by side happen by chance ("the beach", or two of three
- * shuffled keywords), three rarely. Words are runs of letters and digits, compared lowercased (NFKC),
- * stopwords included: "fixed the login" is not "fixed login". 0 for a cue of fewer than two words.
- * Linear in the text for each start in the cue: cues are short. Pure.
- */
-export function phraseMatch(cue: string, text: string | null | undefined): number {
-  if (!text) return 0;
-  const want = wordsOf(cue);
-  if (want.length < 2) return 0;
-  const have = wordsOf(text);
-  let longest = 1;
-  for (let start = 0; start + longest < want.length; start++) {
-    for (let at = have.indexOf(want[start]); at >= 0 && start + longest < want.length; at = have.indexOf(want[start], at + 1)) {
-      let run = 1;
-      while (start + run < want.length && have[at + run] === want[start + run]) run++;
-      longest = Math.max(longest, run);
-    }
-  }
-  if (longest < Math.min(MIN_PHRASE_RUN, want.length)) return 0;
-  return ((longest - 1) / (want.length - 1)) ** 2;
-}
-const MIN_PHRASE_RUN = 3;
-const PHRASE_WORD = /[\p{L}\p{N}]+/gu;
-function wordsOf(text: string): string[] {
-  return text.normalize('NFKC').toLowerCase().match(PHRASE_WORD) ?? [];
 }
 
 /** The match term of every candidate, keyed by id. Temporal-only matches score their fidelity (spec §4.4 step 4). */

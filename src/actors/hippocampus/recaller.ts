@@ -53,6 +53,8 @@ export interface RecallerOptions {
 
 /** How many memories per requested one are loaded after the first, ids-only phase of a recall. */
 const PRELOAD_FACTOR = 3;
+/** How many memories holding every cue word each store reads for their word order (phrase_hits). */
+const PHRASE_CANDIDATES = 100;
 const byRelevance = (a: RecalledMemory, b: RecalledMemory) =>
   b.relevance_score - a.relevance_score || (a.record.id < b.record.id ? -1 : 1);
 
@@ -90,23 +92,24 @@ export class Recaller {
       if (cue.text !== null) strategies.push('text');
       if (vectors.length > 0) strategies.push('vector');
       const k = Math.max(limit * 2, 10);
-      // Two phases: the stores answer with scored ids only; the best ids by match score are then loaded.
-      // Shipping and parsing every hit's record was most of a recall's time; fidelity, recency and
-      // emotion can lift a memory at most ~2.2× (recall.ts), so PRELOAD_FACTOR × limit by match keeps
-      // every memory that can still reach the top `limit` (attribution and the phrase boost can lift more:
-      // a memory below the cut is not seen by them; peer bench, README).
-      // Stores holding nothing in this space are not asked (the graph counts every store's records).
+      // Two phases: the stores answer with scored ids only; the best ids by match score are then loaded
+      // (shipping and parsing every hit's record was most of a recall's time): PRELOAD_FACTOR × limit by
+      // match, and those holding the cue word for word, whom the phrase boost lifts (recall.ts). Stores
+      // holding nothing in this space are not asked (the graph counts every store's records).
       const holding = stores.filter((store) => this.#o.graph.holdsAny(space, store));
       const neighbourWeight = this.#s.sessionNeighbourWeight;
       const near = this.#s.turnContext;
       const textK = neighbourWeight > 0 || near > 0 ? Math.max(k, this.#s.neighbourTextHits) : k;
       const context = near > 0 ? { near, far: near / 2 } : undefined;
+      const phraseCandidates = this.#s.phraseBoost > 0 ? PHRASE_CANDIDATES : 0;
       const results = await this.#fanOut(holding, unavailable, (store) =>
-        this.#o.stores[store].search(space, { text: cue.text, vectors, k, textK, context, minSimilarity, withRecords: false }),
+        this.#o.stores[store].search(space, { text: cue.text, vectors, k, textK, context, minSimilarity, withRecords: false, phraseCandidates }),
       );
       const hits = new Map<string, { text?: number; vector?: number }>();
       const textScores = new Map<string, number>();
+      const inOrder = new Set<string>();
       for (const result of results) {
+        for (const hit of result.phrase_hits ?? []) inOrder.add(hit.id);
         for (const hit of result.text_hits) textScores.set(hit.id, Math.max(textScores.get(hit.id) ?? 0, hit.score));
         for (const hit of result.vector_hits) hits.set(hit.id, { ...hits.get(hit.id), vector: Math.max(hits.get(hit.id)?.vector ?? 0, hit.similarity) });
       }
@@ -114,10 +117,13 @@ export class Recaller {
         this.#o.graph.neighbours(space, id).filter((edge) => edge.type === 'temporal').map((edge) => edge.id);
       for (const [id, text] of withSessionNeighbours(textScores, sessionNeighbours, neighbourWeight)) hits.set(id, { ...hits.get(id), text });
       scanned += hits.size;
-      const chosen = preselect(hits, { cueHasText: cue.text !== null, cueHasVector: vectors.length > 0, scoring: this.#s }, Math.max(limit * PRELOAD_FACTOR, 30));
+      const fusion = { cueHasText: cue.text !== null, cueHasVector: vectors.length > 0, scoring: this.#s };
+      const chosen = preselect(hits, fusion, Math.max(limit * PRELOAD_FACTOR, 30));
+      const chosenIds = new Set(chosen.map(([id]) => id));
+      const phrased = new Map([...inOrder].filter((id) => hits.has(id) && !chosenIds.has(id)).map((id) => [id, hits.get(id)!]));
+      for (const entry of preselect(phrased, fusion, limit * PRELOAD_FACTOR)) chosen.push(entry) && chosenIds.add(entry[0]);
       truncated = hits.size - chosen.length;
       // Prefetch what activation will most likely reach from the best hits, in the same round trip.
-      const chosenIds = new Set(chosen.map(([id]) => id));
       const speculative = request.activation_depth > 0
         ? mostActivated(spreadActivation(
           chosen.slice(0, this.#s.activationSources).map(([id]) => ({ id, activation: 1 })),

@@ -66,6 +66,12 @@ const PROGRESS_EVERY = 1000;
 const RETRY_INITIAL_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
+/** What search() reports of a cue's all-words hits: see search(). */
+export interface AllWords {
+  hits: { id: string; score: number }[];
+  keep: ReadonlySet<string>;
+}
+
 export class StoreIndexes {
   text: TextIndex;
   vectors: VectorIndex;
@@ -331,8 +337,12 @@ export class StoreIndexes {
     this.vectors.remove(space, callerVectorKey(id));
   }
 
-  search(space: string, query: StoreSearchQuery): { text_hits: { id: string; score: number }[]; vector_hits: { id: string; similarity: number }[] } {
-    const text_hits = query.text === null ? [] : this.#textHits(space, query.text, query);
+  /**
+   * `allWords`: the cue's holdingAll hits when the caller looked them up first (store-core.ts checks
+   * their word order), and which of them to report beyond the first k.
+   */
+  search(space: string, query: StoreSearchQuery, allWords?: AllWords): { text_hits: { id: string; score: number }[]; vector_hits: { id: string; similarity: number }[] } {
+    const text_hits = query.text === null ? [] : this.#textHits(space, query.text, query, allWords);
     const best = new Map<string, number>();
     for (const vector of query.vectors) {
       for (const hit of this.vectors.search(space, vector, query.k)) {
@@ -362,15 +372,23 @@ export class StoreIndexes {
    * BM25 may rank the one the cue was taken from below the cut (a longer memory, rarer words elsewhere);
    * holding them all, it is still a candidate, and recall's phrase boost can tell it apart.
    */
-  #textHits(space: string, text: string, query: StoreSearchQuery): { id: string; score: number }[] {
+  #textHits(space: string, text: string, query: StoreSearchQuery, allWords?: AllWords): { id: string; score: number }[] {
     const hits = this.text.search(space, text, query.textK ?? query.k, query.context);
-    // A cue with its own query syntax (a quoted phrase, an exclusion) says what it wants already.
-    if (text.includes('"') || /(^|\s)-\S/.test(text)) return hits;
-    const holdingAll = this.text.search(space, `"${text}"`, query.k);
-    if (holdingAll.length === 0) return hits;
+    const holding = allWords?.hits ?? this.holdingAll(space, text, query.k);
     const found = new Set(hits.map((hit) => hit.id));
-    for (const hit of holdingAll) if (!found.has(hit.id)) hits.push(hit);
+    holding.forEach((hit, rank) => {
+      if (!found.has(hit.id) && (rank < query.k || allWords?.keep.has(hit.id))) hits.push(hit);
+    });
     return hits;
+  }
+
+  /**
+   * The best `k` by BM25 of the memories holding every word of `text` (an all-words search); none for a
+   * cue with its own query syntax (a quoted phrase, an exclusion), which says what it wants already.
+   */
+  holdingAll(space: string, text: string, k: number): { id: string; score: number }[] {
+    if (text.includes('"') || /(^|\s)-\S/.test(text)) return [];
+    return this.text.search(space, `"${text}"`, k);
   }
 
   // ── snapshots ─────────────────────────────────────────────────────────────────────────────────

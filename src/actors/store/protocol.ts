@@ -82,6 +82,11 @@ export interface StoreSearchQuery {
   minSimilarity: number;
   /** Also return every hit's record (default true); recall asks for ids first and loads the best. */
   withRecords?: boolean;
+  /**
+   * Read up to this many memories holding every word of the cue (best by BM25 first) and report those
+   * holding the cue word for word (phraseMatch, store/phrase.ts) as `phrase_hits`. Default 0: none.
+   */
+  phraseCandidates?: number;
 }
 
 export interface StoreSearchResult<R extends StoredRecord = StoredRecord> {
@@ -89,6 +94,8 @@ export interface StoreSearchResult<R extends StoredRecord = StoredRecord> {
   vector_hits: { id: string; similarity: number }[];
   /** Every hit's record, so the hippocampus need not ask again. */
   records: R[];
+  /** With `phraseCandidates`: memories holding the cue's words in order, and how much (phraseMatch > 0). */
+  phrase_hits?: { id: string; match: number }[];
 }
 
 export interface SpaceStats extends SpaceAggregates {

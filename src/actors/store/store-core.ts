@@ -1,11 +1,13 @@
 import { CmpError } from '../../cmp/errors.js';
-import type { PartitionName, StoredRecord } from '../../cmp/types.js';
+import { textOf } from '../../cmp/content.js';
+import type { MemoryRecord, PartitionName, StoredRecord } from '../../cmp/types.js';
 import { countRecord, emptyAggregates, type SpaceAggregates } from './aggregates.js';
 import type { ApplyOptions, OnUnreadable, StoreBackend } from './backend.js';
 import { fidelityHistogram } from './decay.js';
 import { derivedStateToJSON, type DerivedStateSnapshot, type Registry } from './derived-state.js';
 import type { EventEnvelope } from './events.js';
-import type { StoreIndexes } from './indexes.js';
+import type { AllWords, StoreIndexes } from './indexes.js';
+import { phraseMatch, wordsOf } from './phrase.js';
 import {
   inIntensityRange, registryEntryOf, type ApplyReply, type CrashPoint, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats,
   type StoreApi, type StoreSearchQuery, type StoreSearchResult,
@@ -244,10 +246,33 @@ export class StoreCore<R extends StoredRecord = StoredRecord> {
   }
 
   async search(space: string, query: StoreSearchQuery): Promise<StoreSearchResult<R>> {
-    const { text_hits, vector_hits } = (await this.indexed()).search(space, query);
-    if (query.withRecords === false) return { text_hits, vector_hits, records: [] };
+    const indexes = await this.indexed();
+    let allWords: AllWords | undefined;
+    let phrases = {};
+    if (query.phraseCandidates && query.text !== null && wordsOf(query.text).length >= 2) {
+      // The memories holding every cue word, read for their word order: one holding the cue word for word
+      // is reported (and kept among the text hits) however far down BM25 ranks it among them.
+      const hits = indexes.holdingAll(space, query.text, Math.max(query.k, query.phraseCandidates));
+      const phrase_hits = await this.#phraseHits(space, query.text, hits.slice(0, query.phraseCandidates).map((hit) => hit.id));
+      allWords = { hits, keep: new Set(phrase_hits.map((hit) => hit.id)) };
+      phrases = { phrase_hits };
+    }
+    const { text_hits, vector_hits } = indexes.search(space, query, allWords);
+    if (query.withRecords === false) return { text_hits, vector_hits, records: [], ...phrases };
     const ids = [...new Set([...text_hits.map((hit) => hit.id), ...vector_hits.map((hit) => hit.id)])];
-    return { text_hits, vector_hits, records: await this.#load(space, ids) };
+    return { text_hits, vector_hits, records: await this.#load(space, ids), ...phrases };
+  }
+
+  /** Of `ids` (memories holding every cue word), those holding them in the cue's order (phrase.ts). */
+  async #phraseHits(space: string, cue: string, ids: string[]): Promise<{ id: string; match: number }[]> {
+    if (ids.length === 0) return [];
+    const hits: { id: string; match: number }[] = [];
+    for (const record of await this.#load(space, ids)) {
+      const { content } = record as Partial<MemoryRecord>;
+      const match = content ? phraseMatch(cue, textOf(content)) : 0;
+      if (match > 0) hits.push({ id: record.id, match });
+    }
+    return hits;
   }
 
   async similar(space: string, vectors: number[][], k: number, minSimilarity: number) {

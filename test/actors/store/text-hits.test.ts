@@ -48,3 +48,37 @@ describe('text hits of a recall', () => {
     expect(await hitIds(store, 'lantern orbit -brass', 2)).not.toContain('target');
   });
 });
+
+describe('phrase hits of a recall', () => {
+  // Every memory holds the three cue words; one holds them in the cue's order, and BM25 ranks it last
+  // (the longest). Twelve short ones rank above it: a cut at k = 2 leaves it out of the text hits.
+  const TEXTS: Record<string, string> = {
+    ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`short-${i}`, 'kettle copper whistle copper kettle'])),
+    target: 'every morning the copper kettle whistle woke the whole house before the sun came over the ridge',
+    scattered: 'whistle once at the copper mine and then fetch the kettle from the long shed by the river bank',
+  };
+  const search = (store: StoreApi, text: string, phraseCandidates?: number) =>
+    store.search('default', { text, vectors: [], k: 2, minSimilarity: 0, phraseCandidates });
+
+  it('reports the memories holding the cue word for word among those holding every word, and keeps them in the text hits', async () => {
+    const store = await storeOf(TEXTS);
+    const result = await search(store, 'copper kettle whistle', 20);
+    expect(result.phrase_hits).toEqual([{ id: 'target', match: 1 }]);
+    expect(result.text_hits.map((hit) => hit.id)).toContain('target');
+    expect(result.text_hits.map((hit) => hit.id)).not.toContain('scattered');
+  });
+
+  it('reads only phraseCandidates of them, best by BM25 first, and none without the option', async () => {
+    const store = await storeOf(TEXTS);
+    expect((await search(store, 'copper kettle whistle', 5)).phrase_hits).toEqual([]);
+    const without = await search(store, 'copper kettle whistle');
+    expect(without.phrase_hits).toBeUndefined();
+    expect(without.text_hits.map((hit) => hit.id)).not.toContain('target');
+  });
+
+  it('reads nothing for a one-word cue or a cue with its own query syntax', async () => {
+    const store = await storeOf(TEXTS);
+    expect((await search(store, 'kettle', 20)).phrase_hits).toBeUndefined();
+    expect((await search(store, '"copper kettle" whistle', 20)).phrase_hits).toEqual([]);
+  });
+});
