@@ -133,14 +133,22 @@ export class ClusterNode {
     return this.leases.holds(partition) && this.#serving.has(partition);
   }
 
-  /** Sends a request to the holder of the space's partition; STORE_UNAVAILABLE while there is none. */
+  /**
+   * Sends a request to the holder of the space's partition; STORE_UNAVAILABLE while there is none, and
+   * as soon as the holder's lease expires or moves while the request waits: an owner killed with the
+   * request in flight never answers, and without the watch its caller would wait the whole forward
+   * deadline (30 s) instead of retrying once a standby serves the partition (~TTL).
+   */
   async forward(space: string, method: string, request: unknown): Promise<unknown> {
     const partition = partitionOf(space, this.#config.partitions);
+    const watch = this.#watchHolder(partition);
     let reply;
     try {
-      reply = await this.nc.request(this.#rpcSubject(partition), encode({ method, request }), { timeout: this.#forwardTimeoutMs });
+      reply = await Promise.race([this.nc.request(this.#rpcSubject(partition), encode({ method, request }), { timeout: this.#forwardTimeoutMs }), watch.moved]);
     } catch (error) {
       throw new CmpError('STORE_UNAVAILABLE', `No node serves partition ${partition} of space "${space}" now; retry`, { retryAfter: RETRY_AFTER_SECS, cause: error });
+    } finally {
+      watch.stop();
     }
     const answer = decode(reply.string()) as { result?: unknown; error?: { code: CmpError['code']; message: string; retryAfter?: number; field?: string } };
     if (answer.error) {
@@ -174,6 +182,35 @@ export class ClusterNode {
     await Promise.all(this.leases.held().map((partition) => this.leases.release(partition)));
     await this.#members.delete(this.nodeId).catch(() => undefined);
     await this.nc.drain().catch(() => undefined);
+  }
+
+  /**
+   * Reads the partition's lease holder every tick while a forwarded request waits (nothing for a request
+   * answered within a tick); `moved` rejects once the holder first seen is gone or replaced.
+   */
+  #watchHolder(partition: number): { moved: Promise<never>; stop: () => void } {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const moved = new Promise<never>((_resolve, reject) => {
+      let seen: string | undefined;
+      const check = () => {
+        timer = setTimeout(() => {
+          this.leases.holder(partition).then(
+            (holder) => {
+              if (stopped) return;
+              if (seen !== undefined && holder !== seen) return reject(new Error(`the lease of partition ${partition} moved from ${seen} to ${holder ?? 'nobody'}`));
+              seen ??= holder;
+              if (seen === undefined) return reject(new Error(`nobody holds the lease of partition ${partition}`));
+              check();
+            },
+            () => !stopped && check(),
+          );
+        }, this.#tickMs);
+      };
+      check();
+    });
+    moved.catch(() => undefined);
+    return { moved, stop: () => { stopped = true; clearTimeout(timer); } };
   }
 
   #rpcSubject(partition: number): string {
