@@ -75,6 +75,8 @@ export class NatsLedger implements Ledger {
   readonly #spaces = new Map<string, SpaceLog>();
   /** What each store applied: store → space → last event number. */
   readonly #applied = new Map<PartitionName, Map<string, number>>();
+  /** Per cluster partition, the stream sequence up to which this node applied the whole log (catch-up, then its appends). */
+  readonly #position = new Map<number, number>();
 
   constructor(options: NatsLedgerOptions) {
     this.#stores = options.stores;
@@ -131,7 +133,18 @@ export class NatsLedger implements Ledger {
       log.tail = step.catch(() => undefined);
       await step;
     }
+    this.#position.set(partition, Math.max(this.#position.get(partition) ?? 0, state.last_seq));
     return replayed;
+  }
+
+  /**
+   * How far this node's view of a partition is behind its log: the stream's last sequence, and how
+   * many entries past the position this node applied up to (catch-up, then its own appends). Lag is 0
+   * on an owner that is caught up; it is what a node taking the partition over still has to replay.
+   */
+  async lag(partition: number): Promise<{ last: number; lag: number }> {
+    const { state } = await (await this.#manager()).streams.info(this.streamName(partition));
+    return { last: state.last_seq, lag: Math.max(0, state.last_seq - (this.#position.get(partition) ?? 0)) };
   }
 
   async resync(partition: PartitionName): Promise<void> {
@@ -225,6 +238,8 @@ export class NatsLedger implements Ledger {
       });
       log.seq = entrySeq(entry);
       log.subjectSeq = ack.seq;
+      // Contiguous only: another node's append in between (a stale overlap) leaves a gap this one did not apply.
+      if (this.#position.get(partition) === ack.seq - 1) this.#position.set(partition, ack.seq);
       return ack;
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE) {

@@ -49,6 +49,9 @@ export class ClusterNode {
   readonly #serving = new Map<number, Subscription>();
   #local: LocalCall | undefined;
   #catchUp: ((partition: number) => Promise<unknown>) | undefined;
+  #lag: ((partition: number) => Promise<{ last: number; lag: number }>) | undefined;
+  /** On performance.now: when this node's heartbeat last reached the membership bucket. */
+  #heartbeatAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = false;
@@ -81,10 +84,14 @@ export class ClusterNode {
     }
   }
 
-  /** Joins: heartbeat, take the partitions this node wins, and keep doing so every tick. */
-  async start(local: LocalCall, catchUp: (partition: number) => Promise<unknown>): Promise<void> {
+  /**
+   * Joins: heartbeat, take the partitions this node wins, and keep doing so every tick. `lag` reports
+   * how far this node's view of a partition is behind its log (for /metrics).
+   */
+  async start(local: LocalCall, catchUp: (partition: number) => Promise<unknown>, lag?: (partition: number) => Promise<{ last: number; lag: number }>): Promise<void> {
     this.#local = local;
     this.#catchUp = catchUp;
+    this.#lag = lag;
     await this.tick();
     this.#timer = setInterval(() => void this.tick(), this.#tickMs);
     this.#timer.unref();
@@ -100,6 +107,7 @@ export class ClusterNode {
     if (this.#stopped) return;
     try {
       await this.#members.put(this.nodeId, JSON.stringify({ node_id: this.nodeId }));
+      this.#heartbeatAt = performance.now();
       for (const lost of await this.leases.renewAll()) this.#stopServing(lost, 'lease lost');
       const nodes = await this.nodes();
       for (const { partition, owner } of placeAll(this.#config.partitions, nodes)) {
@@ -171,6 +179,29 @@ export class ClusterNode {
     const partition = partitionOf(space, this.#config.partitions);
     const [placed, holder] = await Promise.all([this.nodes().then((nodes) => placePartition(partition, nodes)), this.leases.holder(partition)]);
     return { space, partition, node_id: holder, owner: placed.owner, standby: placed.standby };
+  }
+
+  /**
+   * For /readiness: whether this node is in the cluster now (connected, and its heartbeat reached the
+   * membership bucket within the TTL, so the others count it), and the partitions it serves.
+   */
+  membership(): { node_id: string; member: boolean; partitions_served: number[] } {
+    const member = !this.#stopped && !this.nc.isClosed() && this.#heartbeatAt !== undefined && performance.now() - this.#heartbeatAt < this.leases.ttlMs;
+    return { node_id: this.nodeId, member, partitions_served: [...this.#serving.keys()].sort((a, b) => a - b) };
+  }
+
+  /** For /metrics: live members, and each partition this node serves with its log's last sequence and this node's lag. */
+  async metrics(): Promise<{ members: number; member: boolean; served: { partition: number; last: number; lag: number }[] }> {
+    const served = [...this.#serving.keys()].sort((a, b) => a - b);
+    const [members, positions] = await Promise.all([
+      this.nodes().then((nodes) => nodes.length, () => 0),
+      Promise.all(served.map((partition) => (this.#lag?.(partition) ?? Promise.resolve(undefined)).catch(() => undefined))),
+    ]);
+    return {
+      members,
+      member: this.membership().member,
+      served: served.flatMap((partition, i) => (positions[i] === undefined ? [] : [{ partition, ...positions[i] }])),
+    };
   }
 
   /** Leaves cleanly: stops serving, releases every lease (a standby takes over at once), disconnects. */

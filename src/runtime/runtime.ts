@@ -196,7 +196,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     if (node) {
       const { routeHippocampus } = await import('../cluster/routing.js');
       const ledger = natsLedger!;
-      await node.start(routeHippocampus(hippocampus, node), (partition) => ledger.catchUpPartition(partition));
+      await node.start(routeHippocampus(hippocampus, node), (partition) => ledger.catchUpPartition(partition), (partition) => ledger.lag(partition));
     }
     if (config.decay.background_enabled) hippocampus.startBackground('decay', config.decay.background_interval_secs * 1000, log, options.scheduler);
     if (config.dream.background_enabled) hippocampus.startBackground('dream', config.dream.background_interval_secs * 1000, log, options.scheduler);
