@@ -48,7 +48,7 @@ export class ClusterNode {
   readonly #log: (line: string) => void;
   readonly #serving = new Map<number, Subscription>();
   #local: LocalCall | undefined;
-  #catchUp: ((partition: number) => Promise<unknown>) | undefined;
+  #catchUp: ((partition: number) => Promise<number>) | undefined;
   #lag: ((partition: number) => Promise<{ last: number; lag: number }>) | undefined;
   /** On performance.now: when this node's heartbeat last reached the membership bucket. */
   #heartbeatAt: number | undefined;
@@ -85,10 +85,11 @@ export class ClusterNode {
   }
 
   /**
-   * Joins: heartbeat, take the partitions this node wins, and keep doing so every tick. `lag` reports
+   * Joins: heartbeat, take the partitions this node wins, and keep doing so every tick. `catchUp`
+   * applies a partition's log before this node serves it (resolving to the entries it replayed); `lag` reports
    * how far this node's view of a partition is behind its log (for /metrics).
    */
-  async start(local: LocalCall, catchUp: (partition: number) => Promise<unknown>, lag?: (partition: number) => Promise<{ last: number; lag: number }>): Promise<void> {
+  async start(local: LocalCall, catchUp: (partition: number) => Promise<number>, lag?: (partition: number) => Promise<{ last: number; lag: number }>): Promise<void> {
     this.#local = local;
     this.#catchUp = catchUp;
     this.#lag = lag;
@@ -114,8 +115,9 @@ export class ClusterNode {
         if (this.#stopped) return;
         if (owner === this.nodeId && !this.leases.holds(partition) && (await this.leases.acquire(partition))) {
           // The view first: a request is served only once the partition's log is applied here.
-          await this.#catchUp!(partition);
-          this.#serve(partition);
+          const started = performance.now();
+          const replayed = await this.#catchUp!(partition);
+          this.#serve(partition, `caught up: ${replayed} log entries replayed in ${Math.round(performance.now() - started)} ms`);
         } else if (owner !== this.nodeId && this.leases.held().includes(partition)) {
           // A node joined and wins this partition: hand it over.
           this.#stopServing(partition, `moves to ${owner}`);
@@ -248,7 +250,7 @@ export class ClusterNode {
     return `${this.#namespace}.rpc.p${partition}`;
   }
 
-  #serve(partition: number): void {
+  #serve(partition: number, why: string): void {
     if (this.#serving.has(partition)) return;
     // Queue group "owner": during a brief overlap of two holders, each request still reaches one.
     const subscription = this.nc.subscribe(this.#rpcSubject(partition), {
@@ -270,7 +272,7 @@ export class ClusterNode {
       },
     });
     this.#serving.set(partition, subscription);
-    this.#log(`cluster ${this.nodeId}: serving partition ${partition}`);
+    this.#log(`cluster ${this.nodeId}: serving partition ${partition} (${why})`);
   }
 
   #stopServing(partition: number, why: string): void {
