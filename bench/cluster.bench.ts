@@ -187,7 +187,7 @@ async function failover(nodes: Node[], space: string, progress: Progress) {
 
 const bench: Bench = {
   description:
-    'cluster mode: write/recall throughput and latency, one embedded node vs three nodes on three nats-servers (R3) on one machine; failover after kill -9 of an owner; catch-up rate of a joining node (options: --writes N (400), --recalls N (400), --concurrency N (4), --failovers N (2), --catchup-records N (2000))',
+    'cluster mode: write/recall throughput and latency, one embedded node vs three nodes on three nats-servers (R3) on one machine; failover after kill -9 of an owner; catch-up rate of a joining node (options: --writes N (400), --recalls N (400), --concurrency N (4), --failovers N (2), --catchup-records N (2000): single-record writes before a fourth node joins)',
   async run(args, progress) {
     const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
     const shape = { writes: option('--writes', 400), recalls: option('--recalls', 400), concurrency: option('--concurrency', 4) };
@@ -231,31 +231,33 @@ const bench: Bench = {
         await settled(nodes, ['a', 'b', 'c']);
       }
 
-      // Catch-up: records over every partition, then a fourth node with an empty data directory joins.
+      // Catch-up: single-record writes (one log entry each) over every partition, then a fourth node
+      // with an empty data directory joins and replays its share.
       const spaces = Array.from({ length: 32 }, (_, i) => `catchup-${i}`);
       const texts = zipfSentences(catchUpRecords, 23);
-      for (let offset = 0; offset < catchUpRecords; offset += 100) {
-        const space = spaces[(offset / 100) % spaces.length]!;
-        const answer = await post(nodes[(offset / 100) % nodes.length]!.url, '/v1/encode/batch', { space, records: texts.slice(offset, offset + 100).map((value) => ({ content: text(value), store: 'episodic' })) });
-        if (answer.status !== 200) throw new Error(`batch: ${answer.status} ${JSON.stringify(answer.body)}`);
-      }
+      const current = nodes;
+      await throughput(catchUpRecords, 8, (i) => write(() => current[i % current.length]!, spaces[i % spaces.length]!, texts[i]!, `catchup/${i}`));
       const share = placeAll(PARTITIONS, ['a', 'b', 'c', 'd']).filter(({ owner }) => owner === 'd').map(({ partition }) => partition);
       const joinedAt = performance.now();
       const d = await start(root, 'd', clusterEnv(natsCluster, 'd', 0));
       started.push(d);
       await settled([...nodes, d], ['a', 'b', 'c', 'd']);
+      // Holding a lease comes before serving: the partition's log is replayed in between.
+      const caughtUpLines = () => [...d.process.stderr().matchAll(/serving partition (\d+) \(caught up: (\d+) log entries replayed in (\d+) ms\)/g)];
+      for (const deadline = Date.now() + 180_000; caughtUpLines().length < share.length && Date.now() < deadline; ) await sleep(100);
       const joinedS = (performance.now() - joinedAt) / 1000;
-      const caughtUp = [...d.process.stderr().matchAll(/serving partition (\d+) \(caught up: (\d+) log entries replayed in (\d+) ms\)/g)].map((match) => ({ partition: Number(match[1]), entries: Number(match[2]), ms: Number(match[3]) }));
+      const caughtUp = caughtUpLines().map((match) => ({ partition: Number(match[1]), entries: Number(match[2]), ms: Number(match[3]) }));
       const entries = caughtUp.reduce((sum, { entries: n }) => sum + n, 0);
       const ms = caughtUp.reduce((sum, { ms: n }) => sum + n, 0);
       const catchUp = {
         records_written_before: catchUpRecords,
+        // Every write of the run so far in d's partitions (the workload's, the failovers', these).
         partitions_taken: caughtUp.map(({ partition }) => partition),
         partitions_expected: share,
         entries_replayed: entries,
         replay_ms: ms,
         entries_per_s: ms === 0 ? null : round(entries / (ms / 1000), 0),
-        // Spawn of the process until every node agrees on four members and each partition's holder.
+        // Spawn of the process until every node agrees on four members and d serves its share.
         join_to_settled_s: round(joinedS, 1),
         load_average_1m: load1(),
       };

@@ -57,6 +57,8 @@ interface SpaceLog {
 /** The JetStream API error of a failed expected-sequence check ("wrong last sequence"). */
 const WRONG_LAST_SEQUENCE = 10071;
 const DUPLICATE_WINDOW_NS = 120_000 * 1e6;
+/** Log entries a catch-up reads ahead of the one it applies. */
+const READ_AHEAD = 32;
 /** Seconds a client waits before retrying a write refused here. */
 const RETRY_AFTER_SECS = 1;
 
@@ -115,8 +117,23 @@ export class NatsLedger implements Ledger {
     const stream = this.streamName(partition);
     const { state } = await jsm.streams.info(stream);
     let replayed = 0;
+    // Reads run ahead of the applies (each read is a round trip to a server): the log is read in order
+    // while the stores apply what came before.
+    const reads = new Map<number, ReturnType<typeof jsm.streams.getMessage>>();
+    const read = (seq: number) => {
+      for (let ahead = seq; ahead < seq + READ_AHEAD && ahead <= state.last_seq; ahead++) {
+        if (reads.has(ahead)) continue;
+        const message = jsm.streams.getMessage(stream, { seq: ahead });
+        // Read ahead and never awaited when an apply fails first: not an unhandled rejection.
+        message.catch(() => undefined);
+        reads.set(ahead, message);
+      }
+      const message = reads.get(seq)!;
+      reads.delete(seq);
+      return message;
+    };
     for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
-      const message = await jsm.streams.getMessage(stream, { seq });
+      const message = await read(seq);
       if (message === null) continue;
       const entry = message.json<LogEntry>();
       const space = entry.kind === 'decay' ? entry.space : entry.envelope.space;
