@@ -31,7 +31,16 @@ export type LocalCall = (method: string, request: unknown) => Promise<unknown>;
 export interface ClusterStatus {
   node_id: string;
   nodes: string[];
-  partitions: { partition: number; owner: string | undefined; standby: string | undefined; holder: string | undefined }[];
+  partitions: {
+    partition: number;
+    owner: string | undefined;
+    standby: string | undefined;
+    holder: string | undefined;
+    /** The last sequence of the partition's log (0 before its first write). */
+    log_sequence: number;
+    /** Entries of the log the node asked has not applied, for the partitions it serves; null for the others. */
+    lag: number | null;
+  }[];
 }
 
 const RETRY_AFTER_SECS = 1;
@@ -168,12 +177,22 @@ export class ClusterNode {
     return answer.result;
   }
 
-  /** Nodes, and each partition's placement and current lease holder. */
+  /** Nodes, and each partition's placement, current lease holder, log sequence and (where this node serves it) lag. */
   async status(): Promise<ClusterStatus> {
     const nodes = await this.nodes();
     const placements = placeAll(this.#config.partitions, nodes);
-    const holders = await Promise.all(placements.map(({ partition }) => this.leases.holder(partition)));
-    return { node_id: this.nodeId, nodes, partitions: placements.map((placed, i) => ({ ...placed, holder: holders[i] })) };
+    const [holders, logs] = await Promise.all([
+      Promise.all(placements.map(({ partition }) => this.leases.holder(partition))),
+      // A partition never written has no stream yet: sequence 0.
+      Promise.all(placements.map(({ partition }) => (this.#lag?.(partition) ?? Promise.resolve(undefined)).catch(() => undefined))),
+    ]);
+    return {
+      node_id: this.nodeId,
+      nodes,
+      partitions: placements.map((placed, i) => ({
+        ...placed, holder: holders[i], log_sequence: logs[i]?.last ?? 0, lag: this.#serving.has(placed.partition) ? (logs[i]?.lag ?? null) : null,
+      })),
+    };
   }
 
   /** Where `space` lives: its partition, the node placement names and the node holding the lease now. */

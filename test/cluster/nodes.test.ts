@@ -100,6 +100,9 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     });
     expect(whole.body).toMatchObject({ node_id: 'c', nodes: NODE_IDS });
     expect(whole.body.partitions).toHaveLength(PARTITIONS);
+    // Each partition's log sequence (space-1 was written); the lag only where the node asked serves it, 0 there.
+    expect(whole.body.partitions[partition].log_sequence).toBeGreaterThan(0);
+    for (const { holder, lag } of whole.body.partitions) expect(lag).toBe(holder === 'c' ? 0 : null);
     expect(one.body).toEqual({ space: 'space-1', partition, node_id: whole.body.partitions[partition].holder, owner: whole.body.partitions[partition].owner, standby: whole.body.partitions[partition].standby });
   });
 
@@ -137,7 +140,7 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     const text = await cli('cluster', 'status');
     expect(text).toContain('node b; 3 nodes: a, b, c');
     expect(text).toContain(`${PARTITIONS} partitions, each held by its owner`);
-    for (const { partition: p, holder, owner, standby } of status.partitions) expect(text).toMatch(new RegExp(`^${p} +${holder} +${owner} +${standby}$`, 'm'));
+    for (const { partition: p, holder, owner, standby } of status.partitions) expect(text).toMatch(new RegExp(`^${p} +${holder} +${owner} +${standby} +\\d+ +(0|-)$`, 'm'));
     expect(JSON.parse(await cli('--json', 'cluster', 'status'))).toMatchObject({ node_id: 'b', nodes: NODE_IDS });
     const { holder, owner, standby } = status.partitions[partition];
     expect(await cli('--space', 'space-1', 'cluster', 'status')).toBe(`space space-1: partition ${partition}, served by ${holder}\nplacement: owner ${owner}, standby ${standby}\n`);

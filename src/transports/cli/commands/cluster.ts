@@ -20,7 +20,7 @@ export function clusterCommand(program: Command, { globals }: CliContext): void 
   const cluster = program.command('cluster').description('A cluster of Cerememory nodes on NATS JetStream (cluster.mode = "nats").');
   cluster
     .command('status')
-    .description('Print the nodes of the cluster and each partition\'s holder, placement owner and standby (with --space: that space\'s partition and the node serving it), as a running node sees them: --server-url, else the server that owns the data directory.')
+    .description('Print the nodes of the cluster and each partition\'s holder, placement owner and standby, log sequence and lag (with --space: that space\'s partition and the node serving it), as a running node sees them: --server-url, else the server that owns the data directory.')
     .action(async () => {
       const global = globals();
       const url = (await runningServerUrl(global)).replace(/\/+$/, '');
@@ -45,9 +45,12 @@ export function clusterCommand(program: Command, { globals }: CliContext): void 
     });
 }
 
-/** The whole cluster: the node asked, the members, then one row per partition. */
+/** The whole cluster: the node asked, the members, then one row per partition (its lag only where the node asked serves it). */
 export function statusLines(status: ClusterStatus): string[] {
-  const rows = [['partition', 'holder', 'owner', 'standby'], ...status.partitions.map(({ partition, holder, owner, standby }) => [String(partition), holder ?? '-', owner ?? '-', standby ?? '-'])];
+  const rows = [
+    ['partition', 'holder', 'owner', 'standby', 'log', 'lag'],
+    ...status.partitions.map(({ partition, holder, owner, standby, log_sequence: log, lag }) => [String(partition), holder ?? '-', owner ?? '-', standby ?? '-', String(log), lag === null ? '-' : String(lag)]),
+  ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const unsettled = status.partitions.filter(({ holder, owner }) => holder !== owner).length;
   return [
