@@ -271,15 +271,16 @@ export class ClusterNode {
 
   #serve(partition: number, why: string): void {
     if (this.#serving.has(partition)) return;
-    // Queue group "owner": during a brief overlap of two holders, each request still reaches one.
+    // Not a queue group: a stalled holder (a long pause, a frozen VM) keeps its subscription until the
+    // NATS server drops its connection (minutes of missed pings), and in a queue group it would draw its
+    // share of the requests and leave each one waiting. Every subscriber gets every request instead, and
+    // only the one whose lease is trusted answers; the first answer is the reply.
     const subscription = this.nc.subscribe(this.#rpcSubject(partition), {
-      queue: 'owner',
       callback: (error, message) => {
-        if (error) return;
+        if (error || !this.leases.holds(partition)) return;
         void (async () => {
           let answer: unknown;
           try {
-            if (!this.leases.holds(partition)) throw new CmpError('STORE_UNAVAILABLE', `Partition ${partition} moved from node ${this.nodeId}; retry`, { retryAfter: RETRY_AFTER_SECS });
             const { method, request } = decode(message.string()) as { method: string; request: unknown };
             answer = { result: await this.#local!(method, request) };
           } catch (reason) {

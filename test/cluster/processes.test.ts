@@ -219,4 +219,29 @@ describe.skipIf(!natsServerAvailable)('Cerememory nodes as processes: kill -9 of
       expectExactlyOnce(await textsIn(node, 'alone-1'), ['a red umbrella by the door'], node.id);
     }
   });
+
+  // A stalled owner (SIGSTOP: a long GC pause, a frozen VM) comes back believing nothing happened: its
+  // lease was trusted only up to a point of its monotonic clock, long past when it resumes.
+  it('an owner paused past its lease (SIGSTOP) and resumed serves nothing stale and writes nothing: another node took over', async () => {
+    const members = ['a', 'b', 'c', 'd'];
+    const ownerId = (await nodes.get('a')!.call('GET', `/v1/cluster?space=${SPACE}`)).body.node_id as string;
+    const owner = nodes.get(ownerId)!;
+    const others = [...nodes.values()].filter((node) => node !== owner);
+    owner.process.child.kill('SIGSTOP');
+    try {
+      await eventually(async () => {
+        const holder = (await others[0]!.call('GET', `/v1/cluster?space=${SPACE}`)).body.node_id;
+        return holder !== undefined && holder !== ownerId;
+      }, `another node than ${ownerId} holds the space`);
+      let turn = 0;
+      await writeAll(SPACE, Array.from({ length: 5 }, (_, i) => `while ${ownerId} was paused ${i}`), () => others[turn++ % others.length]!);
+    } finally {
+      owner.process.child.kill('SIGCONT');
+    }
+    // At once, before its next tick notices the lease is gone: through it, the whole space as the log has it.
+    expectExactlyOnce(await textsIn(owner, SPACE), written.get(SPACE)!, `${ownerId} resumed`);
+    await writeAll(SPACE, [`through ${ownerId} resumed`], () => owner);
+    await settled(members);
+    for (const node of nodes.values()) expectExactlyOnce(await textsIn(node, SPACE), written.get(SPACE)!, node.id);
+  });
 });
