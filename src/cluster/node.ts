@@ -44,6 +44,8 @@ export interface ClusterStatus {
 }
 
 const RETRY_AFTER_SECS = 1;
+/** How long a stopping node waits for the forwarded requests it is serving. Milliseconds. */
+const STOP_ANSWER_MS = 5_000;
 
 export class ClusterNode {
   readonly nc: NatsConnection;
@@ -56,6 +58,11 @@ export class ClusterNode {
   readonly #forwardTimeoutMs: number;
   readonly #log: (line: string) => void;
   readonly #serving = new Map<number, Subscription>();
+  /** Each partition's lease holder as the bucket last said (src/cluster/leases.ts `watchHolders`). */
+  readonly #holders = new Map<number, string | undefined>();
+  #stopWatching: (() => void) | undefined;
+  /** The forwarded requests being served here. */
+  readonly #handling = new Set<Promise<void>>();
   #local: LocalCall | undefined;
   #catchUp: ((partition: number) => Promise<number>) | undefined;
   #lag: ((partition: number) => Promise<{ last: number; lag: number }>) | undefined;
@@ -102,6 +109,7 @@ export class ClusterNode {
     this.#local = local;
     this.#catchUp = catchUp;
     this.#lag = lag;
+    this.#stopWatching = await this.leases.watchHolders((partition, holder) => this.#holders.set(partition, holder));
     await this.tick();
     this.#timer = setInterval(() => void this.tick(), this.#tickMs);
     this.#timer.unref();
@@ -229,40 +237,39 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#stopWatching?.();
     await this.#ticking?.catch(() => undefined);
     for (const partition of [...this.#serving.keys()]) this.#stopServing(partition, 'node stopping');
+    // The requests it took are answered under its leases before it gives them up: released first, a
+    // standby could take a partition over at once, and the caller of a request that never gets its
+    // answer would see the holder change only to the standby, waiting out the forward deadline.
+    let bounded: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.#handling]), new Promise((resolve) => (bounded = setTimeout(resolve, STOP_ANSWER_MS)))]);
+    clearTimeout(bounded);
     await Promise.all(this.leases.held().map((partition) => this.leases.release(partition)));
     await this.#members.delete(this.nodeId).catch(() => undefined);
     await this.nc.drain().catch(() => undefined);
   }
 
   /**
-   * Reads the partition's lease holder every tick while a forwarded request waits (nothing for a request
-   * answered within a tick); `moved` rejects once the holder first seen is gone or replaced.
+   * Watches the partition's lease holder (as pushed by the bucket) while a forwarded request waits:
+   * `moved` rejects at the first tick where the holder at the time of sending is gone or replaced. The
+   * baseline is taken when the request leaves: a clean hand-over can complete within a tick, and a
+   * request the old holder never answered must not wait on the new one.
    */
   #watchHolder(partition: number): { moved: Promise<never>; stop: () => void } {
     let timer: NodeJS.Timeout | undefined;
-    let stopped = false;
+    let seen = this.#holders.get(partition);
     const moved = new Promise<never>((_resolve, reject) => {
-      let seen: string | undefined;
-      const check = () => {
-        timer = setTimeout(() => {
-          this.leases.holder(partition).then(
-            (holder) => {
-              if (stopped) return;
-              if (seen !== undefined && holder !== seen) return reject(new Error(`the lease of partition ${partition} moved from ${seen} to ${holder ?? 'nobody'}`));
-              seen ??= holder;
-              if (seen === undefined) return reject(new Error(`nobody holds the lease of partition ${partition}`));
-              check();
-            },
-            () => !stopped && check(),
-          );
-        }, this.#tickMs);
-      };
-      check();
+      timer = setInterval(() => {
+        const holder = this.#holders.get(partition);
+        if (seen !== undefined && holder !== seen) return reject(new Error(`the lease of partition ${partition} moved from ${seen} to ${holder ?? 'nobody'}`));
+        seen ??= holder;
+        if (seen === undefined) reject(new Error(`nobody holds the lease of partition ${partition}`));
+      }, this.#tickMs);
     });
     moved.catch(() => undefined);
-    return { moved, stop: () => { stopped = true; clearTimeout(timer); } };
+    return { moved, stop: () => clearInterval(timer) };
   }
 
   #rpcSubject(partition: number): string {
@@ -278,7 +285,7 @@ export class ClusterNode {
     const subscription = this.nc.subscribe(this.#rpcSubject(partition), {
       callback: (error, message) => {
         if (error || !this.leases.holds(partition)) return;
-        void (async () => {
+        const handled = (async () => {
           let answer: unknown;
           try {
             const { method, request } = decode(message.string()) as { method: string; request: unknown };
@@ -288,7 +295,8 @@ export class ClusterNode {
             answer = { error: { code: error.code, message: error.message, retryAfter: error.retryAfter, field: error.field } };
           }
           message.respond(encode(answer));
-        })();
+        })().finally(() => this.#handling.delete(handled));
+        this.#handling.add(handled);
       },
     });
     this.#serving.set(partition, subscription);
