@@ -154,6 +154,26 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     }
   });
 
+  it('exports a space only through the node serving it: elsewhere the archive would be a stale or empty view', async () => {
+    const space = 'space-2';
+    const holder = (await nodes[0].call('GET', `/v1/cluster?space=${space}`)).body.node_id as string;
+    const owner = nodes.find((node) => node.id === holder)!;
+    const other = nodes.find((node) => node.id !== holder)!;
+    const exported = await owner.call('POST', '/v1/lifecycle/export', { space, format: 'cma' });
+    expect(exported.status).toBe(200);
+    // The memory written through another node in the first test is in the owner's archive.
+    expect(exported.body.record_count).toBe(1);
+    const lines = Buffer.from(exported.body.archive_data as number[]).toString('utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.filter((line) => line.content).map((line) => Buffer.from(line.content.blocks[0].data).toString('utf8'))).toEqual(['the spare key of space-2 is under the blue pot']);
+    const refused = await other.call('POST', '/v1/lifecycle/export', { space, format: 'cma' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect(refused.body.message).toBe(`Space "${space}" is not served by node ${other.id}: export it through the node serving it (GET /v1/cluster?space=${space} names it)`);
+    const everything = await owner.call('POST', '/v1/lifecycle/export', { space, format: 'cma', all_spaces: true });
+    expect(everything.status).toBe(400);
+    expect(everything.body.code).toBe('VALIDATION_ERROR');
+  });
+
   it('spaces stay apart across nodes', async () => {
     await nodes[0].call('POST', '/v1/encode', { space: 'alone-1', content: textContent('a red umbrella by the door') });
     for (const node of nodes) {
