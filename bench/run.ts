@@ -18,7 +18,7 @@ export interface Bench {
   resultName?(args: string[]): string;
 }
 
-const BENCHES = ['encode', 'recall', 'retrieval', 'dynamics', 'transport', 'archive', 'peers', 'connect-bytes', 'chaos'] as const;
+const BENCHES = ['encode', 'recall', 'retrieval', 'dynamics', 'transport', 'archive', 'peers', 'connect-bytes', 'chaos', 'cluster'] as const;
 
 function machine() {
   let commit = 'unknown';

@@ -52,20 +52,22 @@ export async function startServer(config: CerememoryConfig, options: RuntimeOpti
     exports: { kind: 'folder', directory: join(config.data_dir, 'exports') },
     now: options.now,
   });
-  const metrics = config.http.metrics_enabled ? createMetrics() : undefined;
+  const node = runtime.cluster;
+  const metrics = config.http.metrics_enabled ? createMetrics(node === undefined ? {} : { cluster: () => node.metrics() }) : undefined;
   const app = createRestApp({
     metrics,
     mcp,
     operations: runtime.operations,
     health: runtime.health,
     embedding: runtime.embedding,
-    ...(runtime.cluster === undefined ? {} : { cluster: clusterView(runtime.cluster) }),
+    ...(node === undefined ? {} : { cluster: clusterView(node), clusterMembership: () => node.membership() }),
     log,
     maxBodyBytes: config.http.max_body_bytes,
     security,
     consoleAssets: consoleAssets(),
   });
-  const ready = () => runtime.health().every((store) => store.state === 'ready');
+  // As /readiness: a cluster node cut from its cluster is not serving.
+  const ready = () => runtime.health().every((store) => store.state === 'ready') && node?.membership().member !== false;
   const serviceNames = [CerememoryService.typeName, Health.typeName, ServerReflection.typeName];
   const rpcPrefixes = serviceNames.map((name) => `/${name}/`);
   const isRpcPath = (path: string) => rpcPrefixes.some((prefix) => path.startsWith(prefix));

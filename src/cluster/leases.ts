@@ -123,6 +123,19 @@ export class PartitionLeases {
     return entry === null || entry.operation !== 'PUT' ? undefined : entry.string();
   }
 
+  /**
+   * Follows every lease's holder as the bucket changes (the server pushes each take, renewal and
+   * release; an expiry is not pushed, so an expired holder stays until another node takes the lease).
+   * Resolves once watching; the returned function stops it.
+   */
+  async watchHolders(onChange: (partition: number, holder: string | undefined) => void): Promise<() => void> {
+    const entries = await this.#kv.watch();
+    void (async () => {
+      for await (const entry of entries) onChange(Number(entry.key.slice(1)), entry.operation === 'PUT' ? entry.string() : undefined);
+    })().catch(() => undefined);
+    return () => entries.stop();
+  }
+
   /** Gives a held lease up at once (a clean hand-over), only if it is still this node's revision. */
   async release(partition: number): Promise<void> {
     const held = this.#held.get(partition);

@@ -57,6 +57,8 @@ interface SpaceLog {
 /** The JetStream API error of a failed expected-sequence check ("wrong last sequence"). */
 const WRONG_LAST_SEQUENCE = 10071;
 const DUPLICATE_WINDOW_NS = 120_000 * 1e6;
+/** Log entries a catch-up reads ahead of the one it applies. */
+const READ_AHEAD = 32;
 /** Seconds a client waits before retrying a write refused here. */
 const RETRY_AFTER_SECS = 1;
 
@@ -75,6 +77,8 @@ export class NatsLedger implements Ledger {
   readonly #spaces = new Map<string, SpaceLog>();
   /** What each store applied: store → space → last event number. */
   readonly #applied = new Map<PartitionName, Map<string, number>>();
+  /** Per cluster partition, the stream sequence up to which this node applied the whole log (catch-up, then its appends). */
+  readonly #position = new Map<number, number>();
 
   constructor(options: NatsLedgerOptions) {
     this.#stores = options.stores;
@@ -113,8 +117,23 @@ export class NatsLedger implements Ledger {
     const stream = this.streamName(partition);
     const { state } = await jsm.streams.info(stream);
     let replayed = 0;
+    // Reads run ahead of the applies (each read is a round trip to a server): the log is read in order
+    // while the stores apply what came before.
+    const reads = new Map<number, ReturnType<typeof jsm.streams.getMessage>>();
+    const read = (seq: number) => {
+      for (let ahead = seq; ahead < seq + READ_AHEAD && ahead <= state.last_seq; ahead++) {
+        if (reads.has(ahead)) continue;
+        const message = jsm.streams.getMessage(stream, { seq: ahead });
+        // Read ahead and never awaited when an apply fails first: not an unhandled rejection.
+        message.catch(() => undefined);
+        reads.set(ahead, message);
+      }
+      const message = reads.get(seq)!;
+      reads.delete(seq);
+      return message;
+    };
     for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
-      const message = await jsm.streams.getMessage(stream, { seq });
+      const message = await read(seq);
       if (message === null) continue;
       const entry = message.json<LogEntry>();
       const space = entry.kind === 'decay' ? entry.space : entry.envelope.space;
@@ -131,7 +150,18 @@ export class NatsLedger implements Ledger {
       log.tail = step.catch(() => undefined);
       await step;
     }
+    this.#position.set(partition, Math.max(this.#position.get(partition) ?? 0, state.last_seq));
     return replayed;
+  }
+
+  /**
+   * How far this node's view of a partition is behind its log: the stream's last sequence, and how
+   * many entries past the position this node applied up to (catch-up, then its own appends). Lag is 0
+   * on an owner that is caught up; it is what a node taking the partition over still has to replay.
+   */
+  async lag(partition: number): Promise<{ last: number; lag: number }> {
+    const { state } = await (await this.#manager()).streams.info(this.streamName(partition));
+    return { last: state.last_seq, lag: Math.max(0, state.last_seq - (this.#position.get(partition) ?? 0)) };
   }
 
   async resync(partition: PartitionName): Promise<void> {
@@ -225,6 +255,8 @@ export class NatsLedger implements Ledger {
       });
       log.seq = entrySeq(entry);
       log.subjectSeq = ack.seq;
+      // Contiguous only: another node's append in between (a stale overlap) leaves a gap this one did not apply.
+      if (this.#position.get(partition) === ack.seq - 1) this.#position.set(partition, ack.seq);
       return ack;
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE) {

@@ -31,10 +31,21 @@ export type LocalCall = (method: string, request: unknown) => Promise<unknown>;
 export interface ClusterStatus {
   node_id: string;
   nodes: string[];
-  partitions: { partition: number; owner: string | undefined; standby: string | undefined; holder: string | undefined }[];
+  partitions: {
+    partition: number;
+    owner: string | undefined;
+    standby: string | undefined;
+    holder: string | undefined;
+    /** The last sequence of the partition's log (0 before its first write). */
+    log_sequence: number;
+    /** Entries of the log the node asked has not applied, for the partitions it serves; null for the others. */
+    lag: number | null;
+  }[];
 }
 
 const RETRY_AFTER_SECS = 1;
+/** How long a stopping node waits for the forwarded requests it is serving. Milliseconds. */
+const STOP_ANSWER_MS = 5_000;
 
 export class ClusterNode {
   readonly nc: NatsConnection;
@@ -47,8 +58,16 @@ export class ClusterNode {
   readonly #forwardTimeoutMs: number;
   readonly #log: (line: string) => void;
   readonly #serving = new Map<number, Subscription>();
+  /** Each partition's lease holder as the bucket last said (src/cluster/leases.ts `watchHolders`). */
+  readonly #holders = new Map<number, string | undefined>();
+  #stopWatching: (() => void) | undefined;
+  /** The forwarded requests being served here. */
+  readonly #handling = new Set<Promise<void>>();
   #local: LocalCall | undefined;
-  #catchUp: ((partition: number) => Promise<unknown>) | undefined;
+  #catchUp: ((partition: number) => Promise<number>) | undefined;
+  #lag: ((partition: number) => Promise<{ last: number; lag: number }>) | undefined;
+  /** On performance.now: when this node's heartbeat last reached the membership bucket. */
+  #heartbeatAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = false;
@@ -81,10 +100,16 @@ export class ClusterNode {
     }
   }
 
-  /** Joins: heartbeat, take the partitions this node wins, and keep doing so every tick. */
-  async start(local: LocalCall, catchUp: (partition: number) => Promise<unknown>): Promise<void> {
+  /**
+   * Joins: heartbeat, take the partitions this node wins, and keep doing so every tick. `catchUp`
+   * applies a partition's log before this node serves it (resolving to the entries it replayed); `lag` reports
+   * how far this node's view of a partition is behind its log (for /metrics).
+   */
+  async start(local: LocalCall, catchUp: (partition: number) => Promise<number>, lag?: (partition: number) => Promise<{ last: number; lag: number }>): Promise<void> {
     this.#local = local;
     this.#catchUp = catchUp;
+    this.#lag = lag;
+    this.#stopWatching = await this.leases.watchHolders((partition, holder) => this.#holders.set(partition, holder));
     await this.tick();
     this.#timer = setInterval(() => void this.tick(), this.#tickMs);
     this.#timer.unref();
@@ -100,14 +125,16 @@ export class ClusterNode {
     if (this.#stopped) return;
     try {
       await this.#members.put(this.nodeId, JSON.stringify({ node_id: this.nodeId }));
+      this.#heartbeatAt = performance.now();
       for (const lost of await this.leases.renewAll()) this.#stopServing(lost, 'lease lost');
       const nodes = await this.nodes();
       for (const { partition, owner } of placeAll(this.#config.partitions, nodes)) {
         if (this.#stopped) return;
         if (owner === this.nodeId && !this.leases.holds(partition) && (await this.leases.acquire(partition))) {
           // The view first: a request is served only once the partition's log is applied here.
-          await this.#catchUp!(partition);
-          this.#serve(partition);
+          const started = performance.now();
+          const replayed = await this.#catchUp!(partition);
+          this.#serve(partition, `caught up: ${replayed} log entries replayed in ${Math.round(performance.now() - started)} ms`);
         } else if (owner !== this.nodeId && this.leases.held().includes(partition)) {
           // A node joined and wins this partition: hand it over.
           this.#stopServing(partition, `moves to ${owner}`);
@@ -133,14 +160,22 @@ export class ClusterNode {
     return this.leases.holds(partition) && this.#serving.has(partition);
   }
 
-  /** Sends a request to the holder of the space's partition; STORE_UNAVAILABLE while there is none. */
+  /**
+   * Sends a request to the holder of the space's partition; STORE_UNAVAILABLE while there is none, and
+   * as soon as the holder's lease expires or moves while the request waits: an owner killed with the
+   * request in flight never answers, and without the watch its caller would wait the whole forward
+   * deadline (30 s) instead of retrying once a standby serves the partition (~TTL).
+   */
   async forward(space: string, method: string, request: unknown): Promise<unknown> {
     const partition = partitionOf(space, this.#config.partitions);
+    const watch = this.#watchHolder(partition);
     let reply;
     try {
-      reply = await this.nc.request(this.#rpcSubject(partition), encode({ method, request }), { timeout: this.#forwardTimeoutMs });
+      reply = await Promise.race([this.nc.request(this.#rpcSubject(partition), encode({ method, request }), { timeout: this.#forwardTimeoutMs }), watch.moved]);
     } catch (error) {
       throw new CmpError('STORE_UNAVAILABLE', `No node serves partition ${partition} of space "${space}" now; retry`, { retryAfter: RETRY_AFTER_SECS, cause: error });
+    } finally {
+      watch.stop();
     }
     const answer = decode(reply.string()) as { result?: unknown; error?: { code: CmpError['code']; message: string; retryAfter?: number; field?: string } };
     if (answer.error) {
@@ -150,12 +185,22 @@ export class ClusterNode {
     return answer.result;
   }
 
-  /** Nodes, and each partition's placement and current lease holder. */
+  /** Nodes, and each partition's placement, current lease holder, log sequence and (where this node serves it) lag. */
   async status(): Promise<ClusterStatus> {
     const nodes = await this.nodes();
     const placements = placeAll(this.#config.partitions, nodes);
-    const holders = await Promise.all(placements.map(({ partition }) => this.leases.holder(partition)));
-    return { node_id: this.nodeId, nodes, partitions: placements.map((placed, i) => ({ ...placed, holder: holders[i] })) };
+    const [holders, logs] = await Promise.all([
+      Promise.all(placements.map(({ partition }) => this.leases.holder(partition))),
+      // A partition never written has no stream yet: sequence 0.
+      Promise.all(placements.map(({ partition }) => (this.#lag?.(partition) ?? Promise.resolve(undefined)).catch(() => undefined))),
+    ]);
+    return {
+      node_id: this.nodeId,
+      nodes,
+      partitions: placements.map((placed, i) => ({
+        ...placed, holder: holders[i], log_sequence: logs[i]?.last ?? 0, lag: this.#serving.has(placed.partition) ? (logs[i]?.lag ?? null) : null,
+      })),
+    };
   }
 
   /** Where `space` lives: its partition, the node placement names and the node holding the lease now. */
@@ -165,32 +210,84 @@ export class ClusterNode {
     return { space, partition, node_id: holder, owner: placed.owner, standby: placed.standby };
   }
 
+  /**
+   * For /readiness: whether this node is in the cluster now (connected, and its heartbeat reached the
+   * membership bucket within the TTL, so the others count it), and the partitions it serves.
+   */
+  membership(): { node_id: string; member: boolean; partitions_served: number[] } {
+    const member = !this.#stopped && !this.nc.isClosed() && this.#heartbeatAt !== undefined && performance.now() - this.#heartbeatAt < this.leases.ttlMs;
+    return { node_id: this.nodeId, member, partitions_served: [...this.#serving.keys()].sort((a, b) => a - b) };
+  }
+
+  /** For /metrics: live members, and each partition this node serves with its log's last sequence and this node's lag. */
+  async metrics(): Promise<{ members: number; member: boolean; served: { partition: number; last: number; lag: number }[] }> {
+    const served = [...this.#serving.keys()].sort((a, b) => a - b);
+    const [members, positions] = await Promise.all([
+      this.nodes().then((nodes) => nodes.length, () => 0),
+      Promise.all(served.map((partition) => (this.#lag?.(partition) ?? Promise.resolve(undefined)).catch(() => undefined))),
+    ]);
+    return {
+      members,
+      member: this.membership().member,
+      served: served.flatMap((partition, i) => (positions[i] === undefined ? [] : [{ partition, ...positions[i] }])),
+    };
+  }
+
   /** Leaves cleanly: stops serving, releases every lease (a standby takes over at once), disconnects. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#stopWatching?.();
     await this.#ticking?.catch(() => undefined);
     for (const partition of [...this.#serving.keys()]) this.#stopServing(partition, 'node stopping');
+    // The requests it took are answered under its leases before it gives them up: released first, a
+    // standby could take a partition over at once, and the caller of a request that never gets its
+    // answer would see the holder change only to the standby, waiting out the forward deadline.
+    let bounded: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.#handling]), new Promise((resolve) => (bounded = setTimeout(resolve, STOP_ANSWER_MS)))]);
+    clearTimeout(bounded);
     await Promise.all(this.leases.held().map((partition) => this.leases.release(partition)));
     await this.#members.delete(this.nodeId).catch(() => undefined);
     await this.nc.drain().catch(() => undefined);
+  }
+
+  /**
+   * Watches the partition's lease holder (as pushed by the bucket) while a forwarded request waits:
+   * `moved` rejects at the first tick where the holder at the time of sending is gone or replaced. The
+   * baseline is taken when the request leaves: a clean hand-over can complete within a tick, and a
+   * request the old holder never answered must not wait on the new one.
+   */
+  #watchHolder(partition: number): { moved: Promise<never>; stop: () => void } {
+    let timer: NodeJS.Timeout | undefined;
+    let seen = this.#holders.get(partition);
+    const moved = new Promise<never>((_resolve, reject) => {
+      timer = setInterval(() => {
+        const holder = this.#holders.get(partition);
+        if (seen !== undefined && holder !== seen) return reject(new Error(`the lease of partition ${partition} moved from ${seen} to ${holder ?? 'nobody'}`));
+        seen ??= holder;
+        if (seen === undefined) reject(new Error(`nobody holds the lease of partition ${partition}`));
+      }, this.#tickMs);
+    });
+    moved.catch(() => undefined);
+    return { moved, stop: () => clearInterval(timer) };
   }
 
   #rpcSubject(partition: number): string {
     return `${this.#namespace}.rpc.p${partition}`;
   }
 
-  #serve(partition: number): void {
+  #serve(partition: number, why: string): void {
     if (this.#serving.has(partition)) return;
-    // Queue group "owner": during a brief overlap of two holders, each request still reaches one.
+    // Not a queue group: a stalled holder (a long pause, a frozen VM) keeps its subscription until the
+    // NATS server drops its connection (minutes of missed pings), and in a queue group it would draw its
+    // share of the requests and leave each one waiting. Every subscriber gets every request instead, and
+    // only the one whose lease is trusted answers; the first answer is the reply.
     const subscription = this.nc.subscribe(this.#rpcSubject(partition), {
-      queue: 'owner',
       callback: (error, message) => {
-        if (error) return;
-        void (async () => {
+        if (error || !this.leases.holds(partition)) return;
+        const handled = (async () => {
           let answer: unknown;
           try {
-            if (!this.leases.holds(partition)) throw new CmpError('STORE_UNAVAILABLE', `Partition ${partition} moved from node ${this.nodeId}; retry`, { retryAfter: RETRY_AFTER_SECS });
             const { method, request } = decode(message.string()) as { method: string; request: unknown };
             answer = { result: await this.#local!(method, request) };
           } catch (reason) {
@@ -198,11 +295,12 @@ export class ClusterNode {
             answer = { error: { code: error.code, message: error.message, retryAfter: error.retryAfter, field: error.field } };
           }
           message.respond(encode(answer));
-        })();
+        })().finally(() => this.#handling.delete(handled));
+        this.#handling.add(handled);
       },
     });
     this.#serving.set(partition, subscription);
-    this.#log(`cluster ${this.nodeId}: serving partition ${partition}`);
+    this.#log(`cluster ${this.nodeId}: serving partition ${partition} (${why})`);
   }
 
   #stopServing(partition: number, why: string): void {

@@ -205,7 +205,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       const ledger = natsLedger!;
       const routed = routedCalls(audited, node);
       calls = routed.calls;
-      await node.start(routed.local, (partition) => ledger.catchUpPartition(partition));
+      await node.start(routed.local, (partition) => ledger.catchUpPartition(partition), (partition) => ledger.lag(partition));
     }
     const operations = operationsOver(calls);
     for (const job of ['decay', 'dream'] as const) {

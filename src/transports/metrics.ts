@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 // Prometheus metrics of the port (`http.metrics_enabled`, served at GET /metrics): every request by
 // method, route and status, whatever the protocol, and the CMP operation it made. One registry per
@@ -50,8 +50,15 @@ export function routeOf(method: string, path: string): { route: string; operatio
   return { route: OTHER_ROUTES.has(path) ? path : 'unknown', operation: null };
 }
 
-export function createMetrics(): Metrics {
+/** What a cluster node reports at each scrape (src/cluster/node.ts `metrics`). */
+export interface ClusterMetricsSource {
+  (): Promise<{ members: number; member: boolean; served: { partition: number; last: number; lag: number }[] }>;
+}
+
+/** `cluster`: cluster mode's gauges, read from the node at each scrape; none in embedded mode. */
+export function createMetrics(options: { cluster?: ClusterMetricsSource } = {}): Metrics {
   const registry = new Registry();
+  if (options.cluster) clusterGauges(registry, options.cluster);
   const requests = new Counter({
     name: 'cerememory_http_requests_total', help: 'Requests by method, route and status.', labelNames: ['method', 'path', 'status'], registers: [registry],
   });
@@ -82,4 +89,37 @@ export function createMetrics(): Metrics {
     contentType: registry.contentType,
     text: () => registry.metrics(),
   };
+}
+
+/** Cluster mode's gauges, refreshed by one call to the node per scrape. */
+function clusterGauges(registry: Registry, source: ClusterMetricsSource): void {
+  let scrape: Promise<Awaited<ReturnType<ClusterMetricsSource>>> | undefined;
+  // The gauges' collect callbacks run together at each scrape: they share one answer.
+  const read = () => (scrape ??= source().finally(() => setImmediate(() => (scrape = undefined))));
+  new Gauge({
+    name: 'cerememory_cluster_member', help: 'Whether this node is in the cluster now (1) or not (0): connected, its heartbeat counted by the others.', registers: [registry],
+    async collect() { this.set((await read()).member ? 1 : 0); },
+  });
+  new Gauge({
+    name: 'cerememory_cluster_members', help: 'Live nodes of the cluster, as this node sees them.', registers: [registry],
+    async collect() { this.set((await read()).members); },
+  });
+  new Gauge({
+    name: 'cerememory_cluster_partitions_owned', help: 'Partitions this node holds the lease of and serves.', registers: [registry],
+    async collect() { this.set((await read()).served.length); },
+  });
+  new Gauge({
+    name: 'cerememory_cluster_partition_log_sequence', help: 'Last sequence of the log of each partition this node serves.', labelNames: ['partition'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { partition, last } of (await read()).served) this.set({ partition: String(partition) }, last);
+    },
+  });
+  new Gauge({
+    name: 'cerememory_cluster_partition_lag', help: 'Log entries of each partition this node serves that it has not applied (0 when caught up).', labelNames: ['partition'], registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { partition, lag } of (await read()).served) this.set({ partition: String(partition) }, lag);
+    },
+  });
 }

@@ -1,10 +1,15 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/cluster/placement.js';
 import { startServer, type CerememoryServer } from '../../src/server.js';
+import { compiledEntry } from '../helpers/compiled-cli.js';
 import { natsServerAvailable, startNatsCluster, type NatsCluster } from '../helpers/nats.js';
-import { jsonCaller, removeDir, tempDataDir, testConfig, textContent, type TestResponse } from '../helpers/server.js';
+import { jsonCaller, removeDir, startTestServer, tempDataDir, testConfig, textContent, type TestResponse } from '../helpers/server.js';
+
+const execFileAsync = promisify(execFile);
 
 // Three Cerememory nodes (in this process, each with its own data directory and port) on three real
 // nats-servers: each takes the partitions rendezvous hashing gives it, and any node answers for any
@@ -42,7 +47,7 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
       const dataDir = tempDataDir(`cerememory-node-${id}-`);
       // Each node's URL list led by "its" server.
       const urls = [...cluster.urls.slice(i), ...cluster.urls.slice(0, i)];
-      const config = testConfig(dataDir, { cluster: { mode: 'nats', nats_urls: urls, node_id: id, partitions: PARTITIONS, replicas: 3 } });
+      const config = testConfig(dataDir, { cluster: { mode: 'nats', nats_urls: urls, node_id: id, partitions: PARTITIONS, replicas: 3 }, http: { metrics_enabled: true } });
       const server = await startServer(config, { log: () => undefined, cluster: { leaseTtlMs: 6_000, tickMs: 500, forwardTimeoutMs: 5_000 } });
       nodes.push({ id, server, dataDir, call: jsonCaller((path, init) => fetch(`${server.url}${path}`, init)) });
     }
@@ -97,7 +102,78 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     });
     expect(whole.body).toMatchObject({ node_id: 'c', nodes: NODE_IDS });
     expect(whole.body.partitions).toHaveLength(PARTITIONS);
+    // Each partition's log sequence (space-1 was written); the lag only where the node asked serves it, 0 there.
+    expect(whole.body.partitions[partition].log_sequence).toBeGreaterThan(0);
+    for (const { holder, lag } of whole.body.partitions) expect(lag).toBe(holder === 'c' ? 0 : null);
     expect(one.body).toEqual({ space: 'space-1', partition, node_id: whole.body.partitions[partition].holder, owner: whole.body.partitions[partition].owner, standby: whole.body.partitions[partition].standby });
+  });
+
+  it('/metrics: members, whether this node is in, the partitions it owns and each one\'s log sequence and lag', async () => {
+    await eventually(async () => {
+      const texts = await Promise.all(nodes.map(async (node) => (await node.call('GET', '/metrics')).body as string));
+      const owned = texts.map((text) => Number(/^cerememory_cluster_partitions_owned (\d+)$/m.exec(text)?.[1] ?? -1));
+      return texts.every((text) => /^cerememory_cluster_members 3$/m.test(text) && /^cerememory_cluster_member 1$/m.test(text)) && owned.reduce((sum, n) => sum + n, 0) === PARTITIONS;
+    });
+    const text = (await nodes[0].call('GET', '/metrics')).body as string;
+    const status = (await nodes[0].call('GET', '/v1/cluster')).body;
+    const mine = status.partitions.filter(({ holder }: { holder: string }) => holder === 'a').map(({ partition }: { partition: number }) => partition);
+    for (const partition of mine) {
+      expect(text).toContain(`cerememory_cluster_partition_lag{partition="${partition}"} 0`);
+      expect(text).toMatch(new RegExp(`^cerememory_cluster_partition_log_sequence\\{partition="${partition}"\\} \\d+$`, 'm'));
+    }
+  });
+
+  it('/readiness says this node is in the cluster and which partitions it serves', async () => {
+    for (const node of nodes) {
+      const ready = await node.call('GET', '/readiness');
+      expect(ready.status).toBe(200);
+      expect(ready.body.cluster).toMatchObject({ node_id: node.id, member: true });
+      expect(ready.body.cluster.partitions_served).toEqual(node.server.runtime.cluster!.membership().partitions_served);
+    }
+  });
+
+  it('`cerememory cluster status` prints what GET /v1/cluster says, whole or for one space, as text or JSON', async () => {
+    // Asynchronously: the nodes it asks run in this process.
+    const run = async (...args: string[]) => (await execFileAsync(process.execPath, [...compiledEntry(), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 })).stdout;
+    const cli = (...args: string[]) => run('--server-url', nodes[1].server.url, ...args);
+    const partition = partitionOf('space-1', PARTITIONS);
+    await eventually(async () => (await nodes[1].call('GET', '/v1/cluster')).body.partitions.every(({ owner, holder }: { owner: string; holder: string }) => owner === holder));
+    const status = (await nodes[1].call('GET', '/v1/cluster')).body;
+    const text = await cli('cluster', 'status');
+    expect(text).toContain('node b; 3 nodes: a, b, c');
+    expect(text).toContain(`${PARTITIONS} partitions, each held by its owner`);
+    for (const { partition: p, holder, owner, standby } of status.partitions) expect(text).toMatch(new RegExp(`^${p} +${holder} +${owner} +${standby} +\\d+ +(0|-)$`, 'm'));
+    expect(JSON.parse(await cli('--json', 'cluster', 'status'))).toMatchObject({ node_id: 'b', nodes: NODE_IDS });
+    const { holder, owner, standby } = status.partitions[partition];
+    expect(await cli('--space', 'space-1', 'cluster', 'status')).toBe(`space space-1: partition ${partition}, served by ${holder}\nplacement: owner ${owner}, standby ${standby}\n`);
+    // An embedded server has no cluster: the command says so and fails.
+    const embedded = await startTestServer();
+    try {
+      await expect(run('--server-url', embedded.url, 'cluster', 'status')).rejects.toMatchObject({ code: 1, stderr: `cerememory: ${embedded.url} is not in cluster mode (cluster.mode = "embedded")\n` });
+    } finally {
+      await embedded.close();
+      removeDir(embedded.dataDir);
+    }
+  });
+
+  it('exports a space only through the node serving it: elsewhere the archive would be a stale or empty view', async () => {
+    const space = 'space-2';
+    const holder = (await nodes[0].call('GET', `/v1/cluster?space=${space}`)).body.node_id as string;
+    const owner = nodes.find((node) => node.id === holder)!;
+    const other = nodes.find((node) => node.id !== holder)!;
+    const exported = await owner.call('POST', '/v1/lifecycle/export', { space, format: 'cma' });
+    expect(exported.status).toBe(200);
+    // The memory written through another node in the first test is in the owner's archive.
+    expect(exported.body.record_count).toBe(1);
+    const lines = Buffer.from(exported.body.archive_data as number[]).toString('utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.filter((line) => line.content).map((line) => Buffer.from(line.content.blocks[0].data).toString('utf8'))).toEqual(['the spare key of space-2 is under the blue pot']);
+    const refused = await other.call('POST', '/v1/lifecycle/export', { space, format: 'cma' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect(refused.body.message).toBe(`Space "${space}" is not served by node ${other.id}: export it through the node serving it (GET /v1/cluster?space=${space} names it)`);
+    const everything = await owner.call('POST', '/v1/lifecycle/export', { space, format: 'cma', all_spaces: true });
+    expect(everything.status).toBe(400);
+    expect(everything.body.code).toBe('VALIDATION_ERROR');
   });
 
   it('spaces stay apart across nodes', async () => {
@@ -167,6 +243,10 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     await eventually(async () => !owner.server.runtime.cluster!.owns(space));
     const stale = await owner.call('POST', '/v1/recall/query', { space, cue: { text: 'zx29q' }, reconsolidate: false });
     expect(stale.status).toBe(503);
+    // And it says so: not ready, not a member (its heartbeat no longer reaches the cluster).
+    const ready = await owner.call('GET', '/readiness');
+    expect(ready.status).toBe(503);
+    expect(ready.body.cluster).toMatchObject({ node_id: owner.id, member: false });
   }, 180_000);
 });
 

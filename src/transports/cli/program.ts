@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../../version.js';
 import { auditVerifyCommand, migrateStoreEncryptionCommand } from './commands/admin.js';
 import { exportArchiveCommand, importArchiveCommand } from './commands/archive.js';
+import { clusterCommand } from './commands/cluster.js';
 import { consolidateCommand, decayTickCommand, dreamTickCommand, setModeCommand } from './commands/dynamics.js';
 import {
   decayForecastCommand, forgetCommand, inspectCommand, recallCommand, recallRawCommand, statsCommand, storeCommand,
@@ -20,6 +21,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   serveCommand,
   mcpCommand,
   healthcheckCommand,
+  clusterCommand,
   storeCommand,
   storeRawCommand,
   recallCommand,

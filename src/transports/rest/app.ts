@@ -36,11 +36,13 @@ export interface RestAppOptions {
   consoleAssets?: ConsoleAssets;
   /** Cluster mode (issue 16): nodes and partition owners, or one space's partition and owner, at /v1/cluster. */
   cluster?: (space: string | undefined) => Promise<unknown>;
+  /** Cluster mode: whether this node is in the cluster, reported by /readiness (not ready while it is not). */
+  clusterMembership?: () => { node_id: string; member: boolean; partitions_served: number[] };
 }
 
 type Env = { Variables: { requestId: string } };
 
-export function createRestApp({ operations, health, embedding, log, maxBodyBytes, mcp, metrics, security, consoleAssets, cluster }: RestAppOptions): Hono<Env> {
+export function createRestApp({ operations, health, embedding, log, maxBodyBytes, mcp, metrics, security, consoleAssets, cluster, clusterMembership }: RestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   app.use(async function requestId(c, next) {
@@ -92,10 +94,12 @@ export function createRestApp({ operations, health, embedding, log, maxBodyBytes
   if (metrics) app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }));
   app.get('/readiness', async (c) => {
     const stores = health();
-    const ready = stores.every((store) => store.state === 'ready');
+    // A node out of its cluster (cut from NATS, its heartbeat expired) serves nothing and forwards nowhere.
+    const membership = clusterMembership?.();
+    const ready = stores.every((store) => store.state === 'ready') && membership?.member !== false;
     // Records waiting for their vector do not make the server unready: recall finds them by text meanwhile.
     const vectors = embedding ? { embedding: await embedding() } : {};
-    return c.json({ status: ready ? 'ready' : 'degraded', stores, ...vectors }, ready ? 200 : 503);
+    return c.json({ status: ready ? 'ready' : 'degraded', stores, ...vectors, ...(membership ? { cluster: membership } : {}) }, ready ? 200 : 503);
   });
 
   const cmp = operations.call;

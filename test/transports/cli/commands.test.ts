@@ -132,6 +132,7 @@ describe('on a data directory that does not exist', { timeout: 120_000 }, () => 
     ['forget', '01J00000000000000000000000', '--confirm'],
     ['export', '--output', join(parent, 'x.cma')],
     ['healthcheck'],
+    ['cluster', 'status'],
   ])('%s says it does not exist and creates nothing', async (...args) => {
     const run = await cerememory('--data-dir', missing, ...args);
     expect(run.code).toBe(1);

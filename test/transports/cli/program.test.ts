@@ -5,13 +5,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { compiledEntry } from '../../helpers/compiled-cli.js';
 import { HOLDER_FILE } from '../../../src/runtime/data-dir-lock.js';
 import { LEXICAL_ENV, removeDir, tempDataDir, textContent } from '../../helpers/server.js';
+import { serveProcess, type ServeProcess } from '../../helpers/serve-process.js';
 
 // `cerememory serve` as a user runs it: a separate process, signals, and a second process on the same
 // data directory.
 
 // From the current source, compiled for this run (test/helpers/compiled-cli.ts): bin/cerememory.js would
 // prefer a dist/ left by an earlier `npm run build`.
-const ROOT = join(import.meta.dirname, '../../..');
 const CLI = compiledEntry();
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -21,33 +21,11 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) removeDir(dir);
 });
 
-interface Running {
-  child: ChildProcess;
-  url: Promise<string>;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
 /** `launcher` runs the server inside another command (e.g. a new pid namespace). */
-function serve(dataDir: string, launcher: string[] = []): Running {
-  const [command, ...args] = [...launcher, process.execPath, ...CLI, '--data-dir', dataDir, 'serve', '--port', '0'];
-  const child = spawn(command!, args, {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stderr = '';
-  const url = new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) resolve(match[1]);
-    });
-    child.once('exit', () => reject(new Error(`server exited before listening:\n${stderr}`)));
-  });
-  url.catch(() => undefined);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, url, stderr: () => stderr, exited };
+function serve(dataDir: string, launcher: string[] = []): ServeProcess {
+  const running = serveProcess(dataDir, { launcher });
+  children.push(running.child);
+  return running;
 }
 
 // Each test starts one or two server processes from source (tsx compiles on start): seconds on an idle

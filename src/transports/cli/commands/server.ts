@@ -9,7 +9,7 @@ import { openEndpoint } from '../../endpoint.js';
 import { serveMcpStdio } from '../../mcp/stdio.js';
 import type { CliContext } from '../context.js';
 import { fail } from '../fail.js';
-import { configFrom, integer, port } from '../options.js';
+import { configFrom, integer, port, type GlobalOptions } from '../options.js';
 
 // The commands that serve: the server itself, MCP over stdio, and asking a server whether it is healthy.
 
@@ -93,24 +93,7 @@ export function healthcheckCommand(program: Command, { globals }: CliContext): v
     .description('Ask a server whether it is healthy (exit 0) or not (exit 1): the server that owns the data directory, else the configured address.')
     .option('--port <port>', 'port on the configured bind address (default: the configured port)', port)
     .action(async (options: { port?: number }) => {
-      const global = globals();
-      let url = global.serverUrl;
-      if (url === undefined) {
-        let config: CerememoryConfig;
-        try {
-          config = configFrom(global);
-        } catch (error) {
-          fail(error);
-        }
-        // Like every other command, the server that owns the data directory is asked where it
-        // advertised itself (it may listen on a port picked with --port 0).
-        if (options.port === undefined) {
-          if (!existsSync(config.data_dir)) fail(new DataDirMissingError(config.data_dir));
-          url = (await lockHolder(config.data_dir))?.url;
-        }
-        const host = config.http.bind_address.includes(':') ? `[${config.http.bind_address}]` : config.http.bind_address;
-        url ??= `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${options.port ?? config.http.port}`;
-      }
+      const url = await runningServerUrl(globals(), options.port);
       try {
         const response = await fetch(`${url.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(5000) });
         const body = await response.text();
@@ -121,6 +104,28 @@ export function healthcheckCommand(program: Command, { globals }: CliContext): v
         process.exit(1);
       }
     });
+}
+
+/**
+ * The URL of a running server to ask: --server-url, else (without `port`) the server that owns the data
+ * directory, where it advertised itself (it may listen on a port picked with --port 0), else the
+ * configured address (with `port` when given). Exits with a message when the configuration is invalid.
+ */
+export async function runningServerUrl(global: GlobalOptions, port?: number): Promise<string> {
+  if (global.serverUrl !== undefined) return global.serverUrl;
+  let config: CerememoryConfig;
+  try {
+    config = configFrom(global);
+  } catch (error) {
+    fail(error);
+  }
+  let url: string | undefined;
+  if (port === undefined) {
+    if (!existsSync(config.data_dir)) fail(new DataDirMissingError(config.data_dir));
+    url = (await lockHolder(config.data_dir))?.url;
+  }
+  const host = config.http.bind_address.includes(':') ? `[${config.http.bind_address}]` : config.http.bind_address;
+  return url ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port ?? config.http.port}`;
 }
 
 /** The reference's proxy rule: an API key never travels over plain HTTP to another machine. */
