@@ -243,6 +243,7 @@ export class StoreIndexes {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
+    this.vectors.stopFilling();
   }
 
   #enqueue(space: string, id: string, text: string): void {
@@ -439,6 +440,7 @@ export class StoreIndexes {
     } catch (error) {
       return { reason: (error as Error).message };
     }
+    this.vectors.stopFilling();
     this.vectors = loaded.index;
     return { sequences: textSnapshot.meta.sequences, state: textSnapshot.state, pending: textSnapshot.meta.pending ?? {} };
   }
@@ -448,6 +450,7 @@ export class StoreIndexes {
     this.#pending.clear();
     this.#backlog = 0;
     this.text = new TextIndex();
+    this.vectors.stopFilling();
     this.vectors = new VectorIndex(this.#vectorOptions);
   }
 

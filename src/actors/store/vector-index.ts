@@ -85,6 +85,7 @@ export class VectorIndex {
   readonly options: Readonly<VectorIndexOptions>;
   /** space → dimension → graph. */
   readonly #spaces = new Map<string, Map<number, Graph>>();
+  #stopped = false;
 
   constructor(options: Partial<VectorIndexOptions> = {}) {
     this.options = Object.freeze(resolveVectorIndexOptions(options));
@@ -162,11 +163,20 @@ export class VectorIndex {
     for (const graph of this.#graphsInOrder()) {
       let done = 0;
       for (let label = 0; label < graph.ids.length; label++) {
+        if (this.#stopped) return;
         if (graph.ids[label] === null || graph.points[label] !== undefined) continue;
         pointOf(graph, label);
         if (++done % step === 0) await pause();
       }
     }
+  }
+
+  /**
+   * Ends a fillPoints pass at its next step. The store calls it as it closes: its worker is terminated
+   * next, and a thread stopped inside a native hnswlib call aborts the whole process.
+   */
+  stopFilling(): void {
+    this.#stopped = true;
   }
 
   /** Live vectors in `space`, over all dimensions. */

@@ -354,6 +354,22 @@ describe('fillPoints', () => {
     expect(copy.vector('a', data.points[0].id)!.length).toBe(8);
     expect(copy.search('a', data.centres[2], 10)).toEqual(original.search('a', data.centres[2], 10));
   });
+
+  it('stops at its next step once stopFilling is called (a closing store), reading nothing more', async () => {
+    const data = clustered({ dimension: 8, clusters: 2, perCluster: 30, noise: 0.3, seed: 9 });
+    const original = new VectorIndex({ initialCapacity: 16 });
+    for (const p of data.points) original.upsert('a', p.id, p.vector);
+    original.save(dir, {});
+    const { index: copy } = loaded(VectorIndex.load(dir));
+    let pauses = 0;
+    await copy.fillPoints(async () => {
+      pauses += 1;
+      if (pauses === 2) copy.stopFilling();
+    }, 10);
+    expect(pauses).toBe(2);
+    // The rest are read when first compared, as before the pass.
+    expect(copy.similarity('a', data.points[59].id, data.centres[0])).toBeCloseTo(original.similarity('a', data.points[59].id, data.centres[0])!, 6);
+  });
 });
 
 describe('save', () => {
