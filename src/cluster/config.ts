@@ -48,6 +48,17 @@ export const clusterSchema = z.strictObject(
     partitions: int(1, 1024),
     /** Copies NATS keeps of each partition's log; 1 only for a single NATS server. Count, default 3, range 1..5. */
     replicas: int(1, 5),
+    /**
+     * How long a partition's lease (and a node's membership) lasts unless renewed: a dead owner's
+     * partitions move after about this long. Nodes renew and re-check every fifth of it. The same on
+     * every node. Seconds, default 10, range 2..300.
+     */
+    lease_ttl_secs: int(2, 300),
+    /**
+     * How long a request forwarded to a space's owner may take before it fails (a failover answers the
+     * retryable 503 sooner, as soon as the owner's lease expires or moves). Seconds, default 30, range 1..600.
+     */
+    forward_timeout_secs: int(1, 600),
   },
   { error: 'expected a table' },
 );
@@ -60,6 +71,8 @@ export const defaultClusterConfig: ClusterConfig = {
   node_id: hostname(),
   partitions: 16,
   replicas: 3,
+  lease_ttl_secs: 10,
+  forward_timeout_secs: 30,
 };
 
 /** An issue in the shape of src/runtime/config/issues.ts: the key path, its sentence, and whose source to cite. */

@@ -16,11 +16,11 @@ export interface ClusterNodeOptions {
   config: ClusterConfig;
   /** First subject token and bucket prefix; default "cmr". */
   namespace?: string;
-  /** Lease (and membership) TTL; default 10 s. Tests use a few seconds. */
+  /** Lease (and membership) TTL over `config.lease_ttl_secs` (tests use a few seconds). Milliseconds. */
   leaseTtlMs?: number;
   /** Period of heartbeat, renewal and rebalancing; default a fifth of the TTL. */
   tickMs?: number;
-  /** Deadline of a forwarded request. Milliseconds; default 30 s. */
+  /** Deadline of a forwarded request over `config.forward_timeout_secs`. Milliseconds. */
   forwardTimeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -80,7 +80,7 @@ export class ClusterNode {
     this.nodeId = options.config.node_id;
     this.#namespace = options.namespace ?? 'cmr';
     this.#tickMs = options.tickMs ?? leases.ttlMs / 5;
-    this.#forwardTimeoutMs = options.forwardTimeoutMs ?? 30_000;
+    this.#forwardTimeoutMs = options.forwardTimeoutMs ?? options.config.forward_timeout_secs * 1000;
     this.#log = options.log ?? ((line) => console.error(line));
   }
 
@@ -90,8 +90,8 @@ export class ClusterNode {
     const namespace = options.namespace ?? 'cmr';
     const nc = await connect({ servers: config.nats_urls, name: `cerememory ${config.node_id}`, maxReconnectAttempts: -1 });
     try {
-      const ttl = options.leaseTtlMs;
-      const leases = await PartitionLeases.open(nc, { nodeId: config.node_id, bucket: `${namespace}_leases`, replicas: config.replicas, ...(ttl === undefined ? {} : { ttlMs: ttl }) });
+      const ttlMs = options.leaseTtlMs ?? config.lease_ttl_secs * 1000;
+      const leases = await PartitionLeases.open(nc, { nodeId: config.node_id, bucket: `${namespace}_leases`, replicas: config.replicas, ttlMs });
       const members = await new Kvm(nc).create(`${namespace}_nodes`, { history: 1, ttl: leases.ttlMs, replicas: config.replicas, allow_direct: false });
       return new ClusterNode(nc, leases, members, options);
     } catch (error) {

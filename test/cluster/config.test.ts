@@ -26,14 +26,14 @@ function loadError(options: Omit<LoadConfigOptions, 'cwd'>): ConfigError {
 
 describe('[cluster] defaults', () => {
   it('embedded, no NATS, this host as node id, 16 partitions, 3 replicas', () => {
-    expect(load().cluster).toEqual({ mode: 'embedded', nats_urls: [], node_id: hostname(), partitions: 16, replicas: 3 });
+    expect(load().cluster).toEqual({ mode: 'embedded', nats_urls: [], node_id: hostname(), partitions: 16, replicas: 3, lease_ttl_secs: 10, forward_timeout_secs: 30 });
   });
 });
 
 describe('[cluster] sources', () => {
   it('reads every key from a file', () => {
-    const file = toml('[cluster]\nmode = "nats"\nnats_urls = ["nats://10.0.0.1:4222", "tls://b:4222"]\nnode_id = "a"\npartitions = 8\nreplicas = 1');
-    expect(load({ file }).cluster).toEqual({ mode: 'nats', nats_urls: ['nats://10.0.0.1:4222', 'tls://b:4222'], node_id: 'a', partitions: 8, replicas: 1 });
+    const file = toml('[cluster]\nmode = "nats"\nnats_urls = ["nats://10.0.0.1:4222", "tls://b:4222"]\nnode_id = "a"\npartitions = 8\nreplicas = 1\nlease_ttl_secs = 4\nforward_timeout_secs = 5');
+    expect(load({ file }).cluster).toEqual({ mode: 'nats', nats_urls: ['nats://10.0.0.1:4222', 'tls://b:4222'], node_id: 'a', partitions: 8, replicas: 1, lease_ttl_secs: 4, forward_timeout_secs: 5 });
   });
 
   it('env overrides: a comma list of URLs, numbers coerced', () => {
@@ -43,8 +43,12 @@ describe('[cluster] sources', () => {
       CEREMEMORY_CLUSTER__NODE_ID: 'b',
       CEREMEMORY_CLUSTER__PARTITIONS: '32',
       CEREMEMORY_CLUSTER__REPLICAS: '5',
+      CEREMEMORY_CLUSTER__LEASE_TTL_SECS: '20',
+      CEREMEMORY_CLUSTER__FORWARD_TIMEOUT_SECS: '60',
     };
-    expect(load({ env }).cluster).toEqual({ mode: 'nats', nats_urls: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'], node_id: 'b', partitions: 32, replicas: 5 });
+    expect(load({ env }).cluster).toEqual({
+      mode: 'nats', nats_urls: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'], node_id: 'b', partitions: 32, replicas: 5, lease_ttl_secs: 20, forward_timeout_secs: 60,
+    });
   });
 });
 
@@ -56,6 +60,8 @@ describe('[cluster] errors name the key and its source', () => {
     ['a blank node id', { CEREMEMORY_CLUSTER__NODE_ID: ' ' }, 'config: cluster.node_id (from env CEREMEMORY_CLUSTER__NODE_ID): expected a non-blank string'],
     ['zero partitions', { CEREMEMORY_CLUSTER__PARTITIONS: '0' }, 'config: cluster.partitions (from env CEREMEMORY_CLUSTER__PARTITIONS): expected an integer in 1..1024, got 0'],
     ['six replicas', { CEREMEMORY_CLUSTER__REPLICAS: '6' }, 'config: cluster.replicas (from env CEREMEMORY_CLUSTER__REPLICAS): expected an integer in 1..5, got 6'],
+    ['a one-second lease', { CEREMEMORY_CLUSTER__LEASE_TTL_SECS: '1' }, 'config: cluster.lease_ttl_secs (from env CEREMEMORY_CLUSTER__LEASE_TTL_SECS): expected an integer in 2..300, got 1'],
+    ['a fractional forward timeout', { CEREMEMORY_CLUSTER__FORWARD_TIMEOUT_SECS: '1.5' }, 'config: cluster.forward_timeout_secs (from env CEREMEMORY_CLUSTER__FORWARD_TIMEOUT_SECS): expected an integer in 1..600, got 1.5'],
     ['a misspelt key', { CEREMEMORY_CLUSTER__REPLICA: '3' }, 'config: cluster.replica (from env CEREMEMORY_CLUSTER__REPLICA): unknown key "replica" (did you mean CEREMEMORY_CLUSTER__REPLICAS?)'],
   ])('%s', (_case, env, message) => {
     const error = loadError({ env });
