@@ -5,23 +5,19 @@ import type {
   RecallTimelineRequest, TimelineBucket,
 } from '../../cmp/operations.js';
 import { toTimestamp } from '../../cmp/ids.js';
-import {
-  PERSISTENT_STORES, type AssociationType, STORE_TYPES, type MemoryRecord, type MetaEdge, type RawJournalRecord,
-  type StoreType,
-} from '../../cmp/types.js';
+import { PERSISTENT_STORES, STORE_TYPES, type MemoryRecord, type MetaEdge, type StoreType } from '../../cmp/types.js';
 import type { Embedder } from '../../embedding/embedder.js';
 import { fidelityNow } from '../store/decay.js';
-import { reconsolidatedRecord } from '../store/events.js';
 import { sessionOf, type Stores } from '../store/protocol.js';
 import { spreadActivation } from './activation.js';
 import type { AssociationGraph } from './association-graph.js';
 import { cueVectors } from './cue-vectors.js';
-import { coActivationUpdates } from './associations.js';
-import { byCreation, rawMatches } from './raw-recall.js';
+import { rawQuery } from './raw-query.js';
 import {
   ACTIVATED_PER_RESULT, defaultRecallScoring, mostActivated, emotionalCongruence, matchScores, modulation, preselect, sessionSupport, withSessionNeighbours, type Candidate, type RecallScoring,
   type ScoringContext,
 } from './recall.js';
+import { writeBack } from './recall-write-back.js';
 import { nodeSummary, renderHuman } from './render.js';
 import { groupBy } from './group-by.js';
 import { groupIntoBuckets } from './timeline.js';
@@ -234,7 +230,7 @@ export class Recaller {
     // Hit rate: how much of what was asked for came back (the reference counted scores > 0, which every
     // returned memory of ours has).
     if (memories.length > 0 && limit > 0) this.#o.evolution.observeRecall(memories[0].record.store, memories.length / limit);
-    this.#afterRecall(space, memories, request.reconsolidate, nowMs);
+    if (request.reconsolidate) writeBack(this.#o, space, memories, nowMs);
     this.#render(memories, request.recall_mode);
     return {
       memories,
@@ -298,7 +294,7 @@ export class Recaller {
       rendered_content: record.content,
     }));
     // A listing is not a cue: its memories are refreshed, but being listed together links nothing.
-    this.#afterRecall(request.space, memories, request.reconsolidate, nowMs, false);
+    if (request.reconsolidate) writeBack(this.#o, request.space, memories, nowMs, false);
     this.#render(memories, request.recall_mode);
     return {
       memories,
@@ -312,38 +308,6 @@ export class Recaller {
         ...(unavailable.length > 0 ? { stores_unavailable: unavailable } : {}),
       },
     };
-  }
-
-  /**
-   * What recalling does to memory: each returned memory is reconsolidated (stronger, refreshed) and
-   * memories returned together strengthen their links (Hebbian). The caller sees the new state at once;
-   * the writes go to the stores in the background, so recall latency never includes a disk flush.
-   */
-  #afterRecall(space: string, memories: RecalledMemory[], reconsolidate: boolean, nowMs: number, learnLinks = true): void {
-    if (!reconsolidate || memories.length === 0) return;
-    const at = toTimestamp(nowMs);
-    for (const memory of memories) memory.record = reconsolidatedRecord(memory.record, at, this.#o.evolution.retrievalBoost(memory.record.store));
-    const byStore = groupBy(memories, (memory) => memory.record.store);
-    const writes: Promise<unknown>[] = [];
-    for (const [store, storeMemories] of byStore) {
-      const ids = storeMemories.map((memory) => memory.record.id);
-      writes.push(this.#o.ledger.apply(space, store, { type: 'records.reconsolidated', ids, retrieval_boost: this.#o.evolution.retrievalBoost(store) }));
-    }
-    const links = learnLinks
-      ? coActivationUpdates(memories.map((memory) => memory.record.id), (a, b) => this.#o.graph.edge(space, a, b))
-      : [];
-    // Strengthen the existing link of the pair; a pair recalled together without one gets a weak
-    // `semantic` link (they answered the same cue).
-    const reweights = links
-      .filter((link) => this.#o.graph.storeOf(space, link.source_id) !== undefined)
-      .map((link) => ({ ...link, association_type: (this.#o.graph.edge(space, link.source_id, link.target_id)?.type ?? 'semantic') as AssociationType }));
-    const bySource = groupBy(reweights, (link) => this.#o.graph.storeOf(space, link.source_id)!);
-    for (const [store, storeLinks] of bySource) {
-      writes.push(this.#o.ledger.apply(space, store, { type: 'associations.reweighted', links: storeLinks }));
-    }
-    void Promise.allSettled(writes).then((results) => {
-      for (const result of results) if (result.status === 'rejected') this.#o.log(`recall write-back failed: ${String(result.reason)}`);
-    });
   }
 
   /** Human mode degrades the rendered text with fidelity; perfect mode returns it byte for byte. */
@@ -476,24 +440,7 @@ export class Recaller {
 
   // ── recall.raw_query ─────────────────────────────────────────────────────────────────────────
 
-  async raw(request: RecallRawQueryRequest): Promise<RecallRawQueryResponse> {
-    const journal = this.#o.stores.raw_journal;
-    let candidates: RawJournalRecord[];
-    if (request.session_id !== null) {
-      candidates = await journal.inSession(request.space, request.session_id);
-    } else if (request.query !== null) {
-      // The text index narrows; the substring rule decides. Ask for plenty so narrowing loses nothing.
-      const result = await journal.search(request.space, { text: request.query, vectors: [], k: Math.max(request.limit * 20, 200), minSimilarity: 1 });
-      candidates = result.records;
-    } else {
-      candidates = await journal.createdBetween(
-        request.space,
-        request.temporal ? Date.parse(request.temporal.start) : 0,
-        request.temporal ? Date.parse(request.temporal.end) : Number.MAX_SAFE_INTEGER,
-        1_000_000,
-      );
-    }
-    const matching = candidates.filter((record) => rawMatches(record, request)).sort(byCreation);
-    return { records: matching.slice(0, request.limit), total_candidates: matching.length };
+  raw(request: RecallRawQueryRequest): Promise<RecallRawQueryResponse> {
+    return rawQuery(this.#o.stores.raw_journal, request);
   }
 }
