@@ -45,10 +45,20 @@ async function* syntheticRecords(total: number): AsyncIterable<MemoryRecord[]> {
     yield texts.slice(offset, offset + 1000).map((text, index) => {
       const at = toTimestamp(T0 + (offset + index) * 1000);
       return {
-        id: derivedId(T0, 'bench', 'round-trip', offset + index), space: 'default', store: PERSISTENT_STORES[(offset + index) % 4],
-        created_at: at, updated_at: at, last_accessed_at: at, access_count: 0, content: { blocks: [textBlock(text)], summary: null },
-        fidelity: defaultFidelity(at, { decay_rate: 0.3, stability: 86_400 }), emotion: neutralEmotion(), associations: [],
-        metadata: {}, version: 1, meta: unavailableMeta('encode.store', at),
+        id: derivedId(T0, 'bench', 'round-trip', offset + index),
+        space: 'default',
+        store: PERSISTENT_STORES[(offset + index) % 4],
+        created_at: at,
+        updated_at: at,
+        last_accessed_at: at,
+        access_count: 0,
+        content: { blocks: [textBlock(text)], summary: null },
+        fidelity: defaultFidelity(at, { decay_rate: 0.3, stability: 86_400 }),
+        emotion: neutralEmotion(),
+        associations: [],
+        metadata: {},
+        version: 1,
+        meta: unavailableMeta('encode.store', at),
       };
     });
   }
@@ -63,7 +73,9 @@ interface RunningServer {
 
 async function startServer(cli: string[], dataDir: string): Promise<RunningServer> {
   const child: ChildProcess = spawn(process.execPath, [...cli, '--data-dir', dataDir, 'serve', '--port', '0'], {
-    cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CEREMEMORY_EMBEDDING__PROVIDER: 'none' }, stdio: 'ignore',
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', CEREMEMORY_EMBEDDING__PROVIDER: 'none' },
+    stdio: 'ignore',
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   for (let waited = 0; waited < 60_000; waited += 100) {
@@ -116,8 +128,11 @@ interface StepReport {
 function stepOf(before: number | null, run: Awaited<ReturnType<typeof cerememory>>, imported = false): StepReport {
   const { seconds, peak_rss_mib: peak } = run;
   return {
-    seconds, ...(imported ? { records_imported: run.answer.records_imported } : {}),
-    rss_before_mib: before, peak_rss_mib: peak, growth_mib: before === null || peak === null ? null : round(peak - before, 1),
+    seconds,
+    ...(imported ? { records_imported: run.answer.records_imported } : {}),
+    rss_before_mib: before,
+    peak_rss_mib: peak,
+    growth_mib: before === null || peak === null ? null : round(peak - before, 1),
   };
 }
 

@@ -57,17 +57,17 @@ async function archiveRun(total: number, embedding: 'none' | 'local', progress: 
         for (const [index, store] of PERSISTENT_STORES.entries()) {
           const slice = texts.slice(offset + index * 250, offset + (index + 1) * 250);
           if (slice.length === 0) continue;
-          await source.hippocampus.encodeBatch(parseEncodeBatch({
-            records: slice.map((text) => ({ store, content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] } })),
-          }));
+          await source.hippocampus.encodeBatch(
+            parseEncodeBatch({
+              records: slice.map((text) => ({ store, content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] } })),
+            }),
+          );
         }
       }
       const variants = [];
       for (const encrypted of [false, true]) {
         const file = join(root, encrypted ? 'encrypted.cma' : 'plain.cma');
-        const exported = await timed(() =>
-          source.hippocampus.exportArchive(parseExport(encrypted ? { encrypt: true, encryption_key: KEY } : {}), createWriteStream(file)),
-        );
+        const exported = await timed(() => source.hippocampus.exportArchive(parseExport(encrypted ? { encrypt: true, encryption_key: KEY } : {}), createWriteStream(file)));
         const size = statSync(file).size;
         progress(`${total} ${encrypted ? 'encrypted' : 'plain'}: export ${round(exported.seconds, 2)} s, ${round(size / 2 ** 20, 1)} MiB`);
         const target = await runtimeOn(join(root, encrypted ? 'target-encrypted' : 'target-plain'), embedding);
@@ -83,12 +83,17 @@ async function archiveRun(total: number, embedding: 'none' | 'local', progress: 
           encrypted,
           archive_mib: round(size / 2 ** 20, 1),
           export: {
-            records_per_s: round(total / exported.seconds, 0), seconds: round(exported.seconds, 2),
-            rss_before_mib: exported.rss_before_mib, peak_rss_mib: exported.peak_rss_mib,
+            records_per_s: round(total / exported.seconds, 0),
+            seconds: round(exported.seconds, 2),
+            rss_before_mib: exported.rss_before_mib,
+            peak_rss_mib: exported.peak_rss_mib,
           },
           import: {
-            records_imported: imported.result.records_imported, records_per_s: round(total / imported.seconds, 0), seconds: round(imported.seconds, 2),
-            rss_before_mib: imported.rss_before_mib, peak_rss_mib: imported.peak_rss_mib,
+            records_imported: imported.result.records_imported,
+            records_per_s: round(total / imported.seconds, 0),
+            seconds: round(imported.seconds, 2),
+            rss_before_mib: imported.rss_before_mib,
+            peak_rss_mib: imported.peak_rss_mib,
           },
         });
       }

@@ -122,7 +122,9 @@ async function serverKillRound({ options, connect, progress }: Context) {
       }
       server = started.server;
       restarts.push(started.ready_ms);
-      progress(`server kill ${kill}/${options.serverKills}: ${inFlight} requests in flight; restart ${ms(started.ready_ms)} ms; ${load.ledger.recordsAcked} records acknowledged, ${load.ledger.retries} retries`);
+      progress(
+        `server kill ${kill}/${options.serverKills}: ${inFlight} requests in flight; restart ${ms(started.ready_ms)} ms; ${load.ledger.recordsAcked} records acknowledged, ${load.ledger.retries} retries`,
+      );
     }
     await sleep(1000);
     await load.stop();
@@ -160,7 +162,9 @@ async function workerKillRound({ options, connect, progress }: Context) {
       const restart = performance.now() - killed;
       restarts.push(restart);
       kills.push({ store, in_flight: inFlight, restart_ms: ms(restart) });
-      progress(`worker kill ${kill}/${options.workerKills}: ${store}, ${inFlight} requests in flight; ready again after ${ms(restart)} ms; ${load.ledger.recordsAcked} records acknowledged, ${load.ledger.retries} retries`);
+      progress(
+        `worker kill ${kill}/${options.workerKills}: ${store}, ${inFlight} requests in flight; ready again after ${ms(restart)} ms; ${load.ledger.recordsAcked} records acknowledged, ${load.ledger.retries} retries`,
+      );
     }
     await sleep(1000);
     await load.stop();
@@ -220,7 +224,14 @@ async function diskFullRound({ options, connect, progress }: Context) {
     server = first.server;
     progress(`disk full: server on a 48 MiB tmpfs (${mountDir}), started in ${ms(first.ready_ms)} ms, ${usedMiB()} MiB used`);
     const load = new LoadGenerator({
-      url: server.url, connect, seed: options.seed + 13, round: 'df', concurrency: options.concurrency, mode: 'disk', payloadBytes: 12_000, deadlineMs: 15_000,
+      url: server.url,
+      connect,
+      seed: options.seed + 13,
+      round: 'df',
+      concurrency: options.concurrency,
+      mode: 'disk',
+      payloadBytes: 12_000,
+      deadlineMs: 15_000,
     });
     const started = performance.now();
     load.start();
@@ -237,7 +248,9 @@ async function diskFullRound({ options, connect, progress }: Context) {
       used_mib: usedMiB(),
       records_acknowledged_before_full: load.ledger.recordsAcked,
     };
-    progress(`disk full: ${fill.seconds_to_first_failure === null ? 'writes never failed' : `first failed write after ${fill.seconds_to_first_failure} s`}, ${fill.used_mib} MiB used, ${fill.records_acknowledged_before_full} records acknowledged; errors ${JSON.stringify(load.ledger.errors)}`);
+    progress(
+      `disk full: ${fill.seconds_to_first_failure === null ? 'writes never failed' : `first failed write after ${fill.seconds_to_first_failure} s`}, ${fill.used_mib} MiB used, ${fill.records_acknowledged_before_full} records acknowledged; errors ${JSON.stringify(load.ledger.errors)}`,
+    );
     // While the disk is full: does the server keep answering, and do reads work?
     const whileFull = server.alive
       ? {
@@ -332,8 +345,7 @@ export async function runChaos(options: ChaosOptions, progress: Progress) {
   if (options.serverKills > 0) await run('server_kills', () => serverKillRound(context));
   if (options.workerKills > 0) await run('worker_kills', () => workerKillRound(context));
   await run('disk_full', () => diskFullRound(context));
-  const sum = (key: 'acknowledged' | 'lost' | 'duplicated' | 'resurrected' | 'refused_present' | 'id_mismatch') =>
-    integrities.reduce((total, integrity) => total + integrity[key], 0);
+  const sum = (key: 'acknowledged' | 'lost' | 'duplicated' | 'resurrected' | 'refused_present' | 'id_mismatch') => integrities.reduce((total, integrity) => total + integrity[key], 0);
   const totals = {
     acknowledged: sum('acknowledged'),
     lost: sum('lost'),
@@ -342,7 +354,9 @@ export async function runChaos(options: ChaosOptions, progress: Progress) {
     resurrected: sum('resurrected'),
     refused_present: sum('refused_present'),
     findings: Object.entries(rounds).flatMap(([name, r]) => ((r as { findings?: string[] }).findings ?? []).map((f) => `${name}: ${f}`)),
-    rounds_with_errors: Object.entries(rounds).filter(([, r]) => (r as { error?: unknown }).error !== undefined).map(([name]) => name),
+    rounds_with_errors: Object.entries(rounds)
+      .filter(([, r]) => (r as { error?: unknown }).error !== undefined)
+      .map(([name]) => name),
   };
   progress(`totals: ${JSON.stringify(totals)} in ${round((performance.now() - started) / 1000, 1)} s`);
   return {
@@ -359,7 +373,8 @@ export async function runChaos(options: ChaosOptions, progress: Progress) {
 }
 
 const bench: Bench = {
-  description: 'kill -9 of the server, store worker kills and a full disk under mixed load; every acknowledged write checked (options: --server-kills 10 --worker-kills 10 --seed 1 --concurrency 8 --no-disk)',
+  description:
+    'kill -9 of the server, store worker kills and a full disk under mixed load; every acknowledged write checked (options: --server-kills 10 --worker-kills 10 --seed 1 --concurrency 8 --no-disk)',
   async run(args, progress) {
     const option = (name: string, fallback: number) => {
       const index = args.indexOf(name);

@@ -50,8 +50,11 @@ async function start(root: string, id: string, env: Record<string, string>): Pro
 function clusterEnv(cluster: NatsCluster, id: string, index: number): Record<string, string> {
   const urls = [...cluster.urls.slice(index % 3), ...cluster.urls.slice(0, index % 3)];
   return {
-    CEREMEMORY_CLUSTER__MODE: 'nats', CEREMEMORY_CLUSTER__NATS_URLS: urls.join(','), CEREMEMORY_CLUSTER__NODE_ID: id,
-    CEREMEMORY_CLUSTER__PARTITIONS: String(PARTITIONS), CEREMEMORY_CLUSTER__REPLICAS: '3',
+    CEREMEMORY_CLUSTER__MODE: 'nats',
+    CEREMEMORY_CLUSTER__NATS_URLS: urls.join(','),
+    CEREMEMORY_CLUSTER__NODE_ID: id,
+    CEREMEMORY_CLUSTER__PARTITIONS: String(PARTITIONS),
+    CEREMEMORY_CLUSTER__REPLICAS: '3',
   };
 }
 
@@ -86,13 +89,15 @@ async function throughput(count: number, concurrency: number, one: (i: number) =
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < count; i = next++) {
-      const t0 = performance.now();
-      await one(i);
-      latencies.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const t0 = performance.now();
+        await one(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
   return { per_s: round(count / ((performance.now() - started) / 1000), 1), latency_ms: percentiles(latencies), latencies };
 }
 
@@ -124,11 +129,13 @@ async function workload(nodes: Node[], options: { writes: number; recalls: numbe
   return {
     writes: { count: options.writes, per_s: writes.per_s, latency_ms: writes.latency_ms },
     recalls: { count: options.recalls, per_s: recalls.per_s, latency_ms: recalls.latency_ms },
-    ...(holderOf === undefined ? {} : {
-      forwarded_share: round(forwarded.write.length / options.writes, 2),
-      write_latency_ms: { at_owner: percentiles(local.write), forwarded: percentiles(forwarded.write) },
-      recall_latency_ms: { at_owner: percentiles(local.recall), forwarded: percentiles(forwarded.recall) },
-    }),
+    ...(holderOf === undefined
+      ? {}
+      : {
+          forwarded_share: round(forwarded.write.length / options.writes, 2),
+          write_latency_ms: { at_owner: percentiles(local.write), forwarded: percentiles(forwarded.write) },
+          recall_latency_ms: { at_owner: percentiles(local.recall), forwarded: percentiles(forwarded.recall) },
+        }),
   };
 }
 
@@ -137,7 +144,9 @@ async function textsIn(node: Node, space: string): Promise<string[]> {
   for (;;) {
     const answer = await post(node.url, '/v1/recall/timeline', { space, range: { start: '2000-01-01T00:00:00Z', end: '2100-01-01T00:00:00Z' }, granularity: 'month' });
     if (answer.status === 200) {
-      return (answer.body.buckets as { memories: { record: { content: { blocks: { data: string }[] } } }[] }[]).flatMap((bucket) => bucket.memories.map(({ record }) => Buffer.from(record.content.blocks[0]!.data, 'base64').toString('utf8')));
+      return (answer.body.buckets as { memories: { record: { content: { blocks: { data: string }[] } } }[] }[]).flatMap((bucket) =>
+        bucket.memories.map(({ record }) => Buffer.from(record.content.blocks[0]!.data, 'base64').toString('utf8')),
+      );
     }
     await sleep(200);
   }
@@ -237,7 +246,9 @@ const bench: Bench = {
       const texts = zipfSentences(catchUpRecords, 23);
       const current = nodes;
       await throughput(catchUpRecords, 8, (i) => write(() => current[i % current.length]!, spaces[i % spaces.length]!, texts[i]!, `catchup/${i}`));
-      const share = placeAll(PARTITIONS, ['a', 'b', 'c', 'd']).filter(({ owner }) => owner === 'd').map(({ partition }) => partition);
+      const share = placeAll(PARTITIONS, ['a', 'b', 'c', 'd'])
+        .filter(({ owner }) => owner === 'd')
+        .map(({ partition }) => partition);
       const joinedAt = performance.now();
       const d = await start(root, 'd', clusterEnv(natsCluster, 'd', 0));
       started.push(d);
@@ -264,7 +275,8 @@ const bench: Bench = {
       progress(`catch-up: ${JSON.stringify(catchUp)}`);
       return {
         command: `npm run bench -- cluster ${args.join(' ')}`,
-        server: 'compiled `cerememory serve` processes (dist/), lexical embedder, HTTP/JSON on loopback; cluster: 3 nats-server 2.9 processes routed on loopback, R3, 8 partitions, default lease TTL 10 s',
+        server:
+          'compiled `cerememory serve` processes (dist/), lexical embedder, HTTP/JSON on loopback; cluster: 3 nats-server 2.9 processes routed on loopback, R3, 8 partitions, default lease TTL 10 s',
         ...shape,
         embedded: embeddedRow,
         three_nodes: clusterRow,

@@ -38,7 +38,9 @@ const bench: Bench = {
       response_buffer_ms: timed(runs, () => responseMessage(IntrospectRecordResponseSchema, answer)),
       response_protobuf_es_ms: timed(runs, () => fromJson(IntrospectRecordResponseSchema, answer as JsonValue, { ignoreUnknownFields: true })),
     };
-    progress(`median of ${runs}: request ${report.request_buffer_ms} ms (protobuf-es ${report.request_protobuf_es_ms} ms), response ${report.response_buffer_ms} ms (protobuf-es ${report.response_protobuf_es_ms} ms)`);
+    progress(
+      `median of ${runs}: request ${report.request_buffer_ms} ms (protobuf-es ${report.request_protobuf_es_ms} ms), response ${report.response_buffer_ms} ms (protobuf-es ${report.response_protobuf_es_ms} ms)`,
+    );
     return report;
   },
 };

@@ -3,8 +3,30 @@
 
 const SUBJECTS = ['the user', 'the assistant', 'Alice', 'Bob', 'the build server', 'the deploy job', 'our team', 'the customer', 'the model', 'the database'];
 const VERBS = ['asked about', 'fixed', 'deployed', 'reviewed', 'forgot', 'remembered', 'configured', 'measured', 'rejected', 'explained'];
-const OBJECTS = ['the login page', 'a memory leak', 'the invoice export', 'the staging cluster', 'an API key rotation', 'the search index', 'the onboarding flow', 'a flaky test', 'the billing report', 'the cache layer'];
-const DETAILS = ['before lunch', 'after the standup', 'on Friday evening', 'during the incident', 'while pairing', 'in the retro', 'for the third time', 'with a workaround', 'ahead of the release', 'without telling anyone'];
+const OBJECTS = [
+  'the login page',
+  'a memory leak',
+  'the invoice export',
+  'the staging cluster',
+  'an API key rotation',
+  'the search index',
+  'the onboarding flow',
+  'a flaky test',
+  'the billing report',
+  'the cache layer',
+];
+const DETAILS = [
+  'before lunch',
+  'after the standup',
+  'on Friday evening',
+  'during the incident',
+  'while pairing',
+  'in the retro',
+  'for the third time',
+  'with a workaround',
+  'ahead of the release',
+  'without telling anyone',
+];
 
 /** Mulberry32: tiny, fast, good enough for reproducible test data. */
 export function prng(seed: number): () => number {

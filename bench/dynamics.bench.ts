@@ -38,12 +38,14 @@ const bench: Bench = {
     try {
       const texts = zipfSentences(total, 13);
       for (let offset = 0; offset < total; offset += 100) {
-        await runtime.hippocampus.encodeBatch(parseEncodeBatch({
-          records: texts.slice(offset, offset + 100).map((text, index) => ({
-            store: STORES[(offset + index) % STORES.length],
-            content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] },
-          })),
-        }));
+        await runtime.hippocampus.encodeBatch(
+          parseEncodeBatch({
+            records: texts.slice(offset, offset + 100).map((text, index) => ({
+              store: STORES[(offset + index) % STORES.length],
+              content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] },
+            })),
+          }),
+        );
         if ((offset + 100) % 20_000 === 0) progress(`loaded ${offset + 100} records`);
       }
       const cues = zipfQueries(2000, 21);
@@ -79,13 +81,19 @@ const bench: Bench = {
       const rawCount = Math.min(10_000, total);
       const rawTexts = zipfSentences(rawCount, 17);
       for (let offset = 0; offset < rawCount; offset += 500) {
-        await runtime.hippocampus.encodeBatchRaw(parseEncodeBatchRaw({
-          records: rawTexts.slice(offset, offset + 500).map((text, index) => ({
-            session_id: `session-${Math.floor((offset + index) / 20)}`, topic_id: `topic-${Math.floor((offset + index) / 20)}`,
-            source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public',
-            content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] },
-          })),
-        }));
+        await runtime.hippocampus.encodeBatchRaw(
+          parseEncodeBatchRaw({
+            records: rawTexts.slice(offset, offset + 500).map((text, index) => ({
+              session_id: `session-${Math.floor((offset + index) / 20)}`,
+              topic_id: `topic-${Math.floor((offset + index) / 20)}`,
+              source: 'conversation',
+              speaker: 'user',
+              visibility: 'normal',
+              secrecy_level: 'public',
+              content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] },
+            })),
+          }),
+        );
       }
       const dreamStarted = performance.now();
       const dream = await runtime.hippocampus.dreamTick(parseDreamTick({ max_groups: 10_000 }));

@@ -67,19 +67,34 @@ async function vectorsIndexed(runtime: Runtime, started: number, progress: (line
     if ((performance.now() - started) / 1000 > SETTLE_DEADLINE_S) return { settled: false, report };
     if (performance.now() - lastReport > 30_000) {
       lastReport = performance.now();
-      progress(`  waiting for vectors (${round((performance.now() - started) / 1000, 0)} s since the first batch): backlog ${report.vector_backlog}, links pending ${report.links_pending}, load ${load1()}`);
+      progress(
+        `  waiting for vectors (${round((performance.now() - started) / 1000, 0)} s since the first batch): backlog ${report.vector_backlog}, links pending ${report.links_pending}, load ${load1()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-async function encodeRun({ config: configModule, requests: requestModule, runtime: runtimeModule }: CompiledServer, total: number, syncWrites: boolean, provider: Provider, encrypt: boolean, progress: (line: string) => void) {
+async function encodeRun(
+  { config: configModule, requests: requestModule, runtime: runtimeModule }: CompiledServer,
+  total: number,
+  syncWrites: boolean,
+  provider: Provider,
+  encrypt: boolean,
+  progress: (line: string) => void,
+) {
   const batchSize = 100;
   const dataDir = mkdtempSync(join(tmpdir(), 'cerememory-bench-encode-'));
-  const config = configModule.loadConfig({ env: {}, cwd: dataDir, flags: {
-    data_dir: dataDir, runtime: { sync_writes: syncWrites }, embedding: { provider },
-    ...(encrypt ? { security: { store_encryption_passphrase: 'bench passphrase' } } : {}),
-  } });
+  const config = configModule.loadConfig({
+    env: {},
+    cwd: dataDir,
+    flags: {
+      data_dir: dataDir,
+      runtime: { sync_writes: syncWrites },
+      embedding: { provider },
+      ...(encrypt ? { security: { store_encryption_passphrase: 'bench passphrase' } } : {}),
+    },
+  });
   const rssAtStart = round(process.memoryUsage.rss() / 2 ** 20, 1);
   const rss = rssSampler();
   const runtime = await runtimeModule.startRuntime(config, { log: (line) => (line.startsWith('embedding:') ? progress(line) : undefined) });
@@ -89,12 +104,14 @@ async function encodeRun({ config: configModule, requests: requestModule, runtim
   const parseStarted = performance.now();
   const requests = [];
   for (let offset = 0; offset < total; offset += batchSize) {
-    requests.push(requestModule.parseEncodeBatch({
-      records: texts.slice(offset, offset + batchSize).map((text) => ({
-        store: 'episodic',
-        content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] },
-      })),
-    }));
+    requests.push(
+      requestModule.parseEncodeBatch({
+        records: texts.slice(offset, offset + batchSize).map((text) => ({
+          store: 'episodic',
+          content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from(text).toString('base64') }] },
+        })),
+      }),
+    );
   }
   const parseMicrosPerRecord = ((performance.now() - parseStarted) * 1000) / total;
   const latencies: number[] = [];

@@ -119,7 +119,12 @@ const FILLER = [
 /** A small LoCoMo-format sample set: `samples` conversations of `sessions` sessions each. */
 export function generateSample(samples = 2, sessions = 4, seed = 7): LocomoSample[] {
   const random = prng(seed);
-  const people = [['Caroline', 'Melanie'], ['Jon', 'Gina'], ['Ana', 'Tomas'], ['Priya', 'Sam']];
+  const people = [
+    ['Caroline', 'Melanie'],
+    ['Jon', 'Gina'],
+    ['Ana', 'Tomas'],
+    ['Priya', 'Sam'],
+  ];
   return Array.from({ length: samples }, (_, sampleIndex) => {
     const [a, b] = people[sampleIndex % people.length];
     const conversation: Record<string, unknown> = { speaker_a: a, speaker_b: b };

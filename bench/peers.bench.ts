@@ -58,7 +58,12 @@ export interface PeersOptions {
 export const LOCOMO_DEV = join(ROOT, '..', 'shared', 'eval', 'locomo-dev.json');
 
 export const DEFAULT_OPTIONS: PeersOptions = {
-  sizes: [1_000, 10_000], queries: 200, batch: 100, scan: 100_000, locomo: LOCOMO_DEV, conversations: 5,
+  sizes: [1_000, 10_000],
+  queries: 200,
+  batch: 100,
+  scan: 100_000,
+  locomo: LOCOMO_DEV,
+  conversations: 5,
 };
 
 export interface Query {
@@ -255,10 +260,12 @@ async function searchAll(searchers: Searcher[], queries: string[], targets: stri
 /** Waits until every peer has settled; seconds per peer, measured from the same start. */
 async function settleAll(peers: Peer[]): Promise<number[]> {
   const started = performance.now();
-  return Promise.all(peers.map(async (peer) => {
-    await peer.settle();
-    return round((performance.now() - started) / 1000, 1);
-  }));
+  return Promise.all(
+    peers.map(async (peer) => {
+      await peer.settle();
+      return round((performance.now() - started) / 1000, 1);
+    }),
+  );
 }
 
 export interface PeerRow {
@@ -284,19 +291,33 @@ async function compareAt(size: number, options: PeersOptions, progress: (line: s
     const settled = await settleAll(peers);
     progress(`${size} memories: vectors settled after ${peers.map((p, i) => `${p.name} ${settled[i]} s`).join(', ')}; ${queries.length} queries × 2 variants`);
     const warmUp = queriesFor(texts, WARM_UP, 3);
-    await searchAll(peers, warmUp.map((query) => query.words), warmUp.map((query) => texts[query.target]));
-    const words = await searchAll(peers, queries.map((query) => query.words), targets);
-    const phrase = await searchAll(peers, queries.map((query) => query.phrase), targets);
-    const rows = peers.map((peer, i): PeerRow => ({
-      system: peer.name,
-      memories: size,
-      load_s: round(loadSeconds[i], 2),
-      load_records_per_s: round(size / loadSeconds[i], 0),
-      vectors_settled_s: settled[i],
-      peak_rss_mib: peakRssMiB(peer.pid),
-      words: words[peer.name],
-      phrase: phrase[peer.name],
-    }));
+    await searchAll(
+      peers,
+      warmUp.map((query) => query.words),
+      warmUp.map((query) => texts[query.target]),
+    );
+    const words = await searchAll(
+      peers,
+      queries.map((query) => query.words),
+      targets,
+    );
+    const phrase = await searchAll(
+      peers,
+      queries.map((query) => query.phrase),
+      targets,
+    );
+    const rows = peers.map(
+      (peer, i): PeerRow => ({
+        system: peer.name,
+        memories: size,
+        load_s: round(loadSeconds[i], 2),
+        load_records_per_s: round(size / loadSeconds[i], 0),
+        vectors_settled_s: settled[i],
+        peak_rss_mib: peakRssMiB(peer.pid),
+        words: words[peer.name],
+        phrase: phrase[peer.name],
+      }),
+    );
     for (const row of rows) progress(JSON.stringify(row));
     return rows;
   } finally {
@@ -345,7 +366,9 @@ async function realQuestions(samples: LocomoSample[], options: PeersOptions, pro
     try {
       const loadSeconds = await loadAll(peers, texts, options.batch, () => undefined);
       const settled = await settleAll(peers);
-      progress(`${sample.sample_id}: ${texts.length} turns loaded (${peers.map((p, i) => `${p.name} ${round(loadSeconds[i], 1)} s + vectors ${settled[i]} s`).join(', ')}); ${questions.length} questions`);
+      progress(
+        `${sample.sample_id}: ${texts.length} turns loaded (${peers.map((p, i) => `${p.name} ${round(loadSeconds[i], 1)} s + vectors ${settled[i]} s`).join(', ')}); ${questions.length} questions`,
+      );
       peers.forEach((peer, i) => {
         const system = systems.get(peer.name) ?? { sums: new Map(), latencies: [], load: 0, settle: 0 };
         system.load += loadSeconds[i];
@@ -375,9 +398,16 @@ async function realQuestions(samples: LocomoSample[], options: PeersOptions, pro
     }
   }
   const score = (list: Sums[]): QuestionScore => {
-    const total = list.reduce((a, b) => ({
-      questions: a.questions + b.questions, at5: a.at5 + b.at5, at10: a.at10 + b.at10, answered: a.answered + b.answered, returned: a.returned + b.returned,
-    }), empty());
+    const total = list.reduce(
+      (a, b) => ({
+        questions: a.questions + b.questions,
+        at5: a.at5 + b.at5,
+        at10: a.at10 + b.at10,
+        answered: a.answered + b.answered,
+        returned: a.returned + b.returned,
+      }),
+      empty(),
+    );
     const n = Math.max(1, total.questions);
     return {
       questions: total.questions,
@@ -479,9 +509,7 @@ async function scanComparison(size: number, options: PeersOptions, progress: (li
     const cerememory: Searcher = {
       name: 'cerememory',
       async search(query) {
-        const answer = await runtime.hippocampus.recallQuery(
-          parseRecallQuery({ cue: { text: query }, limit: TOP, reconsolidate: true, activation_depth: 2, recall_mode: 'perfect' }),
-        );
+        const answer = await runtime.hippocampus.recallQuery(parseRecallQuery({ cue: { text: query }, limit: TOP, reconsolidate: true, activation_depth: 2, recall_mode: 'perfect' }));
         return answer.memories.map((memory) => textOf(memory.record.content) ?? '');
       },
     };
@@ -497,9 +525,17 @@ async function scanComparison(size: number, options: PeersOptions, progress: (li
       },
     };
     const warmUp = queriesFor(texts, WARM_UP, 3);
-    await searchAll([cerememory, brute], warmUp.map((query) => query.words), warmUp.map((query) => texts[query.target]));
+    await searchAll(
+      [cerememory, brute],
+      warmUp.map((query) => query.words),
+      warmUp.map((query) => texts[query.target]),
+    );
     scanOnly.length = 0;
-    const stats = await searchAll([cerememory, brute], queries.map((query) => query.words), targets);
+    const stats = await searchAll(
+      [cerememory, brute],
+      queries.map((query) => query.words),
+      targets,
+    );
     return {
       records: size,
       loaded_through: `Cerememory's engine in this process (hippocampus.encodeBatch, ${options.batch} per call), not MCP`,
@@ -542,7 +578,7 @@ export async function runPeers(options: PeersOptions, progress: (line: string) =
     batch: options.batch,
     queries: options.queries,
     query_variants: {
-      words: '3 of the target memory\'s words (rarer than the 50 most common), shuffled',
+      words: "3 of the target memory's words (rarer than the 50 most common), shuffled",
       phrase: '4 consecutive words of the target memory, exactly',
     },
     search_tools: { cerememory: 'recall (limit 5, otherwise the tool defaults: reconsolidate, activation depth 2)', 'server-memory': 'search_nodes (all substring matches, file order)' },
@@ -568,7 +604,10 @@ const bench: Bench = {
     'Cerememory vs @modelcontextprotocol/server-memory over MCP stdio on pseudo-word memories and on real questions (LoCoMo dev), and a brute-force cosine scan (options: --sizes 1000,10000 --queries 200 --batch 100 --scan 100000 --locomo ../shared/eval/locomo-dev.json --conversations 5; --conversations 0 skips the real questions)',
   async run(args, progress) {
     const options: PeersOptions = {
-      sizes: (option(args, '--sizes') ?? DEFAULT_OPTIONS.sizes.join(',')).split(',').map(Number).filter((n) => n > 0),
+      sizes: (option(args, '--sizes') ?? DEFAULT_OPTIONS.sizes.join(','))
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0),
       queries: Number(option(args, '--queries') ?? DEFAULT_OPTIONS.queries),
       batch: Number(option(args, '--batch') ?? DEFAULT_OPTIONS.batch),
       scan: Number(option(args, '--scan') ?? DEFAULT_OPTIONS.scan),

@@ -150,8 +150,8 @@ const rowSlug = (variant: Variant) => (variant.name.startsWith('default') ? 'def
 function keptCorpus(dataDir: string, variant: Variant, size: number): CorpusMarker | undefined {
   try {
     const marker = JSON.parse(readFileSync(join(dataDir, MARKER), 'utf8')) as CorpusMarker;
-    const same = marker.records === size && marker.corpus_seed === CORPUS_SEED && JSON.stringify(marker.stores) === JSON.stringify(STORES)
-      && JSON.stringify(marker.flags) === JSON.stringify(variant.flags);
+    const same =
+      marker.records === size && marker.corpus_seed === CORPUS_SEED && JSON.stringify(marker.stores) === JSON.stringify(STORES) && JSON.stringify(marker.flags) === JSON.stringify(variant.flags);
     return same ? marker : undefined;
   } catch {
     return undefined;
@@ -265,7 +265,10 @@ const bench: Bench = {
   },
   async run(args, progress) {
     const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-    const sizes = (option('--sizes') ?? '10000,100000').split(',').map(Number).filter((n) => n > 0);
+    const sizes = (option('--sizes') ?? '10000,100000')
+      .split(',')
+      .map(Number)
+      .filter((n) => n > 0);
     const queries = Number(option('--queries')) || 500;
     keptDataDir = option('--data-dir');
     const until = option('--settle-until');
@@ -304,7 +307,13 @@ const bench: Bench = {
           row.runtime = cold.runtime;
           restarted.push(cold);
         }
-        const afterRestart = await alternating(server, rows.map((row) => row.runtime), Math.min(queries, 200), 3, false);
+        const afterRestart = await alternating(
+          server,
+          rows.map((row) => row.runtime),
+          Math.min(queries, 200),
+          3,
+          false,
+        );
         for (const [index, row] of rows.entries()) {
           const cold = restarted[index];
           Object.assign(row.row, {

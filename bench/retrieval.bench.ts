@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { TextIndex } from '../src/actors/store/text-index.js';
 import { loadConfig, type CerememoryConfig, type PartialDeep } from '../src/runtime/config/index.js';
 import { startServer } from '../src/server.js';
-import {
-  CATEGORY_NAMES, generateSample, loadLocomo, memoryText, scoredQuestions, sessionDateTime, sessionsOf, type LocomoSample,
-} from './locomo.js';
+import { CATEGORY_NAMES, generateSample, loadLocomo, memoryText, scoredQuestions, sessionDateTime, sessionsOf, type LocomoSample } from './locomo.js';
 import type { Bench } from './run.js';
 import { round } from './stats.js';
 
@@ -97,9 +95,7 @@ async function score(system: string, samples: LocomoSample[], ranker: Ranker): P
     const at10 = list.reduce((n, s) => n + s.at10, 0);
     return { questions, recall_at_5: round(at5 / Math.max(1, questions)), recall_at_10: round(at10 / Math.max(1, questions)) };
   };
-  const by_category = Object.fromEntries(
-    [...sums].sort((a, b) => a[0] - b[0]).map(([category, sum]) => [`${category} ${CATEGORY_NAMES[category]}`, of([sum])]),
-  );
+  const by_category = Object.fromEntries([...sums].sort((a, b) => a[0] - b[0]).map(([category, sum]) => [`${category} ${CATEGORY_NAMES[category]}`, of([sum])]));
   return { system, ...of([...sums.values()]), by_category };
 }
 
@@ -121,16 +117,17 @@ const plainBm25: Ranker = async (sample) => okapi(sample, (text) => text.toLower
 // figure for plain BM25 (0.547 / 0.611) is close to what BM25 gives with it (0.546 / 0.601) and not to
 // textbook BM25 without it (0.492 / 0.560), so both are reported: the stronger one is the bar.
 const ENGLISH_STOPWORDS = new Set(
-  ('i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself it its itself ' +
+  (
+    'i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers herself it its itself ' +
     'they them their theirs themselves what which who whom this that these those am is are was were be been being have has had ' +
     'having do does did doing a an the and but if or because as until while of at by for with about against between into through ' +
     'during before after above below to from up down in out on off over under again further then once here there when where why how ' +
-    'all any both each few more most other some such no nor not only own same so than too very s t can will just don should now').split(' '),
+    'all any both each few more most other some such no nor not only own same so than too very s t can will just don should now'
+  ).split(' '),
 );
 
 /** The same BM25 with NLTK's English stopwords dropped from turns and questions. */
-const stopwordBm25: Ranker = async (sample) =>
-  okapi(sample, (text) => (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((word) => !ENGLISH_STOPWORDS.has(word)));
+const stopwordBm25: Ranker = async (sample) => okapi(sample, (text) => (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((word) => !ENGLISH_STOPWORDS.has(word)));
 
 async function okapi(sample: LocomoSample, words: (text: string) => string[]): ReturnType<Ranker> {
   const docs = memories(sample).map((memory) => ({ id: memory.id, terms: words(memory.text) }));
@@ -150,7 +147,11 @@ async function okapi(sample: LocomoSample, words: (text: string) => string[]): R
       }
       return { id: doc.id, score };
     });
-    return scored.filter((doc) => doc.score > 0).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, 10).map((doc) => doc.id);
+    return scored
+      .filter((doc) => doc.score > 0)
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+      .slice(0, 10)
+      .map((doc) => doc.id);
   };
   return { rank, close: async () => undefined };
 }
@@ -252,16 +253,16 @@ async function vectorsIndexed(url: string, staticQueries: boolean): Promise<void
   }
 }
 
-export async function evaluateRetrieval(
-  samples: LocomoSample[],
-  progress: (line: string) => void = () => undefined,
-  variants: EngineVariant[] = VARIANTS,
-): Promise<RetrievalRow[]> {
+export async function evaluateRetrieval(samples: LocomoSample[], progress: (line: string) => void = () => undefined, variants: EngineVariant[] = VARIANTS): Promise<RetrievalRow[]> {
   const rows: RetrievalRow[] = [];
   const run = async (name: string, ranker: Ranker) => {
     const started = performance.now();
     const row = await score(name, samples, ranker);
-    progress(`${JSON.stringify({ ...row, by_category: undefined })} ${Object.entries(row.by_category).map(([c, s]) => `${c} ${s.recall_at_5}/${s.recall_at_10}`).join(', ')} (${round((performance.now() - started) / 1000, 1)} s)`);
+    progress(
+      `${JSON.stringify({ ...row, by_category: undefined })} ${Object.entries(row.by_category)
+        .map(([c, s]) => `${c} ${s.recall_at_5}/${s.recall_at_10}`)
+        .join(', ')} (${round((performance.now() - started) / 1000, 1)} s)`,
+    );
     rows.push(row);
   };
   await run('bm25 (baseline)', plainBm25);
@@ -284,7 +285,9 @@ const bench: Bench = {
     let samples = file ? loadLocomo(file) : generateSample(4, 6);
     const first = Number(option('--samples'));
     if (first > 0) samples = samples.slice(0, first);
-    const systems = option('--systems')?.split(',').map((name) => name.trim());
+    const systems = option('--systems')
+      ?.split(',')
+      .map((name) => name.trim());
     const variants = systems ? VARIANTS.filter((variant) => systems.includes(variant.name)) : VARIANTS;
     const turns = samples.reduce((sum, sample) => sum + memories(sample).length, 0);
     const questions = samples.reduce((n, sample) => n + scoredQuestions(sample).length, 0);

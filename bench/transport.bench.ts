@@ -97,7 +97,9 @@ const bench: Bench = {
         for (const concurrency of [1, 32]) {
           const perRound = Math.ceil(callsPerCell / rounds);
           const samples: Record<Protocol, { latencies: number[]; seconds: number }> = {
-            grpc: { latencies: [], seconds: 0 }, connect: { latencies: [], seconds: 0 }, rest: { latencies: [], seconds: 0 },
+            grpc: { latencies: [], seconds: 0 },
+            connect: { latencies: [], seconds: 0 },
+            rest: { latencies: [], seconds: 0 },
           };
           const cues = operation === 'recall' ? zipfQueries(perRound * rounds * 3 + 50, 7 + concurrency) : zipfSentences(perRound * rounds * 3 + 50, 9 + concurrency);
           // warm-up: 16 calls each, then the measured rounds from cue 50 on

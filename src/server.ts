@@ -20,10 +20,7 @@ import { createMcpHttp } from './transports/mcp/http.js';
 import { createMetrics, type Metrics } from './transports/metrics.js';
 import { listenOnePort, type OnePortServer, type RequestHandler } from './transports/one-port.js';
 import { createRestApp } from './transports/rest/app.js';
-import {
-  assertSafeBind, connectContextValues, connectCors, corsPolicy, createSecurity, guardRequestOrigin, requestOriginPolicy,
-  securityInterceptor,
-} from './transports/security/index.js';
+import { assertSafeBind, connectContextValues, connectCors, corsPolicy, createSecurity, guardRequestOrigin, requestOriginPolicy, securityInterceptor } from './transports/security/index.js';
 import { VERSION } from './version.js';
 
 // One Cerememory server: the actor runtime on a data directory plus the transports on one port:
@@ -153,4 +150,3 @@ function observed(handler: RequestHandler, metrics: Metrics): RequestHandler {
 function clusterView(node: ClusterNode) {
   return (space: string | undefined) => (space === undefined ? node.status() : node.locate(space));
 }
-

@@ -30,9 +30,7 @@ describe('proto/', () => {
     const committed = join(root, 'src', 'gen');
     expect(files(committed)).toEqual(files(fresh));
     for (const file of files(fresh)) {
-      expect(readFileSync(join(committed, file), 'utf8'), `src/gen/${file} is stale: run npm run generate`).toBe(
-        readFileSync(join(fresh, file), 'utf8'),
-      );
+      expect(readFileSync(join(committed, file), 'utf8'), `src/gen/${file} is stale: run npm run generate`).toBe(readFileSync(join(fresh, file), 'utf8'));
     }
   });
 });

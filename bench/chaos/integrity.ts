@@ -23,7 +23,10 @@ export interface Found {
 /** The markers in a CMA archive (JSONL: header, entries, footer; version 1.0 or 2.0). */
 export function markersOfArchive(archive: Buffer): Found {
   const found: Found = { markers: new Map(), curated: 0, raw: 0, unmarked: 0 };
-  const lines = archive.toString('utf8').split('\n').filter((line) => line.trim() !== '');
+  const lines = archive
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   for (const line of lines.slice(1, -1)) {
     const entry = JSON.parse(line) as { kind?: string; data?: Record<string, unknown> } & Record<string, unknown>;
     const record = (entry.kind === undefined ? entry : entry.data) as { id: string; metadata?: { marker?: unknown } };

@@ -76,10 +76,7 @@ export class Ledger {
   }
 }
 
-type Outcome =
-  | { kind: 'ok'; body: Record<string, unknown> }
-  | { kind: 'retry'; status: number; code: string }
-  | { kind: 'final'; status: number; code: string; message: string };
+type Outcome = { kind: 'ok'; body: Record<string, unknown> } | { kind: 'retry'; status: number; code: string } | { kind: 'final'; status: number; code: string; message: string };
 
 const RETRYABLE_CODES = new Set(['STORE_UNAVAILABLE', 'RATE_LIMITED', 'WORKING_MEMORY_FULL', 'DECAY_ENGINE_BUSY', 'CONSOLIDATION_IN_PROGRESS']);
 
@@ -163,25 +160,35 @@ export class LoadGenerator {
             connect ??= this.#options.connect(this.#options.url);
             const record = this.#record(marker(), random, invalid ? 'bogus_store' : undefined);
             const request = { ...record.body, idempotency_key: randomUUID() };
-            await this.#send(op, [record.marker], invalid, async () => {
-              try {
-                return { kind: 'ok', body: await connect!.call('encodeStore', request) };
-              } catch (error) {
-                const outcome = this.#connectOutcome(error);
-                if (outcome.kind === 'retry') {
-                  connect?.close();
-                  connect = undefined;
-                  connect = this.#options.connect(this.#options.url);
+            await this.#send(
+              op,
+              [record.marker],
+              invalid,
+              async () => {
+                try {
+                  return { kind: 'ok', body: await connect!.call('encodeStore', request) };
+                } catch (error) {
+                  const outcome = this.#connectOutcome(error);
+                  if (outcome.kind === 'retry') {
+                    connect?.close();
+                    connect = undefined;
+                    connect = this.#options.connect(this.#options.url);
+                  }
+                  return outcome;
                 }
-                return outcome;
-              }
-            }, (body) => [{ id: body.record_id as string, store: body.store as string }]);
+              },
+              (body) => [{ id: body.record_id as string, store: body.store as string }],
+            );
           } else if (op === 'rest-encode') {
             const record = this.#record(marker(), random, invalid ? 'bogus_store' : undefined);
             const key = randomUUID();
-            await this.#send(op, [record.marker], invalid, () => this.#rest('POST', '/v1/encode', record.body, key), (body) => [
-              { id: body.record_id as string, store: body.store as string },
-            ]);
+            await this.#send(
+              op,
+              [record.marker],
+              invalid,
+              () => this.#rest('POST', '/v1/encode', record.body, key),
+              (body) => [{ id: body.record_id as string, store: body.store as string }],
+            );
           } else if (op === 'rest-batch') {
             const records = Array.from({ length: BATCH_SIZE }, () => this.#record(marker(), random));
             if (invalid) {
@@ -208,9 +215,13 @@ export class LoadGenerator {
               metadata: { marker: m },
             };
             const key = randomUUID();
-            await this.#send(op, [m], invalid, () => this.#rest('POST', '/v1/encode/raw', body, key), (answer) => [
-              { id: answer.record_id as string, store: 'raw_journal' },
-            ]);
+            await this.#send(
+              op,
+              [m],
+              invalid,
+              () => this.#rest('POST', '/v1/encode/raw', body, key),
+              (answer) => [{ id: answer.record_id as string, store: 'raw_journal' }],
+            );
           }
         } finally {
           this.#inFlight--;
@@ -276,28 +287,20 @@ export class LoadGenerator {
 
   #connectOutcome(error: unknown): Outcome {
     const cause = (error as { cause?: { code?: unknown; metadata?: Headers } }).cause;
-    const cmpCode = typeof (error as { code?: unknown }).code === 'string' ? ((error as { code: string }).code) : undefined;
+    const cmpCode = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined;
     // The server's own code header (a code newer than this client's table is kept as sent).
     const header = cause?.metadata?.get?.('cerememory-error-code') ?? cmpCode ?? errorCode(error);
     const status = typeof cause?.code === 'number' ? cause.code : 0;
     const label = `connect:${status}`;
     if (cmpCode === undefined || RETRYABLE_CODES.has(header) || RETRYABLE_CODES.has(cmpCode)) return { kind: 'retry', status: 0, code: `${label} ${header}` };
     if (header === 'INTERNAL_ERROR' || cmpCode === 'INTERNAL_ERROR' || header === 'STORAGE_FULL') {
-      return this.#options.mode === 'disk'
-        ? { kind: 'final', status: 0, code: `${label} ${header}`, message: (error as Error).message }
-        : { kind: 'retry', status: 0, code: `${label} ${header}` };
+      return this.#options.mode === 'disk' ? { kind: 'final', status: 0, code: `${label} ${header}`, message: (error as Error).message } : { kind: 'retry', status: 0, code: `${label} ${header}` };
     }
     return { kind: 'final', status: 0, code: `${label} ${header}`, message: (error as Error).message };
   }
 
   /** Sends until acknowledged or final; records the outcome for `markers`. */
-  async #send(
-    op: Op,
-    markers: string[],
-    invalid: boolean,
-    attempt: () => Promise<Outcome>,
-    acks: (body: Record<string, unknown>) => { id: string; store: string }[],
-  ): Promise<Outcome> {
+  async #send(op: Op, markers: string[], invalid: boolean, attempt: () => Promise<Outcome>, acks: (body: Record<string, unknown>) => { id: string; store: string }[]): Promise<Outcome> {
     const ledger = this.ledger;
     ledger.requests++;
     const deadline = Date.now() + (this.#options.mode === 'disk' ? Math.min(this.#options.deadlineMs, 15_000) : this.#options.deadlineMs);
@@ -322,7 +325,7 @@ export class LoadGenerator {
       const label = `${outcome.status} ${outcome.code}`.trim();
       ledger.noteError(label);
       if (outcome.kind === 'final') {
-        if (outcome.status >= 400 && outcome.status < 500 || (outcome.status === 0 && !/INTERNAL_ERROR|STORAGE_FULL/.test(outcome.code))) {
+        if ((outcome.status >= 400 && outcome.status < 500) || (outcome.status === 0 && !/INTERNAL_ERROR|STORAGE_FULL/.test(outcome.code))) {
           for (const marker of markers) ledger.refused.set(marker, { op, status: outcome.status, code: outcome.code, intended: invalid });
           if (!invalid) ledger.anomaly(`${op}: a valid request was refused: ${label} ${outcome.message.slice(0, 160)}`);
         } else {
@@ -349,10 +352,16 @@ export class LoadGenerator {
     const { id } = this.ledger.acked.get(marker)!;
     const key = randomUUID();
     let attempts = 0;
-    const outcome = await this.#send('rest-forget', [], false, () => {
-      attempts++;
-      return this.#rest('DELETE', '/v1/lifecycle/forget', { record_ids: [id], confirm: true }, key);
-    }, () => []);
+    const outcome = await this.#send(
+      'rest-forget',
+      [],
+      false,
+      () => {
+        attempts++;
+        return this.#rest('DELETE', '/v1/lifecycle/forget', { record_ids: [id], confirm: true }, key);
+      },
+      () => [],
+    );
     if (outcome.kind === 'ok') {
       this.ledger.forgotten.set(marker, id);
       // On the first attempt the record was acknowledged and never forgotten: it must be there.

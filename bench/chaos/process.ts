@@ -43,7 +43,10 @@ export class ServerProcess {
   readonly exited: Promise<ExitInfo>;
   #exit: ExitInfo | undefined;
 
-  private constructor(readonly dataDir: string, readonly port: number) {
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+  ) {
     this.url = `http://127.0.0.1:${port}`;
     this.#child = spawn(process.execPath, [ENTRY], {
       env: { ...process.env, CHAOS_DATA_DIR: dataDir, CHAOS_PORT: String(port) },

@@ -15,7 +15,5 @@ export const claudeRenderer: ContextRenderer = {
   open: '<memories>\n',
   separator: '',
   close: '</memories>',
-  entry: ({ id, store, fidelity, text }) =>
-    `<memory id="${escapeXml(id)}" store="${escapeXml(store)}" fidelity="${fidelityLabel(fidelity)}">` +
-    `${escapeXml(text)}</memory>\n`,
+  entry: ({ id, store, fidelity, text }) => `<memory id="${escapeXml(id)}" store="${escapeXml(store)}" fidelity="${fidelityLabel(fidelity)}">` + `${escapeXml(text)}</memory>\n`,
 };

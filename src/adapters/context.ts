@@ -69,12 +69,7 @@ export function byRelevance(a: RecalledMemory, b: RecalledMemory): number {
 }
 
 /** Renders `memories` with `renderer` within `budgetTokens` (see the rules in the file header). */
-export function renderContext(
-  format: ContextFormat,
-  renderer: ContextRenderer,
-  memories: readonly RecalledMemory[],
-  budgetTokens = Number.POSITIVE_INFINITY,
-): FormattedContext {
+export function renderContext(format: ContextFormat, renderer: ContextRenderer, memories: readonly RecalledMemory[], budgetTokens = Number.POSITIVE_INFINITY): FormattedContext {
   if (!(budgetTokens >= 0)) throw new RangeError(`budgetTokens must be >= 0, got ${String(budgetTokens)}`);
   const budgetUnits = budgetTokens * 4;
   const ordered = [...memories].sort(byRelevance);

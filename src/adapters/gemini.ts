@@ -12,6 +12,5 @@ export const geminiRenderer: ContextRenderer = {
   open: '',
   separator: '\n',
   close: '',
-  entry: ({ id, store, fidelity, text }) =>
-    `## Memory [${id}] (store: ${store}, fidelity: ${fidelityLabel(fidelity)})\n\n${escapeMarkdownHeadings(text)}\n`,
+  entry: ({ id, store, fidelity, text }) => `## Memory [${id}] (store: ${store}, fidelity: ${fidelityLabel(fidelity)})\n\n${escapeMarkdownHeadings(text)}\n`,
 };

@@ -8,6 +8,5 @@ export const gptRenderer: ContextRenderer = {
   open: '{"memories":[',
   separator: ',',
   close: ']}',
-  entry: ({ id, store, fidelity, text }) =>
-    JSON.stringify({ id, store, fidelity: Number(fidelityLabel(fidelity)), content: text }),
+  entry: ({ id, store, fidelity, text }) => JSON.stringify({ id, store, fidelity: Number(fidelityLabel(fidelity)), content: text }),
 };

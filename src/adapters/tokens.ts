@@ -15,7 +15,7 @@ const CJK_SUPPLEMENTARY = /[\u{20000}-\u{3134f}]/gu;
 /** Quarter-tokens of `text` (an integer, so sums are exact). */
 export function tokenUnits(text: string): number {
   if (text === '') return 0;
-  const cjk = (text.match(CJK)?.length ?? 0);
+  const cjk = text.match(CJK)?.length ?? 0;
   const supplementary = text.match(CJK_SUPPLEMENTARY)?.length ?? 0;
   const other = text.length - cjk - 2 * supplementary;
   return 4 * (cjk + supplementary) + other;

@@ -9,10 +9,7 @@ import { CmpError, isCmpError } from '../cmp/errors.js';
 import { legacyMeta, metaSchema } from '../cmp/meta.js';
 import { validateRawRecord, validateRecord } from '../cmp/records.js';
 import { contentSchema, partialEmotionSchema, spaceNameSchema } from '../cmp/request-schemas.js';
-import {
-  ASSOCIATION_TYPES, RAW_SOURCES, RAW_SPEAKERS, RAW_VISIBILITIES, SECRECY_LEVELS,
-  type ContentBlock, type MemoryRecord, type MetaMemory, type RawJournalRecord,
-} from '../cmp/types.js';
+import { ASSOCIATION_TYPES, RAW_SOURCES, RAW_SPEAKERS, RAW_VISIBILITIES, SECRECY_LEVELS, type ContentBlock, type MemoryRecord, type MetaMemory, type RawJournalRecord } from '../cmp/types.js';
 import { jsonSchema, orDefault, orNull, storeSchema, timestampSchema, uuidSchema } from '../cmp/wire-primitives.js';
 import { parseWith } from '../cmp/zod-issues.js';
 
@@ -78,17 +75,33 @@ export function memoryRecordJson(record: MemoryRecord) {
     access_count: record.access_count,
     content: contentJson(record),
     fidelity: {
-      score: f.score, noise_level: f.noise_level, decay_rate: f.decay_rate, emotional_anchor: f.emotional_anchor,
-      reinforcement_count: f.reinforcement_count, stability: f.stability, last_decay_tick: f.last_decay_tick,
+      score: f.score,
+      noise_level: f.noise_level,
+      decay_rate: f.decay_rate,
+      emotional_anchor: f.emotional_anchor,
+      reinforcement_count: f.reinforcement_count,
+      stability: f.stability,
+      last_decay_tick: f.last_decay_tick,
       ...(f.anchor_score === undefined ? {} : { anchor_score: f.anchor_score }),
       ...(f.anchor_at === undefined ? {} : { anchor_at: f.anchor_at }),
     },
     emotion: {
-      joy: e.joy, trust: e.trust, fear: e.fear, surprise: e.surprise, sadness: e.sadness, disgust: e.disgust,
-      anger: e.anger, anticipation: e.anticipation, intensity: e.intensity, valence: e.valence,
+      joy: e.joy,
+      trust: e.trust,
+      fear: e.fear,
+      surprise: e.surprise,
+      sadness: e.sadness,
+      disgust: e.disgust,
+      anger: e.anger,
+      anticipation: e.anticipation,
+      intensity: e.intensity,
+      valence: e.valence,
     },
     associations: record.associations.map((a) => ({
-      target_id: a.target_id, association_type: a.association_type, weight: a.weight, created_at: a.created_at,
+      target_id: a.target_id,
+      association_type: a.association_type,
+      weight: a.weight,
+      created_at: a.created_at,
       last_co_activation: a.last_co_activation,
     })),
     metadata: record.metadata,
@@ -127,9 +140,7 @@ export function entryLine(version: ArchiveVersion, record: MemoryRecord | RawJou
     if (!curated) throw new CmpError('EXPORT_FAILED', 'a version 1.0 archive holds curated records only');
     return JSON.stringify(memoryRecordJson(record));
   }
-  return curated
-    ? JSON.stringify({ kind: 'memory_record', data: memoryRecordJson(record) })
-    : JSON.stringify({ kind: 'raw_journal_record', data: rawRecordJson(record) });
+  return curated ? JSON.stringify({ kind: 'memory_record', data: memoryRecordJson(record) }) : JSON.stringify({ kind: 'raw_journal_record', data: rawRecordJson(record) });
 }
 
 // ── reading ──────────────────────────────────────────────────────────────────────────────────────
@@ -157,9 +168,7 @@ export function parseHeader(line: string): ArchiveHeader {
     throw importConflict(`Invalid header: ${(error as Error).message}`, error);
   }
   if (header.version !== ARCHIVE_VERSION && header.version !== BUNDLE_ARCHIVE_VERSION) {
-    throw importConflict(
-      `Unsupported archive version: ${header.version} (expected ${ARCHIVE_VERSION} or ${BUNDLE_ARCHIVE_VERSION})`,
-    );
+    throw importConflict(`Unsupported archive version: ${header.version} (expected ${ARCHIVE_VERSION} or ${BUNDLE_ARCHIVE_VERSION})`);
   }
   return header as ArchiveHeader;
 }
@@ -206,13 +215,15 @@ const memoryRecordSchema = (nowIso: string) =>
     fidelity: orDefault(fidelitySchema(nowIso), {} as z.input<ReturnType<typeof fidelitySchema>>),
     emotion: orDefault(emotionSchema, {}),
     associations: orDefault(
-      z.array(z.object({
-        target_id: uuidSchema,
-        association_type: z.enum(ASSOCIATION_TYPES),
-        weight: z.number(),
-        created_at: timestampSchema,
-        last_co_activation: timestampSchema,
-      })),
+      z.array(
+        z.object({
+          target_id: uuidSchema,
+          association_type: z.enum(ASSOCIATION_TYPES),
+          weight: z.number(),
+          created_at: timestampSchema,
+          last_co_activation: timestampSchema,
+        }),
+      ),
       [],
     ),
     metadata: orDefault(jsonSchema, {}),

@@ -109,9 +109,7 @@ function decode(bytes: Buffer, what: string): string {
  * skipped, the last non-empty line is the footer, every other line is an entry (with its line number).
  * An encrypted archive read without its key fails here, at the header.
  */
-async function* structure(path: string): AsyncGenerator<
-  { type: 'header'; line: string } | { type: 'entry'; line: string; number: number } | { type: 'footer'; line: string }
-> {
+async function* structure(path: string): AsyncGenerator<{ type: 'header'; line: string } | { type: 'entry'; line: string; number: number } | { type: 'footer'; line: string }> {
   let number = 0;
   let previous: { line: string; number: number } | undefined;
   for await (const bytes of lines(path)) {
@@ -167,10 +165,7 @@ async function verify(path: string, decodedPath: string, now: string): Promise<{
         await decoded.write(staged.join(''));
         const footer = parseFooter(part.line);
         if (header!.record_count !== curated + raw) {
-          throw new CmpError(
-            'IMPORT_CONFLICT',
-            `record_count mismatch: header says ${header!.record_count}, found ${curated + raw} archive entries`,
-          );
+          throw new CmpError('IMPORT_CONFLICT', `record_count mismatch: header says ${header!.record_count}, found ${curated + raw} archive entries`);
         }
         const computed = hash.digest('hex');
         if (computed !== footer.checksum) {

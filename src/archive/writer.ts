@@ -102,13 +102,16 @@ export async function stageArchive(source: ArchiveSource, options: StageArchiveO
 
     const checksum = hash.digest('hex');
     const bundle = version === BUNDLE_ARCHIVE_VERSION;
-    const header = Buffer.from(`${headerLine({
-      version,
-      timestamp: options.timestamp,
-      record_count: curated + raw,
-      curated_record_count: bundle ? curated : null,
-      raw_record_count: bundle ? raw : null,
-    })}\n`, 'utf8');
+    const header = Buffer.from(
+      `${headerLine({
+        version,
+        timestamp: options.timestamp,
+        record_count: curated + raw,
+        curated_record_count: bundle ? curated : null,
+        raw_record_count: bundle ? raw : null,
+      })}\n`,
+      'utf8',
+    );
     const footer = Buffer.from(`${footerLine(checksum)}\n`, 'utf8');
     const plainBytes = header.length + entryBytes + footer.length;
     const size_bytes = options.encryptionKey === undefined ? plainBytes : plainBytes + ENCRYPTION_OVERHEAD;

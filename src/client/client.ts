@@ -1,8 +1,6 @@
 import { fromJson, toJson, type DescMessage, type DescMethod, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
-import {
-  createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager,
-} from '@connectrpc/connect-node';
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { randomUUID } from 'node:crypto';
 import { ERROR_TABLE } from '../cmp/error-table.js';
 import { CmpError, CMP_CODES, isCmpError, type CmpCode } from '../cmp/errors.js';
@@ -83,13 +81,19 @@ export class CerememoryClient {
     const baseUrl = options.baseUrl.replace(/\/+$/, '');
     const useHttp2 = options.transport === undefined && (protocol === 'grpc' || httpVersion === '2');
     this.#sessions = useHttp2 ? new Http2SessionManager(baseUrl) : undefined;
-    const interceptors: Interceptor[] = apiKey === undefined ? [] : [(next) => (request) => {
-      request.header.set('authorization', `Bearer ${apiKey}`);
-      return next(request);
-    }];
+    const interceptors: Interceptor[] =
+      apiKey === undefined
+        ? []
+        : [
+            (next) => (request) => {
+              request.header.set('authorization', `Bearer ${apiKey}`);
+              return next(request);
+            },
+          ];
     const common = { baseUrl, interceptors, defaultTimeoutMs: timeoutMs, useBinaryFormat: binary };
     const transport: Transport =
-      options.transport ?? (protocol === 'grpc'
+      options.transport ??
+      (protocol === 'grpc'
         ? createGrpcTransport({ ...common, sessionManager: this.#sessions })
         : protocol === 'grpc-web'
           ? useHttp2
@@ -154,10 +158,7 @@ export class CerememoryClient {
   }
 
   /** Appends a verbatim entry to the raw journal. */
-  storeRaw(
-    text: string,
-    options: { session_id: string; speaker?: string; source?: string; visibility?: string; secrecy_level?: string; turn_id?: string; topic_id?: string; space?: string },
-  ) {
+  storeRaw(text: string, options: { session_id: string; speaker?: string; source?: string; visibility?: string; secrecy_level?: string; turn_id?: string; topic_id?: string; space?: string }) {
     return this.call('encodeStoreRaw', {
       source: 'conversation',
       speaker: 'user',

@@ -148,7 +148,10 @@ export class PartitionLeases {
   startRenewing(onLost: (partitions: number[]) => void = () => undefined, intervalMs = this.ttlMs / 5): void {
     this.stopRenewing();
     this.#renewing = setInterval(() => {
-      this.renewAll().then((lost) => lost.length > 0 && onLost(lost), () => undefined);
+      this.renewAll().then(
+        (lost) => lost.length > 0 && onLost(lost),
+        () => undefined,
+      );
     }, intervalMs);
     this.#renewing.unref();
   }

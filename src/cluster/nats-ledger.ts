@@ -26,8 +26,20 @@ import { partitionOf, spaceToken } from './placement.js';
 
 /** What one log message holds: one event of one store, or one decay tick (stores evaluate it). */
 export type LogEntry = ApplyEntry | DecayEntry;
-export interface ApplyEntry { v: 1; kind: 'apply'; store: PartitionName; envelope: EventEnvelope; vectors?: Record<string, number[]> }
-export interface DecayEntry { v: 1; kind: 'decay'; store: PersistentStore; space: string; job: DecayJob }
+export interface ApplyEntry {
+  v: 1;
+  kind: 'apply';
+  store: PartitionName;
+  envelope: EventEnvelope;
+  vectors?: Record<string, number[]>;
+}
+export interface DecayEntry {
+  v: 1;
+  kind: 'decay';
+  store: PersistentStore;
+  space: string;
+  job: DecayJob;
+}
 
 export interface NatsLedgerOptions {
   stores: Stores;
@@ -187,13 +199,16 @@ export class NatsLedger implements Ledger {
 
   async apply(space: string, partition: PartitionName, event: MutationEvent, options: ApplyOptions = {}): Promise<ApplyReply> {
     const at = options.at ?? toTimestamp(this.#now());
-    const reply = await this.#append(space, (seq): ApplyEntry => ({
-      v: 1,
-      kind: 'apply',
-      store: partition,
-      envelope: envelope(space, seq, at, event, options.idempotencyKey),
-      ...(options.vectors === undefined ? {} : { vectors: options.vectors }),
-    }));
+    const reply = await this.#append(
+      space,
+      (seq): ApplyEntry => ({
+        v: 1,
+        kind: 'apply',
+        store: partition,
+        envelope: envelope(space, seq, at, event, options.idempotencyKey),
+        ...(options.vectors === undefined ? {} : { vectors: options.vectors }),
+      }),
+    );
     if (reply.evicted?.length) await this.cleanUpAfterRemoval(space, reply.evicted, at);
     return reply;
   }
@@ -206,9 +221,15 @@ export class NatsLedger implements Ledger {
     const sources = this.#graph.sourcesOf(space, removed);
     await Promise.all(
       [...sources].map(([store, sourceIds]) =>
-        this.#append(space, (seq): ApplyEntry => ({
-          v: 1, kind: 'apply', store, envelope: envelope(space, seq, at, { type: 'associations.stripped', source_ids: sourceIds, target_ids: removed }),
-        })),
+        this.#append(
+          space,
+          (seq): ApplyEntry => ({
+            v: 1,
+            kind: 'apply',
+            store,
+            envelope: envelope(space, seq, at, { type: 'associations.stripped', source_ids: sourceIds, target_ids: removed }),
+          }),
+        ),
       ),
     );
   }

@@ -198,7 +198,10 @@ export class ClusterNode {
       node_id: this.nodeId,
       nodes,
       partitions: placements.map((placed, i) => ({
-        ...placed, holder: holders[i], log_sequence: logs[i]?.last ?? 0, lag: this.#serving.has(placed.partition) ? (logs[i]?.lag ?? null) : null,
+        ...placed,
+        holder: holders[i],
+        log_sequence: logs[i]?.last ?? 0,
+        lag: this.#serving.has(placed.partition) ? (logs[i]?.lag ?? null) : null,
       })),
     };
   }
@@ -223,7 +226,10 @@ export class ClusterNode {
   async metrics(): Promise<{ members: number; member: boolean; served: { partition: number; last: number; lag: number }[] }> {
     const served = [...this.#serving.keys()].sort((a, b) => a - b);
     const [members, positions] = await Promise.all([
-      this.nodes().then((nodes) => nodes.length, () => 0),
+      this.nodes().then(
+        (nodes) => nodes.length,
+        () => 0,
+      ),
       Promise.all(served.map((partition) => (this.#lag?.(partition) ?? Promise.resolve(undefined)).catch(() => undefined))),
     ]);
     return {

@@ -12,9 +12,23 @@ import type { ClusterNode, LocalCall } from './node.js';
 
 /** The operations forwarded by their request's `space`. */
 export const ROUTED = [
-  'encodeStore', 'encodeBatch', 'encodeUpdate', 'encodeStoreRaw', 'encodeBatchStoreRaw',
-  'recallQuery', 'recallAssociate', 'recallTimeline', 'recallGraph', 'recallRawQuery',
-  'decayTick', 'dreamTick', 'consolidate', 'forget', 'decayForecast', 'introspectRecord', 'stats',
+  'encodeStore',
+  'encodeBatch',
+  'encodeUpdate',
+  'encodeStoreRaw',
+  'encodeBatchStoreRaw',
+  'recallQuery',
+  'recallAssociate',
+  'recallTimeline',
+  'recallGraph',
+  'recallRawQuery',
+  'decayTick',
+  'dreamTick',
+  'consolidate',
+  'forget',
+  'decayForecast',
+  'introspectRecord',
+  'stats',
 ] as const satisfies readonly (keyof OperationCalls)[];
 
 /**
@@ -53,10 +67,14 @@ export function routedCalls(calls: OperationCalls, node: ClusterNode): { calls: 
     routed[name] = async function ownerOnly(request: unknown, ...rest: unknown[]) {
       const { space, allSpaces } = spaceOf(request);
       if (allSpaces) {
-        throw new CmpError('VALIDATION_ERROR', 'An export of every space is not available in cluster mode: export each space through the node serving it (GET /v1/cluster?space=NAME)', { field: 'all_spaces' });
+        throw new CmpError('VALIDATION_ERROR', 'An export of every space is not available in cluster mode: export each space through the node serving it (GET /v1/cluster?space=NAME)', {
+          field: 'all_spaces',
+        });
       }
       if (!node.owns(space)) {
-        throw new CmpError('STORE_UNAVAILABLE', `Space "${space}" is not served by node ${node.nodeId}: export it through the node serving it (GET /v1/cluster?space=${space} names it)`, { retryAfter: RETRY_AFTER_SECS });
+        throw new CmpError('STORE_UNAVAILABLE', `Space "${space}" is not served by node ${node.nodeId}: export it through the node serving it (GET /v1/cluster?space=${space} names it)`, {
+          retryAfter: RETRY_AFTER_SECS,
+        });
       }
       return own(request, ...rest);
     };

@@ -66,7 +66,9 @@ export function findContentProblem(content: MemoryContent): ContentProblem | nul
       const bad = embedding.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
       if (bad >= 0) {
         return {
-          path: ['blocks', i, 'embedding', bad], code: 'VALIDATION_ERROR', problem: 'embedding contains NaN or Inf',
+          path: ['blocks', i, 'embedding', bad],
+          code: 'VALIDATION_ERROR',
+          problem: 'embedding contains NaN or Inf',
         };
       }
     }

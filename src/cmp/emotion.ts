@@ -5,8 +5,16 @@ import { EMOTION_DIMENSIONS, type EmotionDimension, type EmotionVector } from '.
 
 export function neutralEmotion(): EmotionVector {
   return {
-    joy: 0, trust: 0, fear: 0, surprise: 0, sadness: 0, disgust: 0, anger: 0, anticipation: 0,
-    intensity: 0, valence: 0,
+    joy: 0,
+    trust: 0,
+    fear: 0,
+    surprise: 0,
+    sadness: 0,
+    disgust: 0,
+    anger: 0,
+    anticipation: 0,
+    intensity: 0,
+    valence: 0,
   };
 }
 
@@ -45,11 +53,7 @@ export function parseEmotionLabel(label: string): EmotionVector {
   const trimmed = label.trim();
   const entry = Object.hasOwn(LABELS, trimmed.toLowerCase()) ? LABELS[trimmed.toLowerCase()] : undefined;
   if (entry === undefined) {
-    throw new CmpError(
-      'VALIDATION_ERROR',
-      `Invalid emotion label: ${trimmed}. Use one of: ${EMOTION_DIMENSIONS.join(', ')}`,
-      { field: 'emotion' },
-    );
+    throw new CmpError('VALIDATION_ERROR', `Invalid emotion label: ${trimmed}. Use one of: ${EMOTION_DIMENSIONS.join(', ')}`, { field: 'emotion' });
   }
   const vector = neutralEmotion();
   vector[entry.dimension] = 1;

@@ -4,9 +4,7 @@ import type { CmpCode } from './errors.js';
 // compile error. gRPC codes are connect-es Code names.
 export interface WireMapping {
   http: number;
-  grpc:
-    | 'NotFound' | 'InvalidArgument' | 'ResourceExhausted' | 'Unavailable' | 'Internal'
-    | 'AlreadyExists' | 'FailedPrecondition' | 'Unauthenticated' | 'PermissionDenied';
+  grpc: 'NotFound' | 'InvalidArgument' | 'ResourceExhausted' | 'Unavailable' | 'Internal' | 'AlreadyExists' | 'FailedPrecondition' | 'Unauthenticated' | 'PermissionDenied';
   retryable: boolean;
   /**
    * What an MCP tool call answers (the SDK turns the thrown McpError into an `isError` result):

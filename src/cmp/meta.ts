@@ -78,9 +78,22 @@ export function checkStoredMeta(meta: MetaMemory, field: string): void {
 
 function emptyMeta(): MetaMemory {
   return {
-    schema_version: 1, capture_status: 'legacy', intent: null, rationale: null, trigger: null, goals: [],
-    evidence: [], assumptions: [], alternatives: [], decision: null, confidence: null, source_record_ids: [],
-    parent_meta_ids: [], context_edges: [], tags: [], captured_at: null,
+    schema_version: 1,
+    capture_status: 'legacy',
+    intent: null,
+    rationale: null,
+    trigger: null,
+    goals: [],
+    evidence: [],
+    assumptions: [],
+    alternatives: [],
+    decision: null,
+    confidence: null,
+    source_record_ids: [],
+    parent_meta_ids: [],
+    context_edges: [],
+    tags: [],
+    captured_at: null,
   };
 }
 
@@ -97,11 +110,22 @@ export function unavailableMeta(trigger: string, nowIso: string): MetaMemory {
 /** Meta of a record the engine derived from raw records (dream), one evidence entry per source. */
 export function inferredMeta(trigger: string, rationale: string, sourceIds: string[], nowIso: string): MetaMemory {
   const evidence: MetaEvidenceRef[] = sourceIds.map((id) => ({
-    record_id: null, raw_record_id: id, label: 'source_raw_record', excerpt: null, uri: null, confidence: 1,
+    record_id: null,
+    raw_record_id: id,
+    label: 'source_raw_record',
+    excerpt: null,
+    uri: null,
+    confidence: 1,
   }));
   return {
-    ...emptyMeta(), capture_status: 'inferred', rationale, trigger, confidence: 1,
-    source_record_ids: [...sourceIds], evidence, captured_at: nowIso,
+    ...emptyMeta(),
+    capture_status: 'inferred',
+    rationale,
+    trigger,
+    confidence: 1,
+    source_record_ids: [...sourceIds],
+    evidence,
+    captured_at: nowIso,
   };
 }
 

@@ -1,9 +1,6 @@
 // Requests and responses of the CMP operations (reference spec §3), as the hippocampus receives them:
 // already decoded and validated by src/cmp/requests.ts, defaults applied, binary data as base64.
-import type {
-  EmotionVector, EncodeContext, JsonValue, ManualAssociation, MemoryContent, MemoryRecord, RawJournalRecord,
-  RawVisibility, SecrecyLevel, StoreType, TemporalRange,
-} from './types.js';
+import type { EmotionVector, EncodeContext, JsonValue, ManualAssociation, MemoryContent, MemoryRecord, RawJournalRecord, RawVisibility, SecrecyLevel, StoreType, TemporalRange } from './types.js';
 
 /** Fields every request may carry. */
 export interface RequestBase {
@@ -52,9 +49,7 @@ export interface EncodeUpdateRequest extends RequestBase {
   meta?: Record<string, unknown>;
 }
 
-export interface EncodeStoreRawRequest
-  extends RequestBase,
-    Pick<RawJournalRecord, 'session_id' | 'turn_id' | 'topic_id' | 'source' | 'speaker' | 'visibility' | 'secrecy_level'> {
+export interface EncodeStoreRawRequest extends RequestBase, Pick<RawJournalRecord, 'session_id' | 'turn_id' | 'topic_id' | 'source' | 'speaker' | 'visibility' | 'secrecy_level'> {
   content: MemoryContent;
   metadata: JsonValue;
   meta: Record<string, unknown> | null;

@@ -6,13 +6,8 @@ import { completeEmotion, parseEmotionLabel } from './emotion.js';
 import { isCmpError } from './errors.js';
 import { metaSchema } from './meta.js';
 import { CONFLICT_RESOLUTIONS, CONTEXT_FORMATS, RECALL_MODES } from './operations.js';
-import {
-  ASSOCIATION_TYPES, DEFAULT_SPACE, MODALITIES, RAW_SOURCES, RAW_SPEAKERS, RAW_VISIBILITIES,
-  SECRECY_LEVELS, type EmotionVector, type MetaMemory,
-} from './types.js';
-import {
-  bytesSchema, flagSchema, jsonSchema, orDefault, orNull, storeSchema, timestampSchema, unitIntervalSchema, uuidSchema,
-} from './wire-primitives.js';
+import { ASSOCIATION_TYPES, DEFAULT_SPACE, MODALITIES, RAW_SOURCES, RAW_SPEAKERS, RAW_VISIBILITIES, SECRECY_LEVELS, type EmotionVector, type MetaMemory } from './types.js';
+import { bytesSchema, flagSchema, jsonSchema, orDefault, orNull, storeSchema, timestampSchema, unitIntervalSchema, uuidSchema } from './wire-primitives.js';
 import { parseNested, type CmpIssueParams } from './zod-issues.js';
 
 /** Largest `encode.batch` (§3.2). `encode.batch_raw` has no cap in the reference. */
@@ -45,21 +40,27 @@ const blockSchema = z.object({
 });
 
 /** Content with the §1.3 content rules applied (size errors stay CONTENT_TOO_LARGE). */
-export const contentSchema = z
-  .object({ blocks: z.array(blockSchema), summary: orNull(z.string()) })
-  .superRefine((content, ctx) => {
-    const found = findContentProblem(content);
-    if (found === null) return;
-    const params: CmpIssueParams = { cmp_code: found.code };
-    ctx.addIssue({ code: 'custom', message: found.problem, path: found.path, params });
-  });
+export const contentSchema = z.object({ blocks: z.array(blockSchema), summary: orNull(z.string()) }).superRefine((content, ctx) => {
+  const found = findContentProblem(content);
+  if (found === null) return;
+  const params: CmpIssueParams = { cmp_code: found.code };
+  ctx.addIssue({ code: 'custom', message: found.problem, path: found.path, params });
+});
 
 const dimension = z.number().optional();
 /** A partial emotion vector, completed with neutral values (§1.6). */
 export const partialEmotionSchema = z
   .object({
-    joy: dimension, trust: dimension, fear: dimension, surprise: dimension, sadness: dimension,
-    disgust: dimension, anger: dimension, anticipation: dimension, intensity: dimension, valence: dimension,
+    joy: dimension,
+    trust: dimension,
+    fear: dimension,
+    surprise: dimension,
+    sadness: dimension,
+    disgust: dimension,
+    anger: dimension,
+    anticipation: dimension,
+    intensity: dimension,
+    valence: dimension,
   })
   .transform(completeEmotion);
 
@@ -162,9 +163,7 @@ export const MAX_CONTEXT_BUDGET_TOKENS = 1_000_000;
 /** Upper bound of `limit` on recall.query (ours: keeps one request from asking for the whole store). */
 export const MAX_RECALL_LIMIT = 1000;
 
-const embeddingSchema = z
-  .array(z.number().refine(Number.isFinite, { error: 'must be a finite number' }))
-  .min(1, { error: 'must not be empty' });
+const embeddingSchema = z.array(z.number().refine(Number.isFinite, { error: 'must be a finite number' })).min(1, { error: 'must not be empty' });
 
 export const cueSchema = z.object({
   text: orNull(z.string()).transform((text) => (text === null || text.trim() === '' ? null : text.trim())),
@@ -178,7 +177,14 @@ export const cueSchema = z.object({
 });
 
 const limitSchema = (max: number, fallback: number) =>
-  orDefault(z.number().int({ error: 'must be a whole number' }).min(0).max(max, { error: `must be at most ${max}` }), fallback);
+  orDefault(
+    z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(0)
+      .max(max, { error: `must be at most ${max}` }),
+    fallback,
+  );
 
 export const recallQuerySchema = z.object({
   cue: orDefault(cueSchema, {} as z.input<typeof cueSchema>),
@@ -191,7 +197,11 @@ export const recallQuerySchema = z.object({
   recall_mode: orDefault(z.enum(RECALL_MODES), 'human'),
   format: orNull(z.enum(CONTEXT_FORMATS)),
   budget_tokens: orNull(
-    z.number().int({ error: 'must be a whole number' }).min(0).max(MAX_CONTEXT_BUDGET_TOKENS, { error: `must be at most ${MAX_CONTEXT_BUDGET_TOKENS}` }),
+    z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(0)
+      .max(MAX_CONTEXT_BUDGET_TOKENS, { error: `must be at most ${MAX_CONTEXT_BUDGET_TOKENS}` }),
   ),
 });
 
@@ -239,7 +249,14 @@ export const setModeSchema = z.object({
 // ── lifecycle.decay_tick (§3.13), introspect.decay_forecast (§3.20) ─────────────────────────────────
 
 export const decayTickSchema = z.object({
-  tick_duration_seconds: orDefault(z.number().int({ error: 'must be a whole number of seconds' }).min(0).max(10 * 365 * 86_400), 3600),
+  tick_duration_seconds: orDefault(
+    z
+      .number()
+      .int({ error: 'must be a whole number of seconds' })
+      .min(0)
+      .max(10 * 365 * 86_400),
+    3600,
+  ),
 });
 
 export const decayForecastSchema = z.object({

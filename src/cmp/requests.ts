@@ -3,15 +3,47 @@
 // CmpError naming the field: VALIDATION_ERROR, or STORE_INVALID / CONTENT_TOO_LARGE where §3.22 says so.
 import { CmpError, invalidField } from './errors.js';
 import type {
-  EncodeBatchRawRequest, EncodeBatchRequest, EncodeStoreRawRequest, EncodeStoreRequest, EncodeUpdateRequest,
-  ExportRequest, ForgetRequest, ImportRequest, IntrospectRecordRequest, RecallAssociateRequest, RecallGraphRequest, RecallQueryRequest,
-  RecallRawQueryRequest, RecallTimelineRequest, RequestBase, StatsRequest,
+  EncodeBatchRawRequest,
+  EncodeBatchRequest,
+  EncodeStoreRawRequest,
+  EncodeStoreRequest,
+  EncodeUpdateRequest,
+  ExportRequest,
+  ForgetRequest,
+  ImportRequest,
+  IntrospectRecordRequest,
+  RecallAssociateRequest,
+  RecallGraphRequest,
+  RecallQueryRequest,
+  RecallRawQueryRequest,
+  RecallTimelineRequest,
+  RequestBase,
+  StatsRequest,
 } from './operations.js';
 import {
-  MAX_BATCH_SIZE, baseSchema, encodeBatchSchema, encodeItemSchema, encodeUpdateSchema, forgetSchema,
-  introspectRecordSchema, MAX_ASSOCIATE_DEPTH, MAX_ASSOCIATE_LIMIT, rawBatchSchema, rawItemSchema, recallAssociateSchema,
-  recallGraphSchema, recallQuerySchema, recallRawSchema, recallTimelineSchema, setModeSchema, decayTickSchema, decayForecastSchema, consolidateSchema, dreamTickSchema,
-  exportSchema, importSchema,
+  MAX_BATCH_SIZE,
+  baseSchema,
+  encodeBatchSchema,
+  encodeItemSchema,
+  encodeUpdateSchema,
+  forgetSchema,
+  introspectRecordSchema,
+  MAX_ASSOCIATE_DEPTH,
+  MAX_ASSOCIATE_LIMIT,
+  rawBatchSchema,
+  rawItemSchema,
+  recallAssociateSchema,
+  recallGraphSchema,
+  recallQuerySchema,
+  recallRawSchema,
+  recallTimelineSchema,
+  setModeSchema,
+  decayTickSchema,
+  decayForecastSchema,
+  consolidateSchema,
+  dreamTickSchema,
+  exportSchema,
+  importSchema,
 } from './request-schemas.js';
 import type { StoreType } from './types.js';
 import { uuidSchema } from './wire-primitives.js';
@@ -48,11 +80,7 @@ export function parseEncodeBatch(input: unknown): EncodeBatchRequest {
   const fields = body(input);
   const request = base(fields);
   if (Array.isArray(fields.records) && fields.records.length > MAX_BATCH_SIZE) {
-    throw new CmpError(
-      'VALIDATION_ERROR',
-      `Batch size ${fields.records.length} exceeds maximum of ${MAX_BATCH_SIZE}`,
-      { field: 'records' },
-    );
+    throw new CmpError('VALIDATION_ERROR', `Batch size ${fields.records.length} exceeds maximum of ${MAX_BATCH_SIZE}`, { field: 'records' });
   }
   return { ...request, ...parseWith(encodeBatchSchema, fields) };
 }

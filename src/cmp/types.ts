@@ -13,9 +13,7 @@ export type PersistentStore = (typeof PERSISTENT_STORES)[number];
 /** Every partition the runtime owns: the five curated stores plus the raw journal. */
 export type PartitionName = StoreType | 'raw_journal';
 
-export const MODALITIES = [
-  'text', 'image', 'audio', 'video', 'structured', 'spatial', 'temporal', 'interoceptive',
-] as const;
+export const MODALITIES = ['text', 'image', 'audio', 'video', 'structured', 'spatial', 'temporal', 'interoceptive'] as const;
 export type Modality = (typeof MODALITIES)[number];
 
 export interface ContentBlock {
@@ -55,9 +53,7 @@ export interface FidelityState {
   anchor_at?: string;
 }
 
-export const EMOTION_DIMENSIONS = [
-  'joy', 'trust', 'fear', 'surprise', 'sadness', 'disgust', 'anger', 'anticipation',
-] as const;
+export const EMOTION_DIMENSIONS = ['joy', 'trust', 'fear', 'surprise', 'sadness', 'disgust', 'anger', 'anticipation'] as const;
 export type EmotionDimension = (typeof EMOTION_DIMENSIONS)[number];
 
 export type EmotionVector = Record<EmotionDimension, number> & {
@@ -67,9 +63,7 @@ export type EmotionVector = Record<EmotionDimension, number> & {
   valence: number;
 };
 
-export const ASSOCIATION_TYPES = [
-  'temporal', 'spatial', 'semantic', 'emotional', 'causal', 'sequential', 'cross_modal', 'user_defined',
-] as const;
+export const ASSOCIATION_TYPES = ['temporal', 'spatial', 'semantic', 'emotional', 'causal', 'sequential', 'cross_modal', 'user_defined'] as const;
 export type AssociationType = (typeof ASSOCIATION_TYPES)[number];
 
 export interface Association {
@@ -90,9 +84,7 @@ export interface ManualAssociation {
 export const CAPTURE_STATUSES = ['provided', 'inferred', 'legacy', 'unavailable'] as const;
 export type CaptureStatus = (typeof CAPTURE_STATUSES)[number];
 
-export const META_RELATIONS = [
-  'motivated_by', 'caused_by', 'derived_from', 'supports', 'contradicts', 'chose_over', 'explains', 'context_of',
-] as const;
+export const META_RELATIONS = ['motivated_by', 'caused_by', 'derived_from', 'supports', 'contradicts', 'chose_over', 'explains', 'context_of'] as const;
 export type MetaRelation = (typeof META_RELATIONS)[number];
 
 export interface MetaEvidenceRef {

@@ -112,13 +112,9 @@ export const storeSchema = z.string().transform((value, ctx): StoreType => {
 });
 
 /** A number in [0, 1]; NaN and non-numbers fail with the reference's wording (§1.8). */
-export const unitIntervalSchema = z.custom<number>(
-  (value) => typeof value === 'number' && value >= 0 && value <= 1,
-  { error: (issue) => (issue.input === undefined ? 'is required' : 'must be in [0.0, 1.0]') },
-);
+export const unitIntervalSchema = z.custom<number>((value) => typeof value === 'number' && value >= 0 && value <= 1, {
+  error: (issue) => (issue.input === undefined ? 'is required' : 'must be in [0.0, 1.0]'),
+});
 
 /** A boolean; query strings may carry it as "true"/"false". */
-export const flagSchema = z.preprocess(
-  (value) => (value === 'true' ? true : value === 'false' ? false : value),
-  z.boolean(),
-);
+export const flagSchema = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());

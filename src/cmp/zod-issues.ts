@@ -17,7 +17,10 @@ type RawIssue = z.core.$ZodRawIssue;
 
 /** Joins path segments with dots, skipping empty ones; the empty path is "body". */
 export function dotted(...parts: PropertyKey[]): string {
-  const path = parts.map(String).filter((p) => p !== '').join('.');
+  const path = parts
+    .map(String)
+    .filter((p) => p !== '')
+    .join('.');
   return path === '' ? 'body' : path;
 }
 
@@ -36,8 +39,7 @@ function problemOf(issue: RawIssue): string {
     case 'invalid_type':
       return missing ? 'is required' : `expected ${issue.expected}, received ${received(issue.input)}`;
     case 'invalid_value': {
-      const expected =
-        issue.values.length === 1 ? `expected ${String(issue.values[0])}` : `expected one of ${issue.values.join(', ')}`;
+      const expected = issue.values.length === 1 ? `expected ${String(issue.values[0])}` : `expected one of ${issue.values.join(', ')}`;
       return missing ? `is required; ${expected}` : expected;
     }
     case 'too_small':
@@ -80,9 +82,7 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, prefix
  * Runs `schema` inside a transform and re-raises its issues on the outer context (paths stay relative),
  * so a value can be dispatched on its runtime type without a union's vague "no match" error.
  */
-export function parseNested<S extends z.ZodType>(
-  schema: S, input: unknown, ctx: z.core.$RefinementCtx,
-): z.output<S> {
+export function parseNested<S extends z.ZodType>(schema: S, input: unknown, ctx: z.core.$RefinementCtx): z.output<S> {
   const result = schema.safeParse(input, { error: errorMap, reportInput: true });
   if (result.success) return result.data;
   for (const issue of result.error.issues) {

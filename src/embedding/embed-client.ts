@@ -3,10 +3,7 @@ import { CmpError } from '../cmp/errors.js';
 import type { Embedder, QueryVector } from './embedder.js';
 import { StaticQueryEmbedder } from './static-query.js';
 import { prepareText, useLiteTokenizer } from './use-lite.js';
-import {
-  EMBED_DONE, EMBED_FAILED, EMBED_INFO, EMBED_TABLE, EMBED_TEXTS,
-  type ClientMessage, type EmbedPriority, type EmbedderInfo, type WorkerReply,
-} from './embed-protocol.js';
+import { EMBED_DONE, EMBED_FAILED, EMBED_INFO, EMBED_TABLE, EMBED_TEXTS, type ClientMessage, type EmbedPriority, type EmbedderInfo, type WorkerReply } from './embed-protocol.js';
 
 // An Embedder that asks the embedding worker (embed-worker.ts) over a MessagePort: the hippocampus's on
 // the main thread, one per store worker. Awaiting it costs the caller's thread nothing while the model
@@ -112,12 +109,7 @@ export class EmbedClient implements Embedder {
   }
 }
 
-function request(
-  port: MessagePort,
-  waiting: Map<number, Waiting>,
-  nextId: { value: number },
-  message: (id: number) => ClientMessage,
-): Promise<WorkerReply> {
+function request(port: MessagePort, waiting: Map<number, Waiting>, nextId: { value: number }, message: (id: number) => ClientMessage): Promise<WorkerReply> {
   const id = nextId.value++;
   return new Promise<WorkerReply>((resolve, reject) => {
     waiting.set(id, { resolve, reject });

@@ -31,8 +31,7 @@ export const EMBED_TABLE = 'embed.table';
 
 export type ClientMessage =
   /** `table`: send this port the static query table when it is ready (a cue client). */
-  | { type: typeof EMBED_INFO; id: number; table?: boolean }
-  | { type: typeof EMBED_TEXTS; id: number; texts: string[]; priority: EmbedPriority };
+  { type: typeof EMBED_INFO; id: number; table?: boolean } | { type: typeof EMBED_TEXTS; id: number; texts: string[]; priority: EmbedPriority };
 
 export type WorkerReply =
   | { type: typeof EMBED_INFO; id: number; info: EmbedderInfo }

@@ -5,8 +5,18 @@ import { MODEL_BATCH, USE_LITE_EMBEDDER_NAME, UseLiteEmbedder, type Vocabulary }
 import { readPieceTable, writePieceTable, type PieceTableKey } from './static-query.js';
 import type { Embedder } from './embedder.js';
 import {
-  EMBED_CONNECT, EMBED_DONE, EMBED_FAILED, EMBED_INFO, EMBED_READY, EMBED_TABLE, EMBED_TEXTS,
-  type ClientMessage, type EmbedPriority, type EmbedderInfo, type EmbedWorkerData, type WorkerReply,
+  EMBED_CONNECT,
+  EMBED_DONE,
+  EMBED_FAILED,
+  EMBED_INFO,
+  EMBED_READY,
+  EMBED_TABLE,
+  EMBED_TEXTS,
+  type ClientMessage,
+  type EmbedPriority,
+  type EmbedderInfo,
+  type EmbedWorkerData,
+  type WorkerReply,
 } from './embed-protocol.js';
 
 // The embedding worker: one thread per process that holds the semantic model (issue 17) and embeds for
@@ -78,35 +88,37 @@ const loading: Promise<{ embedder: Embedder; info: EmbedderInfo }> = (async () =
 
 void loading.then(({ info }) => parentPort!.postMessage({ type: EMBED_READY, info }));
 
-const staticTable: Promise<StaticTable | undefined> = loading.then(async ({ embedder }) => {
-  const dir = data.staticQueryDir;
-  if (dir === undefined || !(embedder instanceof UseLiteEmbedder)) return undefined;
-  const path = join(dir, `${embedder.name}.pieces.f32`);
-  const size = embedder.vocabulary.length;
-  const key: PieceTableKey = { model: embedder.name, fingerprint: embedder.fingerprint, vocabulary: size, dimension: embedder.dimension };
-  const started = performance.now();
-  const cached = readPieceTable(path, key);
-  if (cached.table) {
-    log(`static query table (${size} pieces) read from ${path} in ${Math.round(performance.now() - started)} ms`);
-    return { table: cached.table, vocabulary: embedder.vocabulary };
-  }
-  log(`distilling the static query table (${cached.reason}): ${size} pieces, in the background; cues run the model until then`);
-  const table = await new Promise<Float32Array>((resolve, reject) => {
-    distilling = { embedder, table: new Float32Array(new SharedArrayBuffer(size * embedder.dimension * 4)), next: 0, resolve, reject };
-    void run();
+const staticTable: Promise<StaticTable | undefined> = loading
+  .then(async ({ embedder }) => {
+    const dir = data.staticQueryDir;
+    if (dir === undefined || !(embedder instanceof UseLiteEmbedder)) return undefined;
+    const path = join(dir, `${embedder.name}.pieces.f32`);
+    const size = embedder.vocabulary.length;
+    const key: PieceTableKey = { model: embedder.name, fingerprint: embedder.fingerprint, vocabulary: size, dimension: embedder.dimension };
+    const started = performance.now();
+    const cached = readPieceTable(path, key);
+    if (cached.table) {
+      log(`static query table (${size} pieces) read from ${path} in ${Math.round(performance.now() - started)} ms`);
+      return { table: cached.table, vocabulary: embedder.vocabulary };
+    }
+    log(`distilling the static query table (${cached.reason}): ${size} pieces, in the background; cues run the model until then`);
+    const table = await new Promise<Float32Array>((resolve, reject) => {
+      distilling = { embedder, table: new Float32Array(new SharedArrayBuffer(size * embedder.dimension * 4)), next: 0, resolve, reject };
+      void run();
+    });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    try {
+      writePieceTable(path, key, table);
+      log(`static query table distilled: ${size} pieces in ${seconds} s, cached in ${path}`);
+    } catch (error) {
+      log(`static query table distilled: ${size} pieces in ${seconds} s; could not cache it in ${path} (${error instanceof Error ? error.message : String(error)}): the next start distils it again`);
+    }
+    return { table, vocabulary: embedder.vocabulary };
+  })
+  .catch((error: unknown) => {
+    log(`the static query table could not be made (${error instanceof Error ? error.message : String(error)}); cues run the model`);
+    return undefined;
   });
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  try {
-    writePieceTable(path, key, table);
-    log(`static query table distilled: ${size} pieces in ${seconds} s, cached in ${path}`);
-  } catch (error) {
-    log(`static query table distilled: ${size} pieces in ${seconds} s; could not cache it in ${path} (${error instanceof Error ? error.message : String(error)}): the next start distils it again`);
-  }
-  return { table, vocabulary: embedder.vocabulary };
-}).catch((error: unknown) => {
-  log(`the static query table could not be made (${error instanceof Error ? error.message : String(error)}); cues run the model`);
-  return undefined;
-});
 
 /** One turn of the distillation; settles it after the last piece. */
 async function distilSlice(work: Distillation): Promise<void> {

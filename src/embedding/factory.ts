@@ -28,23 +28,14 @@ export function createEmbedder(config: EmbedderConfig, options: EmbedderOptions 
       return noEmbedder;
     case 'openai_compatible': {
       requireProviderKeys('embedding', config);
-      return new OpenAiCompatibleEmbedder(
-        { baseUrl: config.base_url!, model: config.model!, dimension: config.dimension, apiKey: config.api_key },
-        options,
-      );
+      return new OpenAiCompatibleEmbedder({ baseUrl: config.base_url!, model: config.model!, dimension: config.dimension, apiKey: config.api_key }, options);
     }
     case 'gemini': {
       requireProviderKeys('embedding', config);
-      return new GeminiEmbedder(
-        { baseUrl: config.base_url, model: config.model!, apiKey: config.api_key!, dimension: config.dimension },
-        options,
-      );
+      return new GeminiEmbedder({ baseUrl: config.base_url, model: config.model!, apiKey: config.api_key!, dimension: config.dimension }, options);
     }
     default:
-      throw invalidField(
-        'embedding.provider',
-        `expected "local", "lexical", "openai_compatible", "gemini" or "none", got ${JSON.stringify((config as { provider: unknown }).provider)}`,
-      );
+      throw invalidField('embedding.provider', `expected "local", "lexical", "openai_compatible", "gemini" or "none", got ${JSON.stringify((config as { provider: unknown }).provider)}`);
   }
 }
 

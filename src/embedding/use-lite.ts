@@ -103,7 +103,11 @@ export class UseLiteEmbedder implements Embedder {
     const out = new Float32Array(ids.length * USE_LITE_DIMENSION);
     if (ids.length === 0) return out;
     const core = this.#core;
-    const indices = core.tensor2d(ids.map((_, i) => [i, 0]), [ids.length, 2], 'int32');
+    const indices = core.tensor2d(
+      ids.map((_, i) => [i, 0]),
+      [ids.length, 2],
+      'int32',
+    );
     const values = core.tensor1d(ids, 'int32');
     try {
       const result = await this.#model.model.executeAsync({ indices, values });

@@ -44,8 +44,7 @@ export function anthropicProvider(config: AnthropicConfig, options: ProviderHttp
       const content = (json as { content?: unknown } | null)?.content;
       if (!Array.isArray(content)) throw fail('answered without a "content" array');
       const texts = content
-        .filter((block): block is { type: 'text'; text: string } =>
-          block !== null && typeof block === 'object' && block.type === 'text' && typeof block.text === 'string')
+        .filter((block): block is { type: 'text'; text: string } => block !== null && typeof block === 'object' && block.type === 'text' && typeof block.text === 'string')
         .map((block) => block.text);
       if (texts.length === 0) throw fail('answered no text block');
       return texts.join('');

@@ -202,9 +202,7 @@ export interface Endpoint {
   shown: string;
 }
 
-type AttemptOutcome =
-  | { kind: 'done'; json: unknown }
-  | { kind: 'retry'; reason: string; cause?: unknown; retryAfterMs?: number };
+type AttemptOutcome = { kind: 'done'; json: unknown } | { kind: 'retry'; reason: string; cause?: unknown; retryAfterMs?: number };
 
 /**
  * The server's requested delay: OpenAI's `retry-after-ms`, else `Retry-After` as seconds or as an HTTP

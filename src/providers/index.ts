@@ -13,8 +13,12 @@ export { geminiProvider, GeminiEmbedder, GEMINI_BASE_URL, type GeminiConfig, typ
 export { ProviderHttpClient, defaultProviderHttpOptions, type ProviderHttpOptions } from './http-client.js';
 export { llmProvider, parseRelations, MAX_RELATIONS, type ExtractedRelation, type LlmProvider, type Prompt } from './llm-provider.js';
 export {
-  OpenAiCompatibleEmbedder, openAiCompatibleProvider, defaultOpenAiCompatibleOptions, type OpenAiCompatibleChatConfig,
-  type OpenAiCompatibleConfig, type OpenAiCompatibleOptions,
+  OpenAiCompatibleEmbedder,
+  openAiCompatibleProvider,
+  defaultOpenAiCompatibleOptions,
+  type OpenAiCompatibleChatConfig,
+  type OpenAiCompatibleConfig,
+  type OpenAiCompatibleOptions,
 } from './openai-compatible.js';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';

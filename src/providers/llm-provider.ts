@@ -118,6 +118,12 @@ export function stringAt(json: unknown, path: (string | number)[], fail: (proble
   for (const key of path) {
     node = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[key] : undefined;
   }
-  if (typeof node !== 'string') throw fail(`answered without ${path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').slice(1)} as a string`);
+  if (typeof node !== 'string')
+    throw fail(
+      `answered without ${path
+        .map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`))
+        .join('')
+        .slice(1)} as a string`,
+    );
   return node;
 }

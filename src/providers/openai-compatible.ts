@@ -115,13 +115,7 @@ export class OpenAiCompatibleEmbedder implements Embedder {
 }
 
 /** `value` as a vector of `dimension` finite numbers, or the provider's error naming `path`. */
-export function checkedVector(
-  value: unknown,
-  path: string,
-  dimension: number,
-  model: string,
-  fail: (problem: string) => CmpError,
-): Float32Array {
+export function checkedVector(value: unknown, path: string, dimension: number, model: string, fail: (problem: string) => CmpError): Float32Array {
   if (!Array.isArray(value)) throw fail(`answered ${path} that is not an array of numbers`);
   if (value.length !== dimension) {
     throw fail(`returned a vector of length ${value.length} for model "${model}", but embedding.dimension is ${dimension}`);

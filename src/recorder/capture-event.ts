@@ -5,16 +5,7 @@ import { redactJson, redactText } from './redact.js';
 // or a tool did. This file turns a line into the raw-journal record the server's
 // `POST /v1/encode/raw/batch` takes, redacted. Pure: the working directory is passed in.
 
-export const EVENT_TYPES = [
-  'user_message',
-  'assistant_message',
-  'tool_call',
-  'tool_result',
-  'command',
-  'file_change',
-  'session_summary',
-  'error',
-] as const;
+export const EVENT_TYPES = ['user_message', 'assistant_message', 'tool_call', 'tool_result', 'command', 'file_change', 'session_summary', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const SPEAKERS = ['user', 'assistant', 'tool', 'system'] as const;

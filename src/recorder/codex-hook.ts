@@ -103,11 +103,7 @@ if __name__ == "__main__":
 export function codexHookExample(): string {
   const handler = [{ hooks: [{ type: 'command', command: `python3 ${HOOK_SCRIPT}`, timeout: 20 }] }];
   const toolHandler = [{ matcher: '.*', ...handler[0] }];
-  return `${JSON.stringify(
-    { hooks: { UserPromptSubmit: handler, PreToolUse: toolHandler, PostToolUse: toolHandler, Stop: handler } },
-    null,
-    2,
-  )}\n`;
+  return `${JSON.stringify({ hooks: { UserPromptSubmit: handler, PreToolUse: toolHandler, PostToolUse: toolHandler, Stop: handler } }, null, 2)}\n`;
 }
 
 /**

@@ -18,8 +18,7 @@ export interface DoctorOptions {
   skipRawIngestProbe: boolean;
 }
 
-const check = (name: string, result: SendResult, okDetail: string): DoctorCheck =>
-  result.ok ? { name, ok: true, detail: okDetail } : { name, ok: false, detail: result.message };
+const check = (name: string, result: SendResult, okDetail: string): DoctorCheck => (result.ok ? { name, ok: true, detail: okDetail } : { name, ok: false, detail: result.message });
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
   const { client } = options;

@@ -39,9 +39,7 @@ export function checkServerUrl(value: string): string {
   if (url.username !== '' || url.password !== '') throw new ServerUrlError('--server-url: must not contain credentials (use CEREMEMORY_SERVER_API_KEY)');
   if (url.search !== '' || url.hash !== '') throw new ServerUrlError('--server-url: must not have a query or fragment');
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    throw new ServerUrlError(
-      `--server-url: plain http:// is allowed only to loopback (localhost, 127.0.0.1, [::1]); use https:// for ${url.hostname}`,
-    );
+    throw new ServerUrlError(`--server-url: plain http:// is allowed only to loopback (localhost, 127.0.0.1, [::1]); use https:// for ${url.hostname}`);
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -68,12 +66,7 @@ export function createIngestClient(options: IngestClientOptions) {
   const base = checkServerUrl(options.serverUrl);
   const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
 
-  async function request(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<{ result: SendResult; json?: unknown }> {
+  async function request(method: 'GET' | 'POST', path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<{ result: SendResult; json?: unknown }> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {

@@ -9,8 +9,7 @@ export async function* readLines(input: AsyncIterable<Buffer | string>, maxBytes
   let number = 0;
   const finish = (): Line => {
     number += 1;
-    const line: Line =
-      length > maxBytes ? { number, oversized: true, bytes: length } : { number, text: Buffer.concat(parts).toString('utf8') };
+    const line: Line = length > maxBytes ? { number, oversized: true, bytes: length } : { number, text: Buffer.concat(parts).toString('utf8') };
     parts = [];
     length = 0;
     return line;

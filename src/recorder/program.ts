@@ -44,7 +44,7 @@ function userError(error: unknown): string | null {
 
 export function createRecorderProgram(io: RecorderIo = defaultIo()): Command {
   const program = new Command('cerememory-recorder')
-    .description('Record agent and tool events into a Cerememory server\'s raw journal (Capture Event JSONL on stdin).')
+    .description("Record agent and tool events into a Cerememory server's raw journal (Capture Event JSONL on stdin).")
     .version(VERSION)
     .showHelpAfterError();
 
@@ -69,10 +69,7 @@ export function createRecorderProgram(io: RecorderIo = defaultIo()): Command {
       defaultIngestOptions.flushIntervalMs,
     )
     .option('--max-event-bytes <n>', 'longest accepted JSONL line in bytes', integer(1, 64 * 1024 * 1024), defaultIngestOptions.maxEventBytes)
-    .addHelpText(
-      'after',
-      '\nExample:\n  echo \'{"session_id":"demo","event_type":"user_message","content":"hello recorder"}\' | cerememory-recorder ingest --server-url http://127.0.0.1:8420\n',
-    )
+    .addHelpText('after', '\nExample:\n  echo \'{"session_id":"demo","event_type":"user_message","content":"hello recorder"}\' | cerememory-recorder ingest --server-url http://127.0.0.1:8420\n')
     .action(async (options: { serverUrl: string; spoolDir?: string; batchSize: number; flushIntervalMs: number; maxEventBytes: number }) => {
       try {
         const client = createIngestClient({ serverUrl: options.serverUrl, apiKey: apiKeyFromEnv(io.env) });

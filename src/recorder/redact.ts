@@ -56,35 +56,21 @@ type Rule = (text: string) => string;
 const rules: Rule[] = [
   // PEM private keys, whole blocks; a block cut off before its END line is redacted to the end.
   (text) =>
-    text
-      .replace(/-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, marker('private_key'))
-      .replace(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*$/, marker('private_key')),
+    text.replace(/-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, marker('private_key')).replace(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*$/, marker('private_key')),
   // Header lines whose whole value is a credential: `Authorization: …`, `Cookie: …`, `X-Api-Key: …`.
   (text) =>
-    text.replace(
-      /\b((?:proxy-)?authorization|set-cookie|cookie|x-api-key|api-key)([ \t]*:[ \t]*)([^\r\n"'`]+)/gi,
-      (whole, name: string, separator: string, value: string) => {
-        if (isMarker(value.trim())) return whole;
-        const lower = name.toLowerCase();
-        const kind: SecretKind = lower.endsWith('cookie') ? 'cookie' : lower.endsWith('authorization') ? 'authorization' : 'api_key';
-        // Keep the scheme word of an Authorization value so the journal still says what kind it was.
-        const scheme = kind === 'authorization' ? /^(bearer|basic|token|digest|negotiate)\s+/i.exec(value)?.[0] ?? '' : '';
-        return `${name}${separator}${scheme}${marker(kind)}`;
-      },
-    ),
-  (text) =>
-    text.replace(/\b(bearer)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi, (whole, word: string, space: string, value: string) =>
-      looksRandom(value) ? `${word}${space}${marker('bearer')}` : whole,
-    ),
-  (text) =>
-    text.replace(/\b(basic)(\s+)([A-Za-z0-9+/]{8,}={0,2})/gi, (whole, word: string, space: string, value: string) =>
-      looksRandom(value) ? `${word}${space}${marker('basic')}` : whole,
-    ),
+    text.replace(/\b((?:proxy-)?authorization|set-cookie|cookie|x-api-key|api-key)([ \t]*:[ \t]*)([^\r\n"'`]+)/gi, (whole, name: string, separator: string, value: string) => {
+      if (isMarker(value.trim())) return whole;
+      const lower = name.toLowerCase();
+      const kind: SecretKind = lower.endsWith('cookie') ? 'cookie' : lower.endsWith('authorization') ? 'authorization' : 'api_key';
+      // Keep the scheme word of an Authorization value so the journal still says what kind it was.
+      const scheme = kind === 'authorization' ? (/^(bearer|basic|token|digest|negotiate)\s+/i.exec(value)?.[0] ?? '') : '';
+      return `${name}${separator}${scheme}${marker(kind)}`;
+    }),
+  (text) => text.replace(/\b(bearer)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi, (whole, word: string, space: string, value: string) => (looksRandom(value) ? `${word}${space}${marker('bearer')}` : whole)),
+  (text) => text.replace(/\b(basic)(\s+)([A-Za-z0-9+/]{8,}={0,2})/gi, (whole, word: string, space: string, value: string) => (looksRandom(value) ? `${word}${space}${marker('basic')}` : whole)),
   // Passwords inside URLs: scheme://user:password@host.
-  (text) =>
-    text.replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)@/gi, (whole, prefix: string, value: string) =>
-      isMarker(value) ? whole : `${prefix}${marker('password')}@`,
-    ),
+  (text) => text.replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)@/gi, (whole, prefix: string, value: string) => (isMarker(value) ? whole : `${prefix}${marker('password')}@`)),
   // `NAME = value`, `"name": "value"`, `--password=value`: a secret-looking name, then `:` or `=`.
   // Any prefix is allowed (GITHUB_TOKEN, DB_PASSWORD, aws_secret_access_key); matches start only where
   // such a name can start, so a long run of name characters is scanned once, not once per character.
@@ -124,8 +110,25 @@ export function redactText(text: string): string {
 }
 
 const SECRET_KEYS = new Set([
-  'apikey', 'xapikey', 'accesstoken', 'refreshtoken', 'idtoken', 'token', 'auth', 'authorization', 'cookie', 'setcookie',
-  'password', 'passwd', 'pwd', 'secret', 'clientsecret', 'privatekey', 'accesskey', 'secretaccesskey', 'sessiontoken',
+  'apikey',
+  'xapikey',
+  'accesstoken',
+  'refreshtoken',
+  'idtoken',
+  'token',
+  'auth',
+  'authorization',
+  'cookie',
+  'setcookie',
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'clientsecret',
+  'privatekey',
+  'accesskey',
+  'secretaccesskey',
+  'sessiontoken',
 ]);
 const SECRET_KEY_SUFFIXES = ['secret', 'apikey', 'accesskey', 'token', 'password', 'passwd', 'authorization', 'cookie', 'privatekey'];
 

@@ -47,9 +47,7 @@ export function openSpoolDir(dir: string): Spool {
   if (!stats.isDirectory()) throw new SpoolError(`spool dir ${dir} exists and is not a directory`);
   if (isPosix && (stats.mode & 0o077) !== 0) {
     const mode = (stats.mode & 0o777).toString(8).padStart(4, '0');
-    throw new SpoolError(
-      `spool dir ${dir} is not private (mode ${mode}); the recorder will not change it. Run \`chmod 700 ${dir}\` or choose another --spool-dir`,
-    );
+    throw new SpoolError(`spool dir ${dir} is not private (mode ${mode}); the recorder will not change it. Run \`chmod 700 ${dir}\` or choose another --spool-dir`);
   }
   return new Spool(dir);
 }
@@ -82,7 +80,9 @@ export class Spool {
   /** Reads one spool file; an unreadable one is reported as `bad` (with the reason), not thrown. */
   read(name: string): PendingFile {
     try {
-      const lines = readFileSync(join(this.dir, name), 'utf8').split('\n').filter((line) => line.trim() !== '');
+      const lines = readFileSync(join(this.dir, name), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== '');
       const records = lines.map((line, index) => {
         const record = JSON.parse(line) as RawRecord;
         if (record === null || typeof record !== 'object' || typeof record.session_id !== 'string' || typeof record.content !== 'object') {

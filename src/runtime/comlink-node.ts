@@ -6,8 +6,7 @@ import { CmpError, isCmpError, storageError, type CmpCode } from '../cmp/errors.
 // comlink's Node adapter is a UMD module whose default export TypeScript sees as `.default` under
 // nodenext (stack notes §4); this picks whichever shape the loader handed us.
 type AdapterFn = (endpoint: NodeEndpoint) => Comlink.Endpoint;
-export const nodeEndpoint: AdapterFn =
-  (adapter as unknown as { default?: AdapterFn }).default ?? (adapter as unknown as AdapterFn);
+export const nodeEndpoint: AdapterFn = (adapter as unknown as { default?: AdapterFn }).default ?? (adapter as unknown as AdapterFn);
 
 interface SerializedThrow {
   isError: boolean;

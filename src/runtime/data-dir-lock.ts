@@ -18,7 +18,11 @@ export const HOLDER_FILE = join(LOCK_DIR, 'holder.json');
 
 export class DataDirLockedError extends Error {
   override readonly name = 'DataDirLockedError';
-  constructor(readonly dataDir: string, readonly holderPid: number | undefined, readonly since: string | undefined) {
+  constructor(
+    readonly dataDir: string,
+    readonly holderPid: number | undefined,
+    readonly since: string | undefined,
+  ) {
     super(
       `data directory ${dataDir} is in use by ${holderPid === undefined ? 'another process' : `process ${holderPid}`}` +
         `${since === undefined ? '' : ` (since ${since})`}; ` +
@@ -32,8 +36,7 @@ export class DataDirMissingError extends Error {
   override readonly name = 'DataDirMissingError';
   constructor(readonly dataDir: string) {
     super(
-      `data directory ${dataDir} does not exist; check --data-dir (or data_dir in the configuration). ` +
-        `Only serve, mcp and the commands that store memories (store, store-raw, import) create one.`,
+      `data directory ${dataDir} does not exist; check --data-dir (or data_dir in the configuration). ` + `Only serve, mcp and the commands that store memories (store, store-raw, import) create one.`,
     );
   }
 }
@@ -41,7 +44,10 @@ export class DataDirMissingError extends Error {
 /** The data directory cannot be created or written (read-only, full, no permission): says which and why. */
 export class DataDirOpenError extends Error {
   override readonly name = 'DataDirOpenError';
-  constructor(readonly dataDir: string, cause: unknown) {
+  constructor(
+    readonly dataDir: string,
+    cause: unknown,
+  ) {
     super(`cannot open data directory ${dataDir}: ${storageCause(cause).text}`, { cause });
   }
 }

@@ -22,11 +22,9 @@ export type MigrationReport = Record<PartitionName, MigrationCount>;
 export async function migrateStoreEncryption(config: CerememoryConfig, log: (line: string) => void = () => {}): Promise<MigrationReport> {
   const passphrase = config.security.store_encryption_passphrase;
   if (passphrase === undefined) {
-    throw new CmpError(
-      'VALIDATION_ERROR',
-      'migrate-store-encryption needs security.store_encryption_passphrase (or CEREMEMORY_SECURITY__STORE_ENCRYPTION_PASSPHRASE)',
-      { field: 'security.store_encryption_passphrase' },
-    );
+    throw new CmpError('VALIDATION_ERROR', 'migrate-store-encryption needs security.store_encryption_passphrase (or CEREMEMORY_SECURITY__STORE_ENCRYPTION_PASSPHRASE)', {
+      field: 'security.store_encryption_passphrase',
+    });
   }
   // The server must not be running on this directory: the lock says so, and which process holds it.
   const lock = await lockDataDir(config.data_dir, { create: false });
@@ -43,7 +41,9 @@ export async function migrateStoreEncryption(config: CerememoryConfig, log: (lin
       try {
         const { other_values_migrated, ...count } = await partition.migrateToSealed();
         report[name] = count;
-        log(`${name}: ${count.records_migrated} of ${count.records_total} records encrypted (${count.records_already_encrypted} already were; ${other_values_migrated} events and idempotency entries)`);
+        log(
+          `${name}: ${count.records_migrated} of ${count.records_total} records encrypted (${count.records_already_encrypted} already were; ${other_values_migrated} events and idempotency entries)`,
+        );
       } finally {
         await partition.close();
       }

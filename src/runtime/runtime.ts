@@ -95,11 +95,14 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       audit = await AuditLog.open(auditLogPath(config), { sync: config.runtime.sync_writes, now: options.now, log });
     }
     if (config.embedding.provider === 'local') {
-      embedding = EmbeddingService.start({
-        ...(config.embedding.model_dir === undefined ? {} : { modelDir: config.embedding.model_dir }),
-        // The static query table is cached beside the data it serves (embed-worker.ts).
-        ...(config.embedding.query_vectors === 'static' ? { staticQueryDir: join(config.data_dir, 'embedding') } : {}),
-      }, log);
+      embedding = EmbeddingService.start(
+        {
+          ...(config.embedding.model_dir === undefined ? {} : { modelDir: config.embedding.model_dir }),
+          // The static query table is cached beside the data it serves (embed-worker.ts).
+          ...(config.embedding.query_vectors === 'static' ? { staticQueryDir: join(config.data_dir, 'embedding') } : {}),
+        },
+        log,
+      );
     }
     const service = embedding;
     const started = await Promise.allSettled(
@@ -164,10 +167,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
     const stores = apis as Stores;
 
     const recordParams = Object.fromEntries(
-      (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [
-        store,
-        { decay_rate: config.stores[store].decay_exponent, stability: config.stores[store].initial_stability_secs },
-      ]),
+      (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [store, { decay_rate: config.stores[store].decay_exponent, stability: config.stores[store].initial_stability_secs }]),
     ) as Record<StoreType, { decay_rate: number; stability: number }>;
     hippocampus = new Hippocampus({
       stores,
@@ -186,9 +186,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
         sessionBoost: config.recall.session_boost,
       },
       associationThreshold: config.embedding.association_threshold,
-      pruneThreshold: Object.fromEntries(
-        (['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [store, config.stores[store].prune_threshold]),
-      ) as Record<StoreType, number>,
+      pruneThreshold: Object.fromEntries((['working', ...PERSISTENT_STORES] as StoreType[]).map((store) => [store, config.stores[store].prune_threshold])) as Record<StoreType, number>,
       statePath: join(config.data_dir, 'hippocampus.json'),
       // Archives are staged beside the data they come from or go to: same disk, same protection.
       tempDir: join(config.data_dir, 'tmp'),
@@ -205,7 +203,11 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       const ledger = natsLedger!;
       const routed = routedCalls(audited, node);
       calls = routed.calls;
-      await node.start(routed.local, (partition) => ledger.catchUpPartition(partition), (partition) => ledger.lag(partition));
+      await node.start(
+        routed.local,
+        (partition) => ledger.catchUpPartition(partition),
+        (partition) => ledger.lag(partition),
+      );
     }
     const operations = operationsOver(calls);
     for (const job of ['decay', 'dream'] as const) {
@@ -225,9 +227,7 @@ export async function startRuntime(config: CerememoryConfig, options: RuntimeOpt
       cluster: node,
       embedding: async () => {
         const counts = await Promise.all(
-          [working.vectorBacklog(), ...[...workers].filter(([name]) => name !== 'raw_journal').map(([, store]) => store.api.vectorBacklog())].map((count) =>
-            count.catch(() => 0),
-          ),
+          [working.vectorBacklog(), ...[...workers].filter(([name]) => name !== 'raw_journal').map(([, store]) => store.api.vectorBacklog())].map((count) => count.catch(() => 0)),
         );
         return {
           embedder: `${embedder.name}/${embedder.dimension}`,
@@ -273,4 +273,3 @@ async function natsLedgerFactory(node: ClusterNode, config: CerememoryConfig, cr
     return ledger;
   };
 }
-

@@ -9,7 +9,6 @@ export function spawnWorker(name: string, base: string, options: WorkerOptions =
   // Resolved here, not in the worker: eval'd code resolves bare names from the cwd, which need not be
   // the project when the command runs elsewhere.
   const tsxApi = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api';
-  const boot =
-    `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+  const boot = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(boot, { ...options, eval: true });
 }

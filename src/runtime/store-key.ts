@@ -67,7 +67,10 @@ function writeHeader(dataDir: string, header: EncryptionHeader): void {
 
 function derive(passphrase: string, kdf: EncryptionHeader['kdf']): Buffer {
   return scryptSync(passphrase.normalize('NFC'), Buffer.from(kdf.salt, 'base64'), 32, {
-    N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r,
+    N: kdf.N,
+    r: kdf.r,
+    p: kdf.p,
+    maxmem: 256 * kdf.N * kdf.r,
   });
 }
 
@@ -104,16 +107,14 @@ export function openStoreKey(dataDir: string, passphrase: string | undefined, ha
     if (header === undefined) return undefined;
     throw new StoreKeyError(
       'passphrase_required',
-      `${dataDir} is encrypted at rest (${ENCRYPTION_FILE}); set security.store_encryption_passphrase ` +
-        '(or CEREMEMORY_SECURITY__STORE_ENCRYPTION_PASSPHRASE) to open it',
+      `${dataDir} is encrypted at rest (${ENCRYPTION_FILE}); set security.store_encryption_passphrase ` + '(or CEREMEMORY_SECURITY__STORE_ENCRYPTION_PASSPHRASE) to open it',
     );
   }
   if (header === undefined) {
     if (hasData) {
       throw new StoreKeyError(
         'plaintext_data',
-        `${dataDir} holds unencrypted store data and a store encryption passphrase is configured; ` +
-          `stop the server and run \`${MIGRATE_COMMAND}\` to encrypt it in place (or unset the passphrase)`,
+        `${dataDir} holds unencrypted store data and a store encryption passphrase is configured; ` + `stop the server and run \`${MIGRATE_COMMAND}\` to encrypt it in place (or unset the passphrase)`,
       );
     }
     const fresh = newHeader(passphrase, 'encrypted');
@@ -122,10 +123,7 @@ export function openStoreKey(dataDir: string, passphrase: string | undefined, ha
   }
   const key = verified(dataDir, header, passphrase);
   if (header.state !== 'encrypted') {
-    throw new StoreKeyError(
-      'migration_incomplete',
-      `the encryption of ${dataDir} was interrupted; run \`${MIGRATE_COMMAND}\` again to finish it`,
-    );
+    throw new StoreKeyError('migration_incomplete', `the encryption of ${dataDir} was interrupted; run \`${MIGRATE_COMMAND}\` again to finish it`);
   }
   return key;
 }

@@ -40,8 +40,27 @@ export interface StoreHealth {
 type Remote = Comlink.Remote<StoreWorkerApi>;
 
 const STORE_METHODS = [
-  'whenReady', 'apply', 'get', 'getMany', 'findIdempotent', 'idsCreatedBetween',
-  'registry', 'stats', 'search', 'similar', 'similarOf', 'vectorBacklog', 'decay', 'recent', 'byIntensity', 'createdBetween', 'inSession', 'spaces', 'page', 'compact', 'close',
+  'whenReady',
+  'apply',
+  'get',
+  'getMany',
+  'findIdempotent',
+  'idsCreatedBetween',
+  'registry',
+  'stats',
+  'search',
+  'similar',
+  'similarOf',
+  'vectorBacklog',
+  'decay',
+  'recent',
+  'byIntensity',
+  'createdBetween',
+  'inSession',
+  'spaces',
+  'page',
+  'compact',
+  'close',
 ] as const satisfies readonly (keyof StoreApi)[];
 type Pending = { reject: (reason: unknown) => void };
 
@@ -101,13 +120,7 @@ export class SupervisedStore {
 
   /** The store API; every call goes through the mailbox and the crash guard. */
   readonly api: StoreApi = {
-    ...Object.fromEntries(
-      STORE_METHODS.map((method) => [
-        method,
-        (...args: unknown[]) =>
-          this.#call((remote) => (remote[method] as unknown as (...a: unknown[]) => Promise<unknown>)(...args)),
-      ]),
-    ),
+    ...Object.fromEntries(STORE_METHODS.map((method) => [method, (...args: unknown[]) => this.#call((remote) => (remote[method] as unknown as (...a: unknown[]) => Promise<unknown>)(...args))])),
     // Events cross in their wire form (put records as JSON text, see WireEnvelope).
     apply: (envelope, vectors) => this.#call((remote) => remote.apply(toWireEnvelope(envelope), vectors)),
   } as StoreApi;

@@ -60,20 +60,32 @@ export function createMetrics(options: { cluster?: ClusterMetricsSource } = {}):
   const registry = new Registry();
   if (options.cluster) clusterGauges(registry, options.cluster);
   const requests = new Counter({
-    name: 'cerememory_http_requests_total', help: 'Requests by method, route and status.', labelNames: ['method', 'path', 'status'], registers: [registry],
+    name: 'cerememory_http_requests_total',
+    help: 'Requests by method, route and status.',
+    labelNames: ['method', 'path', 'status'],
+    registers: [registry],
   });
   const durations = new Histogram({
-    name: 'cerememory_http_request_duration_seconds', help: 'Request duration by method, route and status.', labelNames: ['method', 'path', 'status'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [registry],
+    name: 'cerememory_http_request_duration_seconds',
+    help: 'Request duration by method, route and status.',
+    labelNames: ['method', 'path', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
   });
   // gRPC reports failures in trailers under HTTP 200, so operations are counted without an outcome;
   // the HTTP status of REST and Connect failures is in cerememory_http_requests_total.
   const operations = new Counter({
-    name: 'cerememory_operations_total', help: 'CMP operations by RPC name, over every transport.', labelNames: ['operation'], registers: [registry],
+    name: 'cerememory_operations_total',
+    help: 'CMP operations by RPC name, over every transport.',
+    labelNames: ['operation'],
+    registers: [registry],
   });
   const operationDurations = new Histogram({
-    name: 'cerememory_operation_duration_seconds', help: 'CMP operation duration by RPC name.', labelNames: ['operation'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60], registers: [registry],
+    name: 'cerememory_operation_duration_seconds',
+    help: 'CMP operation duration by RPC name.',
+    labelNames: ['operation'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers: [registry],
   });
   return {
     observe(method, path, status, seconds) {
@@ -97,26 +109,44 @@ function clusterGauges(registry: Registry, source: ClusterMetricsSource): void {
   // The gauges' collect callbacks run together at each scrape: they share one answer.
   const read = () => (scrape ??= source().finally(() => setImmediate(() => (scrape = undefined))));
   new Gauge({
-    name: 'cerememory_cluster_member', help: 'Whether this node is in the cluster now (1) or not (0): connected, its heartbeat counted by the others.', registers: [registry],
-    async collect() { this.set((await read()).member ? 1 : 0); },
+    name: 'cerememory_cluster_member',
+    help: 'Whether this node is in the cluster now (1) or not (0): connected, its heartbeat counted by the others.',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).member ? 1 : 0);
+    },
   });
   new Gauge({
-    name: 'cerememory_cluster_members', help: 'Live nodes of the cluster, as this node sees them.', registers: [registry],
-    async collect() { this.set((await read()).members); },
+    name: 'cerememory_cluster_members',
+    help: 'Live nodes of the cluster, as this node sees them.',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).members);
+    },
   });
   new Gauge({
-    name: 'cerememory_cluster_partitions_owned', help: 'Partitions this node holds the lease of and serves.', registers: [registry],
-    async collect() { this.set((await read()).served.length); },
+    name: 'cerememory_cluster_partitions_owned',
+    help: 'Partitions this node holds the lease of and serves.',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).served.length);
+    },
   });
   new Gauge({
-    name: 'cerememory_cluster_partition_log_sequence', help: 'Last sequence of the log of each partition this node serves.', labelNames: ['partition'], registers: [registry],
+    name: 'cerememory_cluster_partition_log_sequence',
+    help: 'Last sequence of the log of each partition this node serves.',
+    labelNames: ['partition'],
+    registers: [registry],
     async collect() {
       this.reset();
       for (const { partition, last } of (await read()).served) this.set({ partition: String(partition) }, last);
     },
   });
   new Gauge({
-    name: 'cerememory_cluster_partition_lag', help: 'Log entries of each partition this node serves that it has not applied (0 when caught up).', labelNames: ['partition'], registers: [registry],
+    name: 'cerememory_cluster_partition_lag',
+    help: 'Log entries of each partition this node serves that it has not applied (0 when caught up).',
+    labelNames: ['partition'],
+    registers: [registry],
     async collect() {
       this.reset();
       for (const { partition, lag } of (await read()).served) this.set({ partition: String(partition) }, lag);

@@ -7,10 +7,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 // the first bytes of each connection: the HTTP/2 client preface ("PRI * HTTP/2.0") goes to the h2c
 // server, anything else to the HTTP/1.1 server (stack notes §6).
 
-export type RequestHandler = (
-  request: IncomingMessage | Http2ServerRequest,
-  response: ServerResponse | Http2ServerResponse,
-) => void;
+export type RequestHandler = (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => void;
 
 export interface OnePortServer {
   readonly port: number;

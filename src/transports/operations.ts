@@ -3,16 +3,44 @@ import type { Hippocampus } from '../actors/hippocampus/coordinator.js';
 import type { PreparedExport } from '../actors/hippocampus/archiver.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import {
-  consolidateAudit, decayTickAudit, dreamTickAudit, encodeBatchAudit, encodeBatchRawAudit, encodeStoreAudit,
-  encodeStoreRawAudit, encodeUpdateAudit, exportAudit, forgetAudit, importAudit, recallQueryAudit, setModeAudit,
+  consolidateAudit,
+  decayTickAudit,
+  dreamTickAudit,
+  encodeBatchAudit,
+  encodeBatchRawAudit,
+  encodeStoreAudit,
+  encodeStoreRawAudit,
+  encodeUpdateAudit,
+  exportAudit,
+  forgetAudit,
+  importAudit,
+  recallQueryAudit,
+  setModeAudit,
   type AuditRule,
 } from '../audit/audit-rules.js';
 import { CmpError } from '../cmp/errors.js';
 import type { ExportResponse, ImportResponse } from '../cmp/operations.js';
 import {
-  parseConsolidate, parseDecayForecast, parseDecayTick, parseDreamTick, parseEncodeBatch, parseEncodeBatchRaw, parseEncodeStore,
-  parseEncodeStoreRaw, parseEncodeUpdate, parseExport, parseForget, parseImport, parseIntrospectRecord, parseRecallAssociate,
-  parseRecallGraph, parseRecallQuery, parseRecallRaw, parseRecallTimeline, parseSetMode, parseStats,
+  parseConsolidate,
+  parseDecayForecast,
+  parseDecayTick,
+  parseDreamTick,
+  parseEncodeBatch,
+  parseEncodeBatchRaw,
+  parseEncodeStore,
+  parseEncodeStoreRaw,
+  parseEncodeUpdate,
+  parseExport,
+  parseForget,
+  parseImport,
+  parseIntrospectRecord,
+  parseRecallAssociate,
+  parseRecallGraph,
+  parseRecallQuery,
+  parseRecallRaw,
+  parseRecallTimeline,
+  parseSetMode,
+  parseStats,
 } from '../cmp/requests.js';
 
 // Every CMP operation once: how its wire JSON is parsed, which hippocampus call it makes and what its

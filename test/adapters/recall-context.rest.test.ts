@@ -16,8 +16,7 @@ async function seed(space: string, texts: string[]): Promise<string[]> {
   return ids;
 }
 
-const recall = (body: Record<string, unknown>) =>
-  server.call('POST', '/v1/recall/query', { recall_mode: 'perfect', reconsolidate: false, ...body });
+const recall = (body: Record<string, unknown>) => server.call('POST', '/v1/recall/query', { recall_mode: 'perfect', reconsolidate: false, ...body });
 
 describe('POST /v1/recall/query with format', () => {
   it('answers no context when no format is asked for', async () => {

@@ -13,8 +13,7 @@ const ID_A = '0190a000-0000-7000-8000-00000000000a';
 const ID_B = '0190a000-0000-7000-8000-00000000000b';
 const ID_RAW = '0190a000-0000-7000-8000-0000000000f1';
 
-const encode = (space: string, text: string, extra: Record<string, unknown> = {}) =>
-  server.call('POST', '/v1/encode', { space, content: textContent(text), ...extra });
+const encode = (space: string, text: string, extra: Record<string, unknown> = {}) => server.call('POST', '/v1/encode', { space, content: textContent(text), ...extra });
 const inspect = (space: string, id: string) => server.call('GET', `/v1/introspect/record/${id}?space=${space}`);
 const stats = async (space: string, target: TestServer = server) => (await target.call('GET', `/v1/introspect/stats?space=${space}`)).body;
 const importArchive = (space: string, archive: Buffer, extra: Record<string, unknown> = {}, target: TestServer = server) =>
@@ -23,7 +22,11 @@ const exportArchive = async (body: Record<string, unknown>, target: TestServer =
   const response = await target.call('POST', '/v1/lifecycle/export', body);
   expect(response.status).toBe(200);
   return { ...response.body, archive: Buffer.from(response.body.archive_data as number[]) } as {
-    archive_id: string; size_bytes: number; record_count: number; checksum: string; archive: Buffer;
+    archive_id: string;
+    size_bytes: number;
+    record_count: number;
+    checksum: string;
+    archive: Buffer;
   };
 };
 
@@ -49,7 +52,12 @@ describe('archives written by hand from spec §7 import', () => {
     const { body: record } = await inspect('hand1', ID_A);
     expect(textOfRecord(record)).toBe('Paris is the capital of France');
     expect(record).toMatchObject({
-      id: ID_A, space: 'hand1', store: 'semantic', created_at: '2026-04-28T12:34:56.123Z', access_count: 2, version: 3,
+      id: ID_A,
+      space: 'hand1',
+      store: 'semantic',
+      created_at: '2026-04-28T12:34:56.123Z',
+      access_count: 2,
+      version: 3,
       metadata: { tag: 'imported' },
       fidelity: { score: 0.9, noise_level: 0.1, decay_rate: 0.3, reinforcement_count: 1, stability: 2.5 },
       emotion: { joy: 0.5, intensity: 0.5, valence: 0.5 },
@@ -82,7 +90,9 @@ describe('archives written by hand from spec §7 import', () => {
 
   it('accepts archive_data as base64 as well as an integer array (DESIGN §2.10)', async () => {
     const response = await server.call('POST', '/v1/lifecycle/import', {
-      space: 'hand3', archive_id: 'b64', archive_data: buildArchive('1.0', curated).toString('base64'),
+      space: 'hand3',
+      archive_id: 'b64',
+      archive_data: buildArchive('1.0', curated).toString('base64'),
     });
     expect(response.body).toEqual({ records_imported: 2 });
   });
@@ -96,12 +106,10 @@ describe('archives written by hand from spec §7 import', () => {
     ['empty', Buffer.alloc(0), 'Archive is empty: missing header'],
     ['header only', Buffer.from('{"version":"1.0","timestamp":"2026-04-28T12:34:56Z","record_count":0}\n'), 'Archive too short: missing footer'],
     ['unknown version', buildArchive('1.0', []).toString().replace('"1.0"', '"3.0"'), 'Unsupported archive version: 3.0 (expected 1.0 or 2.0)'],
-    ['a wrong record_count', buildArchive('1.0', curated).toString().replace('"record_count":2', '"record_count":3'),
-      'record_count mismatch: header says 3, found 2 archive entries'],
+    ['a wrong record_count', buildArchive('1.0', curated).toString().replace('"record_count":2', '"record_count":3'), 'record_count mismatch: header says 3, found 2 archive entries'],
     ['an edited entry', buildArchive('1.0', curated).toString().replace('"tag":"imported"', '"tag":"imp0rted"'), /^Checksum mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}$/],
     ['an invalid record', buildArchive('1.0', [referenceRecord(ID_A, 'semantic', 'x', { store: 'cortex' })]).toString(), /^Invalid record at line 2: .*cortex/],
-    ['a record breaking §1.3', buildArchive('1.0', [referenceRecord(ID_A, 'semantic', 'x', { fidelity: { score: 2 } })]).toString(),
-      /^Record validation failed at line 2: fidelity\.score/],
+    ['a record breaking §1.3', buildArchive('1.0', [referenceRecord(ID_A, 'semantic', 'x', { fidelity: { score: 2 } })]).toString(), /^Record validation failed at line 2: fidelity\.score/],
     ['an encrypted archive without the key', Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 5, 6, 7, 8]), 'Invalid header: not valid UTF-8'],
     ['a header that is not JSON', Buffer.from('salt+nonce+ciphertext'), /^Invalid header: /],
   ])('refuses %s and writes nothing', async (_name, archive, message) => {
@@ -113,14 +121,25 @@ describe('archives written by hand from spec §7 import', () => {
 
 describe('export', () => {
   beforeAll(async () => {
-    for (const [space, text] of [['exp', 'first episode'], ['exp', 'second episode'], ['other', 'not mine']]) await encode(space, text);
+    for (const [space, text] of [
+      ['exp', 'first episode'],
+      ['exp', 'second episode'],
+      ['other', 'not mine'],
+    ])
+      await encode(space, text);
     await encode('exp', 'How to bake bread: knead, rest, bake', { store: 'procedural', metadata: { note: 'pain de campagne ☕' } });
     await server.call('POST', '/v1/encode/raw', {
-      space: 'exp', session_id: 's1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent('raw turn'),
+      space: 'exp',
+      session_id: 's1',
+      source: 'conversation',
+      speaker: 'user',
+      visibility: 'normal',
+      secrecy_level: 'public',
+      content: textContent('raw turn'),
     });
   });
 
-  it('writes a version 1.0 archive of the request\'s space in the reference\'s JSON shape', async () => {
+  it("writes a version 1.0 archive of the request's space in the reference's JSON shape", async () => {
     const exported = await exportArchive({ space: 'exp' });
     expect(exported.record_count).toBe(3);
     expect(exported.size_bytes).toBe(exported.archive.length);
@@ -132,8 +151,20 @@ describe('export', () => {
     expect(header).toMatchObject({ version: '1.0', record_count: 3, curated_record_count: null, raw_record_count: null });
     const record = JSON.parse(lines[1]);
     expect(Object.keys(record)).toEqual([
-      'id', 'store', 'created_at', 'updated_at', 'last_accessed_at', 'access_count', 'content', 'fidelity', 'emotion',
-      'associations', 'metadata', 'version', 'meta', 'space',
+      'id',
+      'store',
+      'created_at',
+      'updated_at',
+      'last_accessed_at',
+      'access_count',
+      'content',
+      'fidelity',
+      'emotion',
+      'associations',
+      'metadata',
+      'version',
+      'meta',
+      'space',
     ]);
     expect(record.content.blocks[0].data).toEqual(expect.arrayContaining([expect.any(Number)]));
     expect(record.space).toBe('exp');
@@ -145,7 +176,11 @@ describe('export', () => {
     const exported = await exportArchive({ space: 'exp', stores: ['procedural', 'procedural'], include_raw_journal: true, format: ' JSONL ' });
     const header = JSON.parse(exported.archive.toString().split('\n')[0]);
     expect(header).toMatchObject({ version: '2.0', record_count: 2, curated_record_count: 1, raw_record_count: 1 });
-    const kinds = exported.archive.toString().split('\n').slice(1, 3).map((line) => JSON.parse(line).kind);
+    const kinds = exported.archive
+      .toString()
+      .split('\n')
+      .slice(1, 3)
+      .map((line) => JSON.parse(line).kind);
     expect(kinds).toEqual(['memory_record', 'raw_journal_record']);
   });
 
@@ -180,8 +215,7 @@ describe('import requests', () => {
 describe('merge conflict resolution (§3.17)', () => {
   const older = '2026-01-01T00:00:00Z';
   const newer = '2099-01-01T00:00:00Z';
-  const archiveOf = (text: string, updated_at: string, store = 'episodic') =>
-    buildArchive('1.0', [referenceRecord(ID_A, store, text, { updated_at })]);
+  const archiveOf = (text: string, updated_at: string, store = 'episodic') => buildArchive('1.0', [referenceRecord(ID_A, store, text, { updated_at })]);
 
   async function seed(space: string) {
     expect((await importArchive(space, archiveOf('local copy', '2026-06-01T00:00:00Z'))).body).toEqual({ records_imported: 1 });
@@ -225,7 +259,9 @@ describe('replace (§3.17)', () => {
 
   it('with a damaged archive leaves the data as it was', async () => {
     const kept = await encode('r2', 'must survive');
-    const damaged = buildArchive('1.0', [referenceRecord(ID_B, 'semantic', 'intruder')]).toString().replace('"version":3', '"version":4');
+    const damaged = buildArchive('1.0', [referenceRecord(ID_B, 'semantic', 'intruder')])
+      .toString()
+      .replace('"version":3', '"version":4');
     expectConflict(await importArchive('r2', Buffer.from(damaged), { strategy: 'replace' }), /^Checksum mismatch/);
     expect(await stats('r2')).toMatchObject({ total_records: 1 });
     expect(textOfRecord((await inspect('r2', kept.body.record_id)).body)).toBe('must survive');
@@ -235,8 +271,7 @@ describe('replace (§3.17)', () => {
 describe('replace when a store fails part-way', () => {
   it('restores the space as it was once the crashed store is back', async () => {
     const kept = await encode('crash', 'the data before the import', { store: 'semantic' });
-    const records = Array.from({ length: 3000 }, (_, index) =>
-      referenceRecord(`0190b000-0000-7000-8000-${String(index).padStart(12, '0')}`, 'semantic', `imported ${index}`));
+    const records = Array.from({ length: 3000 }, (_, index) => referenceRecord(`0190b000-0000-7000-8000-${String(index).padStart(12, '0')}`, 'semantic', `imported ${index}`));
     // The fault hook, not a race: the semantic worker crashes at its third apply from now, part-way
     // through the import (its records go in batches of 500; whatever else the replace writes first).
     await server.runtime.workers.get('semantic')!.crashAt('apply:before-write', { skip: 2 });
@@ -257,11 +292,17 @@ describe('round trip into a fresh data directory', () => {
     const first = await encode('trip-a', 'Alpha remembers the lake', { context: { session_id: 'trip' } });
     await encode('trip-a', 'Alpha remembers the boat', { context: { session_id: 'trip' }, emotion: 'joy' });
     await encode('trip-a', 'How to row: pull, feather, return', {
-      store: 'procedural', associations: [{ target_id: first.body.record_id, association_type: 'causal', weight: 0.6 }],
+      store: 'procedural',
+      associations: [{ target_id: first.body.record_id, association_type: 'causal', weight: 0.6 }],
     });
     await encode('trip-b', 'Beta keeps its own memories', { store: 'semantic', meta: { intent: 'keep spaces apart' } });
     await server.call('POST', '/v1/encode/raw', {
-      space: 'trip-b', session_id: 'sb', source: 'conversation', speaker: 'assistant', visibility: 'sealed', secrecy_level: 'secret',
+      space: 'trip-b',
+      session_id: 'sb',
+      source: 'conversation',
+      speaker: 'assistant',
+      visibility: 'sealed',
+      secrecy_level: 'secret',
       content: textContent('sealed raw'),
     });
     encrypted = await exportArchive({ space: 'trip-a', all_spaces: true, include_raw_journal: true, encrypt: true, encryption_key: KEY });
@@ -275,13 +316,19 @@ describe('round trip into a fresh data directory', () => {
   it('imports into a fresh server with the same counts, spaces and checksum', async () => {
     const before = { a: await stats('trip-a'), b: await stats('trip-b') };
     const plain = await exportArchive({ all_spaces: true, include_raw_journal: true, stores: ['episodic', 'semantic', 'procedural', 'emotional'] });
-    const trips = plain.archive.toString().split('\n').filter((line) => line.includes('"space":"trip-'));
+    const trips = plain.archive
+      .toString()
+      .split('\n')
+      .filter((line) => line.includes('"space":"trip-'));
     expect(trips.length).toBe(5);
 
     const imported = await importArchive('ignored', encrypted.archive, { decryption_key: KEY, all_spaces: true }, fresh);
     expect(imported.status).toBe(200);
     expect(imported.body.records_imported).toBe(encrypted.record_count);
-    for (const [space, expected] of [['trip-a', before.a], ['trip-b', before.b]] as const) {
+    for (const [space, expected] of [
+      ['trip-a', before.a],
+      ['trip-b', before.b],
+    ] as const) {
       const after = await stats(space, fresh);
       for (const key of ['total_records', 'records_by_store', 'total_associations', 'raw_journal_records', 'avg_fidelity']) {
         expect(after[key], `${space} ${key}`).toEqual(expected[key]);
@@ -292,7 +339,7 @@ describe('round trip into a fresh data directory', () => {
     expect(again.checksum).toBe(encrypted.checksum);
   });
 
-  it('puts every record into the request\'s space without all_spaces', async () => {
+  it("puts every record into the request's space without all_spaces", async () => {
     const exported = await exportArchive({ space: 'trip-b' });
     expect((await importArchive('copy-of-b', exported.archive, {}, fresh)).body).toEqual({ records_imported: 1 });
     expect(await stats('copy-of-b', fresh)).toMatchObject({ total_records: 1, records_by_store: { semantic: 1 } });

@@ -24,8 +24,13 @@ export function buildArchive(version: '1.0' | '2.0', entries: object[], counts?:
 export async function encryptArchive(plain: Buffer, passphrase: string): Promise<Buffer> {
   const base = Buffer.from(
     await argon2id({
-      password: passphrase, salt: 'cerememory-archive-v2', memorySize: 65_536, iterations: 3, parallelism: 1,
-      hashLength: 32, outputType: 'binary',
+      password: passphrase,
+      salt: 'cerememory-archive-v2',
+      memorySize: 65_536,
+      iterations: 3,
+      parallelism: 1,
+      hashLength: 32,
+      outputType: 'binary',
     }),
   );
   const salt = randomBytes(16);
@@ -50,7 +55,12 @@ export function referenceRecord(id: string, store: string, text: string, extra: 
     access_count: 2,
     content: { blocks: [{ modality: 'text', format: 'text/plain', data: bytes(text), embedding: null }], summary: null },
     fidelity: {
-      score: 0.9, noise_level: 0.1, decay_rate: 0.3, emotional_anchor: 1.0, reinforcement_count: 1, stability: 2.5,
+      score: 0.9,
+      noise_level: 0.1,
+      decay_rate: 0.3,
+      emotional_anchor: 1.0,
+      reinforcement_count: 1,
+      stability: 2.5,
       last_decay_tick: T0,
     },
     emotion: { joy: 0.5, trust: 0, fear: 0, surprise: 0, sadness: 0, disgust: 0, anger: 0, anticipation: 0, intensity: 0.5, valence: 0.5 },

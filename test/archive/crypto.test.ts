@@ -15,8 +15,7 @@ async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
 }
 
 /** `data` as a stream of `size`-byte chunks. */
-const chunked = (data: Buffer, size: number) =>
-  Readable.from(Array.from({ length: Math.ceil(data.length / size) }, (_, index) => data.subarray(index * size, (index + 1) * size)));
+const chunked = (data: Buffer, size: number) => Readable.from(Array.from({ length: Math.ceil(data.length / size) }, (_, index) => data.subarray(index * size, (index + 1) * size)));
 
 describe('archive encryption (spec §7.2)', () => {
   it('derives the Argon2id v1.3 key of the spec (known answer, cross-checked with @noble/hashes)', async () => {
@@ -27,8 +26,12 @@ describe('archive encryption (spec §7.2)', () => {
   it('diversifies the key as SHA-256(SHA-256(salt ‖ key) ‖ "cerememory-archive-key-v2" ‖ 0x01)', () => {
     const key = randomBytes(32);
     const salt = randomBytes(16);
-    const prk = createHash('sha256').update(Buffer.concat([salt, key])).digest();
-    const expected = createHash('sha256').update(Buffer.concat([prk, Buffer.from('cerememory-archive-key-v2'), Buffer.of(1)])).digest();
+    const prk = createHash('sha256')
+      .update(Buffer.concat([salt, key]))
+      .digest();
+    const expected = createHash('sha256')
+      .update(Buffer.concat([prk, Buffer.from('cerememory-archive-key-v2'), Buffer.of(1)]))
+      .digest();
     expect(diversifyKey(key, salt)).toEqual(expected);
   });
 

@@ -19,7 +19,9 @@ async function exportArchive(body: Record<string, unknown>) {
   const response = await source.call('POST', '/v1/lifecycle/export', body);
   expect(response.status).toBe(200);
   return { ...response.body, archive: response.body.archive_data as number[] } as {
-    record_count: number; size_bytes: number; archive: number[];
+    record_count: number;
+    size_bytes: number;
+    archive: number[];
   };
 }
 
@@ -39,7 +41,8 @@ describe('spec §10 export/import scenarios', () => {
 
     expect((await importArchive(fresh, 'p2-11', exported.archive)).body).toEqual({ records_imported: 3 });
     expect(await stats(fresh, 'p2-11')).toMatchObject({
-      total_records: 3, records_by_store: { episodic: 1, semantic: 1, procedural: 1, emotional: 0 },
+      total_records: 3,
+      records_by_store: { episodic: 1, semantic: 1, procedural: 1, emotional: 0 },
     });
   });
 
@@ -53,7 +56,8 @@ describe('spec §10 export/import scenarios', () => {
 
     expect((await importArchive(fresh, 'p2-12', exported.archive)).body).toEqual({ records_imported: 2 });
     expect(await stats(fresh, 'p2-12')).toMatchObject({
-      total_records: 2, records_by_store: { episodic: 2, semantic: 0, procedural: 0, emotional: 0 },
+      total_records: 2,
+      records_by_store: { episodic: 2, semantic: 0, procedural: 0, emotional: 0 },
     });
   });
 
@@ -74,8 +78,13 @@ describe('spec §10 export/import scenarios', () => {
   it('P2-13b: a bundle with the raw journal carries both planes', async () => {
     await encode('p2-13b', 'A curated episode', 'episodic');
     const raw = await source.call('POST', '/v1/encode/raw', {
-      space: 'p2-13b', session_id: 's-1', source: 'conversation', speaker: 'user',
-      visibility: 'normal', secrecy_level: 'public', content: textContent('the verbatim turn'),
+      space: 'p2-13b',
+      session_id: 's-1',
+      source: 'conversation',
+      speaker: 'user',
+      visibility: 'normal',
+      secrecy_level: 'public',
+      content: textContent('the verbatim turn'),
     });
     expect(raw.body).toMatchObject({ record_id: expect.any(String) });
     const exported = await exportArchive({ space: 'p2-13b', include_raw_journal: true });

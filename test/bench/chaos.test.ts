@@ -12,9 +12,7 @@ const archiveOf = (records: { id: string; marker?: string; raw?: boolean }[]) =>
   Buffer.from(
     [
       JSON.stringify({ version: '2.0', timestamp: '2026-12-03T00:00:00Z', record_count: records.length }),
-      ...records.map((r) =>
-        JSON.stringify({ kind: r.raw ? 'raw_journal_record' : 'memory_record', data: { id: r.id, metadata: r.marker === undefined ? {} : { marker: r.marker } } }),
-      ),
+      ...records.map((r) => JSON.stringify({ kind: r.raw ? 'raw_journal_record' : 'memory_record', data: { id: r.id, metadata: r.marker === undefined ? {} : { marker: r.marker } } })),
       JSON.stringify({ checksum: 'x' }),
     ].join('\n') + '\n',
   );
@@ -49,7 +47,14 @@ describe('the chaos bench', () => {
     expect(found).toMatchObject({ curated: 6, raw: 2, unmarked: 1 });
     const report = checkIntegrity(ledger, found);
     expect(report).toMatchObject({
-      acknowledged: 6, refused: 2, lost: 1, duplicated: 1, id_mismatch: 1, resurrected: 1, refused_present: 1, forgotten: 2,
+      acknowledged: 6,
+      refused: 2,
+      lost: 1,
+      duplicated: 1,
+      id_mismatch: 1,
+      resurrected: 1,
+      refused_present: 1,
+      forgotten: 2,
       unknown_outcome: { present: 1, absent: 0, by_code: { '500 INTERNAL_ERROR': { present: 1, absent: 0 } } },
     });
     expect(report.examples.lost).toEqual([expect.stringContaining('lost')]);

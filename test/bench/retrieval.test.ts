@@ -17,10 +17,20 @@ describe('the retrieval evaluation', () => {
     const rows = await evaluateRetrieval(generateSample(2, 3));
     const bySystem = new Map(rows.map((row) => [row.system, row]));
     expect([...bySystem.keys()]).toEqual([
-      'bm25 (baseline)', 'bm25 + english stopwords', 'bm25 + stemming (our text index alone)', 'cerememory', 'cerememory without turn context',
-      'cerememory without the local embedder', 'cerememory with the model per cue (no static query vectors)', 'cerememory without session links',
-      'cerememory without attribution', 'cerememory without the turn before in vectors', 'cerememory without the time boost',
-      'cerememory without the session boost', 'cerememory without the phrase boost', 'cerememory without activation',
+      'bm25 (baseline)',
+      'bm25 + english stopwords',
+      'bm25 + stemming (our text index alone)',
+      'cerememory',
+      'cerememory without turn context',
+      'cerememory without the local embedder',
+      'cerememory with the model per cue (no static query vectors)',
+      'cerememory without session links',
+      'cerememory without attribution',
+      'cerememory without the turn before in vectors',
+      'cerememory without the time boost',
+      'cerememory without the session boost',
+      'cerememory without the phrase boost',
+      'cerememory without activation',
       'cerememory with neighbour scores instead of turn context',
     ]);
     for (const row of rows) {

@@ -47,7 +47,13 @@ describe('[cluster] sources', () => {
       CEREMEMORY_CLUSTER__FORWARD_TIMEOUT_SECS: '60',
     };
     expect(load({ env }).cluster).toEqual({
-      mode: 'nats', nats_urls: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'], node_id: 'b', partitions: 32, replicas: 5, lease_ttl_secs: 20, forward_timeout_secs: 60,
+      mode: 'nats',
+      nats_urls: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'],
+      node_id: 'b',
+      partitions: 32,
+      replicas: 5,
+      lease_ttl_secs: 20,
+      forward_timeout_secs: 60,
     });
   });
 });
@@ -56,12 +62,20 @@ describe('[cluster] errors name the key and its source', () => {
   it.each([
     ['mode nats without URLs', { CEREMEMORY_CLUSTER__MODE: 'nats' }, 'config: cluster.nats_urls (from env CEREMEMORY_CLUSTER__MODE): required when cluster.mode = "nats"'],
     ['an unknown mode', { CEREMEMORY_CLUSTER__MODE: 'raft' }, 'config: cluster.mode (from env CEREMEMORY_CLUSTER__MODE): expected one of "embedded", "nats", got "raft"'],
-    ['a URL that is not NATS', { CEREMEMORY_CLUSTER__NATS_URLS: 'http://a:4222' }, 'config: cluster.nats_urls.0 (from env CEREMEMORY_CLUSTER__NATS_URLS): expected a NATS server URL like "nats://127.0.0.1:4222", got "http://a:4222"'],
+    [
+      'a URL that is not NATS',
+      { CEREMEMORY_CLUSTER__NATS_URLS: 'http://a:4222' },
+      'config: cluster.nats_urls.0 (from env CEREMEMORY_CLUSTER__NATS_URLS): expected a NATS server URL like "nats://127.0.0.1:4222", got "http://a:4222"',
+    ],
     ['a blank node id', { CEREMEMORY_CLUSTER__NODE_ID: ' ' }, 'config: cluster.node_id (from env CEREMEMORY_CLUSTER__NODE_ID): expected a non-blank string'],
     ['zero partitions', { CEREMEMORY_CLUSTER__PARTITIONS: '0' }, 'config: cluster.partitions (from env CEREMEMORY_CLUSTER__PARTITIONS): expected an integer in 1..1024, got 0'],
     ['six replicas', { CEREMEMORY_CLUSTER__REPLICAS: '6' }, 'config: cluster.replicas (from env CEREMEMORY_CLUSTER__REPLICAS): expected an integer in 1..5, got 6'],
     ['a one-second lease', { CEREMEMORY_CLUSTER__LEASE_TTL_SECS: '1' }, 'config: cluster.lease_ttl_secs (from env CEREMEMORY_CLUSTER__LEASE_TTL_SECS): expected an integer in 2..300, got 1'],
-    ['a fractional forward timeout', { CEREMEMORY_CLUSTER__FORWARD_TIMEOUT_SECS: '1.5' }, 'config: cluster.forward_timeout_secs (from env CEREMEMORY_CLUSTER__FORWARD_TIMEOUT_SECS): expected an integer in 1..600, got 1.5'],
+    [
+      'a fractional forward timeout',
+      { CEREMEMORY_CLUSTER__FORWARD_TIMEOUT_SECS: '1.5' },
+      'config: cluster.forward_timeout_secs (from env CEREMEMORY_CLUSTER__FORWARD_TIMEOUT_SECS): expected an integer in 1..600, got 1.5',
+    ],
     ['a misspelt key', { CEREMEMORY_CLUSTER__REPLICA: '3' }, 'config: cluster.replica (from env CEREMEMORY_CLUSTER__REPLICA): unknown key "replica" (did you mean CEREMEMORY_CLUSTER__REPLICAS?)'],
   ])('%s', (_case, env, message) => {
     const error = loadError({ env });

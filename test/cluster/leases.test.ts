@@ -67,7 +67,7 @@ describe.skipIf(!natsServerAvailable)('PartitionLeases on three nats-servers', (
     expect(a.holds(0)).toBe(true);
   });
 
-  it('a lease not renewed expires; another node takes it and the old holder\'s renewal is refused', async () => {
+  it("a lease not renewed expires; another node takes it and the old holder's renewal is refused", async () => {
     const bucket = `leases${++buckets}`;
     // Short, but long enough that b's lease outlives the few requests below on a loaded machine.
     const [a, b] = await Promise.all([open('a', bucket, 4_000), open('b', bucket, 4_000)]);

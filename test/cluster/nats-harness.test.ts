@@ -53,10 +53,13 @@ describe.skipIf(!natsServerAvailable)('startNatsCluster (3 real nats-servers)', 
       const deadline = Date.now() + 30_000;
       let messages: number | undefined;
       while (messages === undefined) {
-        messages = await jsm.streams.info('HARNESS').then((info) => info.state.messages, (error: unknown) => {
-          if (Date.now() > deadline) throw error;
-          return undefined;
-        });
+        messages = await jsm.streams.info('HARNESS').then(
+          (info) => info.state.messages,
+          (error: unknown) => {
+            if (Date.now() > deadline) throw error;
+            return undefined;
+          },
+        );
       }
       expect(messages).toBe(1);
     } finally {

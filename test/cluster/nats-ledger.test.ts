@@ -31,7 +31,16 @@ describe.skipIf(!natsServerAvailable)('NatsLedger on three nats-servers (R3)', (
   /** A node's ledger over fake stores, in a namespace shared with the other nodes of the same test. */
   function node(namespace: string, leases?: PartitionLeases) {
     const fake = fakeStores();
-    const ledger = new NatsLedger({ stores: fake.stores, graph: new AssociationGraph(), now: () => Date.parse('2026-06-01T12:00:00.000Z'), nc, partitions: 16, replicas: 3, namespace, ...(leases ? { leases } : {}) });
+    const ledger = new NatsLedger({
+      stores: fake.stores,
+      graph: new AssociationGraph(),
+      now: () => Date.parse('2026-06-01T12:00:00.000Z'),
+      nc,
+      partitions: 16,
+      replicas: 3,
+      namespace,
+      ...(leases ? { leases } : {}),
+    });
     return { fake, ledger, seqs: () => fake.applied.map(({ envelope }) => envelope.seq) };
   }
 
@@ -96,7 +105,11 @@ describe.skipIf(!natsServerAvailable)('NatsLedger on three nats-servers (R3)', (
       expect(a.seqs()).toEqual([1]);
 
       await a.ledger.apply('s', 'episodic', { type: 'records.deleted', ids: ['from-a-2'] });
-      expect(a.fake.applied.map(({ partition, envelope }) => [partition, envelope.seq])).toEqual([['episodic', 1], ['semantic', 2], ['episodic', 3]]);
+      expect(a.fake.applied.map(({ partition, envelope }) => [partition, envelope.seq])).toEqual([
+        ['episodic', 1],
+        ['semantic', 2],
+        ['episodic', 3],
+      ]);
       const log = await logOf(a.ledger, 's');
       expect(log.map((entry) => (entry.kind === 'apply' ? entry.envelope.event : entry.kind))).toEqual([
         { type: 'records.deleted', ids: ['from-a-1'] },
@@ -112,7 +125,10 @@ describe.skipIf(!natsServerAvailable)('NatsLedger on three nats-servers (R3)', (
       await a.ledger.apply('mine', 'episodic', { type: 'records.deleted', ids: ['x'] });
       await b.ledger.apply('theirs', 'episodic', { type: 'records.deleted', ids: ['y'] });
       await a.ledger.apply('mine', 'episodic', { type: 'records.deleted', ids: ['z'] });
-      expect(a.fake.applied.map(({ envelope }) => [envelope.space, envelope.seq])).toEqual([['mine', 1], ['mine', 2]]);
+      expect(a.fake.applied.map(({ envelope }) => [envelope.space, envelope.seq])).toEqual([
+        ['mine', 1],
+        ['mine', 2],
+      ]);
       expect(b.fake.applied.map(({ envelope }) => [envelope.space, envelope.seq])).toEqual([['theirs', 1]]);
     });
   });
@@ -125,7 +141,9 @@ describe.skipIf(!natsServerAvailable)('NatsLedger on three nats-servers (R3)', (
       const a = node(namespace, leasesA);
       expect(await leasesB.acquire(partition)).toBe(true);
       await expect(a.ledger.apply('s', 'episodic', { type: 'records.deleted', ids: ['x'] })).rejects.toMatchObject({
-        code: 'STORE_UNAVAILABLE', retryAfter: 1, message: `This node does not hold partition ${partition} of space "s" now; retry`,
+        code: 'STORE_UNAVAILABLE',
+        retryAfter: 1,
+        message: `This node does not hold partition ${partition} of space "s" now; retry`,
       });
       expect(a.seqs()).toEqual([]);
       await leasesB.release(partition);

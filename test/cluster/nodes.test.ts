@@ -89,7 +89,7 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     }
   });
 
-  it('GET /v1/cluster lists the nodes and each partition\'s owner; ?space= names its partition and owner', async () => {
+  it("GET /v1/cluster lists the nodes and each partition's owner; ?space= names its partition and owner", async () => {
     const partition = partitionOf('space-1', PARTITIONS);
     // Two nodes' views, asked until they agree on who holds the partition (each node learns of leases by
     // watching; on a loaded machine one may be a tick behind the other).
@@ -105,10 +105,16 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     // Each partition's log sequence (space-1 was written); the lag only where the node asked serves it, 0 there.
     expect(whole.body.partitions[partition].log_sequence).toBeGreaterThan(0);
     for (const { holder, lag } of whole.body.partitions) expect(lag).toBe(holder === 'c' ? 0 : null);
-    expect(one.body).toEqual({ space: 'space-1', partition, node_id: whole.body.partitions[partition].holder, owner: whole.body.partitions[partition].owner, standby: whole.body.partitions[partition].standby });
+    expect(one.body).toEqual({
+      space: 'space-1',
+      partition,
+      node_id: whole.body.partitions[partition].holder,
+      owner: whole.body.partitions[partition].owner,
+      standby: whole.body.partitions[partition].standby,
+    });
   });
 
-  it('/metrics: members, whether this node is in, the partitions it owns and each one\'s log sequence and lag', async () => {
+  it("/metrics: members, whether this node is in, the partitions it owns and each one's log sequence and lag", async () => {
     await eventually(async () => {
       const texts = await Promise.all(nodes.map(async (node) => (await node.call('GET', '/metrics')).body as string));
       const owned = texts.map((text) => Number(/^cerememory_cluster_partitions_owned (\d+)$/m.exec(text)?.[1] ?? -1));
@@ -134,7 +140,8 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
 
   it('`cerememory cluster status` prints what GET /v1/cluster says, whole or for one space, as text or JSON', async () => {
     // Asynchronously: the nodes it asks run in this process.
-    const run = async (...args: string[]) => (await execFileAsync(process.execPath, [...compiledEntry(), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 })).stdout;
+    const run = async (...args: string[]) =>
+      (await execFileAsync(process.execPath, [...compiledEntry(), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, timeout: 60_000 })).stdout;
     const cli = (...args: string[]) => run('--server-url', nodes[1].server.url, ...args);
     const partition = partitionOf('space-1', PARTITIONS);
     await eventually(async () => (await nodes[1].call('GET', '/v1/cluster')).body.partitions.every(({ owner, holder }: { owner: string; holder: string }) => owner === holder));
@@ -149,7 +156,10 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     // An embedded server has no cluster: the command says so and fails.
     const embedded = await startTestServer();
     try {
-      await expect(run('--server-url', embedded.url, 'cluster', 'status')).rejects.toMatchObject({ code: 1, stderr: `cerememory: ${embedded.url} is not in cluster mode (cluster.mode = "embedded")\n` });
+      await expect(run('--server-url', embedded.url, 'cluster', 'status')).rejects.toMatchObject({
+        code: 1,
+        stderr: `cerememory: ${embedded.url} is not in cluster mode (cluster.mode = "embedded")\n`,
+      });
     } finally {
       await embedded.close();
       removeDir(embedded.dataDir);
@@ -165,7 +175,11 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     expect(exported.status).toBe(200);
     // The memory written through another node in the first test is in the owner's archive.
     expect(exported.body.record_count).toBe(1);
-    const lines = Buffer.from(exported.body.archive_data as number[]).toString('utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const lines = Buffer.from(exported.body.archive_data as number[])
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.filter((line) => line.content).map((line) => Buffer.from(line.content.blocks[0].data).toString('utf8'))).toEqual(['the spare key of space-2 is under the blue pot']);
     const refused = await other.call('POST', '/v1/lifecycle/export', { space, format: 'cma' });
     expect(refused.status).toBe(503);
@@ -202,7 +216,9 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     const auditedHere = (node: Node) => {
       const path = join(node.dataDir, 'audit.jsonl');
       if (!existsSync(path)) return 0;
-      return readFileSync(path, 'utf8').split('\n').filter((line) => line.includes(stored.body.record_id)).length;
+      return readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(stored.body.record_id)).length;
     };
     expect(nodes.map((node) => [node.id, auditedHere(node)])).toEqual(nodes.map((node) => [node.id, node === owner ? 1 : 0]));
   });
@@ -236,7 +252,10 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     for (const node of survivors) {
       for (const [i, text] of acked.entries()) {
         const recalled = await node.call('POST', '/v1/recall/query', { space, cue: { text: `zx${i}q` }, reconsolidate: false });
-        expect(textsOf(recalled).filter((found) => found === text), `${text} through ${node.id}`).toHaveLength(1);
+        expect(
+          textsOf(recalled).filter((found) => found === text),
+          `${text} through ${node.id}`,
+        ).toHaveLength(1);
       }
     }
     // The old owner, cut off, answers nothing from its stale view once its lease is no longer trusted.
@@ -249,4 +268,3 @@ describe.skipIf(!natsServerAvailable)('three Cerememory nodes on three nats-serv
     expect(ready.body.cluster).toMatchObject({ node_id: owner.id, member: false });
   }, 180_000);
 });
-

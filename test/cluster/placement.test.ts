@@ -65,7 +65,11 @@ describe('rankNodes (rendezvous hashing)', () => {
   });
 
   it('pins the owners of 8 partitions among three nodes', () => {
-    expect(placeAll(8, nodes).map(({ owner }) => owner).join('')).toBe('acbacbaa');
+    expect(
+      placeAll(8, nodes)
+        .map(({ owner }) => owner)
+        .join(''),
+    ).toBe('acbacbaa');
   });
 
   it('a node that leaves moves only its own partitions, each to its standby', () => {

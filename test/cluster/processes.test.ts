@@ -43,7 +43,9 @@ async function textsIn(node: NodeProcess, space: string): Promise<string[]> {
   // 503 while the space's partition changes hands: a client retries.
   do {
     response = await node.call('POST', '/v1/recall/timeline', {
-      space, range: { start: '2000-01-01T00:00:00Z', end: '2100-01-01T00:00:00Z' }, granularity: 'month',
+      space,
+      range: { start: '2000-01-01T00:00:00Z', end: '2100-01-01T00:00:00Z' },
+      granularity: 'month',
     });
     if (response.status === 503) await new Promise((resolve) => setTimeout(resolve, 200));
   } while (response.status === 503 && Date.now() < deadline);
@@ -69,7 +71,9 @@ async function write(through: () => NodeProcess, space: string, text: string, ke
   for (;;) {
     const node = through();
     const sentAt = performance.now();
-    const stored = await node.call('POST', '/v1/encode', { space, content: textContent(text), idempotency_key: key }).catch((error: unknown) => ({ status: 0, body: String(error), headers: new Headers() }));
+    const stored = await node
+      .call('POST', '/v1/encode', { space, content: textContent(text), idempotency_key: key })
+      .catch((error: unknown) => ({ status: 0, body: String(error), headers: new Headers() }));
     if (stored.status === 200) {
       acks.push({ sentAt, ackedAt: performance.now() });
       return;
@@ -156,10 +160,22 @@ describe.skipIf(!natsServerAvailable)('Cerememory nodes as processes: kill -9 of
     const survivors = [...nodes.values()].filter((node) => node !== owner);
     let turn = 0;
     const through = () => survivors[turn++ % survivors.length]!;
-    await writeAll(SPACE, Array.from({ length: 10 }, (_, i) => `failover note ${i}`), through);
+    await writeAll(
+      SPACE,
+      Array.from({ length: 10 }, (_, i) => `failover note ${i}`),
+      through,
+    );
 
     // The next writes are in flight (one per survivor) when the owner dies.
-    const stream = Promise.all(survivors.map((_, s) => writeAll(SPACE, Array.from({ length: 10 }, (_, i) => `failover note ${10 + s * 10 + i}`), () => survivors[s]!)));
+    const stream = Promise.all(
+      survivors.map((_, s) =>
+        writeAll(
+          SPACE,
+          Array.from({ length: 10 }, (_, i) => `failover note ${10 + s * 10 + i}`),
+          () => survivors[s]!,
+        ),
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     const killedAt = performance.now();
     owner.process.child.kill('SIGKILL');
@@ -170,7 +186,9 @@ describe.skipIf(!natsServerAvailable)('Cerememory nodes as processes: kill -9 of
     const servedAgainAt = Math.min(...acks.filter(({ sentAt }) => sentAt > killedAt).map(({ ackedAt }) => ackedAt));
     const holder = (await survivors[0]!.call('GET', `/v1/cluster?space=${SPACE}`)).body.node_id;
     expect(survivors.map((node) => node.id)).toContain(holder);
-    console.log(`failover: owner ${ownerId} killed; space served by ${holder} again, acknowledged writes resumed; kill → first write acknowledged after it ${((servedAgainAt - killedAt) / 1000).toFixed(1)} s (load average ${loadavg()[0]!.toFixed(2)})`);
+    console.log(
+      `failover: owner ${ownerId} killed; space served by ${holder} again, acknowledged writes resumed; kill → first write acknowledged after it ${((servedAgainAt - killedAt) / 1000).toFixed(1)} s (load average ${loadavg()[0]!.toFixed(2)})`,
+    );
     for (const node of survivors) expectExactlyOnce(await textsIn(node, SPACE), written.get(SPACE)!, node.id);
   });
 
@@ -204,7 +222,9 @@ describe.skipIf(!natsServerAvailable)('Cerememory nodes as processes: kill -9 of
 
   it('a fourth node joins: it takes its share of the partitions, every record stays readable once through every node, spaces stay apart', async () => {
     const members = ['a', 'b', 'c', 'd'];
-    const share = placeAll(PARTITIONS, members).filter(({ owner }) => owner === 'd').map(({ partition }) => partition);
+    const share = placeAll(PARTITIONS, members)
+      .filter(({ owner }) => owner === 'd')
+      .map(({ partition }) => partition);
     // The failover space moves to d: d must rebuild it from the log, written by three owners in turn.
     expect(share).toContain(partitionOf(SPACE, PARTITIONS));
     await start('d', 0);
@@ -234,7 +254,11 @@ describe.skipIf(!natsServerAvailable)('Cerememory nodes as processes: kill -9 of
         return holder !== undefined && holder !== ownerId;
       }, `another node than ${ownerId} holds the space`);
       let turn = 0;
-      await writeAll(SPACE, Array.from({ length: 5 }, (_, i) => `while ${ownerId} was paused ${i}`), () => others[turn++ % others.length]!);
+      await writeAll(
+        SPACE,
+        Array.from({ length: 5 }, (_, i) => `while ${ownerId} was paused ${i}`),
+        () => others[turn++ % others.length]!,
+      );
     } finally {
       owner.process.child.kill('SIGCONT');
     }
@@ -252,7 +276,11 @@ describe.skipIf(!natsServerAvailable)('Cerememory nodes as processes: kill -9 of
     const stoppedAt = performance.now();
     leaving.process.child.kill('SIGTERM');
     let turn = 0;
-    const writes = writeAll(SPACE, Array.from({ length: 5 }, (_, i) => `after ${ownerId} left ${i}`), () => staying[turn++ % staying.length]!);
+    const writes = writeAll(
+      SPACE,
+      Array.from({ length: 5 }, (_, i) => `after ${ownerId} left ${i}`),
+      () => staying[turn++ % staying.length]!,
+    );
     expect(await leaving.process.exited).toBe(0);
     await writes;
     // No lease to wait out: released on the way out, taken at the next tick (the log is replayed first).

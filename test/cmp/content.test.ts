@@ -1,32 +1,32 @@
 import { describe, it, expect } from 'vitest';
-import {
-  MODALITY_SIZE_LIMITS, firstEmbedding, flattenJsonToText, searchableText, textBlock, textOf, validateContent,
-} from '../../src/cmp/content.js';
+import { MODALITY_SIZE_LIMITS, firstEmbedding, flattenJsonToText, searchableText, textBlock, textOf, validateContent } from '../../src/cmp/content.js';
 import { legacyMeta, unavailableMeta } from '../../src/cmp/meta.js';
 import type { ContentBlock, MemoryContent, MetaMemory } from '../../src/cmp/types.js';
 import { cmpErrorOf } from './cmp-error.js';
 
-const b64 = (bytes: number[] | string) =>
-  (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes)).toString('base64');
-const block = (modality: ContentBlock['modality'], data: string, embedding?: number[] | null): ContentBlock =>
-  ({ modality, format: 'x', data, embedding });
+const b64 = (bytes: number[] | string) => (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes)).toString('base64');
+const block = (modality: ContentBlock['modality'], data: string, embedding?: number[] | null): ContentBlock => ({ modality, format: 'x', data, embedding });
 const content = (...blocks: ContentBlock[]): MemoryContent => ({ blocks, summary: null });
 const providedMeta = (fields: Partial<MetaMemory>): MetaMemory => ({ ...legacyMeta(), capture_status: 'provided', rationale: null, ...fields });
 
 describe('MODALITY_SIZE_LIMITS', () => {
   it('matches §1.3 rule 5', () => {
     expect(MODALITY_SIZE_LIMITS).toEqual({
-      text: 1_048_576, image: 10_485_760, audio: 52_428_800, video: 52_428_800,
-      structured: 1_048_576, spatial: 1_048_576, temporal: 1_048_576, interoceptive: 1_048_576,
+      text: 1_048_576,
+      image: 10_485_760,
+      audio: 52_428_800,
+      video: 52_428_800,
+      structured: 1_048_576,
+      spatial: 1_048_576,
+      temporal: 1_048_576,
+      interoceptive: 1_048_576,
     });
   });
 });
 
 describe('validateContent', () => {
   it('accepts valid text, structured, binary and embedded blocks', () => {
-    expect(() => validateContent(content(
-      textBlock('hello'), block('structured', b64('{"a":1}')), block('image', b64([0xff, 0xd8])), block('audio', '', [0.1, -2]),
-    ), 'content')).not.toThrow();
+    expect(() => validateContent(content(textBlock('hello'), block('structured', b64('{"a":1}')), block('image', b64([0xff, 0xd8])), block('audio', '', [0.1, -2])), 'content')).not.toThrow();
   });
 
   it('rule: blocks must be non-empty', () => {
@@ -77,13 +77,11 @@ describe('validateContent', () => {
     expect(err.field).toBe('content.blocks.0.embedding');
   });
 
-  it.each([[Number.NaN], [Number.POSITIVE_INFINITY], [Number.NEGATIVE_INFINITY]])(
-    'rule: an embedding must be finite (%d)', (bad) => {
-      const err = cmpErrorOf(() => validateContent(content(block('text', b64('a'), [0.5, bad])), 'content'));
-      expect(err.code).toBe('VALIDATION_ERROR');
-      expect(err.field).toBe('content.blocks.0.embedding.1');
-    },
-  );
+  it.each([[Number.NaN], [Number.POSITIVE_INFINITY], [Number.NEGATIVE_INFINITY]])('rule: an embedding must be finite (%d)', (bad) => {
+    const err = cmpErrorOf(() => validateContent(content(block('text', b64('a'), [0.5, bad])), 'content'));
+    expect(err.code).toBe('VALIDATION_ERROR');
+    expect(err.field).toBe('content.blocks.0.embedding.1');
+  });
 
   it('a null embedding means none', () => {
     expect(() => validateContent(content(block('text', b64('a'), null)), 'content')).not.toThrow();
@@ -118,13 +116,11 @@ describe('textBlock', () => {
 
 describe('flattenJsonToText', () => {
   it('gives the §5.1 example lines: sorted keys, dotted prefixes, arrays share the prefix', () => {
-    expect(flattenJsonToText({ name: 'Alice', tags: ['rust', 'python'], a: { b: 1 } }))
-      .toEqual(['a.b: 1', 'name: Alice', 'tags: rust', 'tags: python']);
+    expect(flattenJsonToText({ name: 'Alice', tags: ['rust', 'python'], a: { b: 1 } })).toEqual(['a.b: 1', 'name: Alice', 'tags: rust', 'tags: python']);
   });
 
   it('writes leaves: strings raw, numbers in JSON form, booleans, null', () => {
-    expect(flattenJsonToText({ s: 'x y', n: 3.14, t: true, f: false, z: null }))
-      .toEqual(['f: false', 'n: 3.14', 's: x y', 't: true', 'z: null']);
+    expect(flattenJsonToText({ s: 'x y', n: 3.14, t: true, f: false, z: null })).toEqual(['f: false', 'n: 3.14', 's: x y', 't: true', 'z: null']);
   });
 
   it('writes bare values at the root', () => {
@@ -189,10 +185,7 @@ describe('searchableText', () => {
   it('skips a text block that is not UTF-8 and a structured block that is not JSON or too deep, keeping the rest', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 11; i += 1) deep = { a: deep };
-    const c = content(
-      block('text', b64([0xc3, 0x28])), block('structured', b64('{bad')), block('structured', b64(JSON.stringify(deep))),
-      textBlock('kept'),
-    );
+    const c = content(block('text', b64([0xc3, 0x28])), block('structured', b64('{bad')), block('structured', b64(JSON.stringify(deep))), textBlock('kept'));
     expect(searchableText(c, legacyMeta())).toBe('kept');
   });
 });

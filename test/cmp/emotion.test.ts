@@ -7,8 +7,16 @@ const LABEL_ERROR_TAIL = '. Use one of: joy, trust, fear, surprise, sadness, dis
 describe('neutralEmotion', () => {
   it('is all ten dimensions at zero', () => {
     expect(neutralEmotion()).toEqual({
-      joy: 0, trust: 0, fear: 0, surprise: 0, sadness: 0, disgust: 0, anger: 0, anticipation: 0,
-      intensity: 0, valence: 0,
+      joy: 0,
+      trust: 0,
+      fear: 0,
+      surprise: 0,
+      sadness: 0,
+      disgust: 0,
+      anger: 0,
+      anticipation: 0,
+      intensity: 0,
+      valence: 0,
     });
   });
 });
@@ -16,7 +24,10 @@ describe('neutralEmotion', () => {
 describe('completeEmotion', () => {
   it('fills missing dimensions with 0 and keeps given ones', () => {
     expect(completeEmotion({ joy: 0.8, intensity: 0.8, valence: 0.9 })).toEqual({
-      ...neutralEmotion(), joy: 0.8, intensity: 0.8, valence: 0.9,
+      ...neutralEmotion(),
+      joy: 0.8,
+      intensity: 0.8,
+      valence: 0.9,
     });
   });
 
@@ -27,11 +38,19 @@ describe('completeEmotion', () => {
 
 describe('parseEmotionLabel', () => {
   it.each([
-    ['joy', 'joy', 1.0], ['happy', 'joy', 1.0], ['happiness', 'joy', 1.0],
-    ['trust', 'trust', 0.7], ['fear', 'fear', -0.8], ['surprise', 'surprise', 0.0],
-    ['sadness', 'sadness', -1.0], ['sad', 'sadness', -1.0], ['disgust', 'disgust', -0.9],
-    ['anger', 'anger', -0.9], ['angry', 'anger', -0.9],
-    ['anticipation', 'anticipation', 0.4], ['anticipatory', 'anticipation', 0.4],
+    ['joy', 'joy', 1.0],
+    ['happy', 'joy', 1.0],
+    ['happiness', 'joy', 1.0],
+    ['trust', 'trust', 0.7],
+    ['fear', 'fear', -0.8],
+    ['surprise', 'surprise', 0.0],
+    ['sadness', 'sadness', -1.0],
+    ['sad', 'sadness', -1.0],
+    ['disgust', 'disgust', -0.9],
+    ['anger', 'anger', -0.9],
+    ['angry', 'anger', -0.9],
+    ['anticipation', 'anticipation', 0.4],
+    ['anticipatory', 'anticipation', 0.4],
   ] as const)('%s sets %s to 1 with intensity 1 and valence %d', (label, dimension, valence) => {
     expect(parseEmotionLabel(label)).toEqual({ ...neutralEmotion(), [dimension]: 1, intensity: 1, valence });
   });

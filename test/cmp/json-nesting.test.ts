@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clampJsonNesting, jsonNesting, MAX_JSON_NESTING } from '../../src/cmp/json-nesting.js';
-import {
-  parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseRecallQuery,
-} from '../../src/cmp/requests.js';
+import { parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseRecallQuery } from '../../src/cmp/requests.js';
 import { nested, nestedText } from '../helpers/deep-json.js';
 import { cmpErrorOf } from './cmp-error.js';
 
@@ -17,7 +15,13 @@ const structured = (levels: number) => ({
 const raw = { session_id: 's', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: text };
 
 describe('jsonNesting', () => {
-  it.each([[1, 0], [{}, 1], [[], 1], [{ a: [1] }, 2], [{ a: 1, b: { c: { d: null } } }, 3]])('%j nests %i levels', (value, levels) => {
+  it.each([
+    [1, 0],
+    [{}, 1],
+    [[], 1],
+    [{ a: [1] }, 2],
+    [{ a: 1, b: { c: { d: null } } }, 3],
+  ])('%j nests %i levels', (value, levels) => {
     expect(jsonNesting(value)).toBe(levels);
   });
 

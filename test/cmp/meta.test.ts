@@ -1,8 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import {
-  LEGACY_RATIONALE, UNAVAILABLE_RATIONALE, checkStoredMeta, inferredMeta, legacyMeta, metaSearchText, normaliseMeta,
-  unavailableMeta, validateMeta,
-} from '../../src/cmp/meta.js';
+import { LEGACY_RATIONALE, UNAVAILABLE_RATIONALE, checkStoredMeta, inferredMeta, legacyMeta, metaSearchText, normaliseMeta, unavailableMeta, validateMeta } from '../../src/cmp/meta.js';
 import type { MetaMemory } from '../../src/cmp/types.js';
 import { cmpErrorOf } from './cmp-error.js';
 
@@ -11,9 +8,22 @@ const ID = '0190f0e0-1c2d-7e3f-8a4b-5c6d7e8f9a0b';
 const NIL = '00000000-0000-0000-0000-000000000000';
 
 const EMPTY: MetaMemory = {
-  schema_version: 1, capture_status: 'legacy', intent: null, rationale: null, trigger: null, goals: [], evidence: [],
-  assumptions: [], alternatives: [], decision: null, confidence: null, source_record_ids: [], parent_meta_ids: [],
-  context_edges: [], tags: [], captured_at: null,
+  schema_version: 1,
+  capture_status: 'legacy',
+  intent: null,
+  rationale: null,
+  trigger: null,
+  goals: [],
+  evidence: [],
+  assumptions: [],
+  alternatives: [],
+  decision: null,
+  confidence: null,
+  source_record_ids: [],
+  parent_meta_ids: [],
+  context_edges: [],
+  tags: [],
+  captured_at: null,
 };
 
 describe('canonical constructors', () => {
@@ -23,18 +33,31 @@ describe('canonical constructors', () => {
 
   it('unavailableMeta: unavailable status, the ingest sentence, the trigger and now', () => {
     expect(unavailableMeta('encode.store', NOW)).toEqual({
-      ...EMPTY, capture_status: 'unavailable', rationale: 'No explicit meta-rationale was provided at ingest time.',
-      trigger: 'encode.store', captured_at: NOW,
+      ...EMPTY,
+      capture_status: 'unavailable',
+      rationale: 'No explicit meta-rationale was provided at ingest time.',
+      trigger: 'encode.store',
+      captured_at: NOW,
     });
   });
 
   it('inferredMeta: confidence 1, sources, one evidence entry per source', () => {
     const other = '0190f0e0-1c2d-7e3f-8a4b-5c6d7e8f9a0c';
     expect(inferredMeta('dream_tick', 'summarised', [ID, other], NOW)).toEqual({
-      ...EMPTY, capture_status: 'inferred', rationale: 'summarised', trigger: 'dream_tick', confidence: 1,
-      source_record_ids: [ID, other], captured_at: NOW,
+      ...EMPTY,
+      capture_status: 'inferred',
+      rationale: 'summarised',
+      trigger: 'dream_tick',
+      confidence: 1,
+      source_record_ids: [ID, other],
+      captured_at: NOW,
       evidence: [ID, other].map((id) => ({
-        record_id: null, raw_record_id: id, label: 'source_raw_record', excerpt: null, uri: null, confidence: 1,
+        record_id: null,
+        raw_record_id: id,
+        label: 'source_raw_record',
+        excerpt: null,
+        uri: null,
+        confidence: 1,
       })),
     });
   });
@@ -50,14 +73,25 @@ describe('validateMeta', () => {
   });
 
   it('fills nested defaults: alternative option/chosen, edge relation/evidence, evidence fields', () => {
-    const meta = validateMeta({
-      alternatives: [{}], context_edges: [{ target_id: ID, evidence: [{ label: 'l' }] }],
-    }, 'meta');
+    const meta = validateMeta(
+      {
+        alternatives: [{}],
+        context_edges: [{ target_id: ID, evidence: [{ label: 'l' }] }],
+      },
+      'meta',
+    );
     expect(meta.alternatives).toEqual([{ option: '', reason: null, chosen: false }]);
-    expect(meta.context_edges).toEqual([{
-      source_id: null, target_id: ID, relation: 'context_of', rationale: null, confidence: null, created_at: null,
-      evidence: [{ record_id: null, raw_record_id: null, label: 'l', excerpt: null, uri: null, confidence: null }],
-    }]);
+    expect(meta.context_edges).toEqual([
+      {
+        source_id: null,
+        target_id: ID,
+        relation: 'context_of',
+        rationale: null,
+        confidence: null,
+        created_at: null,
+        evidence: [{ record_id: null, raw_record_id: null, label: 'l', excerpt: null, uri: null, confidence: null }],
+      },
+    ]);
   });
 
   it('ignores unknown fields', () => {
@@ -154,7 +188,11 @@ describe('normaliseMeta', () => {
 
   it('omitted status becomes provided; trigger and captured_at are filled', () => {
     expect(normaliseMeta({ intent: 'why' }, 'encode.store', NOW)).toEqual({
-      ...EMPTY, capture_status: 'provided', intent: 'why', trigger: 'encode.store', captured_at: NOW,
+      ...EMPTY,
+      capture_status: 'provided',
+      intent: 'why',
+      trigger: 'encode.store',
+      captured_at: NOW,
     });
   });
 
@@ -175,10 +213,11 @@ describe('normaliseMeta', () => {
   it('keeps explicit inferred and unavailable status, and a given trigger and captured_at', () => {
     const given = { capture_status: 'inferred', trigger: 'import', captured_at: '2025-01-01T00:00:00Z' };
     expect(normaliseMeta(given, 'encode.store', NOW)).toMatchObject({
-      capture_status: 'inferred', trigger: 'import', captured_at: '2025-01-01T00:00:00.000Z',
+      capture_status: 'inferred',
+      trigger: 'import',
+      captured_at: '2025-01-01T00:00:00.000Z',
     });
-    expect(normaliseMeta({ capture_status: 'unavailable', rationale: UNAVAILABLE_RATIONALE }, 'x', NOW).capture_status)
-      .toBe('unavailable');
+    expect(normaliseMeta({ capture_status: 'unavailable', rationale: UNAVAILABLE_RATIONALE }, 'x', NOW).capture_status).toBe('unavailable');
   });
 
   it('is idempotent', () => {
@@ -193,20 +232,45 @@ describe('normaliseMeta', () => {
 
 describe('metaSearchText', () => {
   const full: MetaMemory = {
-    ...EMPTY, capture_status: 'provided', intent: 'intent', rationale: 'rationale', trigger: 'trigger',
-    decision: 'decision', goals: ['goal'], assumptions: ['assumption'], tags: ['tag'],
+    ...EMPTY,
+    capture_status: 'provided',
+    intent: 'intent',
+    rationale: 'rationale',
+    trigger: 'trigger',
+    decision: 'decision',
+    goals: ['goal'],
+    assumptions: ['assumption'],
+    tags: ['tag'],
     evidence: [{ label: 'ev-label', excerpt: 'ev-excerpt', uri: 'ev-uri', confidence: 0.5 }],
     alternatives: [{ option: 'option', reason: 'reason', chosen: false }],
-    context_edges: [{
-      target_id: ID, relation: 'supports', rationale: 'edge-rationale',
-      evidence: [{ label: 'edge-label', excerpt: 'edge-excerpt', uri: 'edge-uri' }],
-    }],
+    context_edges: [
+      {
+        target_id: ID,
+        relation: 'supports',
+        rationale: 'edge-rationale',
+        evidence: [{ label: 'edge-label', excerpt: 'edge-excerpt', uri: 'edge-uri' }],
+      },
+    ],
   };
 
   it('lists every indexed field of provided meta, in order', () => {
     expect(metaSearchText(full)).toEqual([
-      'intent', 'rationale', 'trigger', 'decision', 'goal', 'assumption', 'tag', 'ev-label', 'ev-excerpt', 'ev-uri',
-      'option', 'reason', 'edge-rationale', 'edge-label', 'edge-excerpt', 'edge-uri',
+      'intent',
+      'rationale',
+      'trigger',
+      'decision',
+      'goal',
+      'assumption',
+      'tag',
+      'ev-label',
+      'ev-excerpt',
+      'ev-uri',
+      'option',
+      'reason',
+      'edge-rationale',
+      'edge-label',
+      'edge-excerpt',
+      'edge-uri',
     ]);
   });
 

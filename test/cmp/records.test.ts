@@ -11,27 +11,58 @@ const ID = '0190f0e0-1c2d-7e3f-8a4b-5c6d7e8f9a0b';
 
 function record(overrides: Partial<MemoryRecord> = {}): MemoryRecord {
   return {
-    id: ID, space: 'default', store: 'episodic', created_at: NOW, updated_at: NOW, last_accessed_at: NOW,
-    access_count: 0, content: { blocks: [textBlock('hello')], summary: null },
-    fidelity: defaultFidelity(NOW, { decay_rate: 0.3, stability: 86_400 }), emotion: neutralEmotion(),
-    associations: [], metadata: {}, version: 1, meta: unavailableMeta('encode.store', NOW), ...overrides,
+    id: ID,
+    space: 'default',
+    store: 'episodic',
+    created_at: NOW,
+    updated_at: NOW,
+    last_accessed_at: NOW,
+    access_count: 0,
+    content: { blocks: [textBlock('hello')], summary: null },
+    fidelity: defaultFidelity(NOW, { decay_rate: 0.3, stability: 86_400 }),
+    emotion: neutralEmotion(),
+    associations: [],
+    metadata: {},
+    version: 1,
+    meta: unavailableMeta('encode.store', NOW),
+    ...overrides,
   };
 }
 
 function rawRecord(overrides: Partial<RawJournalRecord> = {}): RawJournalRecord {
   return {
-    id: ID, space: 'default', session_id: 's-1', turn_id: null, topic_id: null, source: 'conversation',
-    speaker: 'user', visibility: 'normal', secrecy_level: 'public', created_at: NOW, updated_at: NOW,
-    content: { blocks: [textBlock('hello')], summary: null }, metadata: {}, derived_memory_ids: [], suppressed: false,
-    meta: legacyMeta(), ...overrides,
+    id: ID,
+    space: 'default',
+    session_id: 's-1',
+    turn_id: null,
+    topic_id: null,
+    source: 'conversation',
+    speaker: 'user',
+    visibility: 'normal',
+    secrecy_level: 'public',
+    created_at: NOW,
+    updated_at: NOW,
+    content: { blocks: [textBlock('hello')], summary: null },
+    metadata: {},
+    derived_memory_ids: [],
+    suppressed: false,
+    meta: legacyMeta(),
+    ...overrides,
   };
 }
 
 describe('defaultFidelity', () => {
   it('is pristine, with the given decay parameters and now as the last tick and the decay anchor', () => {
     expect(defaultFidelity(NOW, { decay_rate: 0.25, stability: 600 })).toEqual({
-      score: 1, noise_level: 0, decay_rate: 0.25, emotional_anchor: 1, reinforcement_count: 0, stability: 600,
-      last_decay_tick: NOW, anchor_score: 1, anchor_at: NOW,
+      score: 1,
+      noise_level: 0,
+      decay_rate: 0.25,
+      emotional_anchor: 1,
+      reinforcement_count: 0,
+      stability: 600,
+      last_decay_tick: NOW,
+      anchor_score: 1,
+      anchor_at: NOW,
     });
   });
 });
@@ -51,8 +82,7 @@ describe('mergeMetadata', () => {
 
   it('only context → {_context} with all four keys, nulls included', () => {
     expect(mergeMetadata(null, context)).toEqual({ _context: fullContext });
-    expect(Object.keys((mergeMetadata(null, {}) as { _context: object })._context))
-      .toEqual(['session_id', 'source', 'spatial', 'temporal']);
+    expect(Object.keys((mergeMetadata(null, {}) as { _context: object })._context)).toEqual(['session_id', 'source', 'spatial', 'temporal']);
   });
 
   it('object metadata + context → metadata plus _context', () => {
@@ -68,7 +98,7 @@ describe('mergeMetadata', () => {
     expect(mergeMetadata(metadata, context)).toEqual({ _metadata: metadata, _context: fullContext });
   });
 
-  it('does not modify the caller\'s metadata object', () => {
+  it("does not modify the caller's metadata object", () => {
     const metadata = { tag: 'demo' };
     mergeMetadata(metadata, context);
     expect(metadata).toEqual({ tag: 'demo' });

@@ -1,8 +1,16 @@
 import { describe, it, expect } from 'vitest';
 import { neutralEmotion, parseEmotionLabel } from '../../src/cmp/emotion.js';
 import {
-  parseEncodeBatch, parseEncodeBatchRaw, parseEncodeStore, parseEncodeStoreRaw, parseEncodeUpdate, parseForget,
-  parseExport, parseImport, parseIntrospectRecord, parseStats,
+  parseEncodeBatch,
+  parseEncodeBatchRaw,
+  parseEncodeStore,
+  parseEncodeStoreRaw,
+  parseEncodeUpdate,
+  parseForget,
+  parseExport,
+  parseImport,
+  parseIntrospectRecord,
+  parseStats,
 } from '../../src/cmp/requests.js';
 import { cmpErrorOf } from './cmp-error.js';
 
@@ -14,9 +22,22 @@ const textContent = (data: unknown = HI_B64) => ({ blocks: [{ modality: 'text', 
 const MODALITY_LIST = 'text, image, audio, video, structured, spatial, temporal, interoceptive';
 
 const META_DEFAULTS = {
-  schema_version: 1, capture_status: 'legacy', intent: null, rationale: null, trigger: null, goals: [], evidence: [],
-  assumptions: [], alternatives: [], decision: null, confidence: null, source_record_ids: [], parent_meta_ids: [],
-  context_edges: [], tags: [], captured_at: null,
+  schema_version: 1,
+  capture_status: 'legacy',
+  intent: null,
+  rationale: null,
+  trigger: null,
+  goals: [],
+  evidence: [],
+  assumptions: [],
+  alternatives: [],
+  decision: null,
+  confidence: null,
+  source_record_ids: [],
+  parent_meta_ids: [],
+  context_edges: [],
+  tags: [],
+  captured_at: null,
 };
 
 describe('every parser', () => {
@@ -54,8 +75,7 @@ describe('parseEncodeStore', () => {
 
   it('round-trip: integer-array data and base64 data give the same request', () => {
     const bytes = [...Buffer.from('héllo, wörld ✓', 'utf8')];
-    expect(parseEncodeStore({ content: textContent(bytes) }))
-      .toEqual(parseEncodeStore({ content: textContent(Buffer.from(bytes).toString('base64')) }));
+    expect(parseEncodeStore({ content: textContent(bytes) })).toEqual(parseEncodeStore({ content: textContent(Buffer.from(bytes).toString('base64')) }));
   });
 
   it('normalises unpadded base64 to canonical base64', () => {
@@ -66,7 +86,12 @@ describe('parseEncodeStore', () => {
     expect(parseEncodeStore({ content: textContent() })).toEqual({
       space: 'default',
       content: { blocks: [{ modality: 'text', format: 'text/plain', data: HI_B64, embedding: null }], summary: null },
-      store: null, emotion: null, context: null, metadata: null, associations: [], meta: null,
+      store: null,
+      emotion: null,
+      context: null,
+      metadata: null,
+      associations: [],
+      meta: null,
     });
   });
 
@@ -163,9 +188,7 @@ describe('parseEncodeStore', () => {
     const err = cmpErrorOf(() => parseEncodeStore({ content: textContent(), emotion: 'meh' }));
     expect(err.code).toBe('VALIDATION_ERROR');
     expect(err.field).toBe('emotion');
-    expect(err.message).toBe(
-      'Invalid emotion label: meh. Use one of: joy, trust, fear, surprise, sadness, disgust, anger, anticipation',
-    );
+    expect(err.message).toBe('Invalid emotion label: meh. Use one of: joy, trust, fear, surprise, sadness, disgust, anger, anticipation');
   });
 
   it('rule: emotion dimensions are numbers', () => {
@@ -180,16 +203,14 @@ describe('parseEncodeStore', () => {
 
   it('rule: association target_id must be a UUID; ids come back lowercase', () => {
     const association = { target_id: 'nope', association_type: 'causal', weight: 0.1 };
-    expect(cmpErrorOf(() => parseEncodeStore({ content: textContent(), associations: [association] })).field)
-      .toBe('associations.0.target_id');
+    expect(cmpErrorOf(() => parseEncodeStore({ content: textContent(), associations: [association] })).field).toBe('associations.0.target_id');
     const upper = parseEncodeStore({ content: textContent(), associations: [{ ...association, target_id: ID.toUpperCase() }] });
     expect(upper.associations[0].target_id).toBe(ID);
   });
 
   it('rule: association_type is one of the eight types', () => {
     const association = { target_id: ID, association_type: 'friend', weight: 0.1 };
-    expect(cmpErrorOf(() => parseEncodeStore({ content: textContent(), associations: [association] })).field)
-      .toBe('associations.0.association_type');
+    expect(cmpErrorOf(() => parseEncodeStore({ content: textContent(), associations: [association] })).field).toBe('associations.0.association_type');
   });
 
   it.each([[1.1], [-0.5], [undefined]])('rule: association weight is a number in [0, 1] (%j)', (weight) => {
@@ -224,16 +245,13 @@ describe('parseEncodeStore', () => {
   it('takes the idempotency key from header.request_id, else from idempotency_key', () => {
     expect(parseEncodeStore({ content: textContent(), header: { request_id: ID } }).idempotency_key).toBe(ID);
     expect(parseEncodeStore({ content: textContent(), idempotency_key: 'retry-1' }).idempotency_key).toBe('retry-1');
-    expect(parseEncodeStore({ content: textContent(), header: { request_id: 'h' }, idempotency_key: 'k' }).idempotency_key)
-      .toBe('h');
+    expect(parseEncodeStore({ content: textContent(), header: { request_id: 'h' }, idempotency_key: 'k' }).idempotency_key).toBe('h');
     expect('idempotency_key' in parseEncodeStore({ content: textContent() })).toBe(false);
   });
 
   it('rule: an idempotency key is a non-empty string of at most 200 characters', () => {
-    expect(cmpErrorOf(() => parseEncodeStore({ content: textContent(), header: { request_id: '' } })).field)
-      .toBe('header.request_id');
-    expect(cmpErrorOf(() => parseEncodeStore({ content: textContent(), idempotency_key: 'k'.repeat(201) })).field)
-      .toBe('idempotency_key');
+    expect(cmpErrorOf(() => parseEncodeStore({ content: textContent(), header: { request_id: '' } })).field).toBe('header.request_id');
+    expect(cmpErrorOf(() => parseEncodeStore({ content: textContent(), idempotency_key: 'k'.repeat(201) })).field).toBe('idempotency_key');
     expect(parseEncodeStore({ content: textContent(), idempotency_key: 'k'.repeat(200) }).idempotency_key).toHaveLength(200);
   });
 });
@@ -245,7 +263,12 @@ describe('parseEncodeBatch', () => {
     expect(request.records).toHaveLength(2);
     expect(request.records[0]).toEqual({
       content: { blocks: [{ modality: 'text', format: 'text/plain', data: HI_B64, embedding: null }], summary: null },
-      store: null, emotion: null, context: null, metadata: null, associations: [], meta: null,
+      store: null,
+      emotion: null,
+      context: null,
+      metadata: null,
+      associations: [],
+      meta: null,
     });
     expect(request.records[1].store).toBe('working');
   });
@@ -315,14 +338,14 @@ describe('parseEncodeUpdate', () => {
   });
 
   it('leaves absent and null fields out, so they are not replaced', () => {
-    expect(parseEncodeUpdate({ content: null, emotion: null, metadata: null, meta: null }, ID))
-      .toEqual({ space: 'default', record_id: ID });
+    expect(parseEncodeUpdate({ content: null, emotion: null, metadata: null, meta: null }, ID)).toEqual({ space: 'default', record_id: ID });
   });
 
   it('keeps the given fields: content as base64, emotion completed, metadata, meta with defaults', () => {
     const request = parseEncodeUpdate({ content: textContent(HI), emotion: { fear: 0.4 }, metadata: { a: 1 }, meta: { intent: 'i' } }, ID);
     expect(request).toEqual({
-      space: 'default', record_id: ID,
+      space: 'default',
+      record_id: ID,
       content: { blocks: [{ modality: 'text', format: 'text/plain', data: HI_B64, embedding: null }], summary: null },
       emotion: { ...neutralEmotion(), fear: 0.4 },
       metadata: { a: 1 },
@@ -336,17 +359,29 @@ describe('parseEncodeUpdate', () => {
 });
 
 const rawBody = (overrides: Record<string, unknown> = {}) => ({
-  session_id: 's-1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public',
-  content: textContent(HI), ...overrides,
+  session_id: 's-1',
+  source: 'conversation',
+  speaker: 'user',
+  visibility: 'normal',
+  secrecy_level: 'public',
+  content: textContent(HI),
+  ...overrides,
 });
 
 describe('parseEncodeStoreRaw', () => {
   it('applies the defaults of §3.4', () => {
     expect(parseEncodeStoreRaw(rawBody())).toEqual({
-      space: 'default', session_id: 's-1', turn_id: null, topic_id: null, source: 'conversation', speaker: 'user',
-      visibility: 'normal', secrecy_level: 'public',
+      space: 'default',
+      session_id: 's-1',
+      turn_id: null,
+      topic_id: null,
+      source: 'conversation',
+      speaker: 'user',
+      visibility: 'normal',
+      secrecy_level: 'public',
       content: { blocks: [{ modality: 'text', format: 'text/plain', data: HI_B64, embedding: null }], summary: null },
-      metadata: {}, meta: null,
+      metadata: {},
+      meta: null,
     });
   });
 
@@ -368,9 +403,7 @@ describe('parseEncodeStoreRaw', () => {
     expect(err.message).toBe('session_id must not be empty');
   });
 
-  it.each([
-    ['session_id'], ['source'], ['speaker'], ['visibility'], ['secrecy_level'], ['content'],
-  ])('rule: %s is required', (field) => {
+  it.each([['session_id'], ['source'], ['speaker'], ['visibility'], ['secrecy_level'], ['content']])('rule: %s is required', (field) => {
     const err = cmpErrorOf(() => parseEncodeStoreRaw(rawBody({ [field]: undefined })));
     expect(err.code).toBe('VALIDATION_ERROR');
     expect(err.field).toBe(field);
@@ -410,13 +443,21 @@ describe('parseEncodeBatchRaw', () => {
 describe('parseIntrospectRecord', () => {
   it('defaults the three include flags to false', () => {
     expect(parseIntrospectRecord({ record_id: ID })).toEqual({
-      space: 'default', record_id: ID, include_history: false, include_associations: false, include_versions: false,
+      space: 'default',
+      record_id: ID,
+      include_history: false,
+      include_associations: false,
+      include_versions: false,
     });
   });
 
   it('takes the id from the path and flags as booleans or query strings', () => {
-    expect(parseIntrospectRecord({ include_history: 'true', include_versions: true, include_associations: 'false' }, ID))
-      .toMatchObject({ record_id: ID, include_history: true, include_versions: true, include_associations: false });
+    expect(parseIntrospectRecord({ include_history: 'true', include_versions: true, include_associations: 'false' }, ID)).toMatchObject({
+      record_id: ID,
+      include_history: true,
+      include_versions: true,
+      include_associations: false,
+    });
   });
 
   it('rule: flags are booleans', () => {
@@ -446,17 +487,29 @@ describe('parseStats', () => {
 describe('parseForget', () => {
   it('applies the defaults of §3.15; a missing confirm parses as false', () => {
     expect(parseForget({})).toEqual({
-      space: 'default', record_ids: [], store: null, temporal_range: null, cascade: false, confirm: false,
+      space: 'default',
+      record_ids: [],
+      store: null,
+      temporal_range: null,
+      cascade: false,
+      confirm: false,
     });
   });
 
   it('keeps the given fields, ids lowercased and timestamps normalised to UTC', () => {
     const request = parseForget({
-      record_ids: [ID.toUpperCase(), ID2], store: 'episodic', cascade: true, confirm: true,
+      record_ids: [ID.toUpperCase(), ID2],
+      store: 'episodic',
+      cascade: true,
+      confirm: true,
       temporal_range: { start: '2026-01-01T02:00:00+02:00', end: '2026-01-31T23:59:59.123456789Z' },
     });
     expect(request).toEqual({
-      space: 'default', record_ids: [ID, ID2], store: 'episodic', cascade: true, confirm: true,
+      space: 'default',
+      record_ids: [ID, ID2],
+      store: 'episodic',
+      cascade: true,
+      confirm: true,
       temporal_range: { start: '2026-01-01T00:00:00.000Z', end: '2026-01-31T23:59:59.123Z' },
     });
   });
@@ -478,23 +531,26 @@ describe('parseForget', () => {
   });
 
   it('rule: a temporal range needs both start and end', () => {
-    expect(cmpErrorOf(() => parseForget({ temporal_range: { end: '2026-01-01T00:00:00Z' } })).field)
-      .toBe('temporal_range.start');
+    expect(cmpErrorOf(() => parseForget({ temporal_range: { end: '2026-01-01T00:00:00Z' } })).field).toBe('temporal_range.start');
   });
 
-  it.each([['2026-02-30T00:00:00Z'], ['2026-01-01'], ['2026-01-01T00:00Z'], ['yesterday']])(
-    'rule: temporal range bounds are RFC 3339 timestamps (%s)', (end) => {
-      const err = cmpErrorOf(() => parseForget({ temporal_range: { start: '2026-01-01T00:00:00Z', end } }));
-      expect(err.field).toBe('temporal_range.end');
-      expect(err.message).toBe('temporal_range.end: must be an RFC 3339 timestamp');
-    },
-  );
+  it.each([['2026-02-30T00:00:00Z'], ['2026-01-01'], ['2026-01-01T00:00Z'], ['yesterday']])('rule: temporal range bounds are RFC 3339 timestamps (%s)', (end) => {
+    const err = cmpErrorOf(() => parseForget({ temporal_range: { start: '2026-01-01T00:00:00Z', end } }));
+    expect(err.field).toBe('temporal_range.end');
+    expect(err.message).toBe('temporal_range.end: must be an RFC 3339 timestamp');
+  });
 });
 
 describe('parseExport (§3.16)', () => {
   it('applies the defaults', () => {
     expect(parseExport({})).toEqual({
-      space: 'default', format: 'cma', stores: null, include_raw_journal: false, encrypt: false, encryption_key: null, all_spaces: false,
+      space: 'default',
+      format: 'cma',
+      stores: null,
+      include_raw_journal: false,
+      encrypt: false,
+      encryption_key: null,
+      all_spaces: false,
     });
   });
 
@@ -502,7 +558,7 @@ describe('parseExport (§3.16)', () => {
     expect(parseExport({ format: ' JsonL ', stores: ['semantic', 'episodic', 'semantic'] })).toMatchObject({ format: 'cma', stores: ['semantic', 'episodic'] });
   });
 
-  it('rule: refuses another format with the reference\'s text', () => {
+  it("rule: refuses another format with the reference's text", () => {
     const err = cmpErrorOf(() => parseExport({ format: 'sqlite' }));
     expect(err).toMatchObject({ code: 'VALIDATION_ERROR', field: 'format', message: "Unsupported export format 'sqlite'. Valid options: cma, jsonl" });
   });
@@ -512,7 +568,12 @@ describe('parseImport (§3.17)', () => {
   it('applies the defaults and leaves the archive apart from the request', () => {
     expect(parseImport({ archive_id: 'a', archive_data: HI })).toEqual({
       request: {
-        space: 'default', archive_id: 'a', strategy: 'merge', conflict_resolution: 'keep_newer', decryption_key: null, all_spaces: false,
+        space: 'default',
+        archive_id: 'a',
+        strategy: 'merge',
+        conflict_resolution: 'keep_newer',
+        decryption_key: null,
+        all_spaces: false,
       },
       archive_data: Buffer.from('Hi'),
     });

@@ -1,8 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { z } from 'zod';
-import {
-  bytesSchema, flagSchema, orDefault, orNull, parseRfc3339, storeSchema, timestampSchema, unitIntervalSchema, uuidSchema,
-} from '../../src/cmp/wire-primitives.js';
+import { bytesSchema, flagSchema, orDefault, orNull, parseRfc3339, storeSchema, timestampSchema, unitIntervalSchema, uuidSchema } from '../../src/cmp/wire-primitives.js';
 import { parseWith } from '../../src/cmp/zod-issues.js';
 import { cmpErrorOf } from './cmp-error.js';
 
@@ -18,8 +16,16 @@ describe('parseRfc3339', () => {
   });
 
   it.each([
-    ['2026-04-28'], ['2026-04-28T12:34Z'], ['2026-04-28T12:34:56'], ['2025-02-29T00:00:00Z'], ['2026-13-01T00:00:00Z'],
-    ['2026-04-31T00:00:00Z'], ['2026-04-28T24:00:00Z'], ['2026-04-28T12:60:00Z'], ['2026-04-28T12:00:00+25:00'], [''],
+    ['2026-04-28'],
+    ['2026-04-28T12:34Z'],
+    ['2026-04-28T12:34:56'],
+    ['2025-02-29T00:00:00Z'],
+    ['2026-13-01T00:00:00Z'],
+    ['2026-04-31T00:00:00Z'],
+    ['2026-04-28T24:00:00Z'],
+    ['2026-04-28T12:60:00Z'],
+    ['2026-04-28T12:00:00+25:00'],
+    [''],
   ])('refuses %j', (text) => {
     expect(parseRfc3339(text)).toBeNull();
   });

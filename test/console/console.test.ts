@@ -12,10 +12,7 @@ import { sharedServer, textContent } from '../helpers/server.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Without the background-networking flags Chromium keeps trying Google's hosts, which this machine's
 // closed network refuses (machines/node.md).
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(import.meta.dirname, '../../docs/console') : null;
 const WAIT = { timeout: 15_000 };
 const API_KEY = 'console-test-key-0123456789';
@@ -78,7 +75,11 @@ describe('the console without auth', () => {
     });
     ids.pie = await store({ content: textContent("Grandmother's apple pie wants cinnamon and a hot oven"), emotion: 'joy' });
     const raw = await server.call('POST', '/v1/encode/raw', {
-      session_id: 'trip-planning', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public',
+      session_id: 'trip-planning',
+      source: 'conversation',
+      speaker: 'user',
+      visibility: 'normal',
+      secrecy_level: 'public',
       content: textContent('When does the ferry leave?'),
     });
     expect(raw.status).toBe(200);
@@ -131,7 +132,10 @@ describe('the console without auth', () => {
     await page.locator('#tick-duration').selectOption('2592000');
     await page.getByRole('button', { name: 'Run decay tick' }).click();
     await page.locator('dialog[open] [data-confirm]').click();
-    await page.getByRole('form', { name: 'Decay tick' }).getByText(/records updated [1-9]/).waitFor(WAIT);
+    await page
+      .getByRole('form', { name: 'Decay tick' })
+      .getByText(/records updated [1-9]/)
+      .waitFor(WAIT);
     await screenshot(page, 'actions');
     await page.goto(`${server.url}/console#/record/${ids.ferry}`);
     await page.locator('#record-fidelity').filter({ hasNotText: before! }).waitFor(WAIT);
@@ -142,7 +146,10 @@ describe('the console without auth', () => {
   it('shows the timeline, the stores and the raw journal', async () => {
     await page.goto(`${server.url}/console#/timeline`);
     await page.locator('#timeline-chart canvas').first().waitFor(WAIT);
-    await page.locator('#timeline-buckets').getByText(/buckets, 3 memories/).waitFor(WAIT);
+    await page
+      .locator('#timeline-buckets')
+      .getByText(/buckets, 3 memories/)
+      .waitFor(WAIT);
     await screenshot(page, 'timeline');
     await page.goto(`${server.url}/console#/stores`);
     await page.getByRole('table', { name: 'Stores' }).getByText('ready').first().waitFor(WAIT);
@@ -150,7 +157,10 @@ describe('the console without auth', () => {
     await page.goto(`${server.url}/console#/journal`);
     await page.getByText('Session trip-planning').waitFor(WAIT);
     await page.getByText('When does the ferry leave?').waitFor(WAIT);
-    await page.locator('#dream-status').getByText(/1 of 1 turns waiting/).waitFor(WAIT);
+    await page
+      .locator('#dream-status')
+      .getByText(/1 of 1 turns waiting/)
+      .waitFor(WAIT);
   });
 });
 

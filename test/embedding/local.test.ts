@@ -90,18 +90,10 @@ describe('embedText', () => {
     // [text, paraphrase sharing stems, unrelated text]
     const triples: Array<[string, string, string]> = [
       ['deploying the service to production', 'we deployed services in prod', 'my cat likes fish'],
-      [
-        'the database connection keeps timing out',
-        'connections to the database time out',
-        'she painted the kitchen walls blue',
-      ],
+      ['the database connection keeps timing out', 'connections to the database time out', 'she painted the kitchen walls blue'],
       ['I prefer dark mode in my editor', 'preferred editor theme: dark', 'the train to Berlin was delayed'],
       ['running unit tests before every commit', 'we run the tests before committing', 'bought groceries at the market'],
-      [
-        'user authentication failed with an invalid token',
-        'authenticating users fails for invalid tokens',
-        'the garden needs watering',
-      ],
+      ['user authentication failed with an invalid token', 'authenticating users fails for invalid tokens', 'the garden needs watering'],
     ];
 
     it.each(triples)('"%s" is closer to "%s" than to "%s"', (text, paraphrase, unrelated) => {
@@ -112,7 +104,7 @@ describe('embedText', () => {
       expect(near - far).toBeGreaterThan(0.4);
     });
 
-    it('gives every inflection of a word one stem, including Porter\'s y → i cases', () => {
+    it("gives every inflection of a word one stem, including Porter's y → i cases", () => {
       const deploy = embedText('deploy', 256);
       for (const word of ['deploying', 'deployed', 'deployment', 'deploys']) {
         expect(cosine(deploy, embedText(word, 256))).toBeCloseTo(1, 6);

@@ -44,18 +44,26 @@ async function stop(server: TestServer): Promise<void> {
 
 /** /readiness once no record waits for its vector; returns its embedding report. */
 async function vectorsSettled(server: TestServer): Promise<{ embedder: string; query_vectors: string; vector_backlog: number; links_pending: number }> {
-  return waitFor(async () => {
-    const { body } = await server.call('GET', '/readiness');
-    return body.embedding?.vector_backlog === 0 && body.embedding.links_pending === 0 ? body.embedding : undefined;
-  }, 60_000, 'the vector backlog to drain');
+  return waitFor(
+    async () => {
+      const { body } = await server.call('GET', '/readiness');
+      return body.embedding?.vector_backlog === 0 && body.embedding.links_pending === 0 ? body.embedding : undefined;
+    },
+    60_000,
+    'the vector backlog to drain',
+  );
 }
 
 /** /readiness once cues are embedded by the static query table (distilled in the background). */
 async function staticQueries(server: TestServer): Promise<void> {
-  await waitFor(async () => {
-    const { body } = await server.call('GET', '/readiness');
-    return body.embedding?.query_vectors === 'static' ? true : undefined;
-  }, 120_000, 'the static query table');
+  await waitFor(
+    async () => {
+      const { body } = await server.call('GET', '/readiness');
+      return body.embedding?.query_vectors === 'static' ? true : undefined;
+    },
+    120_000,
+    'the static query table',
+  );
 }
 
 async function stats(server: TestServer, space: string): Promise<any> {
@@ -92,10 +100,14 @@ class ConnectionRecorder {
     });
     this.#child = child;
     // Attached once it has written its first line (any traced call of ours: the probe below makes one).
-    await waitFor(async () => {
-      connect(9, '127.0.0.2').on('error', () => undefined);
-      return existsSync(this.file) && readFileSync(this.file, 'utf8').includes('127.0.0.2') ? true : undefined;
-    }, 20_000, 'strace to attach');
+    await waitFor(
+      async () => {
+        connect(9, '127.0.0.2').on('error', () => undefined);
+        return existsSync(this.file) && readFileSync(this.file, 'utf8').includes('127.0.0.2') ? true : undefined;
+      },
+      20_000,
+      'strace to attach',
+    );
   }
 
   /** Destinations other than loopback, each once. */
@@ -139,7 +151,12 @@ describe.skipIf(!ConnectionRecorder.available())('the default embedder through t
 
   it('the lexical embedder does not find the paraphrases', async () => {
     const server = await start(dataDir, { provider: 'lexical' });
-    ids = await encodeBatch(server, 'para', PAIRS.map(([memory]) => ({ content: textContent(memory), store: 'episodic' })), false);
+    ids = await encodeBatch(
+      server,
+      'para',
+      PAIRS.map(([memory]) => ({ content: textContent(memory), store: 'episodic' })),
+      false,
+    );
     const found = await paraphrasesFirst(server, 'para', ids);
     expect(found.filter(Boolean).length).toBeLessThanOrEqual(1);
     expect((await stats(server, 'para')).embedder).toBe('local-hash-v1/256');

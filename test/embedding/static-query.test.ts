@@ -43,7 +43,9 @@ async function stop(service: EmbeddingService): Promise<void> {
 }
 
 const cosine = (a: Float32Array, b: Float32Array) => {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let k = 0; k < a.length; k++) {
     dot += a[k] * b[k];
     na += a[k] * a[k];

@@ -57,7 +57,11 @@ afterAll(async () => {
 });
 
 async function connectCall(method: string, body: Uint8Array | string, contentType: string): Promise<{ status: number; code: string | null; text: string }> {
-  const answer = await fetch(`${server.url}${path(method)}`, { method: 'POST', headers: { 'content-type': contentType, 'connect-protocol-version': '1' }, body: typeof body === 'string' ? body : Buffer.from(body) });
+  const answer = await fetch(`${server.url}${path(method)}`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, 'connect-protocol-version': '1' },
+    body: typeof body === 'string' ? body : Buffer.from(body),
+  });
   const text = answer.status === 200 ? '' : await answer.text();
   if (answer.status === 200) await answer.body?.cancel();
   let code: string | null = null;
@@ -148,11 +152,14 @@ describe('Connect and gRPC fuzz', () => {
 
   it('answers an unknown method with unimplemented on gRPC and Connect', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.stringMatching(/^[A-Z][A-Za-z]{0,20}$/).filter((name) => !(name[0]!.toLowerCase() + name.slice(1) in CerememoryService.method)), async (name) => {
-        expect((await grpcCall(name, new Uint8Array())).status).toBe('12');
-        const connect = await connectCall(name, '{}', 'application/json');
-        expect(connect.code).toBe('unimplemented');
-      }),
+      fc.asyncProperty(
+        fc.stringMatching(/^[A-Z][A-Za-z]{0,20}$/).filter((name) => !(name[0]!.toLowerCase() + name.slice(1) in CerememoryService.method)),
+        async (name) => {
+          expect((await grpcCall(name, new Uint8Array())).status).toBe('12');
+          const connect = await connectCall(name, '{}', 'application/json');
+          expect(connect.code).toBe('unimplemented');
+        },
+      ),
       { ...fuzzParameters, numRuns: 10 },
     );
   });
@@ -165,9 +172,7 @@ describe('Connect and gRPC fuzz', () => {
       }),
       { ...fuzzParameters, numRuns: 40 },
     );
-    const variants: Omit<CerememoryClientOptions, 'baseUrl'>[] = [
-      { protocol: 'grpc' }, { protocol: 'connect', binary: true }, { protocol: 'connect', binary: false }, { protocol: 'grpc-web' },
-    ];
+    const variants: Omit<CerememoryClientOptions, 'baseUrl'>[] = [{ protocol: 'grpc' }, { protocol: 'connect', binary: true }, { protocol: 'connect', binary: false }, { protocol: 'grpc-web' }];
     for (const variant of variants) {
       const client = new CerememoryClient({ baseUrl: server.url, ...variant });
       try {

@@ -14,7 +14,13 @@ export async function seedGuarded(server: TestServer): Promise<void> {
       expect(stored.status).toBe(200);
     }
     const raw = await server.call('POST', '/v1/encode/raw', {
-      space, session_id: 'guarded', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: text(`${space} raw`),
+      space,
+      session_id: 'guarded',
+      source: 'conversation',
+      speaker: 'user',
+      visibility: 'normal',
+      secrecy_level: 'public',
+      content: text(`${space} raw`),
     });
     expect(raw.status).toBe(200);
   }

@@ -120,9 +120,12 @@ describe('MCP fuzz', () => {
     await http.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
     try {
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...Object.keys(SEEDS)).chain((name) => mutationOf(SEEDS[name]!(record)).map((mutation) => ({ name, mutation }))), async ({ name, mutation }) => {
-          await callChecked(http, name, asSent(applyMutation(SEEDS[name]!(record), mutation)));
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...Object.keys(SEEDS)).chain((name) => mutationOf(SEEDS[name]!(record)).map((mutation) => ({ name, mutation }))),
+          async ({ name, mutation }) => {
+            await callChecked(http, name, asSent(applyMutation(SEEDS[name]!(record), mutation)));
+          },
+        ),
         { ...fuzzParameters, numRuns: 40 },
       );
     } finally {

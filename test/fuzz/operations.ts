@@ -27,27 +27,49 @@ const rawItem = { session_id: 's-1', source: 'conversation', speaker: 'user', vi
 
 export const REST_OPERATIONS: RestOperation[] = [
   {
-    name: 'encode', method: 'POST', path: () => '/v1/encode', mutating: true,
+    name: 'encode',
+    method: 'POST',
+    path: () => '/v1/encode',
+    mutating: true,
     body: () => ({ ...space, content: text('a memory about the lake'), store: 'episodic', emotion: { joy: 0.5 }, metadata: { tag: 'x' }, meta: { intent: 'test' }, context: { source: 'fuzz' } }),
   },
   {
-    name: 'encode batch', method: 'POST', path: () => '/v1/encode/batch', mutating: true,
-    body: () => ({ ...space, records: [{ content: text('one'), store: 'semantic' }, { content: text('two'), metadata: { n: 2 } }], infer_associations: false }),
+    name: 'encode batch',
+    method: 'POST',
+    path: () => '/v1/encode/batch',
+    mutating: true,
+    body: () => ({
+      ...space,
+      records: [
+        { content: text('one'), store: 'semantic' },
+        { content: text('two'), metadata: { n: 2 } },
+      ],
+      infer_associations: false,
+    }),
   },
   { name: 'encode raw', method: 'POST', path: () => '/v1/encode/raw', mutating: true, body: () => ({ ...space, ...rawItem }) },
   { name: 'encode raw batch', method: 'POST', path: () => '/v1/encode/raw/batch', mutating: true, body: () => ({ ...space, records: [rawItem, { ...rawItem, speaker: 'assistant' }] }) },
   {
-    name: 'encode update', method: 'PATCH', path: (ids) => `/v1/encode/${ids.record}`, mutating: true,
+    name: 'encode update',
+    method: 'PATCH',
+    path: (ids) => `/v1/encode/${ids.record}`,
+    mutating: true,
     body: () => ({ ...space, content: text('updated'), emotion: { trust: 0.2 }, metadata: { v: 2 } }),
   },
   {
-    name: 'recall query', method: 'POST', path: () => '/v1/recall/query', mutating: true,
+    name: 'recall query',
+    method: 'POST',
+    path: () => '/v1/recall/query',
+    mutating: true,
     body: () => ({ ...space, cue: { text: 'lake', emotion: { joy: 0.1 } }, stores: ['episodic'], limit: 5, recall_mode: 'perfect', reconsolidate: false, activation_depth: 1 }),
   },
   { name: 'recall raw', method: 'POST', path: () => '/v1/recall/raw', mutating: false, body: () => ({ ...space, session_id: 's-1', query: 'turn', limit: 5 }) },
   { name: 'recall associate', method: 'POST', path: (ids) => `/v1/recall/associate/${ids.record}`, mutating: false, body: () => ({ ...space, depth: 2, min_weight: 0.1, limit: 5 }) },
   {
-    name: 'recall timeline', method: 'POST', path: () => '/v1/recall/timeline', mutating: false,
+    name: 'recall timeline',
+    method: 'POST',
+    path: () => '/v1/recall/timeline',
+    mutating: false,
     body: () => ({ ...space, range: { start: '2020-01-01T00:00:00Z', end: '2030-01-01T00:00:00Z' }, granularity: 'day' }),
   },
   { name: 'recall graph', method: 'POST', path: () => '/v1/recall/graph', mutating: false, body: (ids) => ({ ...space, center_id: ids.record, depth: 1, limit_nodes: 10 }) },
@@ -57,7 +79,13 @@ export const REST_OPERATIONS: RestOperation[] = [
   // A zero-length tick changes nothing: the campaign checks that the guarded spaces stay exactly as they were.
   { name: 'decay tick', method: 'POST', path: () => '/v1/lifecycle/decay-tick', mutating: true, body: () => ({ ...space, tick_duration_seconds: 0 }) },
   { name: 'forget', method: 'DELETE', path: () => '/v1/lifecycle/forget', mutating: true, body: () => ({ ...space, record_ids: ['01a23abb-e678-71a2-a168-bd8d785047e1'], confirm: true }) },
-  { name: 'decay forecast', method: 'POST', path: () => '/v1/introspect/decay-forecast', mutating: false, body: (ids) => ({ ...space, record_ids: [ids.record], forecast_at: '2030-01-01T00:00:00Z' }) },
+  {
+    name: 'decay forecast',
+    method: 'POST',
+    path: () => '/v1/introspect/decay-forecast',
+    mutating: false,
+    body: (ids) => ({ ...space, record_ids: [ids.record], forecast_at: '2030-01-01T00:00:00Z' }),
+  },
   { name: 'export', method: 'POST', path: () => '/v1/lifecycle/export', mutating: false, body: () => ({ ...space, format: 'cma', include_raw_journal: false }) },
   { name: 'import', method: 'POST', path: () => '/v1/lifecycle/import', mutating: true, body: () => ({ ...space, archive_id: 'a', strategy: 'merge', archive_data: [123, 125] }) },
 ];

@@ -27,19 +27,43 @@ export function textContent(text: string, summary: string | null = null): Memory
 
 export function memoryRecord(overrides: Partial<MemoryRecord> = {}): MemoryRecord {
   return {
-    id: recordId(0), space: 'default', store: 'episodic', created_at: T0, updated_at: T0, last_accessed_at: T0,
-    access_count: 0, content: textContent('hello'), fidelity: defaultFidelity(T0, { decay_rate: 0.3, stability: 86_400 }),
-    emotion: neutralEmotion(), associations: [], metadata: {}, version: 1, meta: unavailableMeta('encode.store', T0),
+    id: recordId(0),
+    space: 'default',
+    store: 'episodic',
+    created_at: T0,
+    updated_at: T0,
+    last_accessed_at: T0,
+    access_count: 0,
+    content: textContent('hello'),
+    fidelity: defaultFidelity(T0, { decay_rate: 0.3, stability: 86_400 }),
+    emotion: neutralEmotion(),
+    associations: [],
+    metadata: {},
+    version: 1,
+    meta: unavailableMeta('encode.store', T0),
     ...overrides,
   };
 }
 
 export function rawRecord(overrides: Partial<RawJournalRecord> = {}): RawJournalRecord {
   return {
-    id: recordId(0), space: 'default', session_id: 'session-1', turn_id: null, topic_id: null, source: 'conversation',
-    speaker: 'user', visibility: 'normal', secrecy_level: 'public', created_at: T0, updated_at: T0,
-    content: textContent('hello'), metadata: {}, derived_memory_ids: [], suppressed: false,
-    meta: unavailableMeta('journal.record', T0), ...overrides,
+    id: recordId(0),
+    space: 'default',
+    session_id: 'session-1',
+    turn_id: null,
+    topic_id: null,
+    source: 'conversation',
+    speaker: 'user',
+    visibility: 'normal',
+    secrecy_level: 'public',
+    created_at: T0,
+    updated_at: T0,
+    content: textContent('hello'),
+    metadata: {},
+    derived_memory_ids: [],
+    suppressed: false,
+    meta: unavailableMeta('journal.record', T0),
+    ...overrides,
   };
 }
 

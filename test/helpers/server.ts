@@ -53,9 +53,7 @@ export interface TestResponse {
   body: any;
 }
 
-export async function startTestServer(
-  options: { dataDir?: string; flags?: PartialDeep<CerememoryConfig>; now?: () => number; scheduler?: Scheduler } = {},
-): Promise<TestServer> {
+export async function startTestServer(options: { dataDir?: string; flags?: PartialDeep<CerememoryConfig>; now?: () => number; scheduler?: Scheduler } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDataDir();
   const logs: string[] = [];
   const server = await startServer(testConfig(dataDir, options.flags), {

@@ -2,10 +2,7 @@
 // loopback server speaking its wire format: success, 429 then success, 401, timeout, malformed replies.
 import { afterEach, describe, expect, it } from 'vitest';
 import { isCmpError, type CmpError } from '../../src/cmp/errors.js';
-import {
-  ANTHROPIC_VERSION, anthropicProvider, createLlmProvider, geminiProvider, openAiCompatibleProvider,
-  type LlmProvider, type ProviderHttpOptions,
-} from '../../src/providers/index.js';
+import { ANTHROPIC_VERSION, anthropicProvider, createLlmProvider, geminiProvider, openAiCompatibleProvider, type LlmProvider, type ProviderHttpOptions } from '../../src/providers/index.js';
 import { json, replyBody, startFakeProvider, type FakeHandler, type FakeProvider, type SeenRequest } from '../helpers/fake-provider.js';
 
 const API_KEY = 'sk-test-SECRET-77e1';
@@ -81,7 +78,10 @@ function expectNoKey(error: CmpError): void {
 }
 
 describe.each(cases)('$kind provider', ({ kind, make, path, checkAuth }) => {
-  const reply = (text: string): FakeHandler => (_request, res) => json(res, 200, replyBody[kind](text));
+  const reply =
+    (text: string): FakeHandler =>
+    (_request, res) =>
+      json(res, 200, replyBody[kind](text));
   const label = `LLM provider ${kind}`;
 
   it('summarises over its wire format, with its auth headers, and trims the reply', async () => {
@@ -98,8 +98,8 @@ describe.each(cases)('$kind provider', ({ kind, make, path, checkAuth }) => {
   });
 
   it('extracts relations from a fenced JSON answer, skipping malformed entries', async () => {
-    const answer = 'Here you go:\n```json\n[{"subject":"Alice","predicate":"likes","object":"tea","confidence":0.9},' +
-      '{"subject":"x"},{"subject":"Bob","predicate":"owns","object":"a cat","confidence":7}]\n```';
+    const answer =
+      'Here you go:\n```json\n[{"subject":"Alice","predicate":"likes","object":"tea","confidence":0.9},' + '{"subject":"x"},{"subject":"Bob","predicate":"owns","object":"a cat","confidence":7}]\n```';
     const server = await fake(reply(answer));
     const relations = await make(server.origin, {}).extractRelations('Alice likes tea. Bob owns a cat.');
     expect(relations).toEqual([
@@ -127,9 +127,7 @@ describe.each(cases)('$kind provider', ({ kind, make, path, checkAuth }) => {
   });
 
   it('fails at once on 401, without retrying, never showing the key it echoes', async () => {
-    const server = await fake((request, res) =>
-      json(res, 401, { error: { message: `invalid key ${JSON.stringify(request.headers)}` } }),
-    );
+    const server = await fake((request, res) => json(res, 401, { error: { message: `invalid key ${JSON.stringify(request.headers)}` } }));
     const error = await rejection(make(server.origin, { retryDelayMs: 1 }).summarize(['t'], 200));
     expect(server.requests).toHaveLength(1);
     expect(error.code).toBe('INTERNAL_ERROR');

@@ -5,11 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CmpError, isCmpError } from '../../src/cmp/errors.js';
-import {
-  OpenAiCompatibleEmbedder,
-  type OpenAiCompatibleConfig,
-  type OpenAiCompatibleOptions,
-} from '../../src/providers/openai-compatible.js';
+import { OpenAiCompatibleEmbedder, type OpenAiCompatibleConfig, type OpenAiCompatibleOptions } from '../../src/providers/openai-compatible.js';
 
 const API_KEY = 'sk-test-SECRET-4f9a1c';
 const DIMENSION = 4;
@@ -81,15 +77,8 @@ const answerReversed: Handler = (request, res) => {
   json(res, 200, { object: 'list', data: data.reverse(), model: request.body.model });
 };
 
-function embedderFor(
-  server: TestServer,
-  options: OpenAiCompatibleOptions = {},
-  config: Partial<OpenAiCompatibleConfig> = {},
-): OpenAiCompatibleEmbedder {
-  return new OpenAiCompatibleEmbedder(
-    { baseUrl: server.baseUrl, model: 'test-embed', dimension: DIMENSION, apiKey: API_KEY, ...config },
-    { retryDelayMs: 5, ...options },
-  );
+function embedderFor(server: TestServer, options: OpenAiCompatibleOptions = {}, config: Partial<OpenAiCompatibleConfig> = {}): OpenAiCompatibleEmbedder {
+  return new OpenAiCompatibleEmbedder({ baseUrl: server.baseUrl, model: 'test-embed', dimension: DIMENSION, apiKey: API_KEY, ...config }, { retryDelayMs: 5, ...options });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<CmpError> {
@@ -195,10 +184,7 @@ describe('OpenAiCompatibleEmbedder', () => {
 
       expect(server.requests).toHaveLength(3);
       expect(error.code).toBe('INTERNAL_ERROR');
-      expect(error.message).toBe(
-        `embedding provider ${server.baseUrl}/embeddings answered 503 Service Unavailable: ` +
-          `{"error":"model loading"} (after 3 attempts)`,
-      );
+      expect(error.message).toBe(`embedding provider ${server.baseUrl}/embeddings answered 503 Service Unavailable: ` + `{"error":"model loading"} (after 3 attempts)`);
     });
 
     it('retries network errors', async () => {
@@ -210,16 +196,12 @@ describe('OpenAiCompatibleEmbedder', () => {
       const error = await rejection(embedderFor(probe, { retries: 2 }).embed(['t1']));
 
       expect(error.code).toBe('INTERNAL_ERROR');
-      expect(error.message).toBe(
-        `embedding provider ${probe.baseUrl}/embeddings could not be reached: ECONNREFUSED (after 3 attempts)`,
-      );
+      expect(error.message).toBe(`embedding provider ${probe.baseUrl}/embeddings could not be reached: ECONNREFUSED (after 3 attempts)`);
       expect(error.cause).toBeInstanceOf(Error);
     });
 
     it('fails at once on 401, without retrying, and masks the key the server echoes', async () => {
-      const server = await startServer((request, res) =>
-        json(res, 401, { error: { message: `Incorrect API key provided: ${String(request.headers.authorization)}` } }),
-      );
+      const server = await startServer((request, res) => json(res, 401, { error: { message: `Incorrect API key provided: ${String(request.headers.authorization)}` } }));
 
       const error = await rejection(embedderFor(server).embed(['t1']));
 
@@ -294,9 +276,7 @@ describe('OpenAiCompatibleEmbedder', () => {
       const server = await startServer((_request, res) => json(res, 200, '<html>gateway</html>'));
       const error = await rejection(embedderFor(server).embed(['t1']));
       expect(error.code).toBe('INTERNAL_ERROR');
-      expect(error.message).toBe(
-        `embedding provider ${server.baseUrl}/embeddings answered with a body that is not JSON: <html>gateway</html>`,
-      );
+      expect(error.message).toBe(`embedding provider ${server.baseUrl}/embeddings answered with a body that is not JSON: <html>gateway</html>`);
       expect(server.requests).toHaveLength(1);
     });
 
@@ -305,10 +285,7 @@ describe('OpenAiCompatibleEmbedder', () => {
       [{ data: [] }, 'answered 0 embeddings for 1 inputs'],
       [{ data: [{ embedding: [1, 2, 3, 4] }] }, 'answered data[0].index = undefined, expected an integer from 0 to 0'],
       [{ data: [{ index: 0, embedding: 'AAAA' }] }, 'answered data[0].embedding that is not an array of numbers'],
-      [
-        { data: [{ index: 0, embedding: [1, 'x', 3, 4] }] },
-        'answered data[0].embedding[1] = "x", expected a finite number',
-      ],
+      [{ data: [{ index: 0, embedding: [1, 'x', 3, 4] }] }, 'answered data[0].embedding[1] = "x", expected a finite number'],
     ])('rejects the wrong shape %j', async (body, problem) => {
       const server = await startServer((_request, res) => json(res, 200, body));
       const error = await rejection(embedderFor(server).embed(['t1']));
@@ -317,22 +294,22 @@ describe('OpenAiCompatibleEmbedder', () => {
 
     it('rejects a duplicated index', async () => {
       const server = await startServer((_request, res) =>
-        json(res, 200, { data: [{ index: 1, embedding: [1, 2, 3, 4] }, { index: 1, embedding: [1, 2, 3, 4] }] }),
+        json(res, 200, {
+          data: [
+            { index: 1, embedding: [1, 2, 3, 4] },
+            { index: 1, embedding: [1, 2, 3, 4] },
+          ],
+        }),
       );
       const error = await rejection(embedderFor(server).embed(['t0', 't1']));
       expect(error.message).toContain('answered index 1 twice');
     });
 
     it('rejects a vector of another length, naming both lengths', async () => {
-      const server = await startServer((_request, res) =>
-        json(res, 200, { data: [{ index: 0, embedding: [1, 2, 3] }] }),
-      );
+      const server = await startServer((_request, res) => json(res, 200, { data: [{ index: 0, embedding: [1, 2, 3] }] }));
       const error = await rejection(embedderFor(server).embed(['t1']));
       expect(error.code).toBe('INTERNAL_ERROR');
-      expect(error.message).toBe(
-        `embedding provider ${server.baseUrl}/embeddings returned a vector of length 3 for model "test-embed", ` +
-          'but embedding.dimension is 4',
-      );
+      expect(error.message).toBe(`embedding provider ${server.baseUrl}/embeddings returned a vector of length 3 for model "test-embed", ` + 'but embedding.dimension is 4');
     });
   });
 
@@ -359,10 +336,7 @@ describe('OpenAiCompatibleEmbedder', () => {
     it.each([
       [{ baseUrl: 'not a url' }, 'embedding.base_url: expected an http(s) URL'],
       [{ baseUrl: 'ftp://example.com/v1' }, 'embedding.base_url: expected an http(s) URL'],
-      [
-        { baseUrl: 'http://user:pw@example.com/v1' },
-        'embedding.base_url: must not contain credentials; set embedding.api_key instead',
-      ],
+      [{ baseUrl: 'http://user:pw@example.com/v1' }, 'embedding.base_url: must not contain credentials; set embedding.api_key instead'],
       [{ model: ' ' }, 'embedding.model: must not be blank'],
       [{ dimension: 0 }, 'embedding.dimension: expected a positive integer, got 0'],
     ])('rejects %j', (config, message) => {

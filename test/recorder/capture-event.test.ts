@@ -85,9 +85,7 @@ describe('normaliseEvent', () => {
     expect(text(normalise({ session_id: 's', event_type: 'command', content: 'curl -H "Authorization: Bearer abcDEF123456789xyz"' }).record)).toBe(
       'curl -H "Authorization: Bearer [REDACTED:authorization]"',
     );
-    expect(text(normalise({ session_id: 's', event_type: 'tool_call', content: { cmd: 'ls', token: 'abc', n: 2 } }).record)).toBe(
-      '{"cmd":"ls","token":"[REDACTED:token]","n":2}',
-    );
+    expect(text(normalise({ session_id: 's', event_type: 'tool_call', content: { cmd: 'ls', token: 'abc', n: 2 } }).record)).toBe('{"cmd":"ls","token":"[REDACTED:token]","n":2}');
   });
 
   it.each([

@@ -93,5 +93,4 @@ export async function startFakeServer(status = 503): Promise<FakeServer> {
   return fake;
 }
 
-export const recordText = (record: { content: { blocks: { data: string }[] } }): string =>
-  Buffer.from(record.content.blocks[0].data, 'base64').toString('utf8');
+export const recordText = (record: { content: { blocks: { data: string }[] } }): string => Buffer.from(record.content.blocks[0].data, 'base64').toString('utf8');

@@ -19,7 +19,14 @@ describe('recorder batches', () => {
   it('are journalled once however often they are sent', async () => {
     const client = createIngestClient({ serverUrl: server.url });
     const records = [
-      { session_id: 'rec-1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: { blocks: [{ modality: 'text', format: 'text/plain', data: [104, 105] }] } },
+      {
+        session_id: 'rec-1',
+        source: 'conversation',
+        speaker: 'user',
+        visibility: 'normal',
+        secrecy_level: 'public',
+        content: { blocks: [{ modality: 'text', format: 'text/plain', data: [104, 105] }] },
+      },
     ] as unknown as RawRecord[];
     expect(await client.sendBatch(records)).toEqual({ ok: true });
     expect(await client.sendBatch(records)).toEqual({ ok: true });

@@ -5,7 +5,6 @@ import { RECORDER, jsonl, recordText, recorder, startFakeServer, tempSpoolDir } 
 // The command surface: help on every command, option bounds, and the flush interval of a long-lived
 // stream.
 
-
 describe('cerememory-recorder commands', { timeout: 120_000 }, () => {
   it.each([
     [[], /Usage: cerememory-recorder.*ingest.*doctor.*install-hook/s],

@@ -2,15 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  defaultConfig,
-  loadConfig,
-  redactConfig,
-  type LoadConfigOptions,
-  type PartialDeep,
-  type CerememoryConfig,
-} from '../../src/runtime/config/index.js';
+import { ConfigError, defaultConfig, loadConfig, redactConfig, type LoadConfigOptions, type PartialDeep, type CerememoryConfig } from '../../src/runtime/config/index.js';
 
 let dir: string;
 
@@ -70,10 +62,7 @@ describe('defaults', () => {
   it('uses the DESIGN §2.1 decay exponent and initial stability per store', () => {
     const { stores } = load();
     const table = Object.fromEntries(
-      (['working', 'episodic', 'emotional', 'semantic', 'procedural'] as const).map((name) => [
-        name,
-        [stores[name].decay_exponent, stores[name].initial_stability_secs, stores[name].prune_threshold],
-      ]),
+      (['working', 'episodic', 'emotional', 'semantic', 'procedural'] as const).map((name) => [name, [stores[name].decay_exponent, stores[name].initial_stability_secs, stores[name].prune_threshold]]),
     );
     expect(table).toEqual({
       working: [0.8, 600, 0.1],
@@ -214,9 +203,7 @@ describe('unknown keys', () => {
 
   it('rejects an unknown env key, naming the variable and suggesting the "__" spelling', () => {
     const error = loadError({ env: { CEREMEMORY_HTTP_PORT: '9000' } });
-    expect(error.message).toContain(
-      'config: http_port (from env CEREMEMORY_HTTP_PORT): unknown key "http_port" (did you mean CEREMEMORY_HTTP__PORT?)',
-    );
+    expect(error.message).toContain('config: http_port (from env CEREMEMORY_HTTP_PORT): unknown key "http_port" (did you mean CEREMEMORY_HTTP__PORT?)');
   });
 
   it('rejects an unknown key in flags', () => {
@@ -272,7 +259,12 @@ describe('validation rules', () => {
     ['embedding.base_url is an http(s) URL', '[embedding]\nbase_url = "localhost:11434"', 'embedding.base_url', 'http(s) URL'],
     ['embedding.association_threshold is in 0..1', '[embedding]\nassociation_threshold = 2', 'embedding.association_threshold', '0..1'],
     ['embedding.query_vectors is static or model', '[embedding]\nquery_vectors = "dynamic"', 'embedding.query_vectors', 'expected one of "static", "model"'],
-    ['runtime.restart_backoff_max_ms is >= the initial backoff', '[runtime]\nrestart_backoff_initial_ms = 500\nrestart_backoff_max_ms = 100', 'runtime.restart_backoff_max_ms', '>= runtime.restart_backoff_initial_ms'],
+    [
+      'runtime.restart_backoff_max_ms is >= the initial backoff',
+      '[runtime]\nrestart_backoff_initial_ms = 500\nrestart_backoff_max_ms = 100',
+      'runtime.restart_backoff_max_ms',
+      '>= runtime.restart_backoff_initial_ms',
+    ],
     ['runtime.call_timeout_ms is >= 1', '[runtime]\ncall_timeout_ms = 0', 'runtime.call_timeout_ms', 'an integer >= 1'],
     ['runtime.shutdown_timeout_ms is >= 1', '[runtime]\nshutdown_timeout_ms = -5', 'runtime.shutdown_timeout_ms', 'an integer >= 1'],
     ['runtime.sync_writes is a boolean', '[runtime]\nsync_writes = 1', 'runtime.sync_writes', 'true or false'],
@@ -303,9 +295,7 @@ describe('validation rules', () => {
 
   it('reports a bad env value with the variable name and the value given', () => {
     const error = loadError({ env: { CEREMEMORY_STORES__EPISODIC__DECAY_EXPONENT: 'abc' } });
-    expect(error.message).toBe(
-      'config: stores.episodic.decay_exponent (from env CEREMEMORY_STORES__EPISODIC__DECAY_EXPONENT): expected a number > 0 and <= 5, got "abc"',
-    );
+    expect(error.message).toBe('config: stores.episodic.decay_exponent (from env CEREMEMORY_STORES__EPISODIC__DECAY_EXPONENT): expected a number > 0 and <= 5, got "abc"');
   });
 
   it('cites the key that made another one required', () => {

@@ -107,14 +107,28 @@ function isLoopback(host: string | undefined): boolean {
 async function exercise(server: TestServer, space: string): Promise<void> {
   const ok = (answer: { status: number; body: unknown }) => expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
   ok(await server.call('POST', '/v1/encode', { space, content: textContent('Alice moved to Berlin in 2024') }));
-  ok(await server.call('POST', '/v1/encode/batch', {
-    space, infer_associations: true,
-    records: [{ content: textContent('Bob likes tea'), store: 'episodic' }, { content: textContent('Tea is grown in Assam'), store: 'semantic' }],
-  }));
+  ok(
+    await server.call('POST', '/v1/encode/batch', {
+      space,
+      infer_associations: true,
+      records: [
+        { content: textContent('Bob likes tea'), store: 'episodic' },
+        { content: textContent('Tea is grown in Assam'), store: 'semantic' },
+      ],
+    }),
+  );
   for (const text of ['We picked LevelDB for partitions', 'LevelDB keeps stores isolated']) {
-    ok(await server.call('POST', '/v1/encode/raw', {
-      space, session_id: 's1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent(text),
-    }));
+    ok(
+      await server.call('POST', '/v1/encode/raw', {
+        space,
+        session_id: 's1',
+        source: 'conversation',
+        speaker: 'user',
+        visibility: 'normal',
+        secrecy_level: 'public',
+        content: textContent(text),
+      }),
+    );
   }
   ok(await server.call('POST', '/v1/recall/query', { space, cue: { text: 'tea' }, format: 'claude', budget_tokens: 200 }));
   ok(await server.call('POST', '/v1/recall/query', { space, cue: {} }));
@@ -144,9 +158,7 @@ describe('with no provider configured', () => {
 
 describe('the recorder itself', () => {
   it('sees connections made inside store workers (an index rebuild with a remote embedder)', async () => {
-    const embeddings = await startFakeProvider((request, res) =>
-      json(res, 200, { data: (request.body.input as string[]).map((_text, index) => ({ index, embedding: Array(16).fill(0.25) })) }),
-    );
+    const embeddings = await startFakeProvider((request, res) => json(res, 200, { data: (request.body.input as string[]).map((_text, index) => ({ index, embedding: Array(16).fill(0.25) })) }));
     // A store written offline, its index snapshot then removed: the worker re-embeds its records at start.
     const offline = await startTestServer({ flags: { embedding: { dimension: 16 } } });
     await offline.call('POST', '/v1/encode', { space: 'online', content: textContent('Alice moved to Berlin'), store: 'semantic' });

@@ -44,7 +44,12 @@ describe('persistence', () => {
     });
     await first.call('POST', '/v1/encode', { content: textContent('scratch'), store: 'working' });
     await first.call('POST', '/v1/encode/raw', {
-      session_id: 's', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent('raw words'),
+      session_id: 's',
+      source: 'conversation',
+      speaker: 'user',
+      visibility: 'normal',
+      secrecy_level: 'public',
+      content: textContent('raw words'),
     });
     await stop(first);
 

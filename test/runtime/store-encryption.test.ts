@@ -19,10 +19,7 @@ const RAW_SENTENCE = 'Raw transcript line about the blorptangle harbour';
 const SESSION = 'session-zanzibarwharf';
 const IDEMPOTENCY_KEY = 'retry-of-plinkerdoodle';
 // Stored records hold content bytes as base64: look for that form of the sentences too.
-const MARKERS = [
-  'zqxvortex', 'quokkaflute', 'blorptangle', 'zanzibarwharf', 'plinkerdoodle',
-  Buffer.from(SENTENCE).toString('base64'), Buffer.from(RAW_SENTENCE).toString('base64'),
-];
+const MARKERS = ['zqxvortex', 'quokkaflute', 'blorptangle', 'zanzibarwharf', 'plinkerdoodle', Buffer.from(SENTENCE).toString('base64'), Buffer.from(RAW_SENTENCE).toString('base64')];
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
@@ -46,7 +43,12 @@ async function fill(server: TestServer): Promise<string> {
   const stored = await server.call('POST', '/v1/encode', { content: textContent(SENTENCE) }, { 'idempotency-key': IDEMPOTENCY_KEY });
   expect(stored.status, JSON.stringify(stored.body)).toBe(200);
   const raw = await server.call('POST', '/v1/encode/raw', {
-    session_id: SESSION, source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent(RAW_SENTENCE),
+    session_id: SESSION,
+    source: 'conversation',
+    speaker: 'user',
+    visibility: 'normal',
+    secrecy_level: 'public',
+    content: textContent(RAW_SENTENCE),
   });
   expect(raw.status, JSON.stringify(raw.body)).toBe(200);
   return stored.body.record_id as string;
@@ -61,7 +63,12 @@ async function recallsBoth(server: TestServer): Promise<void> {
 }
 
 async function refusal(promise: Promise<unknown>): Promise<StoreKeyError> {
-  const error = await promise.then(() => { throw new Error('expected the start to be refused'); }, (reason: unknown) => reason);
+  const error = await promise.then(
+    () => {
+      throw new Error('expected the start to be refused');
+    },
+    (reason: unknown) => reason,
+  );
   if (!(error instanceof StoreKeyError)) throw error;
   expect(error.message).not.toContain(PASSPHRASE);
   return error;

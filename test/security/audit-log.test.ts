@@ -40,7 +40,10 @@ const ok = (response: { status: number; body: unknown }) => {
 };
 
 function entries(path: string): AuditEntry[] {
-  return readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditEntry);
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as AuditEntry);
 }
 
 function auditVerify(...args: string[]) {
@@ -58,7 +61,17 @@ describe('the audit log on a running server', () => {
     const stored = ok(await server.call('POST', '/v1/encode', { space, content: textContent(SECRET_TEXT), metadata: { note: SECRET_TEXT } }));
     const batch = ok(await server.call('POST', '/v1/encode/batch', { space, records: [{ content: textContent(`${SECRET_TEXT} again`) }] }));
     ok(await server.call('PATCH', `/v1/encode/${stored.record_id}`, { space, record_id: stored.record_id, content: textContent(`${SECRET_TEXT} v2`) }));
-    ok(await server.call('POST', '/v1/encode/raw', { space, session_id: 's1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent(SECRET_TEXT) }));
+    ok(
+      await server.call('POST', '/v1/encode/raw', {
+        space,
+        session_id: 's1',
+        source: 'conversation',
+        speaker: 'user',
+        visibility: 'normal',
+        secrecy_level: 'public',
+        content: textContent(SECRET_TEXT),
+      }),
+    );
     ok(await server.call('POST', '/v1/recall/query', { space, cue: { text: 'vault combination' }, reconsolidate: true }));
     ok(await server.call('POST', '/v1/recall/query', { space, cue: { text: 'vault combination' }, reconsolidate: false }));
     ok(await server.call('GET', `/v1/introspect/stats?space=${space}`));
@@ -67,9 +80,15 @@ describe('the audit log on a running server', () => {
     ok(await server.call('POST', '/v1/lifecycle/consolidate', { space, strategy: 'full' }));
     ok(await server.call('POST', '/v1/lifecycle/dream-tick', { space }));
     const exported = ok(await server.call('POST', '/v1/lifecycle/export', { space, encrypt: true, encryption_key: ARCHIVE_KEY }));
-    ok(await server.call('POST', '/v1/lifecycle/import', {
-      space, archive_id: 'audit-test', archive_data: exported.archive_data, decryption_key: ARCHIVE_KEY, conflict_resolution: 'keep_existing',
-    }));
+    ok(
+      await server.call('POST', '/v1/lifecycle/import', {
+        space,
+        archive_id: 'audit-test',
+        archive_data: exported.archive_data,
+        decryption_key: ARCHIVE_KEY,
+        conflict_resolution: 'keep_existing',
+      }),
+    );
     ok(await server.call('DELETE', '/v1/lifecycle/forget', { space, record_ids: [batch.results[0].record_id], confirm: true }));
     const path = join(server.dataDir, 'audit.jsonl');
     await stop(server);

@@ -126,9 +126,7 @@ describe('MCP over HTTP at /mcp', () => {
 
   it('serves a client that sends its key', async () => {
     const mcp = new Client({ name: 'auth-test', version: '1' });
-    await mcp.connect(
-      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${KEY_TWO}` } } }),
-    );
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${KEY_TWO}` } } }));
     const result = await mcp.callTool({ name: 'stats', arguments: { space: 'auth' } });
     expect(result.isError).toBeFalsy();
     expect(JSON.parse((result.content as { text: string }[])[0]!.text)).toMatchObject({ total_records: 2 });

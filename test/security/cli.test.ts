@@ -34,10 +34,7 @@ describe('cerememory against a server with auth', { timeout: 120_000 }, () => {
   });
 
   it('works with --api-key or CEREMEMORY_SERVER_API_KEY', async () => {
-    const [flag, env] = await Promise.all([
-      cli(['--api-key', KEY, '--json', '--space', 'default', 'stats']),
-      cli(['--json', '--space', 'default', 'stats'], { CEREMEMORY_SERVER_API_KEY: KEY }),
-    ]);
+    const [flag, env] = await Promise.all([cli(['--api-key', KEY, '--json', '--space', 'default', 'stats']), cli(['--json', '--space', 'default', 'stats'], { CEREMEMORY_SERVER_API_KEY: KEY })]);
     expect(flag.status, flag.stderr).toBe(0);
     expect(JSON.parse(flag.stdout)).toMatchObject({ total_records: 0 });
     expect(env.status, env.stderr).toBe(0);

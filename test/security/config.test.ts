@@ -44,9 +44,7 @@ describe('security configuration', () => {
   });
 
   it('resolves security.audit_log_path against the working directory and refuses a blank one', () => {
-    expect(loadConfig({ env: { CEREMEMORY_SECURITY__AUDIT_LOG_PATH: 'logs/audit.jsonl' }, cwd: dir }).security.audit_log_path).toBe(
-      join(dir, 'logs/audit.jsonl'),
-    );
+    expect(loadConfig({ env: { CEREMEMORY_SECURITY__AUDIT_LOG_PATH: 'logs/audit.jsonl' }, cwd: dir }).security.audit_log_path).toBe(join(dir, 'logs/audit.jsonl'));
     expect(() => loadConfig({ env: { CEREMEMORY_SECURITY__AUDIT_LOG_PATH: ' ' }, cwd: dir })).toThrow(/security\.audit_log_path/);
   });
 });

@@ -72,8 +72,7 @@ describe('CORS', () => {
     expect(answer.status).toBe(204);
     expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(answer.headers.get('access-control-allow-headers')).toBe('authorization, content-type, connect-protocol-version');
-    const call = (origin: string) =>
-      fetch(`${server.url}${rpc}`, { method: 'POST', headers: { origin, 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: '{}' });
+    const call = (origin: string) => fetch(`${server.url}${rpc}`, { method: 'POST', headers: { origin, 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: '{}' });
     const allowed = await call('https://app.example');
     expect(allowed.status).toBe(200);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');

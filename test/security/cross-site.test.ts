@@ -46,7 +46,7 @@ async function recordCount(): Promise<number> {
 const archiveReplace = JSON.stringify({ archive_data: [1, 2, 3], strategy: 'replace' });
 
 describe('a web page against a default install', () => {
-  it("cannot wipe a space with a no-cors import (text/plain, from its Origin)", async () => {
+  it('cannot wipe a space with a no-cors import (text/plain, from its Origin)', async () => {
     const before = await recordCount();
     const answer = await fetch(`${server.url}/v1/lifecycle/import`, {
       method: 'POST',
@@ -80,10 +80,17 @@ describe('a web page against a default install', () => {
     expect(recall.status).toBe(403);
     expect(JSON.parse(recall.body)).toMatchObject({ code: 'FORBIDDEN', details: { field: 'host' } });
     expect(recall.body).not.toContain(memoryId);
-    const mcp = await raw('POST', '/mcp', { ...rebound, accept: 'application/json, text/event-stream' }, JSON.stringify({
-      jsonrpc: '2.0', id: 1, method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'page', version: '1' } },
-    }));
+    const mcp = await raw(
+      'POST',
+      '/mcp',
+      { ...rebound, accept: 'application/json, text/event-stream' },
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'page', version: '1' } },
+      }),
+    );
     expect(mcp.status).toBe(403);
     const connect = await raw('POST', '/cerememory.v1.CerememoryService/RecallQuery', rebound, JSON.stringify({ cue: { text: 'lake' } }));
     expect(connect.status).toBe(403);
@@ -96,8 +103,11 @@ describe('a web page against a default install', () => {
     try {
       const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
         const stream = session.request({
-          ':method': 'POST', ':path': '/cerememory.v1.CerememoryService/RecallQuery', ':authority': `rebind.attacker.example:${port}`,
-          'content-type': 'application/grpc', te: 'trailers',
+          ':method': 'POST',
+          ':path': '/cerememory.v1.CerememoryService/RecallQuery',
+          ':authority': `rebind.attacker.example:${port}`,
+          'content-type': 'application/grpc',
+          te: 'trailers',
         });
         stream.on('response', (h) => resolve(h as Record<string, unknown>));
         stream.on('error', reject);

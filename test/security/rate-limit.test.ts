@@ -54,8 +54,7 @@ describe('REST', () => {
   });
 
   it('limits MCP at /mcp like the API routes', async () => {
-    const post = () =>
-      server.call('POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'ping' }, { 'x-forwarded-for': '198.51.100.3', accept: 'application/json, text/event-stream' });
+    const post = () => server.call('POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'ping' }, { 'x-forwarded-for': '198.51.100.3', accept: 'application/json, text/event-stream' });
     for (let i = 0; i < BURST; i += 1) await post();
     const limited = await post();
     expect(limited.status).toBe(429);

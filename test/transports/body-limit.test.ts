@@ -21,7 +21,10 @@ describe('the body limit', () => {
   it.each(['grpc', 'connect', 'grpc-web'] as const)('%s: CONTENT_TOO_LARGE (resource exhausted)', async (protocol) => {
     const client = new CerememoryClient({ baseUrl: server.url, protocol, httpVersion: '1.1' });
     try {
-      const error = await client.store(big).then(() => undefined, (reason: unknown) => reason);
+      const error = await client.store(big).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
       expect(isCmpError(error)).toBe(true);
       expect((error as { code: string }).code).toBe('CONTENT_TOO_LARGE');
     } finally {

@@ -138,7 +138,10 @@ export function restDoor(call: RestCall): Door {
       return (await ok('DELETE', '/v1/lifecycle/forget', { space, record_ids: ids, confirm })).records_deleted;
     },
     async codeOf(run) {
-      const error = await run().then(() => expect.fail('expected the call to fail'), (reason: unknown) => reason);
+      const error = await run().then(
+        () => expect.fail('expected the call to fail'),
+        (reason: unknown) => reason,
+      );
       expect(error, String(error)).toBeInstanceOf(RestFailure);
       const { status, body } = (error as RestFailure).response;
       expect(status).toBeGreaterThanOrEqual(400);
@@ -177,7 +180,10 @@ export function connectDoor(client: CerememoryClient): Door {
       return (await rpc.forget({ space, recordIds: ids, confirm })).recordsDeleted;
     },
     async codeOf(run) {
-      const error = await run().then(() => expect.fail('expected the call to fail'), (reason: unknown) => reason);
+      const error = await run().then(
+        () => expect.fail('expected the call to fail'),
+        (reason: unknown) => reason,
+      );
       expect(isCmpError(error), String(error)).toBe(true);
       return (error as { code: string }).code;
     },
@@ -226,7 +232,10 @@ export function mcpDoor(client: McpClient): Door {
       return (await tool('forget', { space, record_ids: ids.join(','), confirm })).records_deleted;
     },
     async codeOf(run) {
-      const error = await run().then(() => expect.fail('expected the tool to fail'), (reason: unknown) => reason);
+      const error = await run().then(
+        () => expect.fail('expected the tool to fail'),
+        (reason: unknown) => reason,
+      );
       expect(error, String(error)).toBeInstanceOf(ToolFailure);
       const code = /^MCP error -?\d+: ([A-Z_]+):/.exec((error as ToolFailure).message)?.[1];
       expect(code, (error as ToolFailure).message).toBeDefined();

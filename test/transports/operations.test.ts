@@ -18,8 +18,20 @@ describe('the operations table', () => {
   it('audits the operations that change memory (reference spec §8.2), and only those', () => {
     const audited = Object.keys(ROWS).filter((name) => rule(name as keyof typeof ROWS) !== undefined);
     expect(audited.sort()).toEqual([
-      'consolidate', 'decayTick', 'dreamTick', 'encodeBatch', 'encodeBatchStoreRaw', 'encodeStore', 'encodeStoreRaw',
-      'encodeUpdate', 'exportArchive', 'forget', 'importArchive', 'prepareExport', 'recallQuery', 'setMode',
+      'consolidate',
+      'decayTick',
+      'dreamTick',
+      'encodeBatch',
+      'encodeBatchStoreRaw',
+      'encodeStore',
+      'encodeStoreRaw',
+      'encodeUpdate',
+      'exportArchive',
+      'forget',
+      'importArchive',
+      'prepareExport',
+      'recallQuery',
+      'setMode',
     ]);
   });
 

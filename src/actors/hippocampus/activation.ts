@@ -84,20 +84,14 @@ function dominates(a: Label, b: Label): boolean {
  * Activation reached from `sources` over `neighbours`, keyed by node id, in descending activation (ties
  * by id). Sources are excluded; every path starts at the source it came from.
  */
-export function spreadActivation(
-  sources: ActivationSource[],
-  neighbours: (id: string) => Neighbour[],
-  options: Partial<ActivationOptions> = {},
-): Map<string, Activated> {
+export function spreadActivation(sources: ActivationSource[], neighbours: (id: string) => Neighbour[], options: Partial<ActivationOptions> = {}): Map<string, Activated> {
   const { depth, decayFactor, threshold, minWeight } = { ...defaultActivationOptions, ...options };
   const seeds = new Map<string, number>();
   for (const { id, activation } of sources) {
     if (!(activation > 0) || !Number.isFinite(activation)) continue;
     seeds.set(id, Math.max(activation, seeds.get(id) ?? 0));
   }
-  const queue: Label[] = [...seeds]
-    .map(([id, activation]): Label => ({ activation, path: [id], depth: 0, alive: true }))
-    .sort(compareLabels);
+  const queue: Label[] = [...seeds].map(([id, activation]): Label => ({ activation, path: [id], depth: 0, alive: true })).sort(compareLabels);
   const labels = new Map<string, Label[]>();
 
   // FIFO, so labels are expanded depth by depth; a label can only be dominated by one of equal or

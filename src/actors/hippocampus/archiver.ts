@@ -3,14 +3,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import {
-  deriveArchiveKey, openArchive, stageArchive, type ArchiveEntry, type OpenedArchive, type StagedArchive,
-} from '../../archive/index.js';
+import { deriveArchiveKey, openArchive, stageArchive, type ArchiveEntry, type OpenedArchive, type StagedArchive } from '../../archive/index.js';
 import { CmpError, isCmpError } from '../../cmp/errors.js';
 import { newId, toTimestamp } from '../../cmp/ids.js';
-import type {
-  ConflictResolution, ExportRequest, ExportResponse, ImportRequest, ImportResponse,
-} from '../../cmp/operations.js';
+import type { ConflictResolution, ExportRequest, ExportResponse, ImportRequest, ImportResponse } from '../../cmp/operations.js';
 import { STORE_TYPES, type MemoryRecord, type PartitionName, type RawJournalRecord, type StoreType, type StoredRecord } from '../../cmp/types.js';
 import type { MutationEvent } from '../store/events.js';
 import type { ApplyReply, Stores } from '../store/protocol.js';
@@ -63,15 +59,9 @@ export type MergeDecision = { write: false } | { write: true; removeFrom?: Parti
  * updated later (`keep_newer`). A curated record that lives in another store moves: written to the
  * new store, then removed from the old one.
  */
-export function planMerge(
-  incoming: { updated_at: string; store: PartitionName },
-  existing: { updated_at: string; store: PartitionName } | undefined,
-  resolution: ConflictResolution,
-): MergeDecision {
+export function planMerge(incoming: { updated_at: string; store: PartitionName }, existing: { updated_at: string; store: PartitionName } | undefined, resolution: ConflictResolution): MergeDecision {
   if (existing === undefined) return { write: true };
-  const overwrite =
-    resolution === 'keep_imported' ||
-    (resolution === 'keep_newer' && Date.parse(incoming.updated_at) > Date.parse(existing.updated_at));
+  const overwrite = resolution === 'keep_imported' || (resolution === 'keep_newer' && Date.parse(incoming.updated_at) > Date.parse(existing.updated_at));
   if (!overwrite) return { write: false };
   return existing.store === incoming.store ? { write: true } : { write: true, removeFrom: existing.store };
 }
@@ -214,7 +204,7 @@ export class Archiver {
       key?.fill(0);
     }
     try {
-      const target = (entry: ArchiveEntry) => (request.all_spaces ? entry.space ?? request.space : request.space);
+      const target = (entry: ArchiveEntry) => (request.all_spaces ? (entry.space ?? request.space) : request.space);
       if (request.strategy === 'merge') {
         return { records_imported: await this.#merge(archive, target, request.conflict_resolution) };
       }
@@ -302,9 +292,15 @@ export class Archiver {
       const found = this.#o.graph.storeOf(space, record.id);
       if (found !== undefined) existingStore.set(key(space, record.id), found);
     }
-    const rawBySpace = groupBy(placed.filter((item) => item.store === 'raw_journal'), (item) => item.space);
+    const rawBySpace = groupBy(
+      placed.filter((item) => item.store === 'raw_journal'),
+      (item) => item.space,
+    );
     for (const [space, items] of rawBySpace) {
-      const found = await this.#o.stores.raw_journal.getMany(space, items.map((item) => item.record.id));
+      const found = await this.#o.stores.raw_journal.getMany(
+        space,
+        items.map((item) => item.record.id),
+      );
       found.forEach((record, index) => {
         if (record) existingStore.set(key(space, items[index].record.id), 'raw_journal');
       });
@@ -320,7 +316,10 @@ export class Archiver {
       for (const items of lookups.values()) {
         const { space } = items[0];
         const store = existingStore.get(key(space, items[0].record.id))!;
-        const found = await this.#o.stores[store].getMany(space, items.map((item) => item.record.id));
+        const found = await this.#o.stores[store].getMany(
+          space,
+          items.map((item) => item.record.id),
+        );
         found.forEach((record, index) => {
           if (record) existingUpdatedAt.set(key(space, items[index].record.id), record.updated_at);
         });

@@ -103,12 +103,7 @@ export function coActivationUpdates(
  * `halfLifeDays`; never below min(weight, floor). No time passed (or a future/unreadable timestamp)
  * leaves the weight as it is.
  */
-export function weakenedWeight(
-  weight: number,
-  lastCoActivationMs: number,
-  nowMs: number,
-  options: Partial<WeakeningOptions> = {},
-): number {
+export function weakenedWeight(weight: number, lastCoActivationMs: number, nowMs: number, options: Partial<WeakeningOptions> = {}): number {
   const { halfLifeDays, floor } = { ...defaultWeakeningOptions, ...options };
   const w = clampWeight(weight);
   const f = Math.min(w, clampWeight(floor));

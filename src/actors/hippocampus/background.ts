@@ -26,8 +26,13 @@ export interface BackgroundTicks {
 
 /** What a background dream asks for: the reference's background settings. */
 const BACKGROUND_DREAM: DreamPlanRequest = {
-  session_id: null, dry_run: false, max_groups: 50, include_private_scratch: false, include_sealed: false,
-  promote_semantic: true, secrecy_levels: null,
+  session_id: null,
+  dry_run: false,
+  max_groups: 50,
+  include_private_scratch: false,
+  include_sealed: false,
+  promote_semantic: true,
+  secrecy_levels: null,
 };
 
 /** One run of `job` over `spaces`, one space after another. */

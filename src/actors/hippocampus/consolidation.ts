@@ -209,7 +209,12 @@ export function planConsolidation(
   const fidelity = new Map(records.map((record) => [record.id, fidelityAt(record.fidelity, record.emotion.intensity, nowMs)]));
   const plan: ConsolidationPlan = {
     response: { records_processed: 0, records_migrated: 0, records_compressed: 0, records_pruned: 0, semantic_nodes_created: 0 },
-    merges: [], creates: [], links: [], marks: [], prunes: [], enrich: [],
+    merges: [],
+    creates: [],
+    links: [],
+    marks: [],
+    prunes: [],
+    enrich: [],
   };
 
   // Phase 1: near-duplicate components, one survivor each.
@@ -218,8 +223,7 @@ export function planConsolidation(
   const merges: ConsolidationMerge[] = [];
   for (const component of duplicateComponents(records, o)) {
     const keep = component.reduce((best, candidate) => {
-      const rank = Number(isConsolidated(candidate)) - Number(isConsolidated(best)) ||
-        (fidelity.get(candidate.id) ?? 0) - (fidelity.get(best.id) ?? 0);
+      const rank = Number(isConsolidated(candidate)) - Number(isConsolidated(best)) || (fidelity.get(candidate.id) ?? 0) - (fidelity.get(best.id) ?? 0);
       return rank > 0 ? candidate : best;
     });
     for (const member of component) if (member !== keep) redirect.set(member.id, keep.id);

@@ -1,13 +1,10 @@
 import type { Readable, Writable } from 'node:stream';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { CmpError } from '../../cmp/errors.js';
-import type {
-  EncodeBatchRawRequest, EncodeBatchRawResponse, EncodeBatchRequest, EncodeBatchResponse, EncodeStoreRawRequest,
-  EncodeStoreRawResponse, EncodeStoreRequest, EncodeStoreResponse, EncodeUpdateRequest, ExportRequest, ExportResponse,
-  ForgetRequest, ForgetResponse, ImportRequest, ImportResponse, IntrospectRecordRequest, RecallAssociateRequest,
-  RecallAssociateResponse, RecallGraphRequest, RecallGraphResponse, RecallMode, RecallQueryRequest, RecallQueryResponse,
-  RecallRawQueryRequest, RecallRawQueryResponse, RecallTimelineRequest, RequestBase, StatsRequest, TimelineBucket,
-} from '../../cmp/operations.js';
+import type { EncodeBatchRawRequest, EncodeBatchRawResponse, EncodeBatchRequest, EncodeBatchResponse, EncodeStoreRawRequest, EncodeStoreRawResponse } from '../../cmp/operations.js';
+import type { EncodeStoreRequest, EncodeStoreResponse, EncodeUpdateRequest, ExportRequest, ExportResponse, ForgetRequest, ForgetResponse, ImportRequest } from '../../cmp/operations.js';
+import type { ImportResponse, IntrospectRecordRequest, RecallAssociateRequest, RecallAssociateResponse, RecallGraphRequest, RecallGraphResponse, RecallMode } from '../../cmp/operations.js';
+import type { RecallQueryRequest, RecallQueryResponse, RecallRawQueryRequest, RecallRawQueryResponse, RecallTimelineRequest, RequestBase, StatsRequest, TimelineBucket } from '../../cmp/operations.js';
 import type { MemoryRecord, PartitionName, StoreType } from '../../cmp/types.js';
 import { formatContext } from '../../adapters/index.js';
 import { timerScheduler, type Scheduler } from '../../runtime/scheduler.js';

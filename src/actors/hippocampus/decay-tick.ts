@@ -21,10 +21,7 @@ export interface DecayTickContext {
   now: () => number;
 }
 
-export async function decayTick(
-  { ledger, evolution, now }: DecayTickContext,
-  request: RequestBase & { tick_duration_seconds: number },
-): Promise<DecayTickResponse> {
+export async function decayTick({ ledger, evolution, now }: DecayTickContext, request: RequestBase & { tick_duration_seconds: number }): Promise<DecayTickResponse> {
   const { space } = request;
   const at = toTimestamp(now());
   const outcomes: [StoreType, DecayOutcome][] = [];
@@ -34,7 +31,9 @@ export async function decayTick(
   // at 100,000 records.
   for (const store of PERSISTENT_STORES) {
     const outcome = await ledger.decay(space, store, {
-      at, tick_duration_secs: request.tick_duration_seconds, prune_threshold: evolution.params(store).prune_threshold,
+      at,
+      tick_duration_secs: request.tick_duration_seconds,
+      prune_threshold: evolution.params(store).prune_threshold,
     });
     outcomes.push([store, outcome]);
   }

@@ -8,10 +8,7 @@ import type { Stores } from '../store/protocol.js';
 import type { AssociationGraph } from './association-graph.js';
 import type { Ledger } from './ledger.js';
 import type { LlmProvider } from '../../providers/llm-provider.js';
-import {
-  markConsolidated, planConsolidation, withProviderResults, type ConsolidateResponse, type ConsolidationPlan,
-  type ConsolidationPlanRequest, type ProviderResult,
-} from './consolidation.js';
+import { markConsolidated, planConsolidation, withProviderResults, type ConsolidateResponse, type ConsolidationPlan, type ConsolidationPlanRequest, type ProviderResult } from './consolidation.js';
 import { dreamSummaryRequests, planDream, type DreamPlanRequest, type DreamTickResponse, type ProvidedSummary } from './dream.js';
 
 // Digestion: the apply half of lifecycle.dream_tick and lifecycle.consolidate (STYLE §6.2). The
@@ -84,9 +81,7 @@ export class Digester {
   async dreamTick(space: string, request: DreamPlanRequest): Promise<DreamTickResponse> {
     return this.#exclusive(space, async () => {
       const journal = this.#o.stores.raw_journal;
-      const raw = request.session_id !== null
-        ? await journal.inSession(space, request.session_id)
-        : await journal.createdBetween(space, 0, EVERYTHING, EVERYTHING);
+      const raw = request.session_id !== null ? await journal.inSession(space, request.session_id) : await journal.createdBetween(space, 0, EVERYTHING, EVERYTHING);
       // The LLM step sits between two pure functions: what to summarise, then the plan using the answers.
       const providerSummaries = await this.#dreamSummaries(raw, request);
       const now = new Date(this.#o.now()).toISOString();
@@ -104,7 +99,10 @@ export class Digester {
         if (plan.semantic.length > 0) {
           await this.#write(space, 'semantic', { type: 'records.deleted', ids: plan.semantic.map((record) => record.id) }).catch(() => undefined);
         }
-        await this.#cleanUp(space, created.map((record) => record.id)).catch(() => undefined);
+        await this.#cleanUp(
+          space,
+          created.map((record) => record.id),
+        ).catch(() => undefined);
         throw new CmpError('INTERNAL_ERROR', `Dream tick failed while updating raw journal state: ${(error as Error).message}`, { cause: error });
       }
       return plan.response;
@@ -172,7 +170,14 @@ export class Digester {
       const withVectors = episodic.filter((record) => vectorOf(record) !== null);
       const neighbours: { id: string; similarity: number }[][] = [];
       for (const part of chunks(withVectors)) {
-        neighbours.push(...(await this.#o.stores.episodic.similar(space, part.map((record) => vectorOf(record)!), 5, DUPLICATE_COSINE)));
+        neighbours.push(
+          ...(await this.#o.stores.episodic.similar(
+            space,
+            part.map((record) => vectorOf(record)!),
+            5,
+            DUPLICATE_COSINE,
+          )),
+        );
       }
       const candidates = new Map(withVectors.map((record, index) => [record.id, neighbours[index].map((hit) => hit.id)]));
       let plan = planConsolidation(episodic, semanticIds, request, this.#o.now(), {

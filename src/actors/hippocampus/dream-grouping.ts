@@ -60,9 +60,36 @@ export interface DreamGroup {
 }
 
 const TOPIC_STOPWORDS: ReadonlySet<string> = new Set([
-  'the', 'and', 'for', 'with', 'that', 'this', 'from', 'into', 'only', 'then', 'than', 'have', 'has', 'had',
-  'were', 'was', 'are', 'but', 'not', 'you', 'your', 'our', 'raw', 'note', 'notes', 'session', 'topic',
-  'summary', 'record', 'records',
+  'the',
+  'and',
+  'for',
+  'with',
+  'that',
+  'this',
+  'from',
+  'into',
+  'only',
+  'then',
+  'than',
+  'have',
+  'has',
+  'had',
+  'were',
+  'was',
+  'are',
+  'but',
+  'not',
+  'you',
+  'your',
+  'our',
+  'raw',
+  'note',
+  'notes',
+  'session',
+  'topic',
+  'summary',
+  'record',
+  'records',
 ]);
 
 // Rust's `char::is_alphanumeric`: Alphabetic or Numeric.
@@ -93,10 +120,7 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
  * topic); the rest per (date, session) in time order, cut at long gaps and at medium gaps where the topic
  * changes. Sorted by (first record time, session, hint); at most `max_groups`.
  */
-export function inferDreamGroups(
-  records: RawJournalRecord[],
-  options: { max_groups: number } & Partial<DreamOptions>,
-): DreamGroup[] {
+export function inferDreamGroups(records: RawJournalRecord[], options: { max_groups: number } & Partial<DreamOptions>): DreamGroup[] {
   const o = { ...defaultDreamOptions, ...options };
   const explicit = new Map<string, DreamGroup>();
   const untopical = new Map<string, RawJournalRecord[]>();
@@ -108,8 +132,13 @@ export function inferDreamGroups(
       let group = explicit.get(key);
       if (group === undefined) {
         group = {
-          space: record.space, session_id: record.session_id, date, raw_topic_id: topic, topic_hint: topic,
-          inferred_topic: false, records: [],
+          space: record.space,
+          session_id: record.session_id,
+          date,
+          raw_topic_id: topic,
+          topic_hint: topic,
+          inferred_topic: false,
+          records: [],
         };
         explicit.set(key, group);
       }
@@ -121,13 +150,7 @@ export function inferDreamGroups(
   }
   const groups = [...explicit.values()];
   for (const bucket of untopical.values()) groups.push(...segment(bucket, o));
-  groups.sort(
-    (a, b) =>
-      timeOf(a.records[0]) - timeOf(b.records[0]) ||
-      compareBytes(a.session_id, b.session_id) ||
-      compareBytes(a.topic_hint, b.topic_hint) ||
-      compareBytes(a.space, b.space),
-  );
+  groups.sort((a, b) => timeOf(a.records[0]) - timeOf(b.records[0]) || compareBytes(a.session_id, b.session_id) || compareBytes(a.topic_hint, b.topic_hint) || compareBytes(a.space, b.space));
   return groups.slice(0, Math.max(0, o.max_groups));
 }
 
@@ -155,9 +178,13 @@ function segment(records: RawJournalRecord[], o: DreamOptions): DreamGroup[] {
     const first = members[0];
     const date = utcDate(first.created_at);
     return {
-      space: first.space, session_id: first.session_id, date, raw_topic_id: null,
+      space: first.space,
+      session_id: first.session_id,
+      date,
+      raw_topic_id: null,
       topic_hint: topicHint(members, o.hintTokens) ?? `auto-${date.replaceAll('-', '')}-${index}`,
-      inferred_topic: true, records: members,
+      inferred_topic: true,
+      records: members,
     };
   });
 }

@@ -2,9 +2,7 @@ import { textBlock, textOf, truncateUtf8 } from '../../cmp/content.js';
 import { neutralEmotion } from '../../cmp/emotion.js';
 import { inferredMeta } from '../../cmp/meta.js';
 import { defaultFidelity } from '../../cmp/records.js';
-import type {
-  Association, JsonObject, JsonValue, MemoryRecord, MetaEdge, MetaMemory, RawJournalRecord, SecrecyLevel,
-} from '../../cmp/types.js';
+import type { Association, JsonObject, JsonValue, MemoryRecord, MetaEdge, MetaMemory, RawJournalRecord, SecrecyLevel } from '../../cmp/types.js';
 import { defaultDecayParams } from '../store/decay.js';
 import { compareBytes, defaultDreamOptions, inferDreamGroups, type DreamGroup, type DreamOptions } from './dream-grouping.js';
 
@@ -28,7 +26,12 @@ import { compareBytes, defaultDreamOptions, inferDreamGroups, type DreamGroup, t
 // Grouping (which records are dreamt about together) is dream-grouping.ts; its names are re-exported.
 
 export {
-  defaultDreamOptions, inferDreamGroups, jaccard, tokenizeForTopics, type DreamGroup, type DreamOptions,
+  defaultDreamOptions,
+  inferDreamGroups,
+  jaccard,
+  tokenizeForTopics,
+  type DreamGroup,
+  type DreamOptions,
 } from './dream-grouping.js';
 
 /** `lifecycle.dream_tick` request with every default applied (spec §3.12). */
@@ -131,10 +134,7 @@ export function selectDreamCandidates(records: RawJournalRecord[], request: Drea
  * counted once, by its strongest restriction: secret, then sealed, then private scratch; only normal
  * records are quoted (trimmed; blank texts are not quoted).
  */
-export function summarizeDreamGroup(
-  group: DreamGroup,
-  options: Partial<DreamOptions> = {},
-): { text: string; stats: DreamSummaryStats } {
+export function summarizeDreamGroup(group: DreamGroup, options: Partial<DreamOptions> = {}): { text: string; stats: DreamSummaryStats } {
   const o = { ...defaultDreamOptions, ...options };
   const { texts, stats } = quotableTexts(group);
   const session = group.session_id;
@@ -145,10 +145,11 @@ export function summarizeDreamGroup(
       stats,
     };
   }
-  const heading = group.topic_hint
-    ? `Dream summary for session ${session} / topic ${group.topic_hint}:`
-    : `Dream summary for session ${session}:`;
-  const snippets = texts.slice(0, o.maxSnippets).map((text) => truncateUtf8(text, o.snippetBytes)).join(' | ');
+  const heading = group.topic_hint ? `Dream summary for session ${session} / topic ${group.topic_hint}:` : `Dream summary for session ${session}:`;
+  const snippets = texts
+    .slice(0, o.maxSnippets)
+    .map((text) => truncateUtf8(text, o.snippetBytes))
+    .join(' | ');
   const redacted = stats.redacted_total > 0 ? ` [Redacted raw records: ${stats.redacted_total}]` : '';
   return { text: truncateUtf8(`${heading} ${snippets}${redacted}`, o.summaryBytes), stats };
 }
@@ -156,7 +157,11 @@ export function summarizeDreamGroup(
 /** The texts of a group that may be quoted (normal records, trimmed, non-blank) and its redaction counts. */
 function quotableTexts(group: DreamGroup): { texts: string[]; stats: DreamSummaryStats } {
   const stats: DreamSummaryStats = {
-    normal_records: 0, private_scratch_redacted: 0, sealed_redacted: 0, secret_redacted: 0, redacted_total: 0,
+    normal_records: 0,
+    private_scratch_redacted: 0,
+    sealed_redacted: 0,
+    secret_redacted: 0,
+    redacted_total: 0,
   };
   const texts: string[] = [];
   for (const record of group.records) {
@@ -195,11 +200,7 @@ export interface ProvidedSummary {
  * fetch these, then pass the answers as `providerSummaries`). Groups without quotable text are left out:
  * their summary says only how many records were redacted, with or without an LLM. Nothing on a dry run.
  */
-export function dreamSummaryRequests(
-  records: RawJournalRecord[],
-  request: DreamPlanRequest,
-  options: Partial<DreamOptions> = {},
-): DreamSummaryRequest[] {
+export function dreamSummaryRequests(records: RawJournalRecord[], request: DreamPlanRequest, options: Partial<DreamOptions> = {}): DreamSummaryRequest[] {
   if (request.dry_run) return [];
   const o = { ...defaultDreamOptions, ...options };
   const groups = inferDreamGroups(selectDreamCandidates(records, request), { ...o, max_groups: request.max_groups });
@@ -209,13 +210,11 @@ export function dreamSummaryRequests(
   });
 }
 
-
 // ---------------------------------------------------------------------------------------------------
 // The plan
 
 const EPISODIC_RATIONALE = 'Raw journal records were grouped and summarized into curated episodic memory.';
-const EPISODIC_INTENT =
-  'Preserve the meaning of raw session material as an episodic memory while retaining backlinks to the verbatim journal.';
+const EPISODIC_INTENT = 'Preserve the meaning of raw session material as an episodic memory while retaining backlinks to the verbatim journal.';
 const SEMANTIC_RATIONALE = 'The dream summary had enough topic signal to be promoted into semantic memory.';
 const SEMANTIC_INTENT = 'Distill repeated or topic-coherent raw material into longer-lived semantic knowledge.';
 const SEMANTIC_DECISION = 'Promoted the dream group into semantic memory.';
@@ -237,13 +236,7 @@ export interface DreamPlanOptions extends Partial<DreamOptions> {
  * invisible records are ignored. `newId` is called once per summary, then once per semantic node, in
  * group order, and never on a dry run.
  */
-export function planDream(
-  records: RawJournalRecord[],
-  request: DreamPlanRequest,
-  now: string,
-  newId: () => string,
-  options: DreamPlanOptions = {},
-): DreamPlan {
+export function planDream(records: RawJournalRecord[], request: DreamPlanRequest, now: string, newId: () => string, options: DreamPlanOptions = {}): DreamPlan {
   const { recordParams = defaultCuratedRecordParams, providerSummaries, ...dreamOptions } = options;
   const o = { ...defaultDreamOptions, ...dreamOptions };
   const groups = inferDreamGroups(selectDreamCandidates(records, request), { ...o, max_groups: request.max_groups });
@@ -265,14 +258,10 @@ export function planDream(
     const provided = stats.normal_records > 0 ? providerSummaries?.get(dreamGroupKey(group)) : undefined;
     const useProvided = provided !== undefined && provided.text.trim() !== '';
     // Spec §4.10: the LLM's text, plus a note of what it was not shown.
-    const text = useProvided
-      ? provided.text.trim() + (stats.redacted_total > 0 ? `\n\n[${stats.redacted_total} raw record(s) redacted from summary]` : '')
-      : builtin.text;
+    const text = useProvided ? provided.text.trim() + (stats.redacted_total > 0 ? `\n\n[${stats.redacted_total} raw record(s) redacted from summary]` : '') : builtin.text;
     const rawIds = group.records.map((record) => record.id);
     const summaryId = newId();
-    const promote =
-      request.promote_semantic && stats.normal_records >= o.minNormalForPromotion &&
-      ((group.raw_topic_id ?? '') !== '' || group.topic_hint !== '');
+    const promote = request.promote_semantic && stats.normal_records >= o.minNormalForPromotion && ((group.raw_topic_id ?? '') !== '' || group.topic_hint !== '');
     const semanticId = promote ? newId() : null;
     const content = { blocks: [textBlock(text)], summary: truncateUtf8(text, o.contentSummaryBytes) };
     const origin: JsonObject = {
@@ -285,27 +274,45 @@ export function planDream(
       raw_topic_inferred: group.inferred_topic,
     };
 
-    const summary = curatedRecord(summaryId, group.space, 'episodic', now, content, recordParams.episodic, {
-      _dream: {
-        kind: 'episodic_summary',
-        source: 'raw_journal',
-        summary_stats: { ...stats },
-        ...(useProvided ? { summarized_by: provided.by } : {}),
+    const summary = curatedRecord(
+      summaryId,
+      group.space,
+      'episodic',
+      now,
+      content,
+      recordParams.episodic,
+      {
+        _dream: {
+          kind: 'episodic_summary',
+          source: 'raw_journal',
+          summary_stats: { ...stats },
+          ...(useProvided ? { summarized_by: provided.by } : {}),
+        },
+        _origin: sortedKeys({
+          ...origin,
+          range_end: group.records[group.records.length - 1].created_at,
+          range_start: group.records[0].created_at,
+        }),
       },
-      _origin: sortedKeys({
-        ...origin,
-        range_end: group.records[group.records.length - 1].created_at,
-        range_start: group.records[0].created_at,
-      }),
-    }, episodicMeta(summaryId, rawIds, now));
+      episodicMeta(summaryId, rawIds, now),
+    );
     plan.summaries.push(summary);
     plan.response.episodic_summaries_created++;
 
     if (semanticId !== null) {
-      const semantic = curatedRecord(semanticId, group.space, 'semantic', now, content, recordParams.semantic, {
-        _dream: { kind: 'semantic_summary', source: 'raw_journal' },
-        _origin: sortedKeys({ ...origin, raw_summary_record_id: summaryId }),
-      }, semanticMeta(semanticId, summaryId, rawIds, now));
+      const semantic = curatedRecord(
+        semanticId,
+        group.space,
+        'semantic',
+        now,
+        content,
+        recordParams.semantic,
+        {
+          _dream: { kind: 'semantic_summary', source: 'raw_journal' },
+          _origin: sortedKeys({ ...origin, raw_summary_record_id: summaryId }),
+        },
+        semanticMeta(semanticId, summaryId, rawIds, now),
+      );
       summary.associations.push(semanticLink(semanticId, now));
       semantic.associations.push(semanticLink(summaryId, now));
       summary.metadata = { _derived: { semantic_ids: [semanticId] }, ...(summary.metadata as JsonObject) };
@@ -329,7 +336,13 @@ function curatedRecord(
   meta: MetaMemory,
 ): MemoryRecord {
   return {
-    id, space, store, created_at: now, updated_at: now, last_accessed_at: now, access_count: 0,
+    id,
+    space,
+    store,
+    created_at: now,
+    updated_at: now,
+    last_accessed_at: now,
+    access_count: 0,
     content: { blocks: content.blocks.map((block) => ({ ...block })), summary: content.summary },
     fidelity: defaultFidelity(now, params),
     emotion: neutralEmotion(),
@@ -346,9 +359,13 @@ function semanticLink(targetId: string, now: string): Association {
 
 function rawEdge(sourceId: string, rawId: string, now: string): MetaEdge {
   return {
-    source_id: sourceId, target_id: rawId, relation: 'derived_from', rationale: null,
+    source_id: sourceId,
+    target_id: rawId,
+    relation: 'derived_from',
+    rationale: null,
     evidence: [{ record_id: null, raw_record_id: rawId, label: 'source_raw_record', excerpt: null, uri: null, confidence: 1 }],
-    confidence: 1, created_at: now,
+    confidence: 1,
+    created_at: now,
   };
 }
 
@@ -364,9 +381,13 @@ function episodicMeta(summaryId: string, rawIds: string[], now: string): MetaMem
 
 function semanticMeta(semanticId: string, summaryId: string, rawIds: string[], now: string): MetaMemory {
   const toSummary: MetaEdge = {
-    source_id: semanticId, target_id: summaryId, relation: 'derived_from', rationale: null,
+    source_id: semanticId,
+    target_id: summaryId,
+    relation: 'derived_from',
+    rationale: null,
     evidence: [{ record_id: summaryId, raw_record_id: null, label: 'source_episodic_summary', excerpt: null, uri: null, confidence: null }],
-    confidence: 1, created_at: now,
+    confidence: 1,
+    created_at: now,
   };
   return {
     ...inferredMeta(DREAM_TRIGGER, SEMANTIC_RATIONALE, rawIds, now),

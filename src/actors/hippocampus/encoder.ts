@@ -3,8 +3,15 @@ import { CmpError } from '../../cmp/errors.js';
 import { derivedId, fromTimestamp, newId, toTimestamp } from '../../cmp/ids.js';
 import { normaliseMeta } from '../../cmp/meta.js';
 import type {
-  EncodeBatchRawRequest, EncodeBatchRawResponse, EncodeBatchRequest, EncodeBatchResponse, EncodeStoreRawRequest,
-  EncodeStoreRawResponse, EncodeStoreRequest, EncodeStoreResponse, EncodeUpdateRequest,
+  EncodeBatchRawRequest,
+  EncodeBatchRawResponse,
+  EncodeBatchRequest,
+  EncodeBatchResponse,
+  EncodeStoreRawRequest,
+  EncodeStoreRawResponse,
+  EncodeStoreRequest,
+  EncodeStoreResponse,
+  EncodeUpdateRequest,
 } from '../../cmp/operations.js';
 import { defaultFidelity, mergeMetadata, validateRecord } from '../../cmp/records.js';
 import { MAX_BATCH_SIZE } from '../../cmp/request-schemas.js';
@@ -80,7 +87,12 @@ export class Encoder {
       const store = stores[index];
       return {
         id: key === undefined ? newId(atMs) : derivedId(atMs, space, key, index),
-        space, store, created_at: at, updated_at: at, last_accessed_at: at, access_count: 0,
+        space,
+        store,
+        created_at: at,
+        updated_at: at,
+        last_accessed_at: at,
+        access_count: 0,
         content: item.content,
         fidelity: defaultFidelity(at, { decay_rate: this.#o.evolution.params(store).decay_exponent, stability: this.#o.stability[store] }),
         emotion: item.emotion ?? neutralEmotion(),
@@ -110,11 +122,20 @@ export class Encoder {
       const batch = fresh.map((record) => record.id);
       const existing = (record: MemoryRecord) => record.associations.filter((edge) => edge.association_type === 'semantic').map((edge) => edge.target_id);
       for (const [store, storeRecords] of groupBy(fresh, (record) => record.store)) {
-        this.#o.linker.add(space, store, storeRecords.map((record) => ({ id: record.id, existing: existing(record) })), batch, at);
+        this.#o.linker.add(
+          space,
+          store,
+          storeRecords.map((record) => ({ id: record.id, existing: existing(record) })),
+          batch,
+          at,
+        );
       }
     }
     return records.map((record, index) => ({
-      record_id: record.id, store: record.store, initial_fidelity: record.fidelity.score, associations_created: manualAssociations[index],
+      record_id: record.id,
+      store: record.store,
+      initial_fidelity: record.fidelity.score,
+      associations_created: manualAssociations[index],
     }));
   }
 
@@ -191,7 +212,10 @@ export class Encoder {
       await this.#o.ledger.apply(space, 'raw_journal', { type: 'records.put', records, fresh: true }, { at, idempotencyKey: key });
     }
     return records.map((record) => ({
-      record_id: record.id, session_id: record.session_id, visibility: record.visibility, secrecy_level: record.secrecy_level,
+      record_id: record.id,
+      session_id: record.session_id,
+      visibility: record.visibility,
+      secrecy_level: record.secrecy_level,
     }));
   }
 }

@@ -1,9 +1,6 @@
 import { STORE_TYPES, type StoreType } from '../../cmp/types.js';
 import { defaultDecayParams, type DecayParams } from '../store/decay.js';
-import {
-  createEvolutionState, currentParams, evaluate, observeDecayTick, observeRecall, rebaseEvolution, type EvolutionMetrics,
-  type EvolutionState,
-} from './evolution.js';
+import { createEvolutionState, currentParams, evaluate, observeDecayTick, observeRecall, rebaseEvolution, type EvolutionMetrics, type EvolutionState } from './evolution.js';
 import type { HippocampusState } from './state.js';
 
 // The evolution engine's live state (spec §4.8, DESIGN §2 item 7) and its persistence: the parameters
@@ -39,12 +36,17 @@ export class EvolutionKeeper implements RecallEvolution {
     this.#now = options.now;
     this.#log = options.log;
     const configured = createEvolutionState(
-      Object.fromEntries(STORE_TYPES.map((store) => [store, {
-        decay_exponent: options.configured[store].decay_rate,
-        initial_stability_secs: options.configured[store].stability,
-        prune_threshold: options.configured[store].prune_threshold,
-        retrieval_boost: defaultDecayParams[store].retrieval_boost,
-      }])),
+      Object.fromEntries(
+        STORE_TYPES.map((store) => [
+          store,
+          {
+            decay_exponent: options.configured[store].decay_rate,
+            initial_stability_secs: options.configured[store].stability,
+            prune_threshold: options.configured[store].prune_threshold,
+            retrieval_boost: defaultDecayParams[store].retrieval_boost,
+          },
+        ]),
+      ),
     );
     // Learned parameters survive a restart, store by store, unless the configuration changed that
     // store's baseline: then the new configuration is where it starts again (issue 18, the restart bug).

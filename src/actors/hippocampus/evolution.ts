@@ -151,12 +151,7 @@ export function observeDecayTick(state: EvolutionState, store: StoreType, histog
  * Spec §4.8: after a recall with at least one result, the hit rate (share of results with relevance
  * > 0) for the store of the first result. Clamped to [0, 1]; NaN is skipped.
  */
-export function observeRecall(
-  state: EvolutionState,
-  store: StoreType,
-  hitRate: number,
-  options: Partial<EvolutionOptions> = {},
-): EvolutionState {
+export function observeRecall(state: EvolutionState, store: StoreType, hitRate: number, options: Partial<EvolutionOptions> = {}): EvolutionState {
   if (Number.isNaN(hitRate)) return state;
   const { hitRateWindow } = { ...defaultEvolutionOptions, ...options };
   const entry = state.stores[store];
@@ -181,10 +176,7 @@ export function medianFidelity(histogram: readonly number[]): number {
  * Applies rules 1, 3, 2 to every persistent store. Returns the new state (its `metrics` set to the
  * report) and the report: adjustments made by this evaluation and every pattern detected.
  */
-export function evaluate(
-  state: EvolutionState,
-  options: Partial<EvolutionOptions> = {},
-): { state: EvolutionState; metrics: EvolutionMetrics } {
+export function evaluate(state: EvolutionState, options: Partial<EvolutionOptions> = {}): { state: EvolutionState; metrics: EvolutionMetrics } {
   const o = { ...defaultEvolutionOptions, ...options };
   const metrics = emptyMetrics();
   const stores = { ...state.stores };

@@ -57,15 +57,9 @@ export async function decayForecast(
 }
 
 /** introspect.stats (spec §3.18): every store's aggregates of the space, summed, plus the hippocampus's own. */
-export async function stats(
-  { stores, graph, evolution, embedder }: IntrospectContext,
-  request: StatsRequest,
-  background: { decay: boolean; dream: boolean },
-): Promise<Record<string, unknown>> {
+export async function stats({ stores, graph, evolution, embedder }: IntrospectContext, request: StatsRequest, background: { decay: boolean; dream: boolean }): Promise<Record<string, unknown>> {
   const { space } = request;
-  const perStore = Object.fromEntries(
-    await Promise.all(STORE_TYPES.map(async (store) => [store, await stores[store].stats(space)] as const)),
-  ) as Record<StoreType, SpaceStats>;
+  const perStore = Object.fromEntries(await Promise.all(STORE_TYPES.map(async (store) => [store, await stores[store].stats(space)] as const))) as Record<StoreType, SpaceStats>;
   const raw = await stores.raw_journal.stats(space);
   const curated = Object.values(perStore);
   const totalRecords = curated.reduce((sum, entry) => sum + entry.records, 0);
@@ -78,9 +72,7 @@ export async function stats(
     records_by_store: Object.fromEntries(STORE_TYPES.map((store) => [store, perStore[store].records])),
     total_associations: graph.totalAssociations(space),
     avg_fidelity: totalRecords === 0 ? 0 : fidelitySum / totalRecords,
-    avg_fidelity_by_store: Object.fromEntries(
-      STORE_TYPES.filter((store) => perStore[store].records > 0).map((store) => [store, perStore[store].fidelity_sum / perStore[store].records]),
-    ),
+    avg_fidelity_by_store: Object.fromEntries(STORE_TYPES.filter((store) => perStore[store].records > 0).map((store) => [store, perStore[store].fidelity_sum / perStore[store].records])),
     oldest_record: created[0] ?? null,
     newest_record: created.at(-1) ?? null,
     total_recall_count: curated.reduce((sum, entry) => sum + entry.access_sum, 0),

@@ -123,12 +123,7 @@ export class LocalLedger implements Ledger {
 }
 
 /** Where each of `partitions` already applied the request `key` (Ledger.firstAttempt, for every ledger). */
-export async function firstAttempts(
-  stores: Stores,
-  space: string,
-  key: string | undefined,
-  partitions: Iterable<PartitionName>,
-): Promise<Map<PartitionName, IdempotencyEntry>> {
+export async function firstAttempts(stores: Stores, space: string, key: string | undefined, partitions: Iterable<PartitionName>): Promise<Map<PartitionName, IdempotencyEntry>> {
   const found = new Map<PartitionName, IdempotencyEntry>();
   if (key === undefined) return found;
   await Promise.all(

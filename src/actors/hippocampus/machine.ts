@@ -38,13 +38,10 @@ export const hippocampusMachine = setup({
     ),
   },
   guards: {
-    concerns: ({ event }, { job }: JobParams) =>
-      event.type === 'BACKGROUND.STOP' ? event.job === undefined || event.job === job : 'job' in event && event.job === job,
+    concerns: ({ event }, { job }: JobParams) => (event.type === 'BACKGROUND.STOP' ? event.job === undefined || event.job === job : 'job' in event && event.job === job),
   },
   actions: {
-    keepSettings: assign(({ context, event }, { job }: JobParams) =>
-      event.type === 'BACKGROUND.START' ? { background: { ...context.background, [job]: event.settings } } : {},
-    ),
+    keepSettings: assign(({ context, event }, { job }: JobParams) => (event.type === 'BACKGROUND.START' ? { background: { ...context.background, [job]: event.settings } } : {})),
     reportFailure: ({ context, event }, { job }: JobParams) => {
       const error = 'error' in event ? event.error : undefined;
       context.background[job]?.log(`background ${job} failed: ${String(error)}`);

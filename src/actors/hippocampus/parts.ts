@@ -81,17 +81,31 @@ export function assembleParts(options: HippocampusOptions): HippocampusParts {
   const state = new HippocampusState(options.statePath);
   const modes = new RecallModes(state);
   const evolution = new EvolutionKeeper({
-    state, now, log, configured: perStore((store) => ({ ...recordParams[store], prune_threshold: options.pruneThreshold[store] })),
+    state,
+    now,
+    log,
+    configured: perStore((store) => ({ ...recordParams[store], prune_threshold: options.pruneThreshold[store] })),
   });
   const linker = new SimilarLinker({ stores, ledger, threshold: options.associationThreshold, maxLinks: INFERRED_LINKS, log });
   const stability = perStore((store) => recordParams[store].stability);
   const { episodic, semantic } = recordParams;
   return {
-    graph, ledger, evolution, modes, linker,
+    graph,
+    ledger,
+    evolution,
+    modes,
+    linker,
     encoder: new Encoder({ stores, graph, ledger, embedder, evolution, stability, linker, now }),
     recaller: new Recaller({ stores, graph, ledger, embedder, now, modes, evolution, activation: options.activation, scoring: options.scoring, log }),
     digester: new Digester({
-      stores, graph, ledger, embedder, now, newId: () => newId(now()), llm: options.llm ?? null, log,
+      stores,
+      graph,
+      ledger,
+      embedder,
+      now,
+      newId: () => newId(now()),
+      llm: options.llm ?? null,
+      log,
       recordParams: {
         episodic: { decay_rate: episodic.decay_rate, stability: episodic.stability },
         semantic: { decay_rate: semantic.decay_rate, stability: semantic.stability },

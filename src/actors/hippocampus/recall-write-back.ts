@@ -35,7 +35,12 @@ export function writeBack(parts: WriteBackParts, space: string, memories: Recall
     const ids = storeMemories.map((memory) => memory.record.id);
     writes.push(ledger.apply(space, store, { type: 'records.reconsolidated', ids, retrieval_boost: evolution.retrievalBoost(store) }));
   }
-  const links = learnLinks ? coActivationUpdates(memories.map((memory) => memory.record.id), (a, b) => graph.edge(space, a, b)) : [];
+  const links = learnLinks
+    ? coActivationUpdates(
+        memories.map((memory) => memory.record.id),
+        (a, b) => graph.edge(space, a, b),
+      )
+    : [];
   // Strengthen the existing link of the pair; a pair recalled together without one gets a weak
   // `semantic` link (they answered the same cue).
   const reweights = links

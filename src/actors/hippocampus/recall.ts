@@ -151,11 +151,7 @@ const SECOND_HOP_SHARE = 0.4;
  * memory's session neighbours (both directions). Pure.
  */
 
-export function withSessionNeighbours(
-  text: ReadonlyMap<string, number>,
-  neighboursOf: (id: string) => readonly string[],
-  weight: number,
-): Map<string, number> {
+export function withSessionNeighbours(text: ReadonlyMap<string, number>, neighboursOf: (id: string) => readonly string[], weight: number): Map<string, number> {
   const spread = new Map(text);
   if (!(weight > 0)) return spread;
   for (const [id, score] of text) {
@@ -202,9 +198,7 @@ const WORD_CHAR = /[\p{L}\p{N}_]/u;
  * R@10 from 0.40 to 0.55. Only the vector query is rewritten; BM25 sees the cue as given. Pure.
  */
 export function firstPersonCue(cue: string): string {
-  return cue
-    .replace(/(?<=[\p{L}\p{N},;:] )\p{Lu}\p{Ll}+(?:'s|’s)(?![\p{L}])/gu, 'my')
-    .replace(/(?<=[\p{L}\p{N},;:] )\p{Lu}\p{Ll}+(?![\p{L}'’])/gu, 'I');
+  return cue.replace(/(?<=[\p{L}\p{N},;:] )\p{Lu}\p{Ll}+(?:'s|’s)(?![\p{L}])/gu, 'my').replace(/(?<=[\p{L}\p{N},;:] )\p{Lu}\p{Ll}+(?![\p{L}'’])/gu, 'I');
 }
 
 export interface Candidate {
@@ -270,11 +264,7 @@ export function mentionsTime(text: string | null | undefined): boolean {
  * memories of its session / the best relevance of all (see the top of this file). Memories without a
  * session get none. Pure.
  */
-export function sessionSupport(
-  relevance: ReadonlyMap<string, number>,
-  sessionOf: (id: string) => string | undefined,
-  weight: number,
-): Map<string, number> {
+export function sessionSupport(relevance: ReadonlyMap<string, number>, sessionOf: (id: string) => string | undefined, weight: number): Map<string, number> {
   const bonus = new Map<string, number>();
   if (!(weight > 0)) return bonus;
   let best = 0;
@@ -322,30 +312,21 @@ export interface Signals {
  * let the lexical embedder's weak cosines weigh as much as the best text hit). Used to preselect which
  * hits to load and to score the loaded ones. Pure.
  */
-export function fuser(
-  hits: Iterable<Signals>,
-  context: Pick<ScoringContext, 'cueHasText' | 'cueHasVector' | 'scoring'>,
-): (hit: Signals) => number {
+export function fuser(hits: Iterable<Signals>, context: Pick<ScoringContext, 'cueHasText' | 'cueHasVector' | 'scoring'>): (hit: Signals) => number {
   const s = context.scoring ?? defaultRecallScoring;
   let bestText = 0;
   for (const hit of hits) bestText = Math.max(bestText, hit.text ?? 0);
   const both = context.cueHasText && context.cueHasVector;
   const textWeight = both ? s.textWeight : context.cueHasText ? 1 : 0;
   const vectorWeight = both ? s.vectorWeight : context.cueHasVector ? 1 : 0;
-  return (hit) =>
-    textWeight * (bestText > 0 ? Math.max(0, hit.text ?? 0) / bestText : 0) +
-    vectorWeight * Math.max(0, hit.vector ?? 0);
+  return (hit) => textWeight * (bestText > 0 ? Math.max(0, hit.text ?? 0) / bestText : 0) + vectorWeight * Math.max(0, hit.vector ?? 0);
 }
 
 /**
  * The `count` hits best by their match term (fuser), ties by id: which hits a recall loads and scores
  * in full. Pure.
  */
-export function preselect(
-  hits: ReadonlyMap<string, Signals>,
-  context: Pick<ScoringContext, 'cueHasText' | 'cueHasVector' | 'scoring'>,
-  count: number,
-): [string, Signals][] {
+export function preselect(hits: ReadonlyMap<string, Signals>, context: Pick<ScoringContext, 'cueHasText' | 'cueHasVector' | 'scoring'>, count: number): [string, Signals][] {
   const fuse = fuser(hits.values(), context);
   return [...hits].sort((a, b) => fuse(b[1]) - fuse(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, count);
 }

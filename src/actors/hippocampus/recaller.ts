@@ -1,8 +1,18 @@
 import { CmpError, isCmpError } from '../../cmp/errors.js';
 import type {
-  GraphEdge, GraphNode, RecallAssociateRequest, RecallAssociateResponse, RecallGraphRequest, RecallGraphResponse,
-  RecallQueryRequest, RecallQueryResponse, RecallRawQueryRequest, RecallRawQueryResponse, RecalledMemory,
-  RecallTimelineRequest, TimelineBucket,
+  GraphEdge,
+  GraphNode,
+  RecallAssociateRequest,
+  RecallAssociateResponse,
+  RecallGraphRequest,
+  RecallGraphResponse,
+  RecallQueryRequest,
+  RecallQueryResponse,
+  RecallRawQueryRequest,
+  RecallRawQueryResponse,
+  RecalledMemory,
+  RecallTimelineRequest,
+  TimelineBucket,
 } from '../../cmp/operations.js';
 import { toTimestamp } from '../../cmp/ids.js';
 import { PERSISTENT_STORES, STORE_TYPES, type MemoryRecord, type MetaEdge, type StoreType } from '../../cmp/types.js';
@@ -14,7 +24,17 @@ import type { AssociationGraph } from './association-graph.js';
 import { cueVectors } from './cue-vectors.js';
 import { rawQuery } from './raw-query.js';
 import {
-  ACTIVATED_PER_RESULT, defaultRecallScoring, mostActivated, emotionalCongruence, matchScores, modulation, preselect, sessionSupport, withSessionNeighbours, type Candidate, type RecallScoring,
+  ACTIVATED_PER_RESULT,
+  defaultRecallScoring,
+  mostActivated,
+  emotionalCongruence,
+  matchScores,
+  modulation,
+  preselect,
+  sessionSupport,
+  withSessionNeighbours,
+  type Candidate,
+  type RecallScoring,
   type ScoringContext,
 } from './recall.js';
 import { writeBack } from './recall-write-back.js';
@@ -51,8 +71,7 @@ export interface RecallerOptions {
 const PRELOAD_FACTOR = 3;
 /** How many memories holding every cue word each store reads for their word order (phrase_hits). */
 const PHRASE_CANDIDATES = 100;
-const byRelevance = (a: RecalledMemory, b: RecalledMemory) =>
-  b.relevance_score - a.relevance_score || (a.record.id < b.record.id ? -1 : 1);
+const byRelevance = (a: RecalledMemory, b: RecalledMemory) => b.relevance_score - a.relevance_score || (a.record.id < b.record.id ? -1 : 1);
 
 export class Recaller {
   readonly #o: RecallerOptions;
@@ -110,7 +129,10 @@ export class Recaller {
         for (const hit of result.vector_hits) hits.set(hit.id, { ...hits.get(hit.id), vector: Math.max(hits.get(hit.id)?.vector ?? 0, hit.similarity) });
       }
       const sessionNeighbours = (id: string) =>
-        this.#o.graph.neighbours(space, id).filter((edge) => edge.type === 'temporal').map((edge) => edge.id);
+        this.#o.graph
+          .neighbours(space, id)
+          .filter((edge) => edge.type === 'temporal')
+          .map((edge) => edge.id);
       for (const [id, text] of withSessionNeighbours(textScores, sessionNeighbours, neighbourWeight)) hits.set(id, { ...hits.get(id), text });
       scanned += hits.size;
       const fusion = { cueHasText: cue.text !== null, cueHasVector: vectors.length > 0, scoring: this.#s };
@@ -120,13 +142,18 @@ export class Recaller {
       for (const entry of preselect(phrased, fusion, limit * PRELOAD_FACTOR)) chosen.push(entry) && chosenIds.add(entry[0]);
       truncated = hits.size - chosen.length;
       // Prefetch what activation will most likely reach from the best hits, in the same round trip.
-      const speculative = request.activation_depth > 0
-        ? mostActivated(spreadActivation(
-          chosen.slice(0, this.#s.activationSources).map(([id]) => ({ id, activation: 1 })),
-          (id) => this.#o.graph.neighbours(space, id),
-          { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
-        ).keys(), (id) => chosenIds.has(id), limit * ACTIVATED_PER_RESULT)
-        : [];
+      const speculative =
+        request.activation_depth > 0
+          ? mostActivated(
+              spreadActivation(
+                chosen.slice(0, this.#s.activationSources).map(([id]) => ({ id, activation: 1 })),
+                (id) => this.#o.graph.neighbours(space, id),
+                { depth: request.activation_depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: 0.05 },
+              ).keys(),
+              (id) => chosenIds.has(id),
+              limit * ACTIVATED_PER_RESULT,
+            )
+          : [];
       const loaded = await this.#load(space, [...chosenIds, ...speculative], unavailable);
       for (const [id, record] of loaded) prefetched.set(id, record);
       for (const [id, hit] of chosen) {
@@ -314,9 +341,7 @@ export class Recaller {
   #render(memories: RecalledMemory[], requested: 'human' | 'perfect'): void {
     for (const memory of memories) {
       const mode = this.#o.modes.modeOf(memory.record.store) === 'perfect' ? 'perfect' : requested;
-      memory.rendered_content = mode === 'perfect'
-        ? memory.record.content
-        : renderHuman(memory.record.content, this.#fidelityOf(memory.record), memory.record.fidelity.noise_level, memory.record.id);
+      memory.rendered_content = mode === 'perfect' ? memory.record.content : renderHuman(memory.record.content, this.#fidelityOf(memory.record), memory.record.fidelity.noise_level, memory.record.id);
     }
   }
 
@@ -326,7 +351,10 @@ export class Recaller {
    */
   async #load(space: string, ids: string[], unavailable?: StoreType[]): Promise<Map<string, MemoryRecord>> {
     const found = new Map<string, MemoryRecord>();
-    const byStore = groupBy(ids.filter((id) => this.#o.graph.storeOf(space, id) !== undefined), (id) => this.#o.graph.storeOf(space, id)!);
+    const byStore = groupBy(
+      ids.filter((id) => this.#o.graph.storeOf(space, id) !== undefined),
+      (id) => this.#o.graph.storeOf(space, id)!,
+    );
     const load = async ([store, storeIds]: [StoreType, string[]]) => {
       for (const record of await this.#o.stores[store].getMany(space, storeIds)) if (record) found.set(record.id, record);
     };
@@ -341,13 +369,17 @@ export class Recaller {
     const { space, record_id } = request;
     if (!this.#o.graph.storeOf(space, record_id)) throw new CmpError('RECORD_NOT_FOUND', `Record not found: ${record_id}`, { field: 'record_id' });
     const types = request.association_types ? new Set<string>(request.association_types) : null;
-    const activated = spreadActivation(
-      [{ id: record_id, activation: 1 }],
-      (id) => this.#o.graph.neighbours(space, id).filter((edge) => !types || id !== record_id || types.has(edge.type)),
-      { depth: request.depth, decayFactor: this.#o.activation.decayFactor, threshold: this.#o.activation.threshold, minWeight: request.min_weight },
-    );
+    const activated = spreadActivation([{ id: record_id, activation: 1 }], (id) => this.#o.graph.neighbours(space, id).filter((edge) => !types || id !== record_id || types.has(edge.type)), {
+      depth: request.depth,
+      decayFactor: this.#o.activation.decayFactor,
+      threshold: this.#o.activation.threshold,
+      minWeight: request.min_weight,
+    });
     const ranked = [...activated].sort((a, b) => b[1].activation - a[1].activation || (a[0] < b[0] ? -1 : 1)).slice(0, request.limit);
-    const loaded = await this.#load(space, ranked.map(([id]) => id));
+    const loaded = await this.#load(
+      space,
+      ranked.map(([id]) => id),
+    );
     const memories: RecalledMemory[] = [];
     for (const [id, { activation, path }] of ranked) {
       const record = loaded.get(id);
@@ -361,9 +393,7 @@ export class Recaller {
   async timeline(request: RecallTimelineRequest): Promise<{ buckets: TimelineBucket[] }> {
     const start = Date.parse(request.range.start);
     const end = Date.parse(request.range.end);
-    const found = (await Promise.all(
-      PERSISTENT_STORES.map((store) => this.#o.stores[store].createdBetween(request.space, start, end, 100_000)),
-    )).flat();
+    const found = (await Promise.all(PERSISTENT_STORES.map((store) => this.#o.stores[store].createdBetween(request.space, start, end, 100_000)))).flat();
     const kept = found.filter((record) => {
       if (request.min_fidelity !== null && this.#fidelityOf(record) < request.min_fidelity) return false;
       if (request.emotion_filter && !(emotionalCongruence(request.emotion_filter, record.emotion) > 0.5)) return false;

@@ -73,13 +73,7 @@ function degradeText(text: string, share: number, seed: number, block: number): 
 }
 
 /** `content` as a person would recall it at this fidelity and noise (see the header). */
-export function renderHuman(
-  content: MemoryContent,
-  fidelity: number,
-  noiseLevel: number,
-  recordId: string,
-  options: Partial<RenderOptions> = {},
-): MemoryContent {
+export function renderHuman(content: MemoryContent, fidelity: number, noiseLevel: number, recordId: string, options: Partial<RenderOptions> = {}): MemoryContent {
   const share = dropShare(fidelity, noiseLevel, options);
   if (share === 0) return content;
   const seed = fnv1a(recordId);

@@ -24,11 +24,7 @@ export function bucketOf(ms: number, granularity: TimeGranularity): { start: num
 }
 
 /** Groups items by bucket, buckets ascending, items in the given order; empty buckets are left out. */
-export function groupIntoBuckets<T>(
-  items: T[],
-  createdMs: (item: T) => number,
-  granularity: TimeGranularity,
-): { start: number; end: number; items: T[] }[] {
+export function groupIntoBuckets<T>(items: T[], createdMs: (item: T) => number, granularity: TimeGranularity): { start: number; end: number; items: T[] }[] {
   const buckets = new Map<number, { start: number; end: number; items: T[] }>();
   for (const item of items) {
     const bounds = bucketOf(createdMs(item), granularity);

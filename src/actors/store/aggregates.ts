@@ -18,8 +18,14 @@ export interface SpaceAggregates {
 }
 
 export const emptyAggregates = (): SpaceAggregates => ({
-  records: 0, fidelity_sum: 0, access_sum: 0, association_count: 0, embedded: 0,
-  dream_episodic_summaries: 0, dream_semantic_nodes: 0, raw_pending_dream: 0,
+  records: 0,
+  fidelity_sum: 0,
+  access_sum: 0,
+  association_count: 0,
+  embedded: 0,
+  dream_episodic_summaries: 0,
+  dream_semantic_nodes: 0,
+  raw_pending_dream: 0,
 });
 
 function dreamKind(record: StoredRecord): unknown {

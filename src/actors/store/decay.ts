@@ -152,13 +152,7 @@ export function fidelityAt(fidelity: FidelityState, emotionIntensity: number, no
  * stays vivid), is monotone in k, and never exceeds the loss 1 − F. Unlike the reference (§4.1:
  * `N += 0.1·√t·(1 − F)` per tick, saturating within an hour) it does not depend on the tick count.
  */
-export function noiseAt(
-  fidelity: FidelityState,
-  emotionIntensity: number,
-  nowMs: number,
-  interference: number,
-  options: Partial<NoiseOptions> = {},
-): number {
+export function noiseAt(fidelity: FidelityState, emotionIntensity: number, nowMs: number, interference: number, options: Partial<NoiseOptions> = {}): number {
   const { baseShare, interferenceScale } = { ...defaultNoiseOptions, ...options };
   const k = Number.isFinite(interference) ? Math.max(0, interference) : 0;
   const b = clamp01(baseShare);
@@ -171,13 +165,7 @@ export function noiseAt(
  * `emotional_anchor`, `last_decay_tick = now`. The anchor is kept; a reference record gets its anchor
  * from the score and tick it arrived with, so later ticks are measured from that same point.
  */
-export function decayFidelity(
-  fidelity: FidelityState,
-  emotionIntensity: number,
-  nowMs: number,
-  interference: number,
-  options: Partial<NoiseOptions> = {},
-): FidelityState {
+export function decayFidelity(fidelity: FidelityState, emotionIntensity: number, nowMs: number, interference: number, options: Partial<NoiseOptions> = {}): FidelityState {
   return {
     ...fidelity,
     anchor_score: fidelity.anchor_score ?? fidelity.score,
@@ -203,12 +191,7 @@ export function decayFidelity(
  * vividly. Noise shrinks in the same proportion as the loss (half for a neutral memory) — recall
  * refreshes the trace; the next decay tick recomputes it from `noiseAt` with the store's interference.
  */
-export function reconsolidate(
-  fidelity: FidelityState,
-  emotionIntensity: number,
-  nowMs: number,
-  retrievalBoost: number,
-): FidelityState {
+export function reconsolidate(fidelity: FidelityState, emotionIntensity: number, nowMs: number, retrievalBoost: number): FidelityState {
   const f = fidelityAt(fidelity, emotionIntensity, nowMs);
   const s = stabilityOf(fidelity);
   const stability = s * (1 + Math.max(0, retrievalBoost) * (s / DAY) ** -0.2);
@@ -265,12 +248,7 @@ export interface DecayForecast {
  * already ≤ θ, and when the crossing lies more than ten years after the later of the anchor and the last
  * tick (or never: d = 0, θ ≤ 0).
  */
-export function forecast(
-  fidelity: FidelityState,
-  emotionIntensity: number,
-  atMs: number,
-  pruneThreshold: number,
-): DecayForecast {
+export function forecast(fidelity: FidelityState, emotionIntensity: number, atMs: number, pruneThreshold: number): DecayForecast {
   const result: DecayForecast = { fidelity: fidelityAt(fidelity, emotionIntensity, atMs), threshold_at_ms: null };
   const theta = pruneThreshold;
   const d = Math.max(0, fidelity.decay_rate);

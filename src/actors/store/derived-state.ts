@@ -16,10 +16,7 @@ export interface DerivedStateSnapshot {
   registry: Record<string, RegistryEntry[]>;
 }
 
-const AGGREGATE_FIELDS: (keyof SpaceAggregates)[] = [
-  'records', 'fidelity_sum', 'access_sum', 'association_count', 'embedded', 'dream_episodic_summaries',
-  'dream_semantic_nodes', 'raw_pending_dream',
-];
+const AGGREGATE_FIELDS: (keyof SpaceAggregates)[] = ['records', 'fidelity_sum', 'access_sum', 'association_count', 'embedded', 'dream_episodic_summaries', 'dream_semantic_nodes', 'raw_pending_dream'];
 
 export function derivedStateToJSON(aggregates: Map<string, SpaceAggregates>, registry: Registry): DerivedStateSnapshot {
   return {

@@ -1,8 +1,6 @@
 import { CmpError } from '../../cmp/errors.js';
 import { decayFidelity, isPruned, reconsolidate, tickMoment } from './decay.js';
-import type {
-  Association, AssociationType, EmotionVector, JsonValue, MemoryContent, MemoryRecord, MetaMemory, StoredRecord,
-} from '../../cmp/types.js';
+import type { Association, AssociationType, EmotionVector, JsonValue, MemoryContent, MemoryRecord, MetaMemory, StoredRecord } from '../../cmp/types.js';
 
 // Every mutation of a partition is an event (DESIGN §4): the hippocampus decides *what* changes and
 // sends an event; the owning store actor applies it with `applyEvent`, a pure function of the event and
@@ -222,14 +220,8 @@ export function reconsolidatedRecord(record: MemoryRecord, at: string, retrieval
   };
 }
 
-function withWeight(
-  record: MemoryRecord,
-  link: { target_id: string; association_type: AssociationType; weight: number },
-  at: string,
-): MemoryRecord {
-  const index = record.associations.findIndex(
-    (edge) => edge.target_id === link.target_id && edge.association_type === link.association_type,
-  );
+function withWeight(record: MemoryRecord, link: { target_id: string; association_type: AssociationType; weight: number }, at: string): MemoryRecord {
+  const index = record.associations.findIndex((edge) => edge.target_id === link.target_id && edge.association_type === link.association_type);
   const associations = record.associations.slice();
   if (index === -1) {
     associations.push({ target_id: link.target_id, association_type: link.association_type, weight: link.weight, created_at: at, last_co_activation: at });
@@ -241,9 +233,7 @@ function withWeight(
 
 /** One association per (target, type): a repeated pair keeps the stronger weight (spec §1.7). */
 export function withAssociation(record: MemoryRecord, association: Association): MemoryRecord {
-  const index = record.associations.findIndex(
-    (existing) => existing.target_id === association.target_id && existing.association_type === association.association_type,
-  );
+  const index = record.associations.findIndex((existing) => existing.target_id === association.target_id && existing.association_type === association.association_type);
   if (index === -1) return { ...record, associations: [...record.associations, association] };
   const existing = record.associations[index];
   if (existing.weight >= association.weight) return record;

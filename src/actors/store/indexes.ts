@@ -93,13 +93,7 @@ export class StoreIndexes {
   /** Reads this store's records by id (session context); set by the store core over its backend. */
   #readRecords: (space: string, ids: string[]) => Promise<(StoredRecord | undefined)[]> = async (_, ids) => ids.map(() => undefined);
 
-  constructor(
-    kind: IndexKind,
-    embedder: Embedder,
-    vectorOptions: Partial<VectorIndexOptions> = {},
-    cipher = new ValueCipher(),
-    options: StoreIndexesOptions = {},
-  ) {
+  constructor(kind: IndexKind, embedder: Embedder, vectorOptions: Partial<VectorIndexOptions> = {}, cipher = new ValueCipher(), options: StoreIndexesOptions = {}) {
     this.#kind = kind;
     this.#cipher = cipher;
     this.#embedder = embedder;
@@ -221,9 +215,7 @@ export class StoreIndexes {
 
   /** Queues records for their embedder vector (a snapshot's backlog after a start). */
   async queueVectors(space: string, records: StoredRecord[]): Promise<void> {
-    const waiting = records.filter(
-      (record) => StoreIndexes.embeddableText(record) !== '' && this.#embedder.dimension > 0 && !ownIsEmbedders(record, this.#embedder.dimension),
-    );
+    const waiting = records.filter((record) => StoreIndexes.embeddableText(record) !== '' && this.#embedder.dimension > 0 && !ownIsEmbedders(record, this.#embedder.dimension));
     const texts = await this.#vectorTexts(space, waiting);
     waiting.forEach((record, index) => this.#enqueue(space, record.id, texts[index]));
     this.#kick();
@@ -285,9 +277,7 @@ export class StoreIndexes {
         embedded = await this.#embedder.embed(batch.map((entry) => entry.text));
       } catch (error) {
         if (this.#closed) return;
-        this.#options.log?.(
-          `vectors: embedding ${batch.length} records failed; ${this.#backlog} wait, retrying in ${this.#retryMs} ms (${error instanceof Error ? error.message : String(error)})`,
-        );
+        this.#options.log?.(`vectors: embedding ${batch.length} records failed; ${this.#backlog} wait, retrying in ${this.#retryMs} ms (${error instanceof Error ? error.message : String(error)})`);
         this.#retryTimer = setTimeout(() => {
           this.#retryTimer = undefined;
           this.#kick();

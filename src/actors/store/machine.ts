@@ -13,10 +13,7 @@ export interface StoreMachineContext {
   error: string | null;
 }
 
-export type StoreMachineEvent =
-  | { type: 'APPLIED'; count: number }
-  | { type: 'COMPACT' }
-  | { type: 'STOP' };
+export type StoreMachineEvent = { type: 'APPLIED'; count: number } | { type: 'COMPACT' } | { type: 'STOP' };
 
 export const storeMachine = setup({
   types: {

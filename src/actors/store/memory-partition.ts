@@ -80,8 +80,10 @@ export class MemoryPartition<R extends StoredRecord = StoredRecord> implements S
     space.seq = Math.max(space.seq, envelope.seq);
     if (key !== undefined) {
       space.idempotency.set(key, {
-        seq: envelope.seq, at: envelope.at,
-        written: outcome.writes.map((record) => record.id), removed: outcome.removed.map((record) => record.id),
+        seq: envelope.seq,
+        at: envelope.at,
+        written: outcome.writes.map((record) => record.id),
+        removed: outcome.removed.map((record) => record.id),
         missing: outcome.missing,
       });
     }

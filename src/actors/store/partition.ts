@@ -5,9 +5,7 @@ import type { MemoryRecord, PartitionName, StoredRecord } from '../../cmp/types.
 import { DecayTable, decodeCheckpoint, fingerprint, STEP } from './decay-table.js';
 import type { AppliedEvent, ApplyOptions, DecayTickJob, DecayTickResult, IdempotencyEntry, OnUnreadable, StoreBackend } from './backend.js';
 import { applyEvent, decayedRecord, touchedIds, type EventEnvelope } from './events.js';
-import {
-  createdMs, EMPTY, end, idempotencyKeyPart, keys, lastSegment, pad, plain, sameIndexKeys, serialiseEnvelope, sessionKeyPart, type BatchOp,
-} from './partition-layout.js';
+import { createdMs, EMPTY, end, idempotencyKeyPart, keys, lastSegment, pad, plain, sameIndexKeys, serialiseEnvelope, sessionKeyPart, type BatchOp } from './partition-layout.js';
 import { migrateToSealed, type MigrationCount } from './partition-migration.js';
 import { ValueCipher } from './value-cipher.js';
 
@@ -74,10 +72,13 @@ export class Partition implements StoreBackend {
     const format = (await db.get('m!format'))?.toString('utf8');
     const owner = (await db.get('m!partition'))?.toString('utf8');
     if (format === undefined) {
-      await db.batch([
-        { type: 'put', key: 'm!format', value: plain(PARTITION_FORMAT) },
-        { type: 'put', key: 'm!partition', value: plain(name) },
-      ], { sync: true });
+      await db.batch(
+        [
+          { type: 'put', key: 'm!format', value: plain(PARTITION_FORMAT) },
+          { type: 'put', key: 'm!partition', value: plain(name) },
+        ],
+        { sync: true },
+      );
     } else if (format !== PARTITION_FORMAT) {
       await db.close();
       throw new CmpError('INTERNAL_ERROR', `partition ${location} has format ${format}; this build reads format ${PARTITION_FORMAT}`);
@@ -243,7 +244,9 @@ export class Partition implements StoreBackend {
     const plan = await table.tick(Date.parse(job.at), job.tick_duration_secs, job.prune_threshold, pause);
     const removed = (await this.getMany(space, plan.pruned)).filter((record): record is MemoryRecord => record !== undefined && 'store' in record);
     const envelope: EventEnvelope = {
-      space, seq: job.seq, at: job.at,
+      space,
+      seq: job.seq,
+      at: job.at,
       event: { type: 'records.ticked', evaluated: plan.ids.length, pruned: plan.pruned, tick_duration_secs: job.tick_duration_secs, prune_threshold: job.prune_threshold },
     };
     const checkpoint = await table.checkpointAfter(plan, pause);
@@ -392,7 +395,7 @@ export class Partition implements StoreBackend {
     const prefix = keys.recordPrefix(space);
     const iterator = this.#db.iterator({ gte: prefix, lt: end(prefix) });
     try {
-      for (let entries; (entries = await iterator.nextv(chunk)).length > 0;) {
+      for (let entries; (entries = await iterator.nextv(chunk)).length > 0; ) {
         for (const [key, value] of entries) {
           try {
             this.#cipher.open(value);
@@ -424,9 +427,7 @@ export class Partition implements StoreBackend {
   /** Ids created in [startMs, endMs] (inclusive), oldest first. */
   async idsCreatedBetween(space: string, startMs: number, endMs: number): Promise<string[]> {
     const prefix = keys.timePrefix(space);
-    const found = await this.#db
-      .keys({ gte: `${prefix}${pad(startMs, 15)}!`, lt: `${prefix}${pad(endMs, 15)}"` })
-      .all();
+    const found = await this.#db.keys({ gte: `${prefix}${pad(startMs, 15)}!`, lt: `${prefix}${pad(endMs, 15)}"` }).all();
     return found.map(lastSegment);
   }
 
@@ -472,9 +473,7 @@ export class Partition implements StoreBackend {
   async compact(space: string, keepEvents: number, idempotencyCutoffMs: number): Promise<{ events: number; keys: number }> {
     const eventPrefix = keys.eventPrefix(space);
     // Sequences are per space across all stores, so a store's own have gaps: count events, not numbers.
-    const newest = keepEvents > 0
-      ? await this.#db.keys({ gte: eventPrefix, lt: end(eventPrefix), reverse: true, limit: keepEvents }).all()
-      : [];
+    const newest = keepEvents > 0 ? await this.#db.keys({ gte: eventPrefix, lt: end(eventPrefix), reverse: true, limit: keepEvents }).all() : [];
     const oldestKept = newest.length < keepEvents ? eventPrefix : (newest.at(-1) ?? end(eventPrefix));
     const staleEvents = await this.#db.keys({ gte: eventPrefix, lt: oldestKept }).all();
     const idemPrefix = keys.idempotencyPrefix(space);

@@ -32,4 +32,3 @@ const PHRASE_WORD = /[\p{L}\p{N}]+/gu;
 export function wordsOf(text: string): string[] {
   return text.normalize('NFKC').toLowerCase().match(PHRASE_WORD) ?? [];
 }
-

@@ -224,9 +224,7 @@ export function inIntensityRange(record: MemoryRecord, min: number, max: number)
 export function registryEntryOf(record: StoredRecord): RegistryEntry {
   const entry: RegistryEntry = {
     id: record.id,
-    associations: 'associations' in record
-      ? record.associations.map(({ target_id, association_type, weight }) => ({ target_id, association_type, weight }))
-      : [],
+    associations: 'associations' in record ? record.associations.map(({ target_id, association_type, weight }) => ({ target_id, association_type, weight })) : [],
     created_at: record.created_at,
   };
   const session = sessionOf(record);

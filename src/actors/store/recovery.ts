@@ -35,7 +35,10 @@ export async function recover(core: StoreCore, open: Partition, { indexDir, log,
     for (const [space, ids] of Object.entries(loaded.pending)) {
       for (let start = 0; start < ids.length; start += 500) {
         const records = await open.getMany(space, ids.slice(start, start + 500));
-        await indexes.queueVectors(space, records.filter((record): record is StoredRecord => record !== undefined));
+        await indexes.queueVectors(
+          space,
+          records.filter((record): record is StoredRecord => record !== undefined),
+        );
       }
     }
     for (const space of spaces) {

@@ -9,8 +9,17 @@ import type { EventEnvelope } from './events.js';
 import type { AllWords, StoreIndexes } from './indexes.js';
 import { phraseMatch, wordsOf } from './phrase.js';
 import {
-  inIntensityRange, registryEntryOf, type ApplyReply, type CrashPoint, type DecayJob, type DecayOutcome, type RegistryEntry, type SpaceStats,
-  type StoreApi, type StoreSearchQuery, type StoreSearchResult,
+  inIntensityRange,
+  registryEntryOf,
+  type ApplyReply,
+  type CrashPoint,
+  type DecayJob,
+  type DecayOutcome,
+  type RegistryEntry,
+  type SpaceStats,
+  type StoreApi,
+  type StoreSearchQuery,
+  type StoreSearchResult,
 } from './protocol.js';
 
 // The store logic, once, over any backend (backend.ts): what a store worker (worker.ts, LevelDB) and
@@ -192,14 +201,12 @@ export class StoreCore<R extends StoredRecord = StoredRecord> {
   #deferred(envelope: EventEnvelope, work: () => Promise<void>): Promise<void> {
     // setImmediate: comlink posts the reply a few microtasks after apply returns; the index work must
     // start after that, or it would still delay the reply.
-    return new Promise<void>((resolve) => setImmediate(resolve))
-      .then(work)
-      .catch((error: unknown) => {
-        this.#indexesStale = true;
-        this.#options.log(
-          `index maintenance failed for event ${envelope.seq} of space ${envelope.space}; search may miss its records until the next start (${error instanceof Error ? error.message : String(error)})`,
-        );
-      });
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(work).catch((error: unknown) => {
+      this.#indexesStale = true;
+      this.#options.log(
+        `index maintenance failed for event ${envelope.seq} of space ${envelope.space}; search may miss its records until the next start (${error instanceof Error ? error.message : String(error)})`,
+      );
+    });
   }
 
   /**
@@ -253,7 +260,11 @@ export class StoreCore<R extends StoredRecord = StoredRecord> {
       // The memories holding every cue word, read for their word order: one holding the cue word for word
       // is reported (and kept among the text hits) however far down BM25 ranks it among them.
       const hits = indexes.holdingAll(space, query.text, Math.max(query.k, query.phraseCandidates));
-      const phrase_hits = await this.#phraseHits(space, query.text, hits.slice(0, query.phraseCandidates).map((hit) => hit.id));
+      const phrase_hits = await this.#phraseHits(
+        space,
+        query.text,
+        hits.slice(0, query.phraseCandidates).map((hit) => hit.id),
+      );
       allWords = { hits, keep: new Set(phrase_hits.map((hit) => hit.id)) };
       phrases = { phrase_hits };
     }
@@ -285,7 +296,10 @@ export class StoreCore<R extends StoredRecord = StoredRecord> {
     return ids.map((id) => {
       const vector = indexes.vectorOf(space, id);
       if (!vector) return indexes.isPending(space, id) ? null : [];
-      return indexes.search(space, { text: null, vectors: [vector], k: k + 1, minSimilarity }).vector_hits.filter((hit) => hit.id !== id).slice(0, k);
+      return indexes
+        .search(space, { text: null, vectors: [vector], k: k + 1, minSimilarity })
+        .vector_hits.filter((hit) => hit.id !== id)
+        .slice(0, k);
     });
   }
 

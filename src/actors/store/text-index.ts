@@ -37,7 +37,6 @@ import { TOKENIZER_VERSION, tokenize } from './tokenize.js';
 // spreading neighbours' scores did, better (R@10 +0.03 in the offline probe): BM25 saturates per term
 // over the whole window instead of summing the turns' separate scores.
 
-
 export const defaultTextIndexOptions: TextIndexOptions = {
   bm25: { k1: 1.2, b: 0.75, delta: 0.5 },
   compaction: { minDeleted: 256, minDeletedFraction: 0.2 },
@@ -48,8 +47,6 @@ export interface TextDocument {
   body: string;
   summary: string | null;
 }
-
-
 
 /**
  * The persisted form, version 2 (version 1, still read, had no `before`). Per space: `ids` in slot order, then per field the token count of each
@@ -63,8 +60,6 @@ export interface TextIndexSnapshot {
   tokenizerVersion: number;
   spaces: Record<string, SpaceSnapshot>;
 }
-
-
 
 export const TEXT_INDEX_SERIALIZATION_VERSION = 2;
 
@@ -150,10 +145,7 @@ export class TextIndex {
     }
     const { serializationVersion, tokenizerVersion, spaces } = snapshot as Partial<TextIndexSnapshot>;
     if (serializationVersion !== 1 && serializationVersion !== TEXT_INDEX_SERIALIZATION_VERSION) {
-      throw new CmpError(
-        'INTERNAL_ERROR',
-        `text index snapshot has serializationVersion ${String(serializationVersion)}; this build reads versions 1 and ${TEXT_INDEX_SERIALIZATION_VERSION}`,
-      );
+      throw new CmpError('INTERNAL_ERROR', `text index snapshot has serializationVersion ${String(serializationVersion)}; this build reads versions 1 and ${TEXT_INDEX_SERIALIZATION_VERSION}`);
     }
     if (tokenizerVersion !== TOKENIZER_VERSION) {
       throw new CmpError(
@@ -184,4 +176,3 @@ function parseJson(text: string): unknown {
     throw new CmpError('INTERNAL_ERROR', 'text index snapshot is not valid JSON', { cause });
   }
 }
-

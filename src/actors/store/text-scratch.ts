@@ -81,4 +81,3 @@ export class Scratch {
     this.context = new Accumulator(capacity);
   }
 }
-

@@ -460,4 +460,3 @@ function countAlive(postings: number[], alive: Uint8Array): number {
 function byScoreThenId(a: TextHit, b: TextHit): number {
   return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
-

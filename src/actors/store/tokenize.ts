@@ -23,10 +23,7 @@ export const MAX_TOKEN_LENGTH = 40;
  * nearly worthless, so this list only saves postings on the most frequent English function words. Words
  * that carry meaning in a memory ("not", "no", "what", "who") are kept.
  */
-export const STOPWORDS: ReadonlySet<string> = new Set([
-  'the', 'a', 'an', 'of', 'to', 'in', 'and', 'or', 'is', 'are', 'was', 'were', 'be', 'on', 'at', 'for',
-  'with', 'it', 'this', 'that',
-]);
+export const STOPWORDS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'of', 'to', 'in', 'and', 'or', 'is', 'are', 'was', 'were', 'be', 'on', 'at', 'for', 'with', 'it', 'this', 'that']);
 
 // A word starts with a letter or digit and continues with letters, digits or combining marks (\p{M}),
 // so scripts whose vowel signs are marks (Devanagari, Tamil…) and decomposed accents stay whole.

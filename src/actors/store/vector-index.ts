@@ -7,10 +7,7 @@ import { checksum, commitSnapshot, readCurrent, syncDirectory, writeDurably } fr
 import type { ValueCipher } from './value-cipher.js';
 import { cosineWithUnit, normalise, type VectorInput } from './vector-math.js';
 import { resolveVectorIndexOptions, type VectorIndexOptions } from './vector-options.js';
-import {
-  MANIFEST, checkGraphFile, encodeSpace, graphFile, isPlainObject, manifestBytes, parseManifest, readGraph,
-  type ManifestGraph, type SnapshotMeta,
-} from './vector-snapshot.js';
+import { MANIFEST, checkGraphFile, encodeSpace, graphFile, isPlainObject, manifestBytes, parseManifest, readGraph, type ManifestGraph, type SnapshotMeta } from './vector-snapshot.js';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -225,7 +222,6 @@ export class VectorIndex {
     });
   }
 
-
   /**
    * Writes every graph with a live vector as a new snapshot under `dir`, with `meta` (JSON-serialisable:
    * e.g. embedder name, last applied sequence) stored beside it, then switches CURRENT to it. Throws on
@@ -253,8 +249,13 @@ export class VectorIndex {
       const written = checksum(join(root, file), true);
       bytes += written.bytes;
       graphs.push({
-        space: graph.space, dimension: graph.dimension, file, bytes: written.bytes, crc32: written.crc32,
-        ids: [...graph.ids], free: [...graph.free],
+        space: graph.space,
+        dimension: graph.dimension,
+        file,
+        bytes: written.bytes,
+        crc32: written.crc32,
+        ids: [...graph.ids],
+        free: [...graph.free],
       });
     }
     for (const graph of graphs) syncDirectory(join(root, encodeSpace(graph.space)));
@@ -308,7 +309,13 @@ export class VectorIndex {
         labels.set(id, label);
       });
       graphs.set(entry.dimension, {
-        space: entry.space, dimension: entry.dimension, hnsw, ids: [...entry.ids], labels, free: [...entry.free], points: [],
+        space: entry.space,
+        dimension: entry.dimension,
+        hnsw,
+        ids: [...entry.ids],
+        labels,
+        free: [...entry.free],
+        points: [],
       });
     }
     return manifest.meta;

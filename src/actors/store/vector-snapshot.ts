@@ -105,7 +105,6 @@ export function readGraph(hnsw: Hnsw, path: string, entry: ManifestGraph, cipher
   }
 }
 
-
 /**
  * The first fields of an hnswlib index file (hnswalg.h saveIndex: size_t each, little-endian on every
  * platform we ship) must agree with the manifest: hnswlib's loader takes the element size from the file
@@ -164,7 +163,12 @@ function parseGraphEntry(value: unknown, n: number): ManifestGraph {
     throw bad('free list does not match the label map');
   }
   return {
-    space, dimension: dimension as number, file, bytes: bytes as number, crc32: crc as number,
-    ids: ids as (string | null)[], free: free as number[],
+    space,
+    dimension: dimension as number,
+    file,
+    bytes: bytes as number,
+    crc32: crc as number,
+    ids: ids as (string | null)[],
+    free: free as number[],
   };
 }

@@ -22,8 +22,7 @@ const data = workerData as StoreWorkerData;
 const name: PartitionName = data.name;
 const log = (line: string) => console.error(`${name}: ${line}`);
 /** For passes over every record: a damaged one is logged (by key: an id, no text) and passed over. */
-const onUnreadable = (key: string, error: unknown) =>
-  log(`record ${key} cannot be read and is left out (${error instanceof Error ? error.message : String(error)})`);
+const onUnreadable = (key: string, error: unknown) => log(`record ${key} cannot be read and is left out (${error instanceof Error ? error.message : String(error)})`);
 const cipher = new ValueCipher(data.storeKey);
 
 /** Set once the partition and its indexes are open. */
@@ -43,10 +42,7 @@ async function createIndexes(): Promise<StoreIndexes> {
 
 async function open(): Promise<void> {
   try {
-    const [partition, indexes] = await Promise.all([
-      Partition.open(data.location, name, { syncWrites: data.syncWrites, cipher }),
-      createIndexes(),
-    ]);
+    const [partition, indexes] = await Promise.all([Partition.open(data.location, name, { syncWrites: data.syncWrites, cipher }), createIndexes()]);
     const core = new StoreCore({
       backend: partition,
       indexes,
@@ -112,10 +108,7 @@ async function close(): Promise<void> {
   await partition.close();
 }
 
-const actor = createActor(
-  storeMachine.provide({ actors: { open: fromPromise(open), compact: fromPromise(compact), close: fromPromise(close) } }),
-  { input: { compactEvery: data.compactEvery } },
-);
+const actor = createActor(storeMachine.provide({ actors: { open: fromPromise(open), compact: fromPromise(compact), close: fromPromise(close) } }), { input: { compactEvery: data.compactEvery } });
 actor.start();
 
 /**

@@ -70,4 +70,3 @@ export function createWorkingStore(options: WorkingStoreOptions): StoreApi<Memor
     },
   });
 }
-

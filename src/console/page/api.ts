@@ -66,9 +66,7 @@ export class Api {
     if (!response.ok) {
       // The reference's envelope (spec §3.22): {code, message, details: {field} | null, retry_after}.
       const envelope = (typeof parsed === 'object' ? parsed : null) as { code?: string; message?: string; details?: { field?: string } | null } | null;
-      const failure = new ApiError(
-        response.status, envelope?.code ?? `HTTP_${response.status}`, envelope?.message ?? response.statusText, envelope?.details?.field ?? null,
-      );
+      const failure = new ApiError(response.status, envelope?.code ?? `HTTP_${response.status}`, envelope?.message ?? response.statusText, envelope?.details?.field ?? null);
       if (response.status === 401) this.onUnauthorized();
       throw failure;
     }

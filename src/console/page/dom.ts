@@ -45,12 +45,11 @@ export function confirmDialog(message: string, confirmLabel = 'Confirm'): Promis
     const dialog = h(
       'dialog',
       { class: 'confirm', 'aria-label': 'Confirm' },
-      h('form', { method: 'dialog' },
+      h(
+        'form',
+        { method: 'dialog' },
         h('p', {}, message),
-        h('div', { class: 'row' },
-          h('button', { value: 'cancel', type: 'submit' }, 'Cancel'),
-          h('button', { value: 'confirm', type: 'submit', class: 'primary', 'data-confirm': true }, confirmLabel),
-        ),
+        h('div', { class: 'row' }, h('button', { value: 'cancel', type: 'submit' }, 'Cancel'), h('button', { value: 'confirm', type: 'submit', class: 'primary', 'data-confirm': true }, confirmLabel)),
       ),
     );
     dialog.addEventListener('close', () => {

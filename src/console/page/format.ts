@@ -39,7 +39,10 @@ export function decodeBase64Text(data: string): string {
 /** The text of a content: its text blocks, else its summary, else a note of what it holds. */
 export function contentText(content: Content | undefined): string {
   if (!content) return '';
-  const text = content.blocks.filter((block) => block.modality === 'text').map((block) => decodeBase64Text(block.data)).join('\n');
+  const text = content.blocks
+    .filter((block) => block.modality === 'text')
+    .map((block) => decodeBase64Text(block.data))
+    .join('\n');
   if (text.trim() !== '') return text;
   if (content.summary) return content.summary;
   return content.blocks.map((block) => `[${block.modality} ${block.format}]`).join(' ');

@@ -53,7 +53,11 @@ function notify(message: string, kind: 'info' | 'error' = 'info'): void {
 }
 
 function route(): { name: string; params: string[] } {
-  const parts = location.hash.replace(/^#\/?/, '').split('/').filter((part) => part !== '').map(decodeURIComponent);
+  const parts = location.hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((part) => part !== '')
+    .map(decodeURIComponent);
   const name = VIEWS.some((view) => view.name === parts[0]) ? parts[0]! : 'recall';
   return { name, params: parts.slice(1) };
 }
@@ -78,7 +82,11 @@ function render(): void {
 
 function shell(): void {
   const spaceInput = h('input', { id: 'space', list: 'spaces', value: api.space, size: 12, spellcheck: 'false', autocomplete: 'off' });
-  const datalist = h('datalist', { id: 'spaces' }, ['default', ...knownSpaces()].filter((s, i, all) => all.indexOf(s) === i).map((space) => h('option', { value: space })));
+  const datalist = h(
+    'datalist',
+    { id: 'spaces' },
+    ['default', ...knownSpaces()].filter((s, i, all) => all.indexOf(s) === i).map((space) => h('option', { value: space })),
+  );
   spaceInput.addEventListener('change', () => {
     const space = spaceInput.value.trim();
     if (!SPACE_NAME.test(space)) {
@@ -91,13 +99,30 @@ function shell(): void {
     render();
   });
   const signOut = api.hasKey
-    ? h('button', { type: 'button', class: 'link', onclick: () => { api.setKey(null); location.reload(); } }, 'Forget key')
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: () => {
+            api.setKey(null);
+            location.reload();
+          },
+        },
+        'Forget key',
+      )
     : null;
   replace(
     root,
-    h('header', {},
+    h(
+      'header',
+      {},
       h('h1', {}, h('a', { href: '#/recall' }, 'Cerememory')),
-      h('nav', { 'aria-label': 'Views' }, VIEWS.map((view) => h('a', { href: `#/${view.name}`, 'data-view': view.name }, view.title))),
+      h(
+        'nav',
+        { 'aria-label': 'Views' },
+        VIEWS.map((view) => h('a', { href: `#/${view.name}`, 'data-view': view.name }, view.title)),
+      ),
       h('div', { class: 'space' }, field('Space', spaceInput), datalist, signOut),
     ),
     status,
@@ -114,7 +139,9 @@ function shell(): void {
 function keyPrompt(message?: string): void {
   const input = h('input', { id: 'api-key', type: 'password', autocomplete: 'off', required: true, autofocus: true });
   const error = h('p', { class: 'error', role: 'alert' }, message ?? '');
-  const form = h('form', { class: 'key-prompt', 'aria-label': 'API key' },
+  const form = h(
+    'form',
+    { class: 'key-prompt', 'aria-label': 'API key' },
     h('h1', {}, 'Cerememory'),
     h('p', {}, 'This server requires an API key (the one in auth.api_keys). It is kept for this tab only.'),
     field('API key', input),

@@ -20,7 +20,5 @@ export class ConfigError extends Error {
 }
 
 function formatIssue(issue: ConfigIssue): string {
-  return issue.path === ''
-    ? `config: ${issue.source}: ${issue.message}`
-    : `config: ${issue.path} (from ${issue.source}): ${issue.message}`;
+  return issue.path === '' ? `config: ${issue.source}: ${issue.message}` : `config: ${issue.path} (from ${issue.source}): ${issue.message}`;
 }

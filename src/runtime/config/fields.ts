@@ -24,9 +24,7 @@ export function bool() {
   return z.boolean({ error: 'expected true or false' });
 }
 export function nonBlank() {
-  return z
-    .string({ error: 'expected a non-blank string' })
-    .refine((s) => s.trim() !== '', { error: 'expected a non-blank string' });
+  return z.string({ error: 'expected a non-blank string' }).refine((s) => s.trim() !== '', { error: 'expected a non-blank string' });
 }
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });

@@ -28,8 +28,7 @@ export function fromZodIssue(issue: z.core.$ZodIssue): RawIssue[] {
   }
   const dotted = path.join('.');
   const secret = SECRET_PATHS.some((p) => dotted === p || dotted.startsWith(`${p}.`));
-  const got =
-    issue.input === undefined ? 'got nothing' : secret ? 'got a value that is not shown' : `got ${show(issue.input)}`;
+  const got = issue.input === undefined ? 'got nothing' : secret ? 'got a value that is not shown' : `got ${show(issue.input)}`;
   return [{ path, message: `${issue.message}, ${got}` }];
 }
 

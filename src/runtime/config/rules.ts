@@ -55,7 +55,10 @@ export function crossFieldIssues(merged: Plain, provenance: Map<string, string>)
       message: `must be ${USE_LITE_DIMENSION} when embedding.provider = "local" (the model's vector length), got ${embedding.dimension}; use provider "lexical" for another length`,
     });
   }
-  for (const [name, values] of [['embedding', embedding], ['llm', llm]] as const satisfies readonly [ProviderSection, Plain][]) {
+  for (const [name, values] of [
+    ['embedding', embedding],
+    ['llm', llm],
+  ] as const satisfies readonly [ProviderSection, Plain][]) {
     for (const key of missingProviderKeys(name, values)) {
       issues.push({
         path: [name, key],

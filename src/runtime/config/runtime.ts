@@ -44,7 +44,6 @@ export const securitySchema = table({
   store_encryption_passphrase: z.optional(nonBlank()),
 });
 
-
 export const runtimeDefaults: z.infer<typeof runtimeSchema> = {
   restart_backoff_initial_ms: 100,
   restart_backoff_max_ms: 5000,

@@ -10,13 +10,8 @@ import { decayDefaults, decaySchema, dreamDefaults, dreamSchema } from './backgr
 import { table } from './fields.js';
 import { embeddingDefaults, embeddingSchema, llmDefaults, llmSchema } from './providers.js';
 import { recallDefaults, recallSchema } from './recall.js';
-import {
-  clusterDefaults, clusterSchema, runtimeDefaults, runtimeSchema, securityDefaults, securitySchema,
-} from './runtime.js';
-import {
-  authDefaults, authSchema, httpDefaults, httpSchema, logDefaults, logSchema, mcpDefaults, mcpSchema,
-  rateLimitDefaults, rateLimitSchema,
-} from './server.js';
+import { clusterDefaults, clusterSchema, runtimeDefaults, runtimeSchema, securityDefaults, securitySchema } from './runtime.js';
+import { authDefaults, authSchema, httpDefaults, httpSchema, logDefaults, logSchema, mcpDefaults, mcpSchema, rateLimitDefaults, rateLimitSchema } from './server.js';
 import { dataDirDefault, dataDirSchema, storesDefaults, storesSchema } from './stores.js';
 
 export const configSchema = table({
@@ -59,11 +54,7 @@ export const defaultConfig: CerememoryConfig = deepFreeze({
 });
 
 /** Deep partial for flags: objects become optional key by key, arrays are replaced whole. */
-export type PartialDeep<T> = T extends readonly unknown[]
-  ? T
-  : T extends object
-    ? { [K in keyof T]?: PartialDeep<T[K]> }
-    : T;
+export type PartialDeep<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: PartialDeep<T[K]> } : T;
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {

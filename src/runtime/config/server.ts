@@ -39,34 +39,22 @@ export const httpSchema = table({
    */
   port: int(0, 65535),
   /** Interface to listen on: an IP literal or "localhost". Default "127.0.0.1". */
-  bind_address: z
-    .string({ error: 'expected an IP address or "localhost"' })
-    .refine((s) => s === 'localhost' || isIP(s) !== 0, { error: 'expected an IP address or "localhost"' }),
+  bind_address: z.string({ error: 'expected an IP address or "localhost"' }).refine((s) => s === 'localhost' || isIP(s) !== 0, { error: 'expected an IP address or "localhost"' }),
   /** CORS allow-list (reference spec §6.1): empty = no CORS headers, "*" = any origin. Default []. */
-  cors_origins: list(
-    z
-      .string({ error: 'expected "*" or an origin like "https://app.example"' })
-      .refine(isCorsOrigin, { error: 'expected "*" or an origin like "https://app.example"' }),
-  ),
+  cors_origins: list(z.string({ error: 'expected "*" or an origin like "https://app.example"' }).refine(isCorsOrigin, { error: 'expected "*" or an origin like "https://app.example"' })),
   /**
    * Host names the server answers besides IP literals and localhost (DNS-rebinding guard): a request
    * whose `Host` is another name is refused with 403. `"*.lan"` matches sub-domains, `"*"` any host.
    * Default []. Env: also `CEREMEMORY_HTTP_ALLOWED_HOSTS=a,b`.
    */
   allowed_hosts: list(
-    z
-      .string({ error: 'expected "*" or a host name like "memory.lan" (no scheme, no port)' })
-      .refine(isAllowedHost, { error: 'expected "*" or a host name like "memory.lan" (no scheme, no port)' }),
+    z.string({ error: 'expected "*" or a host name like "memory.lan" (no scheme, no port)' }).refine(isAllowedHost, { error: 'expected "*" or a host name like "memory.lan" (no scheme, no port)' }),
   ),
   /**
    * Proxies whose X-Forwarded-For / X-Real-IP are trusted, as `ip/prefix` (v4 <= 32, v6 <= 128).
    * Default []. Env: also `CEREMEMORY_HTTP_TRUSTED_PROXY_CIDRS=a,b`.
    */
-  trusted_proxy_cidrs: list(
-    z
-      .string({ error: 'expected a CIDR "ip/prefix"' })
-      .refine(isCidr, { error: 'expected a CIDR "ip/prefix" (IPv4 prefix <= 32, IPv6 prefix <= 128)' }),
-  ),
+  trusted_proxy_cidrs: list(z.string({ error: 'expected a CIDR "ip/prefix"' }).refine(isCidr, { error: 'expected a CIDR "ip/prefix" (IPv4 prefix <= 32, IPv6 prefix <= 128)' })),
   /** Expose Prometheus `/metrics`. Default false. */
   metrics_enabled: bool(),
   /** Largest accepted request body. Bytes, default 67108864 (64 MiB, reference spec §6.1), range >= 1. */

@@ -57,12 +57,7 @@ export function readTomlLayer(file: string | undefined, cwd: string, issues: Con
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !explicit) return undefined;
-    const problem =
-      code === 'ENOENT'
-        ? 'not found'
-        : code === 'EISDIR'
-          ? 'is a directory, not a file'
-          : `cannot be read (${code ?? String(error)})`;
+    const problem = code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(error)})`;
     issues.push({ path: '', source: `file ${filePath}`, message: problem });
     return undefined;
   }

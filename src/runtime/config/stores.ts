@@ -85,14 +85,7 @@ export const storesSchema = table({
 
 type StoresSection = z.infer<typeof storesSchema>;
 export type StoreName = keyof StoresSection;
-export const STORE_NAMES = [
-  'episodic',
-  'semantic',
-  'procedural',
-  'emotional',
-  'working',
-  'raw_journal',
-] as const satisfies readonly StoreName[];
+export const STORE_NAMES = ['episodic', 'semantic', 'procedural', 'emotional', 'working', 'raw_journal'] as const satisfies readonly StoreName[];
 
 type StoreCommon = z.infer<typeof rawJournalStoreSchema>;
 type DecayKnobs = Pick<z.infer<typeof decayingStoreSchema>, keyof typeof decayShape>;

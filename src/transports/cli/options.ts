@@ -29,7 +29,11 @@ export function number(value: string): number {
   return parsed;
 }
 
-export const commaList = (value: string): string[] => value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+export const commaList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 
 export function jsonArgument(value: string): CmpObject {
   try {

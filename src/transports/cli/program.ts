@@ -4,10 +4,7 @@ import { auditVerifyCommand, migrateStoreEncryptionCommand } from './commands/ad
 import { exportArchiveCommand, importArchiveCommand } from './commands/archive.js';
 import { clusterCommand } from './commands/cluster.js';
 import { consolidateCommand, decayTickCommand, dreamTickCommand, setModeCommand } from './commands/dynamics.js';
-import {
-  decayForecastCommand, forgetCommand, inspectCommand, recallCommand, recallRawCommand, statsCommand, storeCommand,
-  storeRawCommand,
-} from './commands/memory.js';
+import { decayForecastCommand, forgetCommand, inspectCommand, recallCommand, recallRawCommand, statsCommand, storeCommand, storeRawCommand } from './commands/memory.js';
 import { healthcheckCommand, mcpCommand, serveCommand } from './commands/server.js';
 import { cliContext, type RegisterCommand } from './context.js';
 

@@ -2,8 +2,13 @@ import { PassThrough } from 'node:stream';
 import { create } from '@bufbuild/protobuf';
 import { CmpError } from '../../cmp/errors.js';
 import {
-  ExportRequestSchema, ExportResponseSchema, ImportOptionsSchema, ImportResponseSchema,
-  type ExportRequest, type ExportResponse, type ImportRequest,
+  ExportRequestSchema,
+  ExportResponseSchema,
+  ImportOptionsSchema,
+  ImportResponseSchema,
+  type ExportRequest,
+  type ExportResponse,
+  type ImportRequest,
 } from '../../gen/cerememory/v1/cerememory_pb.js';
 import type { Operations } from '../operations.js';
 import { requestJson } from './convert.js';

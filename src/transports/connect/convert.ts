@@ -145,7 +145,10 @@ function fitField(field: DescField, value: unknown, path: (string | number)[], l
       return fitMessage(field.message, value, path, lifted);
     case 'list':
       if (field.listKind !== 'message' || !Array.isArray(value)) return value;
-      return changedOnly(value, value.map((item, i) => fitMessage(field.message, item, [...path, i], lifted)));
+      return changedOnly(
+        value,
+        value.map((item, i) => fitMessage(field.message, item, [...path, i], lifted)),
+      );
     case 'map': {
       if (field.mapKind !== 'message' || typeof value !== 'object') return value;
       const entries = Object.entries(value as Record<string, unknown>);

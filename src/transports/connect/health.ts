@@ -1,8 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ConnectRouter } from '@connectrpc/connect';
-import {
-  Health, HealthCheckResponse_ServingStatus as Status, HealthCheckResponseSchema,
-} from '../../gen/grpc/health/v1/health_pb.js';
+import { Health, HealthCheckResponse_ServingStatus as Status, HealthCheckResponseSchema } from '../../gen/grpc/health/v1/health_pb.js';
 
 // The standard gRPC health service (grpc.health.v1), as the reference registers it: SERVING while
 // every store worker is ready, NOT_SERVING while one restarts.

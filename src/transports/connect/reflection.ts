@@ -1,9 +1,7 @@
 import { create, createRegistry, toBinary, type DescFile } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter } from '@connectrpc/connect';
-import {
-  ServerReflection, ServerReflectionResponseSchema, type ServerReflectionRequest, type ServerReflectionResponse,
-} from '../../gen/grpc/reflection/v1/reflection_pb.js';
+import { ServerReflection, ServerReflectionResponseSchema, type ServerReflectionRequest, type ServerReflectionResponse } from '../../gen/grpc/reflection/v1/reflection_pb.js';
 
 // gRPC server reflection (grpc.reflection.v1), so `buf curl --list-methods` and grpcurl work without a
 // schema. connect-es has none built in; this answers the three questions clients ask from the
@@ -46,8 +44,7 @@ export function reflectionRoutes(files: DescFile[], serviceNames: string[]) {
 
   function answer(request: ServerReflectionRequest): ServerReflectionResponse['messageResponse'] {
     const { messageRequest: ask } = request;
-    const error = (errorCode: number, errorMessage: string) =>
-      ({ case: 'errorResponse', value: { errorCode, errorMessage } }) as const;
+    const error = (errorCode: number, errorMessage: string) => ({ case: 'errorResponse', value: { errorCode, errorMessage } }) as const;
     switch (ask.case) {
       case 'listServices':
         return { case: 'listServicesResponse', value: { service: serviceNames.map((name) => ({ name })) } } as never;

@@ -38,9 +38,7 @@ export function consoleAssets(options: ConsoleAssetsOptions = {}): ConsoleAssets
 /** dist/console's files, or undefined when any is missing. */
 async function readBuilt(dir: string): Promise<ConsoleFile[] | undefined> {
   try {
-    return await Promise.all(
-      Object.entries(CONSOLE_FILE_TYPES).map(async ([name, contentType]) => ({ name, contentType, body: await readFile(`${dir}${name}`) })),
-    );
+    return await Promise.all(Object.entries(CONSOLE_FILE_TYPES).map(async ([name, contentType]) => ({ name, contentType, body: await readFile(`${dir}${name}`) })));
   } catch {
     return undefined;
   }

@@ -19,7 +19,10 @@ export function nonBlank(value: string, name: string): string {
 /** "a, b ,c" → ["a","b","c"], lowercased where the values are enum names. */
 export function list(value: string | undefined, lowercase = true): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  return value.split(',').map((item) => (lowercase ? item.trim().toLowerCase() : item.trim())).filter((item) => item !== '');
+  return value
+    .split(',')
+    .map((item) => (lowercase ? item.trim().toLowerCase() : item.trim()))
+    .filter((item) => item !== '');
 }
 
 export function enumValue<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T | undefined {

@@ -40,8 +40,7 @@ interface Session {
   lastUsed: number;
 }
 
-const jsonRpcError = (status: number, message: string, headers: Record<string, string> = {}) =>
-  Response.json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }, { status, headers });
+const jsonRpcError = (status: number, message: string, headers: Record<string, string> = {}) => Response.json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }, { status, headers });
 
 /** How often idle sessions are looked for when no request comes (requests also sweep). */
 const SWEEP_INTERVAL_MS = 60_000;

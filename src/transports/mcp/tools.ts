@@ -5,10 +5,7 @@ import { z } from 'zod';
 import { CONTEXT_FORMATS, RECALL_MODES } from '../../cmp/operations.js';
 import { MAX_ASSOCIATE_DEPTH, MAX_RECALL_LIMIT, TIME_GRANULARITIES } from '../../cmp/request-schemas.js';
 import type { CmpEndpoint, CmpObject } from '../endpoint.js';
-import {
-  batchItems, clamp, curatedFields, curatedItem, emotion, enumValue, list, meta, nonBlank, rawFields, rawItem, space,
-  textBlock, timestamp,
-} from './arguments.js';
+import { batchItems, clamp, curatedFields, curatedItem, emotion, enumValue, list, meta, nonBlank, rawFields, rawItem, space, textBlock, timestamp } from './arguments.js';
 import { invalid, toMcpError } from './errors.js';
 import { exportTarget, writeExportFile, type ExportPlace } from './export-file.js';
 import { json, rawRecallAnswer, recallAnswer, text } from './present.js';
@@ -82,8 +79,7 @@ const TOOLS: readonly ToolRow[] = [
       description: 'Store a curated memory (text). Without `store` the memory is classified automatically.',
       inputSchema: { ...curatedFields, space },
     },
-    async (args, { call }) =>
-      json(await call('encodeStore', { space: args.space, ...curatedItem(args, '') })),
+    async (args, { call }) => json(await call('encodeStore', { space: args.space, ...curatedItem(args, '') })),
   ),
 
   tool(
@@ -230,8 +226,7 @@ const TOOLS: readonly ToolRow[] = [
       description: 'Walk the association graph from a memory.',
       inputSchema: { record_id: z.string(), depth: z.number().optional().describe('default 1, at most 8'), limit: z.number().optional().describe('default 10'), space },
     },
-    async (args, { call }) =>
-      json(await call('recallAssociate', { space: args.space, record_id: args.record_id, depth: args.depth ?? 1, limit: args.limit ?? 10, min_weight: 0 })),
+    async (args, { call }) => json(await call('recallAssociate', { space: args.space, record_id: args.record_id, depth: args.depth ?? 1, limit: args.limit ?? 10, min_weight: 0 })),
   ),
 
   tool(
@@ -260,16 +255,16 @@ const TOOLS: readonly ToolRow[] = [
       ),
   ),
 
-  tool(
-    'inspect',
-    { description: 'A whole memory record: fidelity, emotion, associations, metadata, meta-memory.', inputSchema: { record_id: z.string(), space } },
-    async (args, { call }) => {
-      const result = await call('introspectRecord', {
-        space: args.space, record_id: args.record_id, include_history: true, include_associations: true, include_versions: true,
-      });
-      return json(result);
-    },
-  ),
+  tool('inspect', { description: 'A whole memory record: fidelity, emotion, associations, metadata, meta-memory.', inputSchema: { record_id: z.string(), space } }, async (args, { call }) => {
+    const result = await call('introspectRecord', {
+      space: args.space,
+      record_id: args.record_id,
+      include_history: true,
+      include_associations: true,
+      include_versions: true,
+    });
+    return json(result);
+  }),
 
   tool(
     'forget',
@@ -277,8 +272,7 @@ const TOOLS: readonly ToolRow[] = [
       description: 'Delete memories for good. confirm must be true.',
       inputSchema: { record_ids: z.string().describe('Comma-separated record ids'), cascade: z.boolean().optional(), confirm: z.boolean(), space },
     },
-    async (args, { call }) =>
-      json(await call('forget', { space: args.space, record_ids: list(args.record_ids, false) ?? [], cascade: args.cascade ?? false, confirm: args.confirm })),
+    async (args, { call }) => json(await call('forget', { space: args.space, record_ids: list(args.record_ids, false) ?? [], cascade: args.cascade ?? false, confirm: args.confirm })),
   ),
 
   tool(
@@ -335,8 +329,7 @@ const TOOLS: readonly ToolRow[] = [
       description: 'How faded given memories will be at a future time, and when each crosses the prune threshold.',
       inputSchema: { record_ids: z.string().describe('Comma-separated record ids'), forecast_at: z.string().describe('RFC 3339'), space },
     },
-    async (args, { call }) =>
-      json(await call('decayForecast', { space: args.space, record_ids: list(args.record_ids, false) ?? [], forecast_at: timestamp(args.forecast_at, 'forecast_at') })),
+    async (args, { call }) => json(await call('decayForecast', { space: args.space, record_ids: list(args.record_ids, false) ?? [], forecast_at: timestamp(args.forecast_at, 'forecast_at') })),
   ),
 
   tool(
@@ -374,19 +367,24 @@ const TOOLS: readonly ToolRow[] = [
       const target = exportTarget(args.output_path, exports);
       const format = enumValue(args.format, ['cma', 'jsonl'] as const, 'format') ?? 'cma';
       const { result: metadata, bytes } = await writeExportFile(target, (out) =>
-        call('exportArchive', {
-          space: args.space, format, include_raw_journal: true, encrypt: args.encrypt ?? false,
-          ...(args.encryption_key === undefined ? {} : { encryption_key: args.encryption_key }),
-        }, out),
+        call(
+          'exportArchive',
+          {
+            space: args.space,
+            format,
+            include_raw_journal: true,
+            encrypt: args.encrypt ?? false,
+            ...(args.encryption_key === undefined ? {} : { encryption_key: args.encryption_key }),
+          },
+          out,
+        ),
       );
       return text(`${JSON.stringify(metadata, null, 2)}\n\nArchive written to: ${target}\nArchive size: ${bytes} bytes`);
     },
   ),
 
-  tool(
-    'stats',
-    { description: 'Counts, average fidelity, associations, raw journal and background jobs.', inputSchema: { space } },
-    async (args, { call }) => json(await call('stats', { space: args.space })),
+  tool('stats', { description: 'Counts, average fidelity, associations, raw journal and background jobs.', inputSchema: { space } }, async (args, { call }) =>
+    json(await call('stats', { space: args.space })),
   ),
 ];
 

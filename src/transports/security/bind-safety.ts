@@ -10,7 +10,10 @@ LOOPBACK.addAddress('::1', 'ipv6');
 
 /** `localhost`, 127.0.0.0/8, ::1 and IPv4-mapped loopback (`::ffff:127.0.0.1`). */
 export function isLoopback(address: string): boolean {
-  const value = address.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const value = address
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (value === 'localhost') return true;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(value);
   const plain = mapped ? mapped[1] : value;

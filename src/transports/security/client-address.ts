@@ -31,15 +31,19 @@ function inList(list: BlockList, address: string): boolean {
 }
 
 export function clientAddressResolver(cidrs: readonly string[]): ClientAddressOf {
-  if (cidrs.length === 0) return function peerAddress(peer) {
-    return peer === undefined ? '127.0.0.1' : normalizeAddress(peer);
-  };
+  if (cidrs.length === 0)
+    return function peerAddress(peer) {
+      return peer === undefined ? '127.0.0.1' : normalizeAddress(peer);
+    };
   const trusted = trustedProxies(cidrs);
   return function clientAddress(peer, header) {
     if (peer === undefined) return '127.0.0.1';
     const direct = normalizeAddress(peer);
     if (!inList(trusted, direct)) return direct;
-    const forwarded = (header('x-forwarded-for') ?? '').split(',').map(normalizeAddress).filter((entry) => isIP(entry) !== 0);
+    const forwarded = (header('x-forwarded-for') ?? '')
+      .split(',')
+      .map(normalizeAddress)
+      .filter((entry) => isIP(entry) !== 0);
     for (let i = forwarded.length - 1; i >= 0; i -= 1) {
       if (!inList(trusted, forwarded[i])) return forwarded[i];
     }

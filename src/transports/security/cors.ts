@@ -14,9 +14,7 @@ export interface CorsPolicy {
 
 /** Headers a page may read: ours, plus what Connect and gRPC-Web clients need to see errors. */
 export const EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
-const RPC_EXPOSED_HEADERS = [
-  ...EXPOSED_HEADERS, 'cerememory-error-code', 'cerememory-error-field', 'grpc-status', 'grpc-message', 'grpc-status-details-bin',
-];
+const RPC_EXPOSED_HEADERS = [...EXPOSED_HEADERS, 'cerememory-error-code', 'cerememory-error-field', 'grpc-status', 'grpc-message', 'grpc-status-details-bin'];
 
 export function corsPolicy(origins: readonly string[]): CorsPolicy | undefined {
   if (origins.length === 0) return undefined;

@@ -1,9 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import {
-  defaultActivationOptions,
-  spreadActivation,
-  type Neighbour,
-} from '../../../src/actors/hippocampus/activation.js';
+import { defaultActivationOptions, spreadActivation, type Neighbour } from '../../../src/actors/hippocampus/activation.js';
 
 type Edge = [from: string, to: string, weight: number];
 
@@ -33,21 +29,46 @@ describe('spreadActivation', () => {
   });
 
   it('halves activation per hop times the link weight, and reports the real path', () => {
-    const result = spreadActivation(fromA, graph([['A', 'B', 1], ['B', 'C', 0.8]]), { depth: 3 });
+    const result = spreadActivation(
+      fromA,
+      graph([
+        ['A', 'B', 1],
+        ['B', 'C', 0.8],
+      ]),
+      { depth: 3 },
+    );
     expect(result.get('B')).toEqual({ activation: 0.5, path: ['A', 'B'] });
     expect(result.get('C')).toEqual({ activation: 0.5 * 0.8 * 0.5, path: ['A', 'B', 'C'] });
   });
 
   it('excludes the source and keeps nothing below the threshold, nor anything beyond it', () => {
-    const result = spreadActivation(fromA, graph([['A', 'B', 1], ['B', 'C', 1], ['C', 'D', 1], ['A', 'E', 0.09], ['A', 'F', 0.1]]), {
-      depth: 5,
-      threshold: 0.05,
-    });
+    const result = spreadActivation(
+      fromA,
+      graph([
+        ['A', 'B', 1],
+        ['B', 'C', 1],
+        ['C', 'D', 1],
+        ['A', 'E', 0.09],
+        ['A', 'F', 0.1],
+      ]),
+      {
+        depth: 5,
+        threshold: 0.05,
+      },
+    );
     expect(result.has('A')).toBe(false);
     expect(result.get('F')?.activation).toBe(0.05);
     expect(result.has('E')).toBe(false);
     expect([...result.keys()]).toEqual(['B', 'C', 'D', 'F']);
-    const strict = spreadActivation(fromA, graph([['A', 'B', 1], ['B', 'C', 1], ['C', 'D', 1]]), { depth: 5, threshold: 0.2 });
+    const strict = spreadActivation(
+      fromA,
+      graph([
+        ['A', 'B', 1],
+        ['B', 'C', 1],
+        ['C', 'D', 1],
+      ]),
+      { depth: 5, threshold: 0.2 },
+    );
     expect([...strict.keys()]).toEqual(['B', 'C']);
   });
 
@@ -58,14 +79,26 @@ describe('spreadActivation', () => {
   });
 
   it('keeps the best activation per node with the path that carried it', () => {
-    const edges: Edge[] = [['A', 'B', 0.2], ['B', 'D', 1], ['A', 'C', 1], ['C', 'D', 1], ['A', 'X', 0.2], ['X', 'Y', 0.5]];
+    const edges: Edge[] = [
+      ['A', 'B', 0.2],
+      ['B', 'D', 1],
+      ['A', 'C', 1],
+      ['C', 'D', 1],
+      ['A', 'X', 0.2],
+      ['X', 'Y', 0.5],
+    ];
     const result = spreadActivation(fromA, graph(edges), { depth: 2, threshold: 0.01 });
     expect(result.get('D')).toEqual({ activation: 0.25, path: ['A', 'C', 'D'] });
   });
 
   it('a stronger deeper arrival does not cut off what a weaker shallower one still reaches, in any neighbour order', () => {
     // D is reached at hop 1 with 0.1 and at hop 2 with 0.25; only the hop-1 arrival has a hop left for E.
-    const edges: Edge[] = [['A', 'C', 1], ['A', 'D', 0.2], ['C', 'D', 1], ['D', 'E', 1]];
+    const edges: Edge[] = [
+      ['A', 'C', 1],
+      ['A', 'D', 0.2],
+      ['C', 'D', 1],
+      ['D', 'E', 1],
+    ];
     for (const reverse of [false, true]) {
       const result = spreadActivation(fromA, graph(edges, { reverse }), { depth: 2 });
       expect(result.get('D')).toEqual({ activation: 0.25, path: ['A', 'C', 'D'] });
@@ -74,7 +107,14 @@ describe('spreadActivation', () => {
   });
 
   it('never revisits a node on its own path (cycle guard), links read both ways', () => {
-    const neighbours = graph([['A', 'B', 1], ['B', 'C', 1], ['C', 'A', 1]], { both: true });
+    const neighbours = graph(
+      [
+        ['A', 'B', 1],
+        ['B', 'C', 1],
+        ['C', 'A', 1],
+      ],
+      { both: true },
+    );
     const result = spreadActivation(fromA, neighbours, { depth: 6, threshold: 0.001 });
     expect([...result.keys()].sort()).toEqual(['B', 'C']);
     for (const { path } of result.values()) expect(new Set(path).size).toBe(path.length);
@@ -82,15 +122,31 @@ describe('spreadActivation', () => {
   });
 
   it('stops at the depth limit; depth 0 activates nothing', () => {
-    const chain = graph([['A', 'B', 1], ['B', 'C', 1], ['C', 'D', 1]]);
+    const chain = graph([
+      ['A', 'B', 1],
+      ['B', 'C', 1],
+      ['C', 'D', 1],
+    ]);
     expect([...spreadActivation(fromA, chain, { depth: 1 }).keys()]).toEqual(['B']);
     expect([...spreadActivation(fromA, chain, { depth: 2 }).keys()]).toEqual(['B', 'C']);
     expect(spreadActivation(fromA, chain, { depth: 0 }).size).toBe(0);
   });
 
   it('spreads from several sources, each path rooted at its own source, sources excluded', () => {
-    const edges: Edge[] = [['S1', 'X', 1], ['S2', 'Y', 1], ['S1', 'Z', 0.4], ['S2', 'Z', 1], ['S1', 'S2', 1]];
-    const result = spreadActivation([{ id: 'S1', activation: 1 }, { id: 'S2', activation: 0.6 }], graph(edges));
+    const edges: Edge[] = [
+      ['S1', 'X', 1],
+      ['S2', 'Y', 1],
+      ['S1', 'Z', 0.4],
+      ['S2', 'Z', 1],
+      ['S1', 'S2', 1],
+    ];
+    const result = spreadActivation(
+      [
+        { id: 'S1', activation: 1 },
+        { id: 'S2', activation: 0.6 },
+      ],
+      graph(edges),
+    );
     expect(result.get('X')).toEqual({ activation: 0.5, path: ['S1', 'X'] });
     expect(result.get('Y')).toEqual({ activation: 0.3, path: ['S2', 'Y'] });
     // Z: 1·0.4·0.5 = 0.2 from S1, 0.6·1·0.5 = 0.3 from S2.
@@ -101,14 +157,29 @@ describe('spreadActivation', () => {
   });
 
   it('takes the strongest of duplicate sources and ignores non-positive ones', () => {
-    const neighbours = graph([['A', 'B', 1], ['Q', 'R', 1]]);
-    const result = spreadActivation([{ id: 'A', activation: 0.2 }, { id: 'A', activation: 0.8 }, { id: 'Q', activation: 0 }], neighbours);
+    const neighbours = graph([
+      ['A', 'B', 1],
+      ['Q', 'R', 1],
+    ]);
+    const result = spreadActivation(
+      [
+        { id: 'A', activation: 0.2 },
+        { id: 'A', activation: 0.8 },
+        { id: 'Q', activation: 0 },
+      ],
+      neighbours,
+    );
     expect(result.get('B')?.activation).toBe(0.4);
     expect(result.has('R')).toBe(false);
   });
 
   it('breaks ties the same way whatever the neighbour order, and orders the result', () => {
-    const edges: Edge[] = [['A', 'C', 1], ['A', 'B', 1], ['C', 'D', 1], ['B', 'D', 1]];
+    const edges: Edge[] = [
+      ['A', 'C', 1],
+      ['A', 'B', 1],
+      ['C', 'D', 1],
+      ['B', 'D', 1],
+    ];
     for (const reverse of [false, true]) {
       const result = spreadActivation(fromA, graph(edges, { reverse }));
       expect(result.get('D')).toEqual({ activation: 0.25, path: ['A', 'B', 'D'] });

@@ -1,16 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import {
-  coActivationUpdates,
-  defaultCoActivationOptions,
-  defaultWeakeningOptions,
-  weakenedWeight,
-} from '../../../src/actors/hippocampus/associations.js';
+import { coActivationUpdates, defaultCoActivationOptions, defaultWeakeningOptions, weakenedWeight } from '../../../src/actors/hippocampus/associations.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 3, 28);
 
-const edges = (table: Record<string, number>) => (a: string, b: string) =>
-  `${a}>${b}` in table ? { weight: table[`${a}>${b}`] } : undefined;
+const edges = (table: Record<string, number>) => (a: string, b: string) => (`${a}>${b}` in table ? { weight: table[`${a}>${b}`] } : undefined);
 
 describe('coActivationUpdates', () => {
   it('uses η 0.1, new links at 0.1, at most 10 pairs by default', () => {

@@ -68,7 +68,7 @@ describe('looksProcedural', () => {
   });
 
   it.each([
-    'How tomorrow went is anyone\'s guess',
+    "How tomorrow went is anyone's guess",
     'How do icebergs form?',
     'Stepson toured the city',
     'Instructionsless chaos',

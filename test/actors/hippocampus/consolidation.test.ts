@@ -98,10 +98,12 @@ describe('planConsolidation — migration (spec §4.6)', () => {
   });
 
   it('links the episodic record to its copy and marks it consolidated', () => {
-    expect(plan.links).toEqual([{
-      source_id: source.id,
-      association: { target_id: copy.id, association_type: 'semantic', weight: 1, created_at: NOW, last_co_activation: NOW },
-    }]);
+    expect(plan.links).toEqual([
+      {
+        source_id: source.id,
+        association: { target_id: copy.id, association_type: 'semantic', weight: 1, created_at: NOW, last_co_activation: NOW },
+      },
+    ]);
     expect(plan.marks).toEqual([{ id: source.id, semantic_id: copy.id }]);
     expect(plan.merges).toEqual([]);
     expect(plan.prunes).toEqual([]);
@@ -123,7 +125,8 @@ describe('planConsolidation — migration (spec §4.6)', () => {
 
   it('uses the configured semantic fidelity parameters', () => {
     const custom = planConsolidation([source], new Set(), request(), NOW_MS, {
-      newId: ids(), recordParams: { semantic: { decay_rate: 0.05, stability: 7 } },
+      newId: ids(),
+      recordParams: { semantic: { decay_rate: 0.05, stability: 7 } },
     });
     expect(custom.creates[0].fidelity).toMatchObject({ decay_rate: 0.05, stability: 7 });
   });
@@ -173,11 +176,7 @@ describe('planConsolidation — dry run', () => {
 
 describe('planConsolidation — eligibility filters', () => {
   const world: World = {
-    episodic: [
-      episode(1, 'old and recalled', { access_count: 2 }),
-      episode(2, 'old, never recalled'),
-      episode(3, 'fresh', { created_at: at(47.5 * HOUR), access_count: 5 }),
-    ],
+    episodic: [episode(1, 'old and recalled', { access_count: 2 }), episode(2, 'old, never recalled'), episode(3, 'fresh', { created_at: at(47.5 * HOUR), access_count: 5 })],
     semantic: [],
   };
   const migrated = (plan: ConsolidationPlan) => plan.marks.map((mark) => mark.id);
@@ -236,21 +235,24 @@ describe('planConsolidation — near-duplicates (cosine > 0.92)', () => {
   it('merges a duplicate pair into the record of higher fidelity, keeping all associations', () => {
     const a = episode(1, 'coffee with Bob', { vector: [1, 0, 0], fidelity_score: 0.5, associations: [association(recordId(7), { association_type: 'temporal' })] });
     const b = episode(2, 'Coffee with Bob.', {
-      vector: [0.99, 0.05, 0], fidelity_score: 0.9,
+      vector: [0.99, 0.05, 0],
+      fidelity_score: 0.9,
       associations: [association(recordId(7), { association_type: 'temporal', weight: 0.2 }), association(recordId(8)), association(recordId(1))],
     });
     const { plan, after } = run({ episodic: [a, b], semantic: [] });
     expect(plan.response).toMatchObject({ records_compressed: 1, records_processed: 1, records_migrated: 1 });
-    expect(plan.merges).toEqual([{
-      keep: b.id,
-      remove: a.id,
-      associations: [b.associations[0], b.associations[1]],
-    }]);
+    expect(plan.merges).toEqual([
+      {
+        keep: b.id,
+        remove: a.id,
+        associations: [b.associations[0], b.associations[1]],
+      },
+    ]);
     expect(plan.creates[0].associations.map((edge) => edge.target_id)).toEqual([recordId(7), recordId(8)]);
     expect(after.episodic.map((record) => record.id)).toEqual([b.id]);
   });
 
-  it('takes over the removed record\'s links, deduplicated by target and type', () => {
+  it("takes over the removed record's links, deduplicated by target and type", () => {
     const a = episode(1, 'x', { vector: [1, 0], fidelity_score: 0.9, associations: [association(recordId(7))] });
     const b = episode(2, 'y', { vector: [1, 0], fidelity_score: 0.5, associations: [association(recordId(7)), association(recordId(8), { association_type: 'causal' })] });
     const plan = planConsolidation([a, b], new Set(), request(), NOW_MS, { newId: ids() });
@@ -258,13 +260,7 @@ describe('planConsolidation — near-duplicates (cosine > 0.92)', () => {
   });
 
   it('leaves records below the threshold, records without vectors and other dimensions alone', () => {
-    const records = [
-      episode(1, 'a', { vector: [1, 0] }),
-      episode(2, 'b', { vector: [0.9, Math.sqrt(1 - 0.9 ** 2)] }),
-      episode(3, 'c'),
-      episode(4, 'd'),
-      episode(5, 'e', { vector: [1, 0, 0] }),
-    ];
+    const records = [episode(1, 'a', { vector: [1, 0] }), episode(2, 'b', { vector: [0.9, Math.sqrt(1 - 0.9 ** 2)] }), episode(3, 'c'), episode(4, 'd'), episode(5, 'e', { vector: [1, 0, 0] })];
     const plan = planConsolidation(records, new Set(), request(), NOW_MS, { newId: ids() });
     expect(plan.merges).toEqual([]);
     expect(plan.response.records_processed).toBe(5);
@@ -274,15 +270,14 @@ describe('planConsolidation — near-duplicates (cosine > 0.92)', () => {
     // a~b and b~c, but a and c are not near-duplicates of each other.
     const angle = (deg: number) => [Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)];
     const world: World = {
-      episodic: [
-        episode(1, 'a', { vector: angle(0), fidelity_score: 0.6 }),
-        episode(2, 'b', { vector: angle(20), fidelity_score: 0.5 }),
-        episode(3, 'c', { vector: angle(40), fidelity_score: 0.7 }),
-      ],
+      episodic: [episode(1, 'a', { vector: angle(0), fidelity_score: 0.6 }), episode(2, 'b', { vector: angle(20), fidelity_score: 0.5 }), episode(3, 'c', { vector: angle(40), fidelity_score: 0.7 })],
       semantic: [],
     };
     const { plan, after } = run(world);
-    expect(plan.merges.map((merge) => [merge.keep, merge.remove])).toEqual([[recordId(3), recordId(1)], [recordId(3), recordId(2)]]);
+    expect(plan.merges.map((merge) => [merge.keep, merge.remove])).toEqual([
+      [recordId(3), recordId(1)],
+      [recordId(3), recordId(2)],
+    ]);
     expect(after.episodic.map((record) => record.id)).toEqual([recordId(3)]);
     expect(run(after, {}, ids(600)).plan).toMatchObject(nothingPlanned);
   });
@@ -296,10 +291,11 @@ describe('planConsolidation — near-duplicates (cosine > 0.92)', () => {
     expect(second.semantic).toHaveLength(1);
   });
 
-  it('uses vectorOf when given (e.g. the store\'s vector index)', () => {
+  it("uses vectorOf when given (e.g. the store's vector index)", () => {
     const vectors: Record<string, number[]> = { [recordId(1)]: [0, 1], [recordId(2)]: [0, 1] };
     const plan = planConsolidation([episode(1, 'p'), episode(2, 'q')], new Set(), request(), NOW_MS, {
-      newId: ids(), vectorOf: (record) => vectors[record.id] ?? null,
+      newId: ids(),
+      vectorOf: (record) => vectors[record.id] ?? null,
     });
     expect(plan.response.records_compressed).toBe(1);
   });
@@ -414,10 +410,7 @@ describe('consolidatedInto', () => {
 
 describe('withProviderResults (spec §4.6 "with a provider")', () => {
   const world: World = {
-    episodic: [
-      episode(1, 'Alice moved to Berlin in 2024'),
-      { ...episode(2, 'Bob likes tea'), content: textContent('Bob likes tea', 'caller summary') },
-    ],
+    episodic: [episode(1, 'Alice moved to Berlin in 2024'), { ...episode(2, 'Bob likes tea'), content: textContent('Bob likes tea', 'caller summary') }],
     semantic: [],
   };
   const { plan } = run(world);

@@ -13,8 +13,7 @@ const server = sharedServer({ now: () => clock });
 const store = async (space: string, text: string, extra: Record<string, unknown> = {}) =>
   (await server.call('POST', '/v1/encode', { space, content: textContent(text), store: 'episodic', ...extra })).body.record_id as string;
 const inspect = async (space: string, id: string) => (await server.call('GET', `/v1/introspect/record/${id}?space=${space}`)).body;
-const tick = async (space: string, seconds: number) =>
-  (await server.call('POST', '/v1/lifecycle/decay-tick', { space, tick_duration_seconds: seconds })).body;
+const tick = async (space: string, seconds: number) => (await server.call('POST', '/v1/lifecycle/decay-tick', { space, tick_duration_seconds: seconds })).body;
 
 describe('lifecycle.decay_tick', () => {
   it('lowers fidelity and adds noise after a simulated week (P1-2)', async () => {
@@ -77,7 +76,9 @@ describe('lifecycle.decay_tick', () => {
 
   it('answers RECORD_NOT_FOUND when a forecast names an unknown record', async () => {
     const { status, body } = await server.call('POST', '/v1/introspect/decay-forecast', {
-      space: 'forecast', record_ids: ['0190a4b1-0000-7000-8000-000000000000'], forecast_at: new Date(clock).toISOString(),
+      space: 'forecast',
+      record_ids: ['0190a4b1-0000-7000-8000-000000000000'],
+      forecast_at: new Date(clock).toISOString(),
     });
     expect(status).toBe(404);
     expect(body.code).toBe('RECORD_NOT_FOUND');
@@ -110,14 +111,11 @@ describe('persistence of a tick', () => {
   }
 
   it('keeps fidelity and stats across a restart: the tick, a write after it and the aggregates', async () => {
-    const records = async (server: TestServer, ids: string[]) =>
-      Promise.all(ids.map(async (id) => (await server.call('GET', `/v1/introspect/record/${id}?space=restart`)).body));
+    const records = async (server: TestServer, ids: string[]) => Promise.all(ids.map(async (id) => (await server.call('GET', `/v1/introspect/record/${id}?space=restart`)).body));
     await acrossRestart(
       async (first) => {
-        const encode = async (text: string, store: string) =>
-          (await first.call('POST', '/v1/encode', { space: 'restart', content: textContent(text), store })).body.record_id as string;
-        const ids = [await encode('the ferry leaves at nine', 'episodic'), await encode('paris is the capital of france', 'semantic'),
-          await encode('how to reset the router', 'procedural')];
+        const encode = async (text: string, store: string) => (await first.call('POST', '/v1/encode', { space: 'restart', content: textContent(text), store })).body.record_id as string;
+        const ids = [await encode('the ferry leaves at nine', 'episodic'), await encode('paris is the capital of france', 'semantic'), await encode('how to reset the router', 'procedural')];
         await first.runtime.hippocampus.decayTick({ space: 'restart', tick_duration_seconds: 20 * DAY });
         await first.call('PATCH', `/v1/encode/${ids[0]}`, { space: 'restart', metadata: { checked: true } });
         const before = await records(first, ids);
@@ -140,9 +138,7 @@ describe('persistence of a tick', () => {
   it('a pruning tick replayed after a crash keeps the pruned record out of the text index', async () => {
     await acrossRestart(
       // Closing the first server saves the index snapshot that holds the record.
-      async (first) =>
-        (await first.call('POST', '/v1/encode', { space: 'crash', content: textContent('the quokka smiled at the camera'), store: 'episodic' })).body
-          .record_id as string,
+      async (first) => (await first.call('POST', '/v1/encode', { space: 'crash', content: textContent('the quokka smiled at the camera'), store: 'episodic' })).body.record_id as string,
       async (second, quokka) => {
         const episodic = second.runtime.workers.get('episodic')!;
         const hits = async () => (await episodic.api.search('crash', { text: 'quokka', vectors: [], k: 10, minSimilarity: 0 })).text_hits.map((hit) => hit.id);
@@ -160,7 +156,11 @@ describe('persistence of a tick', () => {
   });
 
   it('a tick after a restart (state from the index snapshot, no pass over the records) equals one without the restart', async () => {
-    const texts = [['the ferry leaves at nine', 'episodic'], ['paris is the capital of france', 'semantic'], ['how to reset the router', 'procedural']];
+    const texts = [
+      ['the ferry leaves at nine', 'episodic'],
+      ['paris is the capital of france', 'semantic'],
+      ['how to reset the router', 'procedural'],
+    ];
     const run = async (restart: boolean) => {
       let server = await startTestServer({ now: () => clock });
       const dataDir = server.dataDir;
@@ -200,10 +200,13 @@ describe('pruning', () => {
     });
     try {
       const fading = (await prunable.call('POST', '/v1/encode', { content: textContent('fleeting fact'), store: 'semantic' })).body.record_id;
-      const keeper = (await prunable.call('POST', '/v1/encode', {
-        content: textContent('a lasting episode'), store: 'episodic',
-        associations: [{ target_id: fading, association_type: 'causal', weight: 0.9 }],
-      })).body.record_id;
+      const keeper = (
+        await prunable.call('POST', '/v1/encode', {
+          content: textContent('a lasting episode'),
+          store: 'episodic',
+          associations: [{ target_id: fading, association_type: 'causal', weight: 0.9 }],
+        })
+      ).body.record_id;
       const forecast = await prunable.call('POST', '/v1/introspect/decay-forecast', { record_ids: [fading], forecast_at: new Date(clock).toISOString() });
       const crossing = Date.parse(forecast.body.forecasts[0].estimated_threshold_date);
       expect(crossing).toBeGreaterThan(clock);
@@ -253,7 +256,8 @@ describe('recall mode', () => {
     await tick('mode', 90 * DAY);
     expect((await inspect('mode', id)).fidelity.score).toBeLessThan(0.5);
     const recall = async (mode: string) =>
-      (await server.call('POST', '/v1/recall/query', { space: 'mode', cue: { text: 'lighthouse keeper stair colour' }, include_decayed: true, reconsolidate: false, recall_mode: mode })).body.memories[0];
+      (await server.call('POST', '/v1/recall/query', { space: 'mode', cue: { text: 'lighthouse keeper stair colour' }, include_decayed: true, reconsolidate: false, recall_mode: mode })).body
+        .memories[0];
     const human = await recall('human');
     expect(textOfRecord({ content: human.rendered_content })).not.toBe(sentence);
     expect(textOfRecord({ content: human.rendered_content })).toContain('...');
@@ -329,7 +333,8 @@ describe('background decay', () => {
     const scheduler = new ManualScheduler();
     let now = clock;
     const background = await startTestServer({
-      now: () => now, scheduler,
+      now: () => now,
+      scheduler,
       flags: { decay: { background_enabled: true, background_interval_secs: 0.2 }, dream: { background_enabled: false } },
     });
     try {

@@ -39,8 +39,14 @@ beforeEach(() => {
 
 const raw = (space: string, text: string) =>
   server.call('POST', '/v1/encode/raw', {
-    space, session_id: 'session-1', topic_id: 'moving', source: 'conversation', speaker: 'user', visibility: 'normal',
-    secrecy_level: 'public', content: textContent(text),
+    space,
+    session_id: 'session-1',
+    topic_id: 'moving',
+    source: 'conversation',
+    speaker: 'user',
+    visibility: 'normal',
+    secrecy_level: 'public',
+    content: textContent(text),
   });
 
 async function dreamSummary(space: string) {

@@ -11,8 +11,14 @@ const server = sharedServer();
 const stats = async (space: string) => (await server.call('GET', `/v1/introspect/stats?space=${space}`)).body;
 const raw = (space: string, text: string, extra: Record<string, unknown> = {}) =>
   server.call('POST', '/v1/encode/raw', {
-    space, session_id: 'session-1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public',
-    content: textContent(text), ...extra,
+    space,
+    session_id: 'session-1',
+    source: 'conversation',
+    speaker: 'user',
+    visibility: 'normal',
+    secrecy_level: 'public',
+    content: textContent(text),
+    ...extra,
   });
 
 describe('lifecycle.dream_tick', () => {
@@ -82,7 +88,8 @@ describe('lifecycle.consolidate', () => {
     const embedding = [0.1, 0.9, 0.2, 0.4];
     for (let index = 0; index < 2; index++) {
       await server.call('POST', '/v1/encode', {
-        space: 'dupes', store: 'episodic',
+        space: 'dupes',
+        store: 'episodic',
         content: { blocks: [{ modality: 'text', format: 'text/plain', data: [...Buffer.from(`the same thing, said twice ${index}`)], embedding }] },
       });
     }
@@ -122,10 +129,7 @@ describe('running alone', () => {
     for (let index = 0; index < 30; index++) {
       await server.call('POST', '/v1/encode', { space: 'busy', content: textContent(`busy record ${index}`), store: 'episodic' });
     }
-    const [a, b] = await Promise.all([
-      server.call('POST', '/v1/lifecycle/consolidate', { space: 'busy' }),
-      server.call('POST', '/v1/lifecycle/consolidate', { space: 'busy' }),
-    ]);
+    const [a, b] = await Promise.all([server.call('POST', '/v1/lifecycle/consolidate', { space: 'busy' }), server.call('POST', '/v1/lifecycle/consolidate', { space: 'busy' })]);
     const statuses = [a.status, b.status].sort();
     expect(statuses).toEqual([200, 503]);
     const refused = a.status === 503 ? a : b;
@@ -139,22 +143,32 @@ describe('background dream', () => {
     // The interval is fired by hand: no sleeping until a timer would have.
     const scheduler = new ManualScheduler();
     const background = await startTestServer({
-      scheduler, flags: { dream: { background_enabled: true, background_interval_secs: 0.2 }, decay: { background_enabled: false } },
+      scheduler,
+      flags: { dream: { background_enabled: true, background_interval_secs: 0.2 }, decay: { background_enabled: false } },
     });
     try {
       expect(scheduler.intervals).toEqual([200]);
       await background.call('POST', '/v1/encode/raw', {
-        session_id: 's', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public', content: textContent('remember the milk'),
+        session_id: 's',
+        source: 'conversation',
+        speaker: 'user',
+        visibility: 'normal',
+        secrecy_level: 'public',
+        content: textContent('remember the milk'),
       });
       const stats = async () => (await background.call('GET', '/v1/introspect/stats')).body;
       expect((await stats()).background_dream_enabled).toBe(true);
       expect((await stats()).raw_journal_pending_dream).toBe(1);
       scheduler.fire();
       // The run is started, not awaited, by the scheduler: wait for its effect (the deadline is a safety net).
-      const pending = await waitFor(async () => {
-        const left = (await stats()).raw_journal_pending_dream as number;
-        return left === 0 ? left : undefined;
-      }, 30_000, 'the background dream');
+      const pending = await waitFor(
+        async () => {
+          const left = (await stats()).raw_journal_pending_dream as number;
+          return left === 0 ? left : undefined;
+        },
+        30_000,
+        'the background dream',
+      );
       expect(pending).toBe(0);
       expect((await background.call('GET', '/v1/introspect/stats')).body.dream_episodic_summaries).toBe(1);
     } finally {

@@ -40,10 +40,7 @@ function applied(journal: RawJournalRecord[], plan: DreamPlan): RawJournalRecord
 const obj = (value: unknown) => value as JsonObject;
 
 describe('planDream — two normal records in one session (spec §10.6)', () => {
-  const journal = [
-    raw(1, 'Deploy the billing service to staging', 0),
-    raw(2, 'Billing service deploy passed smoke tests', 5),
-  ];
+  const journal = [raw(1, 'Deploy the billing service to staging', 0), raw(2, 'Billing service deploy passed smoke tests', 5)];
   const plan = planDream(journal, request(), NOW, ids());
   const [summary] = plan.summaries;
   const [semantic] = plan.semantic;
@@ -57,10 +54,7 @@ describe('planDream — two normal records in one session (spec §10.6)', () => 
   });
 
   it('writes the deterministic no-LLM summary text', () => {
-    expect(textOf(summary.content)).toBe(
-      'Dream summary for session session-1 / topic billing+deploy+service: ' +
-        'Deploy the billing service to staging | Billing service deploy passed smoke tests',
-    );
+    expect(textOf(summary.content)).toBe('Dream summary for session session-1 / topic billing+deploy+service: ' + 'Deploy the billing service to staging | Billing service deploy passed smoke tests');
     expect(summary.content.summary).toBe(truncateUtf8(textOf(summary.content)!, 160));
     expect(textOf(semantic.content)).toBe(textOf(summary.content));
     expect(semantic.content.summary).toBe(summary.content.summary);
@@ -106,9 +100,7 @@ describe('planDream — two normal records in one session (spec §10.6)', () => 
       [summary.id, recordId(1), 'derived_from', 1],
       [summary.id, recordId(2), 'derived_from', 1],
     ]);
-    expect(summary.meta.context_edges[0].evidence).toEqual([
-      expect.objectContaining({ raw_record_id: recordId(1), label: 'source_raw_record', confidence: 1 }),
-    ]);
+    expect(summary.meta.context_edges[0].evidence).toEqual([expect.objectContaining({ raw_record_id: recordId(1), label: 'source_raw_record', confidence: 1 })]);
   });
 
   it('promotes a semantic node linked both ways to the summary', () => {
@@ -145,7 +137,7 @@ describe('planDream — two normal records in one session (spec §10.6)', () => 
     expect(semantic.meta.context_edges[0].evidence[0]).toMatchObject({ record_id: summary.id, label: 'source_episodic_summary' });
   });
 
-  it('uses each store\'s fidelity parameters', () => {
+  it("uses each store's fidelity parameters", () => {
     expect(summary.fidelity).toMatchObject({ score: 1, decay_rate: 0.3, stability: 86_400 });
     expect(semantic.fidelity).toMatchObject({ score: 1, decay_rate: 0.15, stability: 30 * 86_400 });
     const custom = planDream(journal, request(), NOW, ids(), {
@@ -176,7 +168,9 @@ describe('planDream — two normal records in one session (spec §10.6)', () => 
     const again = planDream(applied(journal, plan), request(), NOW, ids(200));
     expect(again).toEqual({
       response: { groups_processed: 0, raw_records_processed: 0, episodic_summaries_created: 0, semantic_nodes_created: 0 },
-      summaries: [], semantic: [], rawUpdates: [],
+      summaries: [],
+      semantic: [],
+      rawUpdates: [],
     });
   });
 });
@@ -197,10 +191,12 @@ describe('planDream — idempotence with one record (spec §10.6)', () => {
   });
 
   it('keeps existing metadata and backlinks, adding without duplicates', () => {
-    const journal = [raw(1, 'Kept metadata', 0, {
-      metadata: { tag: 'x', _derived: { episodic_summary_ids: ['old', recordId(100)], other: 1 } },
-      derived_memory_ids: [recordId(100)],
-    })];
+    const journal = [
+      raw(1, 'Kept metadata', 0, {
+        metadata: { tag: 'x', _derived: { episodic_summary_ids: ['old', recordId(100)], other: 1 } },
+        derived_memory_ids: [recordId(100)],
+      }),
+    ];
     const [update] = planDream(journal, request(), NOW, ids()).rawUpdates;
     expect(update.derived_memory_ids).toEqual([recordId(100)]);
     expect(update.metadata).toEqual({
@@ -236,7 +232,11 @@ describe('planDream — redaction (spec §10.6)', () => {
     expect(text).toContain('Redacted raw records: 2');
     expect(text.endsWith(' [Redacted raw records: 2]')).toBe(true);
     expect(obj(obj(plan.summaries[0].metadata)._dream).summary_stats).toEqual({
-      normal_records: 1, private_scratch_redacted: 1, sealed_redacted: 0, secret_redacted: 1, redacted_total: 2,
+      normal_records: 1,
+      private_scratch_redacted: 1,
+      sealed_redacted: 0,
+      secret_redacted: 1,
+      redacted_total: 2,
     });
     expect(plan.semantic).toEqual([]);
     // Redacted records are processed (marked) all the same.
@@ -249,11 +249,7 @@ describe('planDream — redaction (spec §10.6)', () => {
   });
 
   it('counts a record once by its strongest restriction: secret, then sealed, then private scratch', () => {
-    const records = [
-      raw(1, 'a', 0, { visibility: 'sealed', secrecy_level: 'secret' }),
-      raw(2, 'b', 1, { visibility: 'sealed' }),
-      raw(3, 'c', 2, { visibility: 'private_scratch' }),
-    ];
+    const records = [raw(1, 'a', 0, { visibility: 'sealed', secrecy_level: 'secret' }), raw(2, 'b', 1, { visibility: 'sealed' }), raw(3, 'c', 2, { visibility: 'private_scratch' })];
     const [group] = inferDreamGroups(records, { max_groups: 10 });
     const { text, stats } = summarizeDreamGroup(group);
     expect(stats).toEqual({ normal_records: 0, private_scratch_redacted: 1, sealed_redacted: 1, secret_redacted: 1, redacted_total: 3 });
@@ -308,12 +304,7 @@ describe('planDream — topic inference (spec §10.6)', () => {
   });
 
   it('groups explicit topics per (date, session, trimmed topic) and never infers them', () => {
-    const records = [
-      raw(1, 'one', 0, { topic_id: ' release ' }),
-      raw(2, 'two', 120, { topic_id: 'release' }),
-      raw(3, 'three', 1, { topic_id: 'release', session_id: 'session-2' }),
-      raw(4, 'four', 2),
-    ];
+    const records = [raw(1, 'one', 0, { topic_id: ' release ' }), raw(2, 'two', 120, { topic_id: 'release' }), raw(3, 'three', 1, { topic_id: 'release', session_id: 'session-2' }), raw(4, 'four', 2)];
     const groups = inferDreamGroups(records, { max_groups: 10 });
     expect(groups.map((group) => [group.session_id, group.raw_topic_id, group.topic_hint, group.inferred_topic, group.records.length])).toEqual([
       ['session-1', 'release', 'release', false, 2],
@@ -338,9 +329,7 @@ describe('planDream — topic inference (spec §10.6)', () => {
 
   it('falls back to auto-YYYYMMDD-{n} when a segment has no token', () => {
     const records = [raw(1, 'ok', 0), raw(2, 'hi', 60), raw(3, 'no', 120)];
-    expect(inferDreamGroups(records, { max_groups: 10 }).map((group) => group.topic_hint)).toEqual([
-      'auto-20260428-0', 'auto-20260428-1', 'auto-20260428-2',
-    ]);
+    expect(inferDreamGroups(records, { max_groups: 10 }).map((group) => group.topic_hint)).toEqual(['auto-20260428-0', 'auto-20260428-1', 'auto-20260428-2']);
   });
 
   it('processes only the first max_groups groups, leaving the rest for the next tick', () => {
@@ -374,7 +363,9 @@ describe('planDream — dry run (spec §10.6)', () => {
     const plan = planDream(journal, request({ dry_run: true }), NOW, newId);
     expect(plan).toEqual({
       response: { groups_processed: 2, raw_records_processed: 3, episodic_summaries_created: 2, semantic_nodes_created: 0 },
-      summaries: [], semantic: [], rawUpdates: [],
+      summaries: [],
+      semantic: [],
+      rawUpdates: [],
     });
     expect(planDream(journal, request(), NOW, ids()).response.groups_processed).toBe(2);
   });
@@ -417,29 +408,20 @@ describe('summary text limits', () => {
 
 describe('tokenizeForTopics', () => {
   it('splits on non-alphanumerics, lowercases, keeps ≥ 3 bytes and drops stopwords', () => {
-    expect(tokenizeForTopics('The Deploy-plan, for session_42: OK? raw notes on éé and 日本')).toEqual([
-      'deploy', 'plan', 'éé', '日本',
-    ]);
+    expect(tokenizeForTopics('The Deploy-plan, for session_42: OK? raw notes on éé and 日本')).toEqual(['deploy', 'plan', 'éé', '日本']);
     expect(tokenizeForTopics('Ingress ingress INGRESS')).toEqual(['ingress', 'ingress', 'ingress']);
     expect(tokenizeForTopics('')).toEqual([]);
   });
 });
 
 describe('planDream with LLM summaries (spec §4.10 "provider configured")', () => {
-  const journal = [
-    raw(1, 'Deploy the billing service to staging', 0),
-    raw(2, 'secret token 1234', 2, { secrecy_level: 'secret' }),
-    raw(3, 'Billing service deploy passed smoke tests', 5),
-  ];
+  const journal = [raw(1, 'Deploy the billing service to staging', 0), raw(2, 'secret token 1234', 2, { secrecy_level: 'secret' }), raw(3, 'Billing service deploy passed smoke tests', 5)];
 
   // Secret records join the group (they are visible to this request) but are never quoted.
-  const withSecrets = (overrides: Partial<DreamPlanRequest> = {}) =>
-    request({ secrecy_levels: ['public', 'sensitive', 'secret'], ...overrides });
+  const withSecrets = (overrides: Partial<DreamPlanRequest> = {}) => request({ secrecy_levels: ['public', 'sensitive', 'secret'], ...overrides });
 
   it('asks only for the quotable texts of each group, and nothing on a dry run', () => {
-    expect(dreamSummaryRequests(journal, withSecrets())).toEqual([
-      { key: recordId(1), texts: ['Deploy the billing service to staging', 'Billing service deploy passed smoke tests'] },
-    ]);
+    expect(dreamSummaryRequests(journal, withSecrets())).toEqual([{ key: recordId(1), texts: ['Deploy the billing service to staging', 'Billing service deploy passed smoke tests'] }]);
     expect(dreamSummaryRequests(journal, withSecrets({ dry_run: true }))).toEqual([]);
   });
 

@@ -9,8 +9,9 @@ import { STORE_TYPES } from '../../../src/cmp/types.js';
 // The evolution keeper (issue 18, move 1): when learned parameters reach the state file. A recall is a
 // read: it never writes the file itself, nor fails when the disk does (issue 14, defect 7).
 
-const configured = Object.fromEntries(STORE_TYPES.map((store) => [store, { decay_rate: 0.3, stability: 86_400, prune_threshold: 0.01 }])) as
-  ConstructorParameters<typeof EvolutionKeeper>[0]['configured'];
+const configured = Object.fromEntries(STORE_TYPES.map((store) => [store, { decay_rate: 0.3, stability: 86_400, prune_threshold: 0.01 }])) as ConstructorParameters<
+  typeof EvolutionKeeper
+>[0]['configured'];
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -1,14 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import {
-  createEvolutionState,
-  currentParams,
-  evaluate,
-  medianFidelity,
-  observeDecayTick,
-  observeRecall,
-  rebaseEvolution,
-  type EvolutionState,
-} from '../../../src/actors/hippocampus/evolution.js';
+import { createEvolutionState, currentParams, evaluate, medianFidelity, observeDecayTick, observeRecall, rebaseEvolution, type EvolutionState } from '../../../src/actors/hippocampus/evolution.js';
 import { defaultDecayParams, fidelityHistogram } from '../../../src/actors/store/decay.js';
 import { STORE_TYPES } from '../../../src/cmp/types.js';
 

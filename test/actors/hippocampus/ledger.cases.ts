@@ -21,7 +21,9 @@ const S = 'default';
 const NOW = Date.parse('2026-06-01T12:00:00.000Z');
 
 const entry = (id: string, ...targets: string[]): RegistryEntry => ({
-  id, created_at: '2026-01-01T00:00:00.000Z', associations: targets.map((target_id) => ({ target_id, association_type: 'semantic', weight: 0.5 })),
+  id,
+  created_at: '2026-01-01T00:00:00.000Z',
+  associations: targets.map((target_id) => ({ target_id, association_type: 'semantic', weight: 0.5 })),
 });
 
 export interface FakeStores {

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultRecallScoring, emotionalCongruence, matchScores, modulation, recency, type Candidate, type ScoringContext,
-} from '../../../src/actors/hippocampus/recall.js';
+import { defaultRecallScoring, emotionalCongruence, matchScores, modulation, recency, type Candidate, type ScoringContext } from '../../../src/actors/hippocampus/recall.js';
 import { neutralEmotion } from '../../../src/cmp/emotion.js';
 import type { EmotionVector } from '../../../src/cmp/types.js';
 import { at, memoryRecord, recordId, T0_MS, textContent } from '../../helpers/records.js';
@@ -45,7 +43,12 @@ describe('recency', () => {
 
 describe('modulation', () => {
   const context = (overrides: Partial<ScoringContext> = {}): ScoringContext => ({
-    nowMs: T0_MS, fidelityOf: () => 1, cueHasText: true, cueHasVector: true, cueEmotion: null, ...overrides,
+    nowMs: T0_MS,
+    fidelityOf: () => 1,
+    cueHasText: true,
+    cueHasVector: true,
+    cueEmotion: null,
+    ...overrides,
   });
   const s = defaultRecallScoring;
   const cases: [name: string, record: Parameters<typeof memoryRecord>[0], ctx: Partial<ScoringContext>, expected: number][] = [
@@ -53,51 +56,33 @@ describe('modulation', () => {
     ['fidelity 0 keeps 1 − fidelityWeight', {}, { fidelityOf: () => 0 }, (1 - s.fidelityWeight) * (1 + s.recencyBoost)],
     ['fidelity 0.5 is halfway', {}, { fidelityOf: () => 0.5 }, (1 - s.fidelityWeight / 2) * (1 + s.recencyBoost)],
     ['last accessed 30 days ago', { last_accessed_at: at(-30 * DAY_MS) }, {}, 1 + s.recencyBoost * Math.exp(-1)],
-    [
-      'a congruent cue emotion adds congruenceBoost',
-      { emotion: emotion({ joy: 1 }) }, { cueEmotion: emotion({ joy: 0.5 }) }, (1 + s.recencyBoost) * (1 + s.congruenceBoost),
-    ],
+    ['a congruent cue emotion adds congruenceBoost', { emotion: emotion({ joy: 1 }) }, { cueEmotion: emotion({ joy: 0.5 }) }, (1 + s.recencyBoost) * (1 + s.congruenceBoost)],
     ['an unrelated cue emotion adds nothing', { emotion: emotion({ joy: 1 }) }, { cueEmotion: emotion({ fear: 1 }) }, 1 + s.recencyBoost],
     [
       'a transcript line of someone the cue names adds attributionBoost',
-      { content: textContent('Caroline: I looked into adoption agencies') }, { cueText: 'What did Caroline research?' },
+      { content: textContent('Caroline: I looked into adoption agencies') },
+      { cueText: 'What did Caroline research?' },
       (1 + s.recencyBoost) * (1 + s.attributionBoost),
     ],
-    [
-      'a line of someone else adds nothing',
-      { content: textContent('Melanie: I painted a sunrise') }, { cueText: 'What did Caroline research?' }, 1 + s.recencyBoost,
-    ],
+    ['a line of someone else adds nothing', { content: textContent('Melanie: I painted a sunrise') }, { cueText: 'What did Caroline research?' }, 1 + s.recencyBoost],
     ['no cue text, no attribution', { content: textContent('Caroline: I looked into adoption agencies') }, {}, 1 + s.recencyBoost],
     [
       'a memory holding the whole cue word for word adds phraseBoost',
-      { content: textContent('we fixed the login page before lunch') }, { cueText: 'fixed the login page' },
+      { content: textContent('we fixed the login page before lunch') },
+      { cueText: 'fixed the login page' },
       (1 + s.recencyBoost) * (1 + s.phraseBoost),
     ],
-    [
-      'the same words out of order add nothing',
-      { content: textContent('the page we fixed: login, before lunch') }, { cueText: 'fixed the login page' }, 1 + s.recencyBoost,
-    ],
-    [
-      'phraseBoost 0 switches it off',
-      { content: textContent('we fixed the login page') }, { cueText: 'fixed the login page', scoring: { ...s, phraseBoost: 0 } }, 1 + s.recencyBoost,
-    ],
+    ['the same words out of order add nothing', { content: textContent('the page we fixed: login, before lunch') }, { cueText: 'fixed the login page' }, 1 + s.recencyBoost],
+    ['phraseBoost 0 switches it off', { content: textContent('we fixed the login page') }, { cueText: 'fixed the login page', scoring: { ...s, phraseBoost: 0 } }, 1 + s.recencyBoost],
     [
       'a memory naming a time, for a cue asking when, adds timeBoost',
-      { content: textContent('[8 May, 2023] Jon: I opened the studio last week') }, { cueText: 'When was it opened?' },
+      { content: textContent('[8 May, 2023] Jon: I opened the studio last week') },
+      { cueText: 'When was it opened?' },
       (1 + s.recencyBoost) * (1 + s.timeBoost),
     ],
-    [
-      'the same memory for a cue not asking when adds nothing',
-      { content: textContent('[8 May, 2023] Jon: I opened the studio last week') }, { cueText: 'Where is the studio?' }, 1 + s.recencyBoost,
-    ],
-    [
-      'timeBoost 0 switches it off',
-      { content: textContent('Jon: I opened the studio last week') }, { cueText: 'When was it opened?', scoring: { ...s, timeBoost: 0 } }, 1 + s.recencyBoost,
-    ],
-    [
-      'custom scoring knobs are used',
-      {}, { fidelityOf: () => 0, scoring: { ...s, fidelityWeight: 1, recencyBoost: 0 } }, 0,
-    ],
+    ['the same memory for a cue not asking when adds nothing', { content: textContent('[8 May, 2023] Jon: I opened the studio last week') }, { cueText: 'Where is the studio?' }, 1 + s.recencyBoost],
+    ['timeBoost 0 switches it off', { content: textContent('Jon: I opened the studio last week') }, { cueText: 'When was it opened?', scoring: { ...s, timeBoost: 0 } }, 1 + s.recencyBoost],
+    ['custom scoring knobs are used', {}, { fidelityOf: () => 0, scoring: { ...s, fidelityWeight: 1, recencyBoost: 0 } }, 0],
   ];
   it.each(cases)('%s', (_, record, ctx, expected) => {
     expect(modulation(memoryRecord(record), context(ctx))).toBeCloseTo(expected, 12);
@@ -110,7 +95,12 @@ describe('matchScores', () => {
     ...signals,
   });
   const context = (overrides: Partial<ScoringContext> = {}): ScoringContext => ({
-    nowMs: T0_MS, fidelityOf: (record) => record.fidelity.score, cueHasText: true, cueHasVector: true, cueEmotion: null, ...overrides,
+    nowMs: T0_MS,
+    fidelityOf: (record) => record.fidelity.score,
+    cueHasText: true,
+    cueHasVector: true,
+    cueEmotion: null,
+    ...overrides,
   });
   const { textWeight: wt, vectorWeight: wv } = defaultRecallScoring;
   const cases: [name: string, candidates: Candidate[], ctx: Partial<ScoringContext>, expected: number[]][] = [

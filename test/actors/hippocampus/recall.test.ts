@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  asksWhen, attributedSpeaker, cueNames, firstPersonCue, fuser, mentionsTime, mostActivated, phraseMatch, preselect, sessionSupport, withSessionNeighbours,
+  asksWhen,
+  attributedSpeaker,
+  cueNames,
+  firstPersonCue,
+  fuser,
+  mentionsTime,
+  mostActivated,
+  phraseMatch,
+  preselect,
+  sessionSupport,
+  withSessionNeighbours,
 } from '../../../src/actors/hippocampus/recall.js';
 
 // The pure scoring steps of recall.ts, as tables.
@@ -14,7 +24,7 @@ describe('withSessionNeighbours', () => {
     ['weight 0 leaves the scores as they are', { b: 2 }, 0, { b: 2 }],
     ['a hit lends weight × its score to each neighbour, 0.4 × that two away', { b: 2 }, 0.5, { b: 2, a: 1, c: 1, d: 0.4 }],
     ['a memory between two hits gets both shares', { a: 2, c: 4 }, 0.5, { a: 2.8, c: 4.4, b: 3, d: 2 }],
-    ['a hit keeps its own score plus its neighbours\' shares', { b: 2, c: 2 }, 0.5, { b: 3, c: 3, a: 1.4, d: 1.4 }],
+    ["a hit keeps its own score plus its neighbours' shares", { b: 2, c: 2 }, 0.5, { b: 3, c: 3, a: 1.4, d: 1.4 }],
     ['zero scores lend nothing', { b: 0 }, 0.5, { b: 0 }],
     ['a memory without neighbours is unchanged', { z: 1 }, 0.5, { z: 1 }],
   ];
@@ -51,7 +61,16 @@ describe('sessionSupport', () => {
   const sessions: Record<string, string | undefined> = { a: 's1', b: 's1', c: 's2', z: undefined };
   const sessionOf = (id: string) => sessions[id];
   it('gives each memory weight × the best of its session / the best of all, none without a session', () => {
-    const bonus = sessionSupport(new Map([['a', 2], ['b', 0.5], ['c', 1], ['z', 4]]), sessionOf, 0.1);
+    const bonus = sessionSupport(
+      new Map([
+        ['a', 2],
+        ['b', 0.5],
+        ['c', 1],
+        ['z', 4],
+      ]),
+      sessionOf,
+      0.1,
+    );
     expect(Object.fromEntries(bonus)).toEqual({ a: 0.05, b: 0.05, c: 0.025 });
   });
   it('is off at weight 0 and empty without positive scores', () => {

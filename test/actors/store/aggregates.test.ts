@@ -16,7 +16,12 @@ describe('countRecord', () => {
     countRecord(totals, record, 1);
 
     expect(totals).toEqual({
-      ...emptyAggregates(), records: 1, fidelity_sum: 0.75, access_sum: 4, association_count: 2, embedded: 1,
+      ...emptyAggregates(),
+      records: 1,
+      fidelity_sum: 0.75,
+      access_sum: 4,
+      association_count: 2,
+      embedded: 1,
     });
   });
 

@@ -160,11 +160,7 @@ export function runStoreConformance(backend: StoreUnderTest): void {
     });
 
     describe('iteration order', () => {
-      const three = () => [
-        record('c', { created_at: at(2000) }),
-        record('a', { created_at: at(0) }),
-        record('b', { created_at: at(1000) }),
-      ];
+      const three = () => [record('c', { created_at: at(2000) }), record('a', { created_at: at(0) }), record('b', { created_at: at(1000) })];
 
       it('page walks a space in id order from a cursor', async () => {
         const s = await store();
@@ -202,16 +198,22 @@ export function runStoreConformance(backend: StoreUnderTest): void {
     describe('derived state', () => {
       it('stats and registry follow writes, replacements and removals', async () => {
         const s = await store();
-        await s.apply(put([
-          record('a', { created_at: at(2000), access_count: 3, associations: [association('b')] }),
-          record('b', { created_at: at(1000), access_count: 1 }),
-          record('c', { created_at: at(3000) }),
-        ]));
+        await s.apply(
+          put([
+            record('a', { created_at: at(2000), access_count: 3, associations: [association('b')] }),
+            record('b', { created_at: at(1000), access_count: 1 }),
+            record('c', { created_at: at(3000) }),
+          ]),
+        );
         await s.apply(put([record('a', { created_at: at(2000), access_count: 10 })]));
         await s.apply(event({ type: 'records.deleted', ids: ['c'] }));
 
         expect(await s.stats('default')).toMatchObject({
-          records: 2, access_sum: 11, association_count: 0, oldest_created_at: at(1000), newest_created_at: at(2000),
+          records: 2,
+          access_sum: 11,
+          association_count: 0,
+          oldest_created_at: at(1000),
+          newest_created_at: at(2000),
         });
         expect((await s.registry()).default.map((entry) => entry.id).sort()).toEqual(['a', 'b']);
       });
@@ -275,7 +277,10 @@ export function runStoreConformance(backend: StoreUnderTest): void {
         await s.close();
         open.splice(open.indexOf(s), 1);
         for (const call of [() => s.get('default', 'a'), () => s.apply(put([record('a')])), () => s.stats('default')]) {
-          const error = await call().then(() => undefined, (reason: unknown) => reason);
+          const error = await call().then(
+            () => undefined,
+            (reason: unknown) => reason,
+          );
           expect(isCmpError(error) && error.code).toBe('STORE_UNAVAILABLE');
           expect(isCmpError(error) && error.retryAfter).toBeGreaterThan(0);
         }

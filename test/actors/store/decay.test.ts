@@ -1,16 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import {
-  clamp01,
-  decayFidelity,
-  defaultDecayParams,
-  emotionalModulation,
-  fidelityAt,
-  forecast,
-  FORECAST_HORIZON_SECS,
-  isPruned,
-  noiseAt,
-  reconsolidate,
-} from '../../../src/actors/store/decay.js';
+import { clamp01, decayFidelity, defaultDecayParams, emotionalModulation, fidelityAt, forecast, FORECAST_HORIZON_SECS, isPruned, noiseAt, reconsolidate } from '../../../src/actors/store/decay.js';
 import { defaultFidelity } from '../../../src/cmp/records.js';
 import { STORE_TYPES, type FidelityState, type StoreType } from '../../../src/cmp/types.js';
 import { defaultConfig } from '../../../src/runtime/config/index.js';
@@ -108,7 +97,11 @@ describe('fidelityAt', () => {
 
 describe('decayFidelity', () => {
   it('gives the same F whether a day passes in 1 tick or in 1,440 one-minute ticks', () => {
-    for (const [store, intensity] of [['episodic', 0], ['working', 0], ['emotional', 0.8]] as const) {
+    for (const [store, intensity] of [
+      ['episodic', 0],
+      ['working', 0],
+      ['emotional', 0.8],
+    ] as const) {
       const once = decayFidelity(fresh(store), intensity, T0_MS + DAY, 3);
       let stepped = fresh(store);
       for (let i = 1; i <= 1440; i++) stepped = decayFidelity(stepped, intensity, T0_MS + i * MINUTE, 3);
@@ -136,8 +129,13 @@ describe('decayFidelity', () => {
 
   it('takes a reference record without anchor fields from its score at last_decay_tick, once', () => {
     const reference: FidelityState = {
-      score: 0.6, noise_level: 0.9, decay_rate: 0.3, emotional_anchor: 1, reinforcement_count: 0,
-      stability: 86_400, last_decay_tick: T0,
+      score: 0.6,
+      noise_level: 0.9,
+      decay_rate: 0.3,
+      emotional_anchor: 1,
+      reinforcement_count: 0,
+      stability: 86_400,
+      last_decay_tick: T0,
     };
     expect(fidelityAt(reference, 0, T0_MS + DAY)).toBeCloseTo(0.6 * 0.8122523963562356, 12);
     const first = decayFidelity(reference, 0, T0_MS + HOUR, 0);
@@ -277,7 +275,13 @@ describe('forecast', () => {
 
   it('is measured from the anchor for a reference record', () => {
     const reference: FidelityState = {
-      score: 0.5, noise_level: 0, decay_rate: 0.5, emotional_anchor: 1, reinforcement_count: 0, stability: 3600, last_decay_tick: T0,
+      score: 0.5,
+      noise_level: 0,
+      decay_rate: 0.5,
+      emotional_anchor: 1,
+      reinforcement_count: 0,
+      stability: 3600,
+      last_decay_tick: T0,
     };
     const crossing = forecast(reference, 0, T0_MS, 0.05).threshold_at_ms!;
     expect(crossing).toBeCloseTo(T0_MS + 3600 * (10 ** 2 - 1) * SECOND, 3);

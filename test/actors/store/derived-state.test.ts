@@ -4,15 +4,26 @@ import { derivedStateFromJSON, derivedStateToJSON, type Registry } from '../../.
 import type { RegistryEntry } from '../../../src/actors/store/protocol.js';
 
 const entry = (id: string, extra: Partial<RegistryEntry> = {}): RegistryEntry => ({
-  id, associations: [], created_at: '2026-01-01T00:00:00.000Z', ...extra,
+  id,
+  associations: [],
+  created_at: '2026-01-01T00:00:00.000Z',
+  ...extra,
 });
 
 function state(): { aggregates: Map<string, SpaceAggregates>; registry: Registry } {
-  const aggregates = new Map([['default', { ...emptyAggregates(), records: 2, fidelity_sum: 1.75, association_count: 1 }], ['empty', emptyAggregates()]]);
-  const registry: Registry = new Map([['default', new Map([
-    ['a', entry('a', { associations: [{ target_id: 'b', association_type: 'causal', weight: 0.9 }], session: 's1' })],
-    ['b', entry('b')],
-  ])]]);
+  const aggregates = new Map([
+    ['default', { ...emptyAggregates(), records: 2, fidelity_sum: 1.75, association_count: 1 }],
+    ['empty', emptyAggregates()],
+  ]);
+  const registry: Registry = new Map([
+    [
+      'default',
+      new Map([
+        ['a', entry('a', { associations: [{ target_id: 'b', association_type: 'causal', weight: 0.9 }], session: 's1' })],
+        ['b', entry('b')],
+      ]),
+    ],
+  ]);
   return { aggregates, registry };
 }
 

@@ -47,32 +47,26 @@ describe('records.put', () => {
 
 describe('record.updated', () => {
   const original = memoryRecord({
-    id: 'a', version: 3, metadata: { tag: 'old' }, content: textContent('before'),
+    id: 'a',
+    version: 3,
+    metadata: { tag: 'old' },
+    content: textContent('before'),
     associations: [association('x')],
   });
 
   it('replaces only the given fields, bumps version and sets updated_at to the envelope time', () => {
     const content = textContent('after');
-    const { writes } = applyEvent(
-      envelope({ type: 'record.updated', id: 'a', fields: { content } }, { at: LATER }),
-      state(original),
-    );
+    const { writes } = applyEvent(envelope({ type: 'record.updated', id: 'a', fields: { content } }, { at: LATER }), state(original));
     expect(writes).toEqual([{ ...original, content, version: 4, updated_at: LATER }]);
   });
 
   it('treats a field given as undefined as not given', () => {
-    const { writes } = applyEvent(
-      envelope({ type: 'record.updated', id: 'a', fields: { metadata: undefined } }, { at: LATER }),
-      state(original),
-    );
+    const { writes } = applyEvent(envelope({ type: 'record.updated', id: 'a', fields: { metadata: undefined } }, { at: LATER }), state(original));
     expect(writes[0].metadata).toEqual({ tag: 'old' });
   });
 
   it('reports an unknown id in missing and writes nothing', () => {
-    const outcome = applyEvent(
-      envelope({ type: 'record.updated', id: 'nope', fields: { metadata: {} } }),
-      new Map([['nope', undefined]]),
-    );
+    const outcome = applyEvent(envelope({ type: 'record.updated', id: 'nope', fields: { metadata: {} } }), new Map([['nope', undefined]]));
     expect(outcome).toEqual({ writes: [], removed: [], missing: ['nope'] });
   });
 
@@ -93,7 +87,10 @@ describe('records.deleted', () => {
     const a = memoryRecord({ id: 'a' });
     const outcome = applyEvent(
       envelope({ type: 'records.deleted', ids: ['a', 'gone'] }),
-      new Map([['a', a], ['gone', undefined]]),
+      new Map([
+        ['a', a],
+        ['gone', undefined],
+      ]),
     );
     expect(outcome).toEqual({ writes: [], removed: [a], missing: ['gone'] });
   });
@@ -119,27 +116,24 @@ describe('associations.stripped', () => {
   it('removes only the edges to the targets, bumping version and updated_at', () => {
     const keep = association('keep');
     const source = memoryRecord({ id: 's', version: 2, associations: [association('t1'), keep, association('t2')] });
-    const { writes } = applyEvent(
-      envelope({ type: 'associations.stripped', source_ids: ['s'], target_ids: ['t1', 't2'] }, { at: LATER }),
-      state(source),
-    );
+    const { writes } = applyEvent(envelope({ type: 'associations.stripped', source_ids: ['s'], target_ids: ['t1', 't2'] }, { at: LATER }), state(source));
     expect(writes).toEqual([{ ...source, associations: [keep], version: 3, updated_at: LATER }]);
   });
 
   it('leaves a source with no edge to the targets unwritten', () => {
     const untouched = memoryRecord({ id: 'u', associations: [association('other')] });
     const touched = memoryRecord({ id: 's', associations: [association('t')] });
-    const { writes } = applyEvent(
-      envelope({ type: 'associations.stripped', source_ids: ['u', 's'], target_ids: ['t'] }),
-      state(untouched, touched),
-    );
+    const { writes } = applyEvent(envelope({ type: 'associations.stripped', source_ids: ['u', 's'], target_ids: ['t'] }), state(untouched, touched));
     expect(writes.map((record) => record.id)).toEqual(['s']);
   });
 
   it('skips raw journal records and unknown sources without reporting them', () => {
     const outcome = applyEvent(
       envelope({ type: 'associations.stripped', source_ids: ['r', 'gone'], target_ids: ['t'] }),
-      new Map<string, StoredRecord | undefined>([['r', rawRecord({ id: 'r' })], ['gone', undefined]]),
+      new Map<string, StoredRecord | undefined>([
+        ['r', rawRecord({ id: 'r' })],
+        ['gone', undefined],
+      ]),
     );
     expect(outcome).toEqual({ writes: [], removed: [], missing: [] });
   });
@@ -151,7 +145,16 @@ describe('associations.added', () => {
     const x = association('x');
     const y = association('y', { association_type: 'causal' });
     const { writes } = applyEvent(
-      envelope({ type: 'associations.added', links: [{ source_id: 's', association: x }, { source_id: 's', association: y }] }, { at: LATER }),
+      envelope(
+        {
+          type: 'associations.added',
+          links: [
+            { source_id: 's', association: x },
+            { source_id: 's', association: y },
+          ],
+        },
+        { at: LATER },
+      ),
       state(source),
     );
     expect(writes).toEqual([{ ...source, associations: [x, y], version: 2, updated_at: LATER }]);
@@ -174,10 +177,7 @@ describe('associations.added', () => {
 
   it('keeps edges of the same target but another type apart', () => {
     const source = memoryRecord({ id: 's', associations: [association('x', { association_type: 'semantic' })] });
-    const { writes } = applyEvent(
-      envelope({ type: 'associations.added', links: [{ source_id: 's', association: association('x', { association_type: 'temporal' }) }] }),
-      state(source),
-    );
+    const { writes } = applyEvent(envelope({ type: 'associations.added', links: [{ source_id: 's', association: association('x', { association_type: 'temporal' }) }] }), state(source));
     expect(curated(writes)[0].associations.map((edge) => edge.association_type)).toEqual(['semantic', 'temporal']);
   });
 
@@ -185,9 +185,15 @@ describe('associations.added', () => {
     const outcome = applyEvent(
       envelope({
         type: 'associations.added',
-        links: [{ source_id: 'gone', association: association('x') }, { source_id: 'r', association: association('x') }],
+        links: [
+          { source_id: 'gone', association: association('x') },
+          { source_id: 'r', association: association('x') },
+        ],
       }),
-      new Map<string, StoredRecord | undefined>([['gone', undefined], ['r', rawRecord({ id: 'r' })]]),
+      new Map<string, StoredRecord | undefined>([
+        ['gone', undefined],
+        ['r', rawRecord({ id: 'r' })],
+      ]),
     );
     expect(outcome).toEqual({ writes: [], removed: [], missing: ['gone', 'r'] });
   });

@@ -8,7 +8,11 @@ import { sharedServer, textContent, textOfRecord } from '../../helpers/server.js
 const server = sharedServer();
 
 async function seed(space: string, store: string): Promise<void> {
-  for (const [text, intensity] of [['vivid', 0.95], ['middling', 0.5], ['faint', 0.1]] as const) {
+  for (const [text, intensity] of [
+    ['vivid', 0.95],
+    ['middling', 0.5],
+    ['faint', 0.1],
+  ] as const) {
     const response = await server.call('POST', '/v1/encode', { space, store, content: textContent(text), emotion: { joy: 1, intensity } });
     expect(response.status).toBe(200);
   }

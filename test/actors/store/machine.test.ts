@@ -12,8 +12,7 @@ interface Gate {
 
 function fakeEffects() {
   const calls = { open: [] as Gate[], compact: [] as Gate[], close: [] as Gate[] };
-  const effect = (gates: Gate[]) =>
-    fromPromise<void>(() => new Promise<void>((resolve, reject) => gates.push({ resolve, reject })));
+  const effect = (gates: Gate[]) => fromPromise<void>(() => new Promise<void>((resolve, reject) => gates.push({ resolve, reject })));
   const machine = storeMachine.provide({
     actors: { open: effect(calls.open), compact: effect(calls.compact), close: effect(calls.close) },
   });

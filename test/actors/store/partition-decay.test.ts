@@ -40,7 +40,9 @@ async function closeAll(): Promise<void> {
 
 /** The opening pass a store worker makes (it fills the decay table). */
 async function scan(partition: Partition, space = 'default'): Promise<void> {
-  for await (const _ of partition.scan(space)) { /* every record */ }
+  for await (const _ of partition.scan(space)) {
+    /* every record */
+  }
 }
 
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -52,9 +54,18 @@ function job(seq: number, atMs: number, tick_duration_secs: number, prune_thresh
 /** What the definition gives: `records.decayed` applied to `records` by `applyEvent`. */
 function expected(records: StoredRecord[], tick: DecayTickJob): { kept: Map<string, StoredRecord>; removed: string[] } {
   const current = new Map(records.map((record) => [record.id, record] as const));
-  const outcome = applyEvent(envelope({
-    type: 'records.decayed', ids: records.map((record) => record.id), tick_duration_secs: tick.tick_duration_secs, prune_threshold: tick.prune_threshold,
-  }, { seq: tick.seq, at: tick.at }), current);
+  const outcome = applyEvent(
+    envelope(
+      {
+        type: 'records.decayed',
+        ids: records.map((record) => record.id),
+        tick_duration_secs: tick.tick_duration_secs,
+        prune_threshold: tick.prune_threshold,
+      },
+      { seq: tick.seq, at: tick.at },
+    ),
+    current,
+  );
   return { kept: new Map(outcome.writes.map((record) => [record.id, record] as const)), removed: outcome.removed.map((record) => record.id) };
 }
 
@@ -83,7 +94,11 @@ describe('Partition.decay', () => {
       // The event counts the records evaluated and names those pruned; the checkpoint holds the rest.
       const [event] = (await partition.eventsAfter('default', tick.seq - 1)) as EventEnvelope[];
       expect(event!.event).toEqual({
-        type: 'records.ticked', evaluated: state.length, pruned: want.removed, tick_duration_secs: tick.tick_duration_secs, prune_threshold: tick.prune_threshold,
+        type: 'records.ticked',
+        evaluated: state.length,
+        pruned: want.removed,
+        tick_duration_secs: tick.tick_duration_secs,
+        prune_threshold: tick.prune_threshold,
       });
       state = (await partition.getMany('default', ids(state))).filter((record): record is StoredRecord => record !== undefined);
       expect(new Map(state.map((record) => [record.id, record] as const))).toEqual(want.kept);

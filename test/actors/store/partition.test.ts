@@ -36,18 +36,18 @@ async function closeAll(): Promise<void> {
 
 async function rejection(promise: Promise<unknown>): Promise<CmpError> {
   const error = await promise.then(
-    () => { throw new Error('expected a rejection'); },
+    () => {
+      throw new Error('expected a rejection');
+    },
     (reason: unknown) => reason,
   );
   if (!isCmpError(error)) throw error;
   return error;
 }
 
-const put = (seq: number, records: StoredRecord[], extra: Partial<EventEnvelope> = {}) =>
-  envelope({ type: 'records.put', records }, { seq, ...extra });
+const put = (seq: number, records: StoredRecord[], extra: Partial<EventEnvelope> = {}) => envelope({ type: 'records.put', records }, { seq, ...extra });
 
-const event = (seq: number, mutation: MutationEvent, extra: Partial<EventEnvelope> = {}) =>
-  envelope(mutation, { seq, ...extra });
+const event = (seq: number, mutation: MutationEvent, extra: Partial<EventEnvelope> = {}) => envelope(mutation, { seq, ...extra });
 
 describe('apply and read', () => {
   it('returns a put record from get and getMany', async () => {
@@ -89,11 +89,14 @@ describe('apply and read', () => {
 describe('event log', () => {
   it('keeps every applied event, byte-for-byte what was applied, in sequence order', async () => {
     const partition = await open();
-    const first = put(3, [memoryRecord({
-      id: 'a', content: textContent('quote " and \\ backslash'),
-      // Replacement patterns of String.replace, which splices record JSON into the envelope: kept as typed.
-      metadata: { note: 'quote " and \\ backslash, $& $\' $` $$' },
-    })]);
+    const first = put(3, [
+      memoryRecord({
+        id: 'a',
+        content: textContent('quote " and \\ backslash'),
+        // Replacement patterns of String.replace, which splices record JSON into the envelope: kept as typed.
+        metadata: { note: 'quote " and \\ backslash, $& $\' $` $$' },
+      }),
+    ]);
     const fresh: MutationEvent = { type: 'records.put', records: [memoryRecord({ id: 'b' })], fresh: true };
     const second = event(7, fresh, { idempotency_key: 'k' });
     const third = event(9, { type: 'records.deleted', ids: ['a'] });
@@ -144,11 +147,7 @@ describe('idempotency', () => {
 });
 
 describe('time index', () => {
-  const records = [
-    memoryRecord({ id: 'a', created_at: at(0) }),
-    memoryRecord({ id: 'b', created_at: at(1000) }),
-    memoryRecord({ id: 'c', created_at: at(2000) }),
-  ];
+  const records = [memoryRecord({ id: 'a', created_at: at(0) }), memoryRecord({ id: 'b', created_at: at(1000) }), memoryRecord({ id: 'c', created_at: at(2000) })];
 
   it('idsCreatedBetween includes both bounds, oldest first', async () => {
     const partition = await open();
@@ -180,11 +179,13 @@ describe('time index', () => {
 describe('session index', () => {
   it('idsInSession finds the raw records of one session, oldest first', async () => {
     const partition = await open('raw_journal');
-    await partition.apply(put(1, [
-      rawRecord({ id: 'late', session_id: 's1', created_at: at(2000) }),
-      rawRecord({ id: 'early', session_id: 's1', created_at: at(1000) }),
-      rawRecord({ id: 'other', session_id: 's2', created_at: at(1500) }),
-    ]));
+    await partition.apply(
+      put(1, [
+        rawRecord({ id: 'late', session_id: 's1', created_at: at(2000) }),
+        rawRecord({ id: 'early', session_id: 's1', created_at: at(1000) }),
+        rawRecord({ id: 'other', session_id: 's2', created_at: at(1500) }),
+      ]),
+    );
 
     expect(await partition.idsInSession('default', 's1')).toEqual(['early', 'late']);
     expect(await partition.idsInSession('default', 's2')).toEqual(['other']);
@@ -200,11 +201,13 @@ describe('session index', () => {
   // encodeURIComponent leaves "!" as it is, so session "a"'s key prefix was also a prefix of session "a!b".
   it('idsInSession does not return records of a session whose name extends it past "!"', async () => {
     const partition = await open('raw_journal');
-    await partition.apply(put(1, [
-      rawRecord({ id: 'mine', session_id: 'a', created_at: at(0) }),
-      rawRecord({ id: 'theirs', session_id: 'a!b', created_at: at(1) }),
-      rawRecord({ id: 'digits', session_id: 'a!000000000000001', created_at: at(2) }),
-    ]));
+    await partition.apply(
+      put(1, [
+        rawRecord({ id: 'mine', session_id: 'a', created_at: at(0) }),
+        rawRecord({ id: 'theirs', session_id: 'a!b', created_at: at(1) }),
+        rawRecord({ id: 'digits', session_id: 'a!000000000000001', created_at: at(2) }),
+      ]),
+    );
 
     expect(await partition.idsInSession('default', 'a')).toEqual(['mine']);
     expect(await partition.idsInSession('default', 'a!b')).toEqual(['theirs']);
@@ -259,7 +262,12 @@ describe('spaces', () => {
 describe('records', () => {
   it('yields every record of a space in chunks of the given size', async () => {
     const partition = await open();
-    await partition.apply(put(1, ['a', 'b', 'c', 'd', 'e'].map((id) => memoryRecord({ id }))));
+    await partition.apply(
+      put(
+        1,
+        ['a', 'b', 'c', 'd', 'e'].map((id) => memoryRecord({ id })),
+      ),
+    );
 
     const sizes: number[] = [];
     const ids: string[] = [];
@@ -367,7 +375,10 @@ describe('format and ownership', () => {
 
   it('opening a partition of another format version fails', async () => {
     const db = new ClassicLevel<string, string>(dir);
-    await db.batch([{ type: 'put', key: 'm!format', value: '999' }, { type: 'put', key: 'm!partition', value: 'episodic' }]);
+    await db.batch([
+      { type: 'put', key: 'm!format', value: '999' },
+      { type: 'put', key: 'm!partition', value: 'episodic' },
+    ]);
     await db.close();
 
     const error = await rejection(Partition.open(dir, 'episodic', { syncWrites: false }));

@@ -81,8 +81,7 @@ describe('session context in a memory vector', () => {
 
 describe('turn context in text search', () => {
   const context = { near: 0.5, far: 0.25 };
-  const found = async (s: StoreApi, text: string) =>
-    (await s.search('default', { text, vectors: [], k: 10, minSimilarity: 0, context })).text_hits.map((hit) => hit.id);
+  const found = async (s: StoreApi, text: string) => (await s.search('default', { text, vectors: [], k: 10, minSimilarity: 0, context })).text_hits.map((hit) => hit.id);
 
   it('links a turn to the one before it across batches, not across sessions, and forgets with the record', async () => {
     const s = store(false);

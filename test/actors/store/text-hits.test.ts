@@ -20,8 +20,7 @@ async function storeOf(texts: Record<string, string>): Promise<StoreApi> {
   return store;
 }
 
-const hitIds = async (store: StoreApi, text: string, k: number) =>
-  (await store.search('default', { text, vectors: [], k, minSimilarity: 0 })).text_hits.map((hit) => hit.id);
+const hitIds = async (store: StoreApi, text: string, k: number) => (await store.search('default', { text, vectors: [], k, minSimilarity: 0 })).text_hits.map((hit) => hit.id);
 
 describe('text hits of a recall', () => {
   // Short memories with two of the cue's words, often, rank above the long one that holds all three.
@@ -57,8 +56,7 @@ describe('phrase hits of a recall', () => {
     target: 'every morning the copper kettle whistle woke the whole house before the sun came over the ridge',
     scattered: 'whistle once at the copper mine and then fetch the kettle from the long shed by the river bank',
   };
-  const search = (store: StoreApi, text: string, phraseCandidates?: number) =>
-    store.search('default', { text, vectors: [], k: 2, minSimilarity: 0, phraseCandidates });
+  const search = (store: StoreApi, text: string, phraseCandidates?: number) => store.search('default', { text, vectors: [], k: 2, minSimilarity: 0, phraseCandidates });
 
   it('reports the memories holding the cue word for word among those holding every word, and keeps them in the text hits', async () => {
     const store = await storeOf(TEXTS);

@@ -10,11 +10,9 @@ function indexOf(docs: Record<string, TextDocument>, space = 'default', index = 
   return index;
 }
 
-
 // Ten unrelated documents so that IDF is meaningful in ranking tests.
 const FILLER = Object.fromEntries(
-  ['red apple', 'green pear', 'blue sky', 'loud music', 'cold coffee', 'warm bread', 'fast car', 'slow boat', 'tall tree', 'short film']
-    .map((body, i) => [`filler-${i}`, doc(body)]),
+  ['red apple', 'green pear', 'blue sky', 'loud music', 'cold coffee', 'warm bread', 'fast car', 'slow boat', 'tall tree', 'short film'].map((body, i) => [`filler-${i}`, doc(body)]),
 );
 
 describe('upsert', () => {
@@ -126,7 +124,11 @@ describe('search', () => {
 
   it('ranks a rarer term above a common one, and a higher term frequency above a lower', () => {
     const index = indexOf({
-      common: doc('meeting'), rare: doc('budget'), also: doc('meeting'), again: doc('meeting'), ...FILLER,
+      common: doc('meeting'),
+      rare: doc('budget'),
+      also: doc('meeting'),
+      again: doc('meeting'),
+      ...FILLER,
     });
     expect(ids(index, 'meeting budget')[0]).toBe('rare');
     const tf = indexOf({ once: doc('alpaca wool sweater knit'), twice: doc('alpaca alpaca sweater knit'), ...FILLER });
@@ -230,7 +232,8 @@ describe('toJSON', () => {
 });
 
 // Written by the first version of text-index.ts (from `sample()`); it must keep loading (it has no turn links).
-const FROZEN_V1 = '{"serializationVersion":1,"tokenizerVersion":1,"spaces":{"default":{"ids":["m1","m2","m3"],"body":{"lengths":[5,7,21],"postings":[["alic",[1]],["deploi",[1,1,-3]],["search",[1]],["index",[1]],["fridai",[1]],["bob",[2]],["review",[2]],["job",[2]],["twice",[2]],["東",[3]],["東京",[3]],["京",[3]],["京タ",[3]],["タ",[3]],["タワ",[3]],["ワ",[3]],["ワー",[3]],["ー",[3]],["ーに",[3]],["に",[3]],["に行",[3]],["行",[3]],["行き",[3]],["き",[3]],["きま",[3]],["ま",[3]],["まし",[3]],["し",[3]],["した",[3]],["た",[3]]]},"summary":{"lengths":[0,2,0],"postings":[["deploi",[2]],["review",[2]]]}},"work":{"ids":["w1"],"body":{"lengths":[3],"postings":[["quarterli",[1]],["invoic",[1]],["export",[1]]]},"summary":{"lengths":[0],"postings":[]}}}}';
+const FROZEN_V1 =
+  '{"serializationVersion":1,"tokenizerVersion":1,"spaces":{"default":{"ids":["m1","m2","m3"],"body":{"lengths":[5,7,21],"postings":[["alic",[1]],["deploi",[1,1,-3]],["search",[1]],["index",[1]],["fridai",[1]],["bob",[2]],["review",[2]],["job",[2]],["twice",[2]],["東",[3]],["東京",[3]],["京",[3]],["京タ",[3]],["タ",[3]],["タワ",[3]],["ワ",[3]],["ワー",[3]],["ー",[3]],["ーに",[3]],["に",[3]],["に行",[3]],["行",[3]],["行き",[3]],["き",[3]],["きま",[3]],["ま",[3]],["まし",[3]],["し",[3]],["した",[3]],["た",[3]]]},"summary":{"lengths":[0,2,0],"postings":[["deploi",[2]],["review",[2]]]}},"work":{"ids":["w1"],"body":{"lengths":[3],"postings":[["quarterli",[1]],["invoic",[1]],["export",[1]]]},"summary":{"lengths":[0],"postings":[]}}}}';
 
 describe('fromJSON', () => {
   it('loads a frozen version 1 snapshot', () => {
@@ -258,9 +261,7 @@ describe('fromJSON', () => {
   it('refuses a snapshot written by another tokenizer version', () => {
     const error = cmpErrorOf(() => TextIndex.fromJSON(FROZEN_V1.replace('"tokenizerVersion":1', '"tokenizerVersion":0')));
     expect(error.code).toBe('INTERNAL_ERROR');
-    expect(error.message).toBe(
-      'text index snapshot was tokenized by tokenizer version 0; this build tokenizes with version 1, so the index must be rebuilt',
-    );
+    expect(error.message).toBe('text index snapshot was tokenized by tokenizer version 0; this build tokenizes with version 1, so the index must be rebuilt');
   });
 
   it('refuses malformed snapshots with INTERNAL_ERROR', () => {
@@ -321,21 +322,21 @@ describe('turn context', () => {
     expect(plain.search('default', 'beagle garden', 10, CONTEXT)).toEqual(plain.search('default', 'beagle garden', 10));
   });
 
-  it('judges quoted phrases and exclusions by a document\'s own words', () => {
+  it("judges quoted phrases and exclusions by a document's own words", () => {
     const index = chat();
     expect(search(index, '"beagle puppy"')).toEqual(['t2']);
     // t2 is dropped for its own "beagle"; t1, two before t3, is kept: its own words hold no beagle.
     expect(search(index, 'garden -beagle')).toEqual(['t3', 't4', 't1']);
   });
 
-  it('drops a removed turn\'s words from its neighbours at once (forget)', () => {
+  it("drops a removed turn's words from its neighbours at once (forget)", () => {
     const index = chat();
     index.remove('default', 't2');
     expect(search(index, 'beagle biscuit')).toEqual([]);
     expect(search(index, 'garden')).toEqual(['t3', 't4']);
   });
 
-  it('keeps the links of a turn replaced under a new slot (an update), and its neighbours\' links to it', () => {
+  it("keeps the links of a turn replaced under a new slot (an update), and its neighbours' links to it", () => {
     const index = chat();
     index.upsert('default', 't2', doc('Yes! A beagle puppy called Biscuit'), 't1');
     expect(search(index, 'biscuit')).toEqual(search(chat(), 'biscuit'));

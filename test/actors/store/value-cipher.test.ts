@@ -24,7 +24,12 @@ afterEach(async () => {
 });
 
 async function rejection(promise: Promise<unknown>): Promise<CmpError> {
-  const error = await promise.then(() => { throw new Error('expected a rejection'); }, (reason: unknown) => reason);
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (reason: unknown) => reason,
+  );
   if (!isCmpError(error)) throw error;
   return error;
 }
@@ -116,7 +121,12 @@ describe('a partition with a key', () => {
     const count = await partition.migrateToSealed(3);
     expect(count).toMatchObject({ records_total: 4, records_migrated: 2, records_already_encrypted: 2, other_values_migrated: 2 });
     expect(await partition.migrateToSealed()).toMatchObject({ records_total: 4, records_migrated: 0, records_already_encrypted: 4, other_values_migrated: 0 });
-    expect(await partition.getMany('default', records.map((record) => record.id))).toEqual(records);
+    expect(
+      await partition.getMany(
+        'default',
+        records.map((record) => record.id),
+      ),
+    ).toEqual(records);
     expect(await partition.findIdempotent('default', 'plain retry key')).toMatchObject({ seq: 1 });
     expect((await partition.idsInSession('default', 'old session')).sort()).toEqual(records.map((record) => record.id).sort());
     await partition.close();

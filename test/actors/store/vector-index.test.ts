@@ -1,6 +1,4 @@
-import {
-  mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -39,7 +37,9 @@ function clustered(options: { dimension: number; clusters: number; perCluster: n
 }
 
 function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];
@@ -58,7 +58,6 @@ function exactTop(points: { id: string; vector: number[] }[], query: number[], k
 }
 
 const ids = (hits: VectorHit[]) => hits.map((hit) => hit.id);
-
 
 function loaded(result: LoadResult) {
   if ('error' in result) throw new Error(`expected a load, got: ${result.error}`);
@@ -273,7 +272,7 @@ describe('search', () => {
     expect(cmpErrorOf(() => index.search('default', DATA_4D.centres[0], -1)).field).toBe('k');
   });
 
-  it('never returns another space\'s ids', () => {
+  it("never returns another space's ids", () => {
     const index = new VectorIndex();
     for (const p of DATA_4D.points) index.upsert(p.cluster % 2 === 0 ? 'even' : 'odd', p.id, p.vector);
     const hits = index.search('odd', DATA_4D.centres[0], 100); // a query at an even cluster
@@ -282,7 +281,7 @@ describe('search', () => {
     expect(index.search('unknown', DATA_4D.centres[0], 10)).toEqual([]);
   });
 
-  it('searches only vectors of the query\'s dimension', () => {
+  it("searches only vectors of the query's dimension", () => {
     const index = new VectorIndex();
     index.upsert('default', 'four', [1, 0, 0, 0]);
     index.upsert('default', 'three', [1, 0, 0]);
@@ -300,7 +299,7 @@ describe('search', () => {
 });
 
 describe('similarities', () => {
-  it('is the exact cosine of the cue with each id\'s vector, undefined for ids without one, the same after a save and load', () => {
+  it("is the exact cosine of the cue with each id's vector, undefined for ids without one, the same after a save and load", () => {
     const data = clustered({ dimension: 32, clusters: 4, perCluster: 20, noise: 0.4, seed: 11 });
     const index = new VectorIndex({ initialCapacity: 16 });
     for (const p of data.points) index.upsert('a', p.id, p.vector);
@@ -308,8 +307,7 @@ describe('similarities', () => {
     const cue = data.centres[1];
     const asked = [data.points[0].id, data.points[3].id, 'never-stored', data.points[40].id];
     const expected = [cosine(cue, data.points[0].vector), undefined, undefined, cosine(cue, data.points[40].vector)];
-    const check = (values: (number | undefined)[]) =>
-      values.forEach((value, i) => (expected[i] === undefined ? expect(value).toBeUndefined() : expect(value).toBeCloseTo(expected[i]!, 5)));
+    const check = (values: (number | undefined)[]) => values.forEach((value, i) => (expected[i] === undefined ? expect(value).toBeUndefined() : expect(value).toBeCloseTo(expected[i]!, 5)));
     check(index.similarities('a', asked, cue));
     expect(index.similarity('a', asked[0], cue)).toBe(index.similarities('a', asked, cue)[0]);
     expect(index.similarities('b', asked, cue)).toEqual([undefined, undefined, undefined, undefined]);
@@ -317,7 +315,7 @@ describe('similarities', () => {
     check(loaded(VectorIndex.load(dir)).index.similarities('a', asked, cue));
   });
 
-  it('follows an id\'s replaced vector, and a removed id reused for another', () => {
+  it("follows an id's replaced vector, and a removed id reused for another", () => {
     const index = new VectorIndex();
     index.upsert('a', 'x', [1, 0, 0]);
     expect(index.similarity('a', 'x', [1, 0, 0])).toBeCloseTo(1, 6);
@@ -331,7 +329,7 @@ describe('similarities', () => {
 });
 
 describe('fillPoints', () => {
-  it('reads a loaded index\'s points in steps, pausing between them, and answers the same afterwards', async () => {
+  it("reads a loaded index's points in steps, pausing between them, and answers the same afterwards", async () => {
     const data = clustered({ dimension: 8, clusters: 3, perCluster: 20, noise: 0.3, seed: 5 });
     const original = new VectorIndex({ initialCapacity: 16 });
     for (const p of data.points) original.upsert('a', p.id, p.vector);
@@ -349,8 +347,7 @@ describe('fillPoints', () => {
     expect(pauses).toBe(Math.floor((data.points.length - 1) / 10)); // nothing left to read
     const ids = data.points.map((p) => p.id);
     const expected = original.similarities('a', ids, data.centres[0]);
-    copy.similarities('a', ids, data.centres[0]).forEach((value, i) =>
-      expected[i] === undefined ? expect(value).toBeUndefined() : expect(value).toBeCloseTo(expected[i]!, 6));
+    copy.similarities('a', ids, data.centres[0]).forEach((value, i) => (expected[i] === undefined ? expect(value).toBeUndefined() : expect(value).toBeCloseTo(expected[i]!, 6)));
     expect(copy.vector('a', data.points[0].id)!.length).toBe(8);
     expect(copy.search('a', data.centres[2], 10)).toEqual(original.search('a', data.centres[2], 10));
   });

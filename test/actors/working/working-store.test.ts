@@ -20,12 +20,10 @@ function workingStore(capacity = 7): StoreApi<MemoryRecord> {
 }
 
 /** A working-memory record last accessed `accessedMs` after T0. */
-const record = (id: string, accessedMs = 0, overrides: Partial<MemoryRecord> = {}) =>
-  memoryRecord({ id, store: 'working', last_accessed_at: at(accessedMs), ...overrides });
+const record = (id: string, accessedMs = 0, overrides: Partial<MemoryRecord> = {}) => memoryRecord({ id, store: 'working', last_accessed_at: at(accessedMs), ...overrides });
 
 let seq = 0;
-const put = (records: MemoryRecord[], extra: Partial<EventEnvelope> = {}) =>
-  envelope({ type: 'records.put', records }, { seq: ++seq, ...extra });
+const put = (records: MemoryRecord[], extra: Partial<EventEnvelope> = {}) => envelope({ type: 'records.put', records }, { seq: ++seq, ...extra });
 const event = (mutation: MutationEvent, extra: Partial<EventEnvelope> = {}) => envelope(mutation, { seq: ++seq, ...extra });
 
 /** Seven records r0..r6; r3 was accessed longest ago, though it was neither first nor last stored. */
@@ -125,17 +123,23 @@ describe('apply', () => {
 describe('stats', () => {
   it('totals follow writes, replacements and removals', async () => {
     const store = workingStore();
-    await store.apply(put([
-      record('a', 0, { created_at: at(2000), access_count: 3, associations: [association('b')] }),
-      record('b', 0, { created_at: at(1000), access_count: 1 }),
-      record('c', 0, { created_at: at(3000), fidelity: { ...memoryRecord().fidelity, score: 0.5 } }),
-    ]));
+    await store.apply(
+      put([
+        record('a', 0, { created_at: at(2000), access_count: 3, associations: [association('b')] }),
+        record('b', 0, { created_at: at(1000), access_count: 1 }),
+        record('c', 0, { created_at: at(3000), fidelity: { ...memoryRecord().fidelity, score: 0.5 } }),
+      ]),
+    );
     await store.apply(put([record('a', 0, { created_at: at(2000), access_count: 10 })]));
     await store.apply(event({ type: 'records.deleted', ids: ['c'] }));
 
     expect(await store.stats('default')).toMatchObject({
-      records: 2, fidelity_sum: 2, access_sum: 11, association_count: 0,
-      oldest_created_at: at(1000), newest_created_at: at(2000),
+      records: 2,
+      fidelity_sum: 2,
+      access_sum: 11,
+      association_count: 0,
+      oldest_created_at: at(1000),
+      newest_created_at: at(2000),
     });
   });
 
@@ -190,7 +194,10 @@ describe('after close', () => {
     await store.apply(put([record('a')], { idempotency_key: 'k' }));
     await store.close();
 
-    const error = await call(store).then(() => undefined, (reason: unknown) => reason);
+    const error = await call(store).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
 
     expect(isCmpError(error) && error.code).toBe('STORE_UNAVAILABLE');
     expect(isCmpError(error) && error.retryAfter).toBeGreaterThan(0);

@@ -23,11 +23,8 @@ interface Run {
 
 function cerememory(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [...CLI, ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...LEXICAL_ENV }, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -136,7 +133,9 @@ describe('on a data directory that does not exist', { timeout: 120_000 }, () => 
   ])('%s says it does not exist and creates nothing', async (...args) => {
     const run = await cerememory('--data-dir', missing, ...args);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`cerememory: data directory ${missing} does not exist; check --data-dir (or data_dir in the configuration). Only serve, mcp and the commands that store memories (store, store-raw, import) create one.\n`);
+    expect(run.stderr).toBe(
+      `cerememory: data directory ${missing} does not exist; check --data-dir (or data_dir in the configuration). Only serve, mcp and the commands that store memories (store, store-raw, import) create one.\n`,
+    );
     expect(existsSync(join(parent, 'no'))).toBe(false);
   });
 

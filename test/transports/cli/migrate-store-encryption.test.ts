@@ -46,7 +46,10 @@ describe('cerememory migrate-store-encryption', { timeout: 120_000 }, () => {
     const migrated = await cerememory(withKey, '--data-dir', dataDir, '--json', 'migrate-store-encryption', '--confirm');
     expect(migrated.code, migrated.stderr).toBe(0);
     expect(JSON.parse(migrated.stdout).episodic).toEqual({ records_total: 1, records_migrated: 1, records_already_encrypted: 0 });
-    const audit = readFileSync(join(dataDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const audit = readFileSync(join(dataDir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(audit.at(-1)).toMatchObject({
       operation: 'security.migrate_store_encryption',
       summary: { episodic: { records_total: 1, records_migrated: 1, records_already_encrypted: 0 } },

@@ -53,16 +53,20 @@ describe.each(['grpc', 'connect'] as const)('%s', (protocol) => {
     const refused = await (async () => {
       for await (const _ of client.rpc.export({ space: `${protocol}-refused`, encrypt: true })) return undefined;
     })().catch((e: unknown) => e);
-    expect(isCmpError(refused) && [refused.code, refused.field, refused.message]).toEqual([
-      'VALIDATION_ERROR', 'encryption_key', 'encryption_key is required when encrypt=true',
-    ]);
+    expect(isCmpError(refused) && [refused.code, refused.field, refused.message]).toEqual(['VALIDATION_ERROR', 'encryption_key', 'encryption_key is required when encrypt=true']);
   });
 
   it('refuses an import without options, and a tampered archive, importing nothing', async () => {
     const client = new CerememoryClient({ baseUrl: server.url, protocol });
     clients.push(client);
     const space = `${protocol}-bad`;
-    const noOptions = await client.rpc.import((async function* () { yield { data: new Uint8Array([1, 2, 3]) }; })()).catch((e: unknown) => e);
+    const noOptions = await client.rpc
+      .import(
+        (async function* () {
+          yield { data: new Uint8Array([1, 2, 3]) };
+        })(),
+      )
+      .catch((e: unknown) => e);
     expect(isCmpError(noOptions) && noOptions.code).toBe('VALIDATION_ERROR');
 
     await client.rpc.encodeStore({ space, content: text('one') });
@@ -73,7 +77,11 @@ describe.each(['grpc', 'connect'] as const)('%s', (protocol) => {
     archive[inEntry] = archive[inEntry] === 0x61 ? 0x62 : 0x61;
     const target = `${space}-target`;
     const tampered = await client.rpc
-      .import((async function* () { yield { options: { space: target, archiveId: 'x' }, data: archive }; })())
+      .import(
+        (async function* () {
+          yield { options: { space: target, archiveId: 'x' }, data: archive };
+        })(),
+      )
       .catch((e: unknown) => e);
     expect(isCmpError(tampered) && tampered.code).toBe('IMPORT_CONFLICT');
     expect((await client.rpc.stats({ space: target })).totalRecords).toBe(0);

@@ -35,7 +35,8 @@ describe('requestJson', () => {
     }
     expect(isCmpError(error)).toBe(true);
     expect(error).toMatchObject({
-      code: 'CONTENT_TOO_LARGE', field: 'records.1.content.blocks.0.data',
+      code: 'CONTENT_TOO_LARGE',
+      field: 'records.1.content.blocks.0.data',
       message: `records.1.content.blocks.0.data: ${IMAGE_LIMIT + 1} bytes exceeds ${IMAGE_LIMIT}`,
     });
   });

@@ -42,8 +42,14 @@ describe('a record stored with metadata deeper than the limit', () => {
 
   it('is written through the hippocampus, as records were before the limit', async () => {
     const stored = await server.runtime.hippocampus.encodeStore({
-      space, content: { blocks: [textBlock('a lantern in a deep well')], summary: null }, store: 'episodic',
-      emotion: null, context: null, metadata: nested(STORED_LEVELS) as never, associations: [], meta: null,
+      space,
+      content: { blocks: [textBlock('a lantern in a deep well')], summary: null },
+      store: 'episodic',
+      emotion: null,
+      context: null,
+      metadata: nested(STORED_LEVELS) as never,
+      associations: [],
+      meta: null,
     });
     recordId = stored.record_id;
     const rest = await server.call('GET', `/v1/introspect/record/${recordId}?space=${space}`);

@@ -95,7 +95,11 @@ describe('a body over the read limit', () => {
     expect(rest.status).toBe(413);
     expect(rest.body).toMatchObject({ code: 'CONTENT_TOO_LARGE', details: { field: 'body' } });
 
-    const connectJson = await connectCall(`${SERVICE}/EncodeStore`, 'application/json', JSON.stringify({ content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from('x'.repeat(2 * LIMIT)).toString('base64') }] } }));
+    const connectJson = await connectCall(
+      `${SERVICE}/EncodeStore`,
+      'application/json',
+      JSON.stringify({ content: { blocks: [{ modality: 'text', format: 'text/plain', data: Buffer.from('x'.repeat(2 * LIMIT)).toString('base64') }] } }),
+    );
     expect(connectJson.status).toBe(400);
     expect(connectJson.body.code).toBe('invalid_argument');
     expect(connectJson.headers.get('cerememory-error-code')).toBe('CONTENT_TOO_LARGE');

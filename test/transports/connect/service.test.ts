@@ -82,7 +82,12 @@ describe.each(IN_PROCESS)('%s', (label, options) => {
     expect(batch.results[1]!.store).toBe('semantic');
 
     const raw = await rpc.encodeStoreRaw({
-      space, sessionId: 's1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecyLevel: 'public',
+      space,
+      sessionId: 's1',
+      source: 'conversation',
+      speaker: 'user',
+      visibility: 'normal',
+      secrecyLevel: 'public',
       content: text('we talked about lighthouses'),
     });
     expect(raw.sessionId).toBe('s1');
@@ -118,14 +123,17 @@ describe.each(IN_PROCESS)('%s', (label, options) => {
     const linkSpace = `${space}-links`;
     const target = await rpc.encodeStore({ space: linkSpace, content: text('The lighthouse logbook') });
     const linked = await rpc.encodeStore({
-      space: linkSpace, content: text('The keeper logs every passing ship'),
+      space: linkSpace,
+      content: text('The keeper logs every passing ship'),
       associations: [{ targetId: target.recordId, associationType: 'semantic', weight: 0.9 }],
     });
     const associated = await rpc.recallAssociate({ space: linkSpace, recordId: linked.recordId, minWeight: 0 });
     expect(associated.memories.map((memory) => memory.record?.id)).toContain(target.recordId);
     const now = Date.now();
     const timeline = await rpc.recallTimeline({
-      space, range: { start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 60_000).toISOString() }, granularity: 'hour',
+      space,
+      range: { start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 60_000).toISOString() },
+      granularity: 'hour',
     });
     expect(timeline.buckets.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(3);
     const graph = await rpc.recallGraph({ space, centerId: stored.recordId, depth: 1 });
@@ -166,9 +174,7 @@ describe.each(IN_PROCESS)('%s', (label, options) => {
     expect(notUuid.code).toBe('VALIDATION_ERROR');
     const unconfirmed = await rejection(rpc.forget({ space, recordIds: ['01900000-0000-7000-8000-000000000000'] }));
     expect(unconfirmed.code).toBe('FORGET_UNCONFIRMED');
-    const missingSession = await rejection(
-      rpc.encodeStoreRaw({ space, sessionId: '  ', source: 'conversation', speaker: 'user', visibility: 'normal', secrecyLevel: 'public', content: text('x') }),
-    );
+    const missingSession = await rejection(rpc.encodeStoreRaw({ space, sessionId: '  ', source: 'conversation', speaker: 'user', visibility: 'normal', secrecyLevel: 'public', content: text('x') }));
     expect(missingSession.code).toBe('VALIDATION_ERROR');
     if (options.binary !== false) {
       // Only the binary encoding can carry a google.protobuf.Value without a value (JSON has no form for it).
@@ -258,12 +264,16 @@ describe('the one port', () => {
     const health = await fetch(`${server.url}/health`);
     expect(await health.json()).toEqual({ status: 'ok' });
     const stats = await fetch(`${server.url}/cerememory.v1.CerememoryService/Stats`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ space: 'curl' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ space: 'curl' }),
     });
     expect(stats.status).toBe(200);
     expect(await stats.json()).toMatchObject({ space: 'curl', vectorSearchBackend: 'hnsw' });
     const malformed = await fetch(`${server.url}/cerememory.v1.CerememoryService/Stats`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
     });
     expect(malformed.status).toBe(400);
   });

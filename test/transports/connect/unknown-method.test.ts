@@ -32,7 +32,9 @@ describe('unknown RPC methods', () => {
 
   it('answer Connect 404 unimplemented', async () => {
     const answer = await fetch(`${server.url}/cerememory.v1.CerememoryService/NoSuchMethod`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'connect-protocol-version': '1' }, body: '{}',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'connect-protocol-version': '1' },
+      body: '{}',
     });
     expect(answer.status).toBe(404);
     expect(await answer.json()).toMatchObject({ code: 'unimplemented' });

@@ -44,12 +44,28 @@ const raw = { content: 'the loaf collapsed', session_id: 'kitchen' };
 type BadField = [field: string, value: null | number];
 
 describe.each<[string, CmpObject, BadField[]]>([
-  ['batch_store', { content: 'Bread rises faster in a warm kitchen' }, [
-    ['meta_json', null], ['emotion', null], ['emotion', 7], ['store', null], ['content', null],
-  ]],
-  ['batch_store_raw', raw, [
-    ['meta_json', null], ['source', null], ['speaker', 3], ['turn_id', null], ['session_id', null],
-  ]],
+  [
+    'batch_store',
+    { content: 'Bread rises faster in a warm kitchen' },
+    [
+      ['meta_json', null],
+      ['emotion', null],
+      ['emotion', 7],
+      ['store', null],
+      ['content', null],
+    ],
+  ],
+  [
+    'batch_store_raw',
+    raw,
+    [
+      ['meta_json', null],
+      ['source', null],
+      ['speaker', 3],
+      ['turn_id', null],
+      ['session_id', null],
+    ],
+  ],
 ])('%s', (name, good, badFields) => {
   it.each(badFields)('refuses an item whose %s is %j with a VALIDATION_ERROR naming it', async (field, value) => {
     const calls: string[] = [];

@@ -30,7 +30,9 @@ async function initialize(client = '10.0.0.1'): Promise<Response> {
     method: 'POST',
     headers: { ...HEADERS, 'x-forwarded-for': client },
     body: JSON.stringify({
-      jsonrpc: '2.0', id: 1, method: 'initialize',
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'session-test', version: '1' } },
     }),
   });
@@ -100,8 +102,7 @@ describe('MCP export over HTTP (the client is remote)', () => {
     removeDir(outside);
   });
 
-  const exportTo = async (output_path: string) =>
-    (await client.callTool({ name: 'export', arguments: { output_path } })) as { isError?: boolean; content: { text: string }[] };
+  const exportTo = async (output_path: string) => (await client.callTool({ name: 'export', arguments: { output_path } })) as { isError?: boolean; content: { text: string }[] };
 
   it.each([
     ['an absolute path', () => join(outside, 'x.cma')],

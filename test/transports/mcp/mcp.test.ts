@@ -20,8 +20,24 @@ const ROOT = join(import.meta.dirname, '../../..');
 const CLI = compiledEntry();
 
 export const TOOLS = [
-  'associate', 'batch_store', 'batch_store_raw', 'consolidate', 'decay_forecast', 'dream_tick', 'export', 'forget', 'graph',
-  'inspect', 'recall', 'recall_raw', 'set_mode', 'stats', 'store', 'store_raw', 'timeline', 'update',
+  'associate',
+  'batch_store',
+  'batch_store_raw',
+  'consolidate',
+  'decay_forecast',
+  'dream_tick',
+  'export',
+  'forget',
+  'graph',
+  'inspect',
+  'recall',
+  'recall_raw',
+  'set_mode',
+  'stats',
+  'store',
+  'store_raw',
+  'timeline',
+  'update',
 ];
 
 const server = sharedServer();
@@ -78,13 +94,17 @@ async function roundTrip(client: Client, space: string) {
   expect(client.getServerVersion()?.name).toBe('cerememory');
 
   const stored = await tool(client, 'store', {
-    content: 'The ferry to the island leaves at seven', emotion: 'anticipation', space,
+    content: 'The ferry to the island leaves at seven',
+    emotion: 'anticipation',
+    space,
     meta_json: JSON.stringify({ intent: 'remember the schedule', confidence: 0.9, tags: ['travel'] }),
   });
   expect(stored).toMatchObject({ store: expect.any(String), initial_fidelity: 1 });
   const recalled = await tool(client, 'recall', { query: 'when does the ferry leave', limit: 3, space });
   expect(recalled.memories[0]).toMatchObject({
-    record_id: stored.record_id, text: 'The ferry to the island leaves at seven', emotion: 'anticipation',
+    record_id: stored.record_id,
+    text: 'The ferry to the island leaves at seven',
+    emotion: 'anticipation',
   });
   const record = await tool(client, 'inspect', { record_id: stored.record_id, space });
   expect(record).toMatchObject({ id: stored.record_id, meta: { intent: 'remember the schedule', capture_status: 'provided' } });

@@ -7,8 +7,7 @@ import { textContent, textOfRecord } from '../../helpers/server.js';
 
 const server = sharedRuntime();
 
-const store = (space: string, text: string, extra: Record<string, unknown> = {}) =>
-  server.call('POST', '/v1/encode', { space, content: textContent(text), ...extra });
+const store = (space: string, text: string, extra: Record<string, unknown> = {}) => server.call('POST', '/v1/encode', { space, content: textContent(text), ...extra });
 const inspect = (space: string, id: string) => server.call('GET', `/v1/introspect/record/${id}?space=${space}`);
 const stats = async (space: string) => (await server.call('GET', `/v1/introspect/stats?space=${space}`)).body;
 
@@ -44,9 +43,7 @@ describe('encode.store', () => {
     });
     expect(source.body.associations_created).toBe(1);
     const { body: record } = await inspect('enc', source.body.record_id);
-    expect(record.associations).toEqual([
-      expect.objectContaining({ target_id: target.body.record_id, association_type: 'causal', weight: 0.9 }),
-    ]);
+    expect(record.associations).toEqual([expect.objectContaining({ target_id: target.body.record_id, association_type: 'causal', weight: 0.9 })]);
   });
 
   it('keeps caller-provided meta as provided', async () => {
@@ -102,11 +99,7 @@ describe('encode.batch', () => {
   });
 
   it('rejects a batch with one bad record by naming it, and stores none of the batch', async () => {
-    const records = [
-      { content: textContent('fine') },
-      { content: textContent('fine too') },
-      { content: { blocks: [{ modality: 'smell', format: 'x', data: [1] }] } },
-    ];
+    const records = [{ content: textContent('fine') }, { content: textContent('fine too') }, { content: { blocks: [{ modality: 'smell', format: 'x', data: [1] }] } }];
     const batch = await server.call('POST', '/v1/encode/batch', { space: 'batch-bad', records });
     expect(batch.status).toBe(400);
     expect(batch.body.code).toBe('VALIDATION_ERROR');
@@ -147,8 +140,13 @@ describe('encode.update', () => {
 
 describe('encode.store_raw and encode.batch_raw', () => {
   const raw = (text: string, extra: Record<string, unknown> = {}) => ({
-    session_id: 'session-1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public',
-    content: textContent(text), ...extra,
+    session_id: 'session-1',
+    source: 'conversation',
+    speaker: 'user',
+    visibility: 'normal',
+    secrecy_level: 'public',
+    content: textContent(text),
+    ...extra,
   });
 
   it('journals raw records apart from curated memory', async () => {
@@ -319,8 +317,6 @@ describe('wire errors', () => {
   it('reports readiness with every store actor', async () => {
     const ready = await server.call('GET', '/readiness');
     expect(ready.status).toBe(200);
-    expect(ready.body.stores.map((entry: { name: string }) => entry.name).sort()).toEqual(
-      ['emotional', 'episodic', 'procedural', 'raw_journal', 'semantic'],
-    );
+    expect(ready.body.stores.map((entry: { name: string }) => entry.name).sort()).toEqual(['emotional', 'episodic', 'procedural', 'raw_journal', 'semantic']);
   });
 });

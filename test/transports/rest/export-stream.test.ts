@@ -18,8 +18,7 @@ function app() {
   return createRestApp({ operations: runtime.operations, health: () => runtime.health(), maxBodyBytes: runtime.config.http.max_body_bytes });
 }
 
-const post = (path: string, body: unknown) =>
-  app().request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) => app().request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 async function chunksOf(response: Response): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
@@ -47,7 +46,11 @@ describe('lifecycle.export over REST', () => {
     // Streamed: the answer arrives as the archive is read (64 KiB pieces), not as one buffered body.
     expect(chunks.length).toBeGreaterThan(10);
     const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-      archive_data: number[]; archive_id: string; size_bytes: number; record_count: number; checksum: string;
+      archive_data: number[];
+      archive_id: string;
+      size_bytes: number;
+      record_count: number;
+      checksum: string;
     };
     expect(answer.record_count).toBe(RECORDS);
     expect(answer.size_bytes).toBeGreaterThan(2 * 1024 * 1024);

@@ -27,7 +27,8 @@ describe('a batch chain A→B→C (P1-3)', () => {
       space,
       infer_associations: true,
       records: ['Alpha lighthouse beacon shines', 'Bravo harbour crane lifts', 'Charlie meadow tulips bloom'].map((text) => ({
-        content: textContent(text), store: 'episodic',
+        content: textContent(text),
+        store: 'episodic',
       })),
     });
     expect(response.status).toBe(200);
@@ -116,9 +117,7 @@ describe('links inferred on encode (coordinator.ts, similar-linker.ts)', () => {
     const first = await encode(server, space, textContent('Checked in at the hotel desk'), { store: 'episodic', context: { session_id: 'trip' } });
     await encode(server, space, textContent('Unrelated note'), { store: 'episodic', context: { session_id: 'other' } });
     const second = await encode(server, space, textContent('Ordered soup at the rooftop cafe'), { store: 'episodic', context: { session_id: 'trip' } });
-    expect((await inspect(space, second)).associations).toEqual([
-      expect.objectContaining({ target_id: first, association_type: 'temporal', weight: SESSION_LINK_WEIGHT }),
-    ]);
+    expect((await inspect(space, second)).associations).toEqual([expect.objectContaining({ target_id: first, association_type: 'temporal', weight: SESSION_LINK_WEIGHT })]);
     expect(idsOf(await associate(space, second, { depth: 1 }))).toEqual([first]);
   });
 
@@ -134,10 +133,14 @@ describe('links inferred on encode (coordinator.ts, similar-linker.ts)', () => {
     await encode(server, space, textContent(unrelated), { store: 'episodic' });
     const second = await encode(server, space, textContent(after), { store: 'episodic' });
     // Similar memories are linked just after the encode is acknowledged (similar-linker.ts).
-    const [edge, ...others] = await waitFor(async () => {
-      const { associations } = await inspect(space, second);
-      return associations.length > 0 ? associations : undefined;
-    }, 5000, 'the inferred link');
+    const [edge, ...others] = await waitFor(
+      async () => {
+        const { associations } = await inspect(space, second);
+        return associations.length > 0 ? associations : undefined;
+      },
+      5000,
+      'the inferred link',
+    );
     expect(others).toEqual([]);
     expect(edge).toMatchObject({ target_id: first, association_type: 'semantic' });
     expect(edge.weight).toBeCloseTo(similarity, 4);
@@ -148,23 +151,29 @@ describe('links inferred on encode (coordinator.ts, similar-linker.ts)', () => {
 describe('links learnt from recall (Hebbian, DESIGN §2 item 5)', () => {
   it('memories recalled together get linked both ways; an existing link is strengthened', async () => {
     const space = 'as-hebbian';
-    const [p, q] = await encodeBatch(server, space, [
-      { content: textContent('amber necklace from the market'), store: 'episodic' },
-      { content: textContent('amber streetlights in the fog'), store: 'episodic' },
-    ], true);
+    const [p, q] = await encodeBatch(
+      server,
+      space,
+      [
+        { content: textContent('amber necklace from the market'), store: 'episodic' },
+        { content: textContent('amber streetlights in the fog'), store: 'episodic' },
+      ],
+      true,
+    );
     const r = await encode(server, space, textContent('an amber warning light blinked'), { store: 'semantic' });
     // Reconsolidating recall (the default) of all three, without activation.
     const body = await recall(server, space, { cue: { text: 'amber' }, activation_depth: 0 });
     expect(idsOf(body).sort()).toEqual([p, q, r].sort());
-    const weightOf = (record: { associations: { target_id: string; weight: number }[] }, target: string) =>
-      record.associations.find((edge) => edge.target_id === target)?.weight;
+    const weightOf = (record: { associations: { target_id: string; weight: number }[] }, target: string) => record.associations.find((edge) => edge.target_id === target)?.weight;
     // The links are written in the background, per store (r is semantic, p and q episodic): wait for both.
-    const [learnt, fromP] = await waitFor(async () => {
-      const records = [await inspect(space, r), await inspect(space, p)];
-      return weightOf(records[0], p) !== undefined && weightOf(records[0], q) !== undefined && weightOf(records[1], r) !== undefined
-        ? records
-        : undefined;
-    }, 5000, 'the learnt links');
+    const [learnt, fromP] = await waitFor(
+      async () => {
+        const records = [await inspect(space, r), await inspect(space, p)];
+        return weightOf(records[0], p) !== undefined && weightOf(records[0], q) !== undefined && weightOf(records[1], r) !== undefined ? records : undefined;
+      },
+      5000,
+      'the learnt links',
+    );
     expect(weightOf(learnt, p)).toBeCloseTo(0.1, 10);
     expect(weightOf(learnt, q)).toBeCloseTo(0.1, 10);
     expect(weightOf(fromP, r)).toBeCloseTo(0.1, 10);
@@ -177,9 +186,15 @@ describe('links learnt from recall (Hebbian, DESIGN §2 item 5)', () => {
 describe('forgetting cuts the paths through a record', () => {
   it('after B is forgotten, A reaches neither B nor C', async () => {
     const space = 'as-forget';
-    const [a, b, c] = await encodeBatch(server, space, ['Alpha lighthouse beacon shines', 'Bravo harbour crane lifts', 'Charlie meadow tulips bloom'].map((text) => ({
-      content: textContent(text), store: 'episodic',
-    })), true);
+    const [a, b, c] = await encodeBatch(
+      server,
+      space,
+      ['Alpha lighthouse beacon shines', 'Bravo harbour crane lifts', 'Charlie meadow tulips bloom'].map((text) => ({
+        content: textContent(text),
+        store: 'episodic',
+      })),
+      true,
+    );
     expect(idsOf(await associate(space, a))).toEqual([b, c]);
     await server.call('DELETE', '/v1/lifecycle/forget', { space, record_ids: [b], confirm: true });
     expect(idsOf(await associate(space, a))).toEqual([]);

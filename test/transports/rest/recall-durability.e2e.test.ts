@@ -38,25 +38,39 @@ let statsBefore: Record<string, unknown> = {};
 
 const stats = async () => (await server.call('GET', `/v1/introspect/stats?space=${space}`)).body;
 const rebuildLines = () => server.logs.filter((line) => /rebuild/i.test(line));
-const waitUntilReady = () =>
-  waitFor(async () => ((await server.call('GET', '/readiness')).status === 200 ? true : undefined), 20_000, 'all store workers ready');
+const waitUntilReady = () => waitFor(async () => ((await server.call('GET', '/readiness')).status === 200 ? true : undefined), 20_000, 'all store workers ready');
 
 beforeAll(async () => {
   server = await startTestServer({ dataDir, flags });
   ids.lighthouse = await encode(server, space, textContent('The lighthouse keeper lit the lamp at dusk'), { store: 'episodic' });
   ids.fresnel = await encode(server, space, textContent('Lighthouse lamps use Fresnel lenses', 'Fresnel lighthouse lamps'), { store: 'semantic' });
   ids.auth = await encode(server, space, textContent('Authentication tokens expired'), { store: 'procedural' });
-  ids.caller = await encode(server, space, {
-    blocks: [{ modality: 'text', format: 'text/plain', data: [...Buffer.from('a note with its own vector')], embedding: [1, 0.2, 0, 0] }],
-  }, { store: 'episodic' });
-  ids.structured = await encode(server, space, {
-    blocks: [{ modality: 'structured', format: 'application/json', data: [...Buffer.from(JSON.stringify({ name: 'Alice', tags: ['rust', 'python'] }))] }],
-  }, { store: 'episodic' });
+  ids.caller = await encode(
+    server,
+    space,
+    {
+      blocks: [{ modality: 'text', format: 'text/plain', data: [...Buffer.from('a note with its own vector')], embedding: [1, 0.2, 0, 0] }],
+    },
+    { store: 'episodic' },
+  );
+  ids.structured = await encode(
+    server,
+    space,
+    {
+      blocks: [{ modality: 'structured', format: 'application/json', data: [...Buffer.from(JSON.stringify({ name: 'Alice', tags: ['rust', 'python'] }))] }],
+    },
+    { store: 'episodic' },
+  );
   ids.pilot = await encode(server, space, textContent('Harbour pilot schedule'), {
     store: 'episodic',
     associations: [{ target_id: ids.fresnel, association_type: 'causal', weight: 0.9 }],
   });
-  chain = await encodeBatch(server, space, ['Alpha station', 'Bravo station', 'Charlie station'].map((text) => ({ content: textContent(text), store: 'episodic' })), true);
+  chain = await encodeBatch(
+    server,
+    space,
+    ['Alpha station', 'Bravo station', 'Charlie station'].map((text) => ({ content: textContent(text), store: 'episodic' })),
+    true,
+  );
   ids.updated = await encode(server, space, textContent('The walrus guarded the ice floe'), { store: 'episodic' });
   expect((await server.call('PATCH', `/v1/encode/${ids.updated}`, { space, content: textContent('The pelican dove for sardines') })).status).toBe(204);
   ids.forgotten = await encode(server, space, textContent('A lighthouse postcard to forget'), { store: 'episodic' });

@@ -24,9 +24,15 @@ describe('traversal of a batch chain A→B→C (P4-4)', () => {
   let a: string, b: string, c: string;
 
   beforeAll(async () => {
-    [a, b, c] = await encodeBatch(server, space, ['Alpha lighthouse beacon shines', 'Bravo harbour crane lifts', 'Charlie meadow tulips bloom'].map((text) => ({
-      content: textContent(text), store: 'episodic',
-    })), true);
+    [a, b, c] = await encodeBatch(
+      server,
+      space,
+      ['Alpha lighthouse beacon shines', 'Bravo harbour crane lifts', 'Charlie meadow tulips bloom'].map((text) => ({
+        content: textContent(text),
+        store: 'episodic',
+      })),
+      true,
+    );
   });
 
   it('depth 2 from A: 3 nodes and the sequential edges between them', async () => {
@@ -34,7 +40,12 @@ describe('traversal of a batch chain A→B→C (P4-4)', () => {
     expect(nodeIds(body)).toEqual([a, b, c]);
     expect(body.total_nodes).toBe(3);
     expect(body.edges.length).toBeGreaterThanOrEqual(2);
-    expect(edgeList(body)).toEqual(expect.arrayContaining([[a, b], [b, c]]));
+    expect(edgeList(body)).toEqual(
+      expect.arrayContaining([
+        [a, b],
+        [b, c],
+      ]),
+    );
     for (const edge of body.edges) {
       expect(edge).toMatchObject({ edge_type: 'sequential', weight: 0.7 });
       expect(nodeIds(body)).toEqual(expect.arrayContaining([edge.source, edge.target]));
@@ -58,7 +69,12 @@ describe('traversal of a batch chain A→B→C (P4-4)', () => {
     const body = await graph(space, { center_id: a, depth: 2, limit_nodes: 2 });
     expect(nodeIds(body)).toEqual([a, b]);
     // Only edges between the nodes returned: B→C goes with C.
-    expect(edgeList(body).sort()).toEqual([[a, b], [b, a]].sort());
+    expect(edgeList(body).sort()).toEqual(
+      [
+        [a, b],
+        [b, a],
+      ].sort(),
+    );
   });
 
   it('nodes carry store, label and fidelity, and no meta unless asked', async () => {
@@ -168,7 +184,12 @@ describe('node labels and meta', () => {
 describe('after forget', () => {
   it('the forgotten node and its edges are gone', async () => {
     const space = 'gr-forget';
-    const [a, b, c] = await encodeBatch(server, space, ['one', 'two', 'three'].map((text) => ({ content: textContent(`${text} chained`), store: 'episodic' })), true);
+    const [a, b, c] = await encodeBatch(
+      server,
+      space,
+      ['one', 'two', 'three'].map((text) => ({ content: textContent(`${text} chained`), store: 'episodic' })),
+      true,
+    );
     expect(nodeIds(await graph(space, { center_id: a }))).toEqual([a, b, c]);
     await server.call('DELETE', '/v1/lifecycle/forget', { space, record_ids: [b], confirm: true });
     const body = await graph(space, { center_id: a });

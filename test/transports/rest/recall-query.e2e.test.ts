@@ -23,9 +23,16 @@ const inspect = async (space: string, id: string) => (await server.call('GET', `
 describe('text search (P1-1, P2-1)', () => {
   const space = 'q-text';
   const texts = [
-    'The cat sat on the mat', 'A dog barked at the mailman', 'Birds sing in the morning', 'The train left at nine',
-    'Rain fell all afternoon', 'She painted the fence blue', 'Lunch was pasta with tomato sauce',
-    'The kettle whistled loudly', 'Snow covered the hills', 'He fixed the bicycle chain',
+    'The cat sat on the mat',
+    'A dog barked at the mailman',
+    'Birds sing in the morning',
+    'The train left at nine',
+    'Rain fell all afternoon',
+    'She painted the fence blue',
+    'Lunch was pasta with tomato sauce',
+    'The kettle whistled loudly',
+    'Snow covered the hills',
+    'He fixed the bicycle chain',
   ];
   let ids: string[] = [];
 
@@ -80,12 +87,17 @@ describe('text search (P1-1, P2-1)', () => {
   it('finds a summary-only record (image + summary) and every text block of a multi-block record', async () => {
     const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3];
     const image = await encode(server, 'q-blocks', { blocks: [{ modality: 'image', format: 'image/png', data: png }], summary: 'harbour at dusk' });
-    const multi = await encode(server, 'q-blocks', {
-      blocks: [
-        { modality: 'text', format: 'text/plain', data: bytesOf('first block about apples') },
-        { modality: 'text', format: 'text/plain', data: bytesOf('second block about bananas') },
-      ],
-    }, { store: 'episodic' });
+    const multi = await encode(
+      server,
+      'q-blocks',
+      {
+        blocks: [
+          { modality: 'text', format: 'text/plain', data: bytesOf('first block about apples') },
+          { modality: 'text', format: 'text/plain', data: bytesOf('second block about bananas') },
+        ],
+      },
+      { store: 'episodic' },
+    );
     expect(idsOf(await recall(server, 'q-blocks', { cue: { text: 'harbour' }, ...EXACT }))[0]).toBe(image);
     expect(idsOf(await recall(server, 'q-blocks', { cue: { text: 'bananas' }, ...EXACT }))[0]).toBe(multi);
   });
@@ -331,7 +343,12 @@ describe('spreading activation (P1-3 path, DESIGN §2 item 4: the real path)', (
     const texts = ['Alpha lighthouse beacon shines', 'Bravo harbour crane lifts', 'Charlie meadow tulips bloom'];
     // The cue must reach A alone; B and C only through the links.
     for (const text of texts.slice(1)) expect(localCosine('lighthouse beacon', text)).toBeLessThan(VECTOR_FLOOR);
-    [a, b, c] = await encodeBatch(server, space, texts.map((text) => ({ content: textContent(text), store: 'episodic' })), true);
+    [a, b, c] = await encodeBatch(
+      server,
+      space,
+      texts.map((text) => ({ content: textContent(text), store: 'episodic' })),
+      true,
+    );
   });
 
   it('a direct hit on A with activation_depth 2 also returns B and C, each with the path that reached it', async () => {
@@ -384,7 +401,12 @@ describe('spreading activation loads the most activated memories only', () => {
   beforeAll(async () => {
     const texts = words.map((word) => `${word} notebook page`);
     for (const text of texts) expect(localCosine('observatory telescope', text)).toBeLessThan(VECTOR_FLOOR);
-    linked = await encodeBatch(server, space, texts.map((text) => ({ content: textContent(text), store: 'semantic' })), false);
+    linked = await encodeBatch(
+      server,
+      space,
+      texts.map((text) => ({ content: textContent(text), store: 'semantic' })),
+      false,
+    );
     // Weights 0.9, 0.85, …: the first linked memory is the most activated.
     hub = await encode(server, space, textContent('Observatory telescope dome'), {
       store: 'episodic',
@@ -482,10 +504,14 @@ describe('fidelity and reconsolidation', () => {
     expect((await inspect(space, id)).access_count).toBe(0);
     const body = await recall(server, space, { cue: { text: 'quartz clock' }, activation_depth: 0 });
     expect(body.memories[0].record.access_count).toBe(1);
-    const stored = await waitFor(async () => {
-      const record = await inspect(space, id);
-      return record.access_count === 1 ? record : undefined;
-    }, 5000, 'the reconsolidation write');
+    const stored = await waitFor(
+      async () => {
+        const record = await inspect(space, id);
+        return record.access_count === 1 ? record : undefined;
+      },
+      5000,
+      'the reconsolidation write',
+    );
     expect(stored.fidelity.reinforcement_count).toBe(1);
     expect(stored.fidelity.stability).toBeGreaterThan(86_400);
   });
@@ -495,7 +521,12 @@ describe('raw records never enter recall.query', () => {
   it('finds nothing in a space holding only raw journal records', async () => {
     const space = 'q-raw-only';
     const raw = await server.call('POST', '/v1/encode/raw', {
-      space, session_id: 's1', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public',
+      space,
+      session_id: 's1',
+      source: 'conversation',
+      speaker: 'user',
+      visibility: 'normal',
+      secrecy_level: 'public',
       content: textContent('the raw journal mentions a turquoise kayak'),
     });
     expect(raw.status).toBe(200);
@@ -519,8 +550,7 @@ describe('human vs perfect rendering (P1-8, §3.23, §4.9)', () => {
     await server.call('PUT', '/v1/lifecycle/mode', { mode: 'human' });
   });
 
-  const rendered = (memory: { rendered_content: { blocks: { data: string }[] } }) =>
-    Buffer.from(memory.rendered_content.blocks[0].data, 'base64').toString('utf8');
+  const rendered = (memory: { rendered_content: { blocks: { data: string }[] } }) => Buffer.from(memory.rendered_content.blocks[0].data, 'base64').toString('utf8');
 
   it('a pristine memory renders unchanged in human mode', async () => {
     const body = await recall(server, space, { cue: { text: 'walk home river' }, ...EXACT, recall_mode: 'human' });
@@ -593,11 +623,7 @@ describe('bad input', () => {
     expect(onRecall.status).toBe(400);
     expect(onRecall.body).toMatchObject({ code: 'VALIDATION_ERROR', details: { field: 'cue.embedding.1' } });
     expect(onRecall.body.message).toContain(shown);
-    const onEncode = await server.call(
-      'POST',
-      '/v1/encode',
-      `{"space":"q-bad","content":{"blocks":[{"modality":"text","format":"text/plain","data":[65],"embedding":[${literal}]}]}}`,
-    );
+    const onEncode = await server.call('POST', '/v1/encode', `{"space":"q-bad","content":{"blocks":[{"modality":"text","format":"text/plain","data":[65],"embedding":[${literal}]}]}}`);
     expect(onEncode.status).toBe(400);
     expect(onEncode.body.details.field).toBe('content.blocks.0.embedding.0');
     expect((await server.call('GET', '/v1/introspect/stats?space=q-bad')).body.total_records).toBe(0);

@@ -62,8 +62,15 @@ describe('sessions and order', () => {
     expect(ids(body)).toEqual([b1]);
     const [record] = body.records;
     expect(record).toMatchObject({
-      id: b1, session_id: 'session-b', source: 'conversation', speaker: 'user', visibility: 'normal', secrecy_level: 'public',
-      created_at: new Date(T + 1_500).toISOString(), derived_memory_ids: [], suppressed: false,
+      id: b1,
+      session_id: 'session-b',
+      source: 'conversation',
+      speaker: 'user',
+      visibility: 'normal',
+      secrecy_level: 'public',
+      created_at: new Date(T + 1_500).toISOString(),
+      derived_memory_ids: [],
+      suppressed: false,
     });
     expect(textOfRecord(record)).toBe('only turn of B');
     const stats = (await server.call('GET', `/v1/introspect/stats?space=${space}`)).body;
@@ -179,9 +186,15 @@ describe('visibility and secrecy (§1.9)', () => {
     expect(ids(await rawQuery(space, { secrecy_levels: ['secret'] }))).toEqual([secret]);
     expect(ids(await rawQuery(space, { secrecy_levels: ['secret'], include_sealed: true }))).toEqual([sealed, secret]);
     expect(ids(await rawQuery(space, { secrecy_levels: ['public'] }))).toEqual([normal]);
-    expect(ids(await rawQuery(space, {
-      include_private_scratch: true, include_sealed: true, secrecy_levels: ['public', 'sensitive', 'secret'],
-    }))).toEqual([normal, scratch, sealed, secret]);
+    expect(
+      ids(
+        await rawQuery(space, {
+          include_private_scratch: true,
+          include_sealed: true,
+          secrecy_levels: ['public', 'sensitive', 'secret'],
+        }),
+      ),
+    ).toEqual([normal, scratch, sealed, secret]);
   });
 
   it('an empty secrecy_levels list lets nothing through', async () => {

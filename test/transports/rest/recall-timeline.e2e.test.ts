@@ -80,9 +80,7 @@ describe('buckets across stores (P4-2)', () => {
     ]);
     expect(bucketIds(buckets)).toEqual([[ids.a, ids.b, ids.c, ids.d], [ids.e]]);
     expect(buckets.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(5);
-    expect(new Set(buckets.flatMap((bucket) => bucket.memories.map((memory: any) => memory.record.store)))).toEqual(
-      new Set(['episodic', 'semantic', 'procedural', 'emotional']),
-    );
+    expect(new Set(buckets.flatMap((bucket) => bucket.memories.map((memory: any) => memory.record.store)))).toEqual(new Set(['episodic', 'semantic', 'procedural', 'emotional']));
   });
 
   it('the default granularity is hour', async () => {
@@ -108,9 +106,7 @@ describe('buckets across stores (P4-2)', () => {
       const buckets = await timeline(space, { range: wide, granularity });
       expectWellFormed(buckets);
       const all = buckets.flatMap((bucket) => bucket.memories);
-      expect(all.map((memory: any) => memory.record.id).sort(), granularity).toEqual(
-        [ids.before, ids.a, ids.b, ids.c, ids.d, ids.e, ids.after].sort(),
-      );
+      expect(all.map((memory: any) => memory.record.id).sort(), granularity).toEqual([ids.before, ids.a, ids.b, ids.c, ids.d, ids.e, ids.after].sort());
     }
   });
 

@@ -28,12 +28,36 @@ export async function withProgress<T>(button: HTMLButtonElement, task: () => Pro
 }
 
 export function table(headers: string[], rows: (Node | string)[][], label: string): HTMLTableElement {
-  return h('table', { 'aria-label': label },
-    h('thead', {}, h('tr', {}, headers.map((header) => h('th', { scope: 'col' }, header)))),
-    h('tbody', {}, rows.map((row) => h('tr', {}, row.map((cell) => h('td', {}, cell))))),
+  return h(
+    'table',
+    { 'aria-label': label },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        headers.map((header) => h('th', { scope: 'col' }, header)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((row) =>
+        h(
+          'tr',
+          {},
+          row.map((cell) => h('td', {}, cell)),
+        ),
+      ),
+    ),
   );
 }
 
 export function definitionList(entries: [string, Node | string | number | null | undefined][]): HTMLDListElement {
-  return h('dl', {}, entries.filter(([, value]) => value !== null && value !== undefined && value !== '').map(([term, value]) => [h('dt', {}, term), h('dd', {}, value as Node | string)]));
+  return h(
+    'dl',
+    {},
+    entries.filter(([, value]) => value !== null && value !== undefined && value !== '').map(([term, value]) => [h('dt', {}, term), h('dd', {}, value as Node | string)]),
+  );
 }

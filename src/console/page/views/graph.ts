@@ -11,8 +11,14 @@ import { errorText, storeBadge, table } from './common.js';
 // as large as their fidelity. The same nodes and edges are listed below for the keyboard.
 
 const EDGE_COLORS: Record<string, string> = {
-  temporal: '#718096', spatial: '#319795', semantic: '#2f6fdf', emotional: '#d53f8c',
-  causal: '#c05621', sequential: '#805ad5', cross_modal: '#2a9d5c', user_defined: '#1a202c',
+  temporal: '#718096',
+  spatial: '#319795',
+  semantic: '#2f6fdf',
+  emotional: '#d53f8c',
+  causal: '#c05621',
+  sequential: '#805ad5',
+  cross_modal: '#2a9d5c',
+  user_defined: '#1a202c',
 };
 
 export function graphView({ api, params, notify, navigate }: ViewContext): HTMLElement {
@@ -54,38 +60,73 @@ export function graphView({ api, params, notify, navigate }: ViewContext): HTMLE
         })),
       ],
       style: [
-        { selector: 'node', style: { 'background-color': 'data(color)', width: 'data(size)', height: 'data(size)', label: 'data(label)', 'font-size': 10, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#1a202c' } },
+        {
+          selector: 'node',
+          style: { 'background-color': 'data(color)', width: 'data(size)', height: 'data(size)', label: 'data(label)', 'font-size': 10, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#1a202c' },
+        },
         { selector: 'node[?center]', style: { 'border-width': 3, 'border-color': '#1a202c' } },
-        { selector: 'edge', style: { 'line-color': 'data(color)', 'target-arrow-color': 'data(color)', 'target-arrow-shape': 'triangle', width: 'data(width)', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 8, color: '#4a5568', 'text-rotation': 'autorotate' } },
+        {
+          selector: 'edge',
+          style: {
+            'line-color': 'data(color)',
+            'target-arrow-color': 'data(color)',
+            'target-arrow-shape': 'triangle',
+            width: 'data(width)',
+            'curve-style': 'bezier',
+            label: 'data(label)',
+            'font-size': 8,
+            color: '#4a5568',
+            'text-rotation': 'autorotate',
+          },
+        },
       ],
-      layout: center.value.trim() !== '' && ids.has(center.value.trim())
-        ? { name: 'concentric', concentric: (node: cytoscape.NodeSingular) => (node.data('center') ? 2 : 1), levelWidth: () => 1, animate: false, minNodeSpacing: 30 }
-        : { name: 'cose', animate: false, randomize: false },
+      layout:
+        center.value.trim() !== '' && ids.has(center.value.trim())
+          ? { name: 'concentric', concentric: (node: cytoscape.NodeSingular) => (node.data('center') ? 2 : 1), levelWidth: () => 1, animate: false, minNodeSpacing: 30 }
+          : { name: 'cose', animate: false, randomize: false },
       // A handful of nodes would otherwise be fitted to fill the whole canvas.
       maxZoom: 1.6,
     });
     cy.on('tap', 'node', (event) => navigate(recordHref(event.target.id())));
     const summaryOf = new Map(graph.nodes.map((node) => [node.id, node.summary]));
-    replace(lists,
+    replace(
+      lists,
       h('p', { class: 'muted' }, `${graph.nodes.length} nodes (${graph.total_nodes} in all), ${edges.length} edges · click a node to open it`),
       graph.nodes.length === 0
         ? h('p', { class: 'empty' }, 'No nodes.')
-        : table(['record', 'store', 'fidelity', ''], graph.nodes.map((node) => [
-          h('a', { href: recordHref(node.id), class: 'graph-node', 'data-record': node.id }, short(node.summary, 90) || node.id),
-          storeBadge(node.store),
-          fidelity(node.fidelity),
-          h('a', { href: graphHref(node.id) }, 'centre here'),
-        ]), 'Nodes'),
-      edges.length === 0 ? null : table(['from', 'type', 'weight', 'to'], edges.map((edge) => [
-        short(summaryOf.get(edge.source) ?? edge.source, 40), edge.edge_type, edge.weight.toFixed(2), short(summaryOf.get(edge.target) ?? edge.target, 40),
-      ]), 'Edges'),
+        : table(
+            ['record', 'store', 'fidelity', ''],
+            graph.nodes.map((node) => [
+              h('a', { href: recordHref(node.id), class: 'graph-node', 'data-record': node.id }, short(node.summary, 90) || node.id),
+              storeBadge(node.store),
+              fidelity(node.fidelity),
+              h('a', { href: graphHref(node.id) }, 'centre here'),
+            ]),
+            'Nodes',
+          ),
+      edges.length === 0
+        ? null
+        : table(
+            ['from', 'type', 'weight', 'to'],
+            edges.map((edge) => [short(summaryOf.get(edge.source) ?? edge.source, 40), edge.edge_type, edge.weight.toFixed(2), short(summaryOf.get(edge.target) ?? edge.target, 40)]),
+            'Edges',
+          ),
     );
     canvas.dataset.nodes = String(graph.nodes.length);
   }
 
-  const form = h('form', { class: 'toolbar', 'aria-label': 'Graph' },
-    field('Centre record', center), field('Depth', depth), field('Nodes', limit),
-    h('fieldset', {}, h('legend', {}, 'Edge types (none = all)'), ASSOCIATION_TYPES.map((type, index) => h('label', { class: 'check' }, typeBoxes[index]!, type))),
+  const form = h(
+    'form',
+    { class: 'toolbar', 'aria-label': 'Graph' },
+    field('Centre record', center),
+    field('Depth', depth),
+    field('Nodes', limit),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Edge types (none = all)'),
+      ASSOCIATION_TYPES.map((type, index) => h('label', { class: 'check' }, typeBoxes[index]!, type)),
+    ),
     h('button', { type: 'submit', class: 'primary' }, 'Show'),
   );
   form.addEventListener('submit', (event) => {

@@ -37,24 +37,39 @@ export function journalView({ api, notify }: ViewContext): HTMLElement {
         turns.push(record);
         sessions.set(record.session_id, turns);
       }
-      replace(body,
+      replace(
+        body,
         h('p', { class: 'muted' }, `${answer.records.length} of ${answer.total_candidates} turns in ${sessions.size} sessions`),
         sessions.size === 0 ? h('p', { class: 'empty' }, 'No turns.') : null,
         [...sessions].map(([id, turns]) =>
-          h('section', { class: 'session' },
+          h(
+            'section',
+            { class: 'session' },
             h('h3', {}, `Session ${id}`),
-            h('ol', {}, turns.sort((a, b) => a.created_at.localeCompare(b.created_at)).map((turn) =>
-              h('li', { class: `turn ${turn.speaker}` },
-                h('div', { class: 'turn-head' },
-                  h('strong', {}, turn.speaker), ` · ${turn.source} · ${when(turn.created_at)}`,
-                  turn.visibility !== 'normal' ? ` · ${turn.visibility}` : '', turn.secrecy_level !== 'public' ? ` · ${turn.secrecy_level}` : '',
-                  turn.derived_memory_ids.length > 0
-                    ? [' · dreamt into ', turn.derived_memory_ids.map((derived, index) => [index > 0 ? ', ' : '', h('a', { href: recordHref(derived) }, derived.slice(-6))])]
-                    : ' · not dreamt yet',
+            h(
+              'ol',
+              {},
+              turns
+                .sort((a, b) => a.created_at.localeCompare(b.created_at))
+                .map((turn) =>
+                  h(
+                    'li',
+                    { class: `turn ${turn.speaker}` },
+                    h(
+                      'div',
+                      { class: 'turn-head' },
+                      h('strong', {}, turn.speaker),
+                      ` · ${turn.source} · ${when(turn.created_at)}`,
+                      turn.visibility !== 'normal' ? ` · ${turn.visibility}` : '',
+                      turn.secrecy_level !== 'public' ? ` · ${turn.secrecy_level}` : '',
+                      turn.derived_memory_ids.length > 0
+                        ? [' · dreamt into ', turn.derived_memory_ids.map((derived, index) => [index > 0 ? ', ' : '', h('a', { href: recordHref(derived) }, derived.slice(-6))])]
+                        : ' · not dreamt yet',
+                    ),
+                    h('pre', {}, contentText(turn.content)),
+                  ),
                 ),
-                h('pre', {}, contentText(turn.content)),
-              ),
-            )),
+            ),
           ),
         ),
       );
@@ -64,9 +79,14 @@ export function journalView({ api, notify }: ViewContext): HTMLElement {
     }
   }
 
-  const form = h('form', { class: 'toolbar', 'aria-label': 'Raw journal' },
-    field('Session', session), field('Search', query), field('Limit', limit),
-    h('label', { class: 'check' }, scratch, 'private scratch'), h('label', { class: 'check' }, sealed, 'sealed'),
+  const form = h(
+    'form',
+    { class: 'toolbar', 'aria-label': 'Raw journal' },
+    field('Session', session),
+    field('Search', query),
+    field('Limit', limit),
+    h('label', { class: 'check' }, scratch, 'private scratch'),
+    h('label', { class: 'check' }, sealed, 'sealed'),
     h('button', { type: 'submit', class: 'primary' }, 'Show'),
   );
   form.addEventListener('submit', (event) => {

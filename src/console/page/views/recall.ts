@@ -53,7 +53,9 @@ export function recallView({ api, notify }: ViewContext): HTMLElement {
 
   function renderResults(answer: RecallResponse): void {
     const meta = answer.query_metadata;
-    const summary = h('p', { class: 'muted' },
+    const summary = h(
+      'p',
+      { class: 'muted' },
       `${answer.memories.length} of ${answer.total_candidates} candidates · stores ${meta.stores_searched.join(', ')} · ${meta.strategies.join(', ') || 'no strategy'}`,
       meta.stores_unavailable?.length ? ` · unavailable: ${meta.stores_unavailable.join(', ')}` : '',
     );
@@ -64,7 +66,11 @@ export function recallView({ api, notify }: ViewContext): HTMLElement {
     const rows = answer.memories.map((memory) => {
       const record = memory.record;
       const path = memory.activation_path
-        ? h('span', { class: 'path' }, memory.activation_path.map((id, index) => [index > 0 ? ' → ' : '', h('a', { href: recordHref(id), title: id }, id.slice(-6))]))
+        ? h(
+            'span',
+            { class: 'path' },
+            memory.activation_path.map((id, index) => [index > 0 ? ' → ' : '', h('a', { href: recordHref(id), title: id }, id.slice(-6))]),
+          )
         : h('span', { class: 'muted' }, 'direct');
       return [
         h('a', { href: recordHref(record.id), class: 'memory-link' }, short(contentText(memory.rendered_content) || contentText(record.content), 120)),
@@ -79,9 +85,16 @@ export function recallView({ api, notify }: ViewContext): HTMLElement {
     replace(results, summary, table(['memory', 'store', 'fidelity', 'emotion', 'relevance', 'why', 'activation path'], rows, 'Recalled memories'));
   }
 
-  const form = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Recall' },
+  const form = h(
+    'form',
+    { class: 'toolbar', role: 'search', 'aria-label': 'Recall' },
     field('Cue', text),
-    h('fieldset', {}, h('legend', {}, 'Stores (none = all)'), STORES.map((store, index) => h('label', { class: 'check' }, storeBoxes[index]!, store))),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Stores (none = all)'),
+      STORES.map((store, index) => h('label', { class: 'check' }, storeBoxes[index]!, store)),
+    ),
     field('Mode', mode),
     field('Limit', limit),
     h('label', { class: 'check' }, reconsolidate, 'reconsolidate'),

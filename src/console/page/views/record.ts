@@ -40,7 +40,11 @@ export function recordView({ api, params, notify, navigate }: ViewContext): HTML
     const forget = h('button', { type: 'button', class: 'danger' }, 'Forget this record');
     forget.addEventListener('click', async () => {
       if (!(await confirmDialog(`Forget record ${record.id}? This deletes it for good.`, 'Forget'))) return;
-      const done = await withProgress(forget, () => api.send<{ records_deleted: number }>('DELETE', '/v1/lifecycle/forget', { record_ids: [record.id], confirm: true }), (m) => notify(m, 'error'));
+      const done = await withProgress(
+        forget,
+        () => api.send<{ records_deleted: number }>('DELETE', '/v1/lifecycle/forget', { record_ids: [record.id], confirm: true }),
+        (m) => notify(m, 'error'),
+      );
       if (done) {
         notify(`Forgot ${done.records_deleted} record(s).`);
         navigate('#/recall');
@@ -50,51 +54,77 @@ export function recordView({ api, params, notify, navigate }: ViewContext): HTML
     const meta = record.meta;
     replace(
       body,
-      h('article', { class: 'record', 'data-record': record.id },
+      h(
+        'article',
+        { class: 'record', 'data-record': record.id },
         h('header', {}, storeBadge(record.store), h('h3', {}, short(contentText(record.content), 140) || '(no text)')),
         h('pre', { class: 'content' }, contentText(record.content)),
-        h('div', { class: 'columns' },
-          h('section', {}, h('h4', {}, 'Record'), definitionList([
-            ['id', h('code', {}, record.id)],
-            ['version', String(record.version)],
-            ['created', when(record.created_at)],
-            ['updated', when(record.updated_at)],
-            ['last recalled', when(record.last_accessed_at)],
-            ['recalls', String(record.access_count)],
-            ['emotion', emotionText(record.emotion)],
-          ])),
-          h('section', {}, h('h4', {}, 'Fidelity'), definitionList([
-            ['fidelity', h('span', { id: 'record-fidelity' }, fidelity(f.score))],
-            ['noise', fidelity(f.noise_level)],
-            ['decay exponent', String(f.decay_rate)],
-            ['stability', `${(f.stability / 86_400).toFixed(2)} days`],
-            ['reinforcements', String(f.reinforcement_count)],
-            ['last reinforcement', when(f.anchor_at ?? f.last_decay_tick)],
-            ['last decay tick', when(f.last_decay_tick)],
-          ])),
-          h('section', {}, h('h4', {}, 'Meta-memory (why)'), definitionList([
-            ['capture', meta.capture_status],
-            ['intent', meta.intent],
-            ['rationale', meta.rationale],
-            ['decision', meta.decision],
-            ['trigger', meta.trigger],
-            ['goals', meta.goals?.join(', ')],
-            ['assumptions', meta.assumptions?.join(', ')],
-            ['alternatives', meta.alternatives?.map((a) => `${a.chosen ? '✓ ' : ''}${a.option}`).join(', ')],
-            ['confidence', meta.confidence === null || meta.confidence === undefined ? null : meta.confidence.toFixed(2)],
-            ['tags', meta.tags?.join(', ')],
-          ])),
+        h(
+          'div',
+          { class: 'columns' },
+          h(
+            'section',
+            {},
+            h('h4', {}, 'Record'),
+            definitionList([
+              ['id', h('code', {}, record.id)],
+              ['version', String(record.version)],
+              ['created', when(record.created_at)],
+              ['updated', when(record.updated_at)],
+              ['last recalled', when(record.last_accessed_at)],
+              ['recalls', String(record.access_count)],
+              ['emotion', emotionText(record.emotion)],
+            ]),
+          ),
+          h(
+            'section',
+            {},
+            h('h4', {}, 'Fidelity'),
+            definitionList([
+              ['fidelity', h('span', { id: 'record-fidelity' }, fidelity(f.score))],
+              ['noise', fidelity(f.noise_level)],
+              ['decay exponent', String(f.decay_rate)],
+              ['stability', `${(f.stability / 86_400).toFixed(2)} days`],
+              ['reinforcements', String(f.reinforcement_count)],
+              ['last reinforcement', when(f.anchor_at ?? f.last_decay_tick)],
+              ['last decay tick', when(f.last_decay_tick)],
+            ]),
+          ),
+          h(
+            'section',
+            {},
+            h('h4', {}, 'Meta-memory (why)'),
+            definitionList([
+              ['capture', meta.capture_status],
+              ['intent', meta.intent],
+              ['rationale', meta.rationale],
+              ['decision', meta.decision],
+              ['trigger', meta.trigger],
+              ['goals', meta.goals?.join(', ')],
+              ['assumptions', meta.assumptions?.join(', ')],
+              ['alternatives', meta.alternatives?.map((a) => `${a.chosen ? '✓ ' : ''}${a.option}`).join(', ')],
+              ['confidence', meta.confidence === null || meta.confidence === undefined ? null : meta.confidence.toFixed(2)],
+              ['tags', meta.tags?.join(', ')],
+            ]),
+          ),
         ),
         curve,
-        h('section', {}, h('h4', {}, `Associations (${record.associations.length})`),
+        h(
+          'section',
+          {},
+          h('h4', {}, `Associations (${record.associations.length})`),
           record.associations.length === 0
             ? h('p', { class: 'empty' }, 'No associations.')
-            : table(['record', 'type', 'weight', 'last co-activation'], record.associations.map((association) => [
-              h('a', { href: recordHref(association.target_id), class: 'association' }, association.target_id),
-              association.association_type,
-              association.weight.toFixed(2),
-              when(association.last_co_activation),
-            ]), 'Associations'),
+            : table(
+                ['record', 'type', 'weight', 'last co-activation'],
+                record.associations.map((association) => [
+                  h('a', { href: recordHref(association.target_id), class: 'association' }, association.target_id),
+                  association.association_type,
+                  association.weight.toFixed(2),
+                  when(association.last_co_activation),
+                ]),
+                'Associations',
+              ),
         ),
         record.metadata !== null && record.metadata !== undefined && JSON.stringify(record.metadata) !== '{}'
           ? h('section', {}, h('h4', {}, 'Metadata'), h('pre', {}, JSON.stringify(record.metadata, null, 2)))
@@ -114,8 +144,7 @@ export function recordView({ api, params, notify, navigate }: ViewContext): HTML
     const nowMs = Date.now();
     const evolution = await api.get<EvolutionResponse>('/v1/introspect/evolution');
     const threshold = evolution.current_parameters[record.store]?.prune_threshold ?? 0;
-    const forecastAt = (ms: number) =>
-      api.send<ForecastResponse>('POST', '/v1/introspect/decay-forecast', { record_ids: [record.id], forecast_at: new Date(ms).toISOString() });
+    const forecastAt = (ms: number) => api.send<ForecastResponse>('POST', '/v1/introspect/decay-forecast', { record_ids: [record.id], forecast_at: new Date(ms).toISOString() });
     const horizon = (await forecastAt(nowMs)).forecasts[0]!;
     const thresholdMs = horizon.estimated_threshold_date === null ? null : Date.parse(horizon.estimated_threshold_date);
     const endMs = thresholdMs ?? Math.max(nowMs, anchorMs) + FALLBACK_SPAN_MS;
@@ -135,11 +164,20 @@ export function recordView({ api, params, notify, navigate }: ViewContext): HTML
     ].filter((event) => Number.isFinite(event.at) && event.at >= anchorMs - 1 && event.at <= endMs + 1);
     const width = Math.max(320, Math.min(900, (figure.parentElement?.clientWidth ?? 800) - 16));
     const chart = h('div', { class: 'plot', 'aria-hidden': 'true' });
-    replace(figure,
-      h('figcaption', {}, `Decay curve: ${fidelity(values[0])} at the last reinforcement → prune threshold ${threshold}`,
-        thresholdMs === null ? ' (not reached within the forecast horizon)' : ` on ${when(horizon.estimated_threshold_date)}`),
+    replace(
+      figure,
+      h(
+        'figcaption',
+        {},
+        `Decay curve: ${fidelity(values[0])} at the last reinforcement → prune threshold ${threshold}`,
+        thresholdMs === null ? ' (not reached within the forecast horizon)' : ` on ${when(horizon.estimated_threshold_date)}`,
+      ),
       chart,
-      h('p', { class: 'legend-events' }, events.map((event) => h('span', { style: `--event: ${event.color}` }, `${event.label}: ${when(new Date(event.at).toISOString())}`))),
+      h(
+        'p',
+        { class: 'legend-events' },
+        events.map((event) => h('span', { style: `--event: ${event.color}` }, `${event.label}: ${when(new Date(event.at).toISOString())}`)),
+      ),
     );
     new uPlot(
       {

@@ -32,7 +32,8 @@ export function storesView({ api }: ViewContext): HTMLElement {
         ];
       });
       const journal = health.get('raw_journal');
-      replace(body,
+      replace(
+        body,
         table(['store', 'records', 'avg fidelity', 'state', 'restarts', 'last crash', 'decay parameters'], rows, 'Stores'),
         definitionList([
           ['space', stats.space],
@@ -50,10 +51,18 @@ export function storesView({ api }: ViewContext): HTMLElement {
         h('h3', {}, 'Evolution'),
         evolution.parameter_adjustments.length === 0
           ? h('p', { class: 'empty' }, 'No parameter adjusted yet.')
-          : table(['store', 'parameter', 'original', 'current', 'reason'], evolution.parameter_adjustments.map((a) => [
-            a.store, a.parameter, String(a.original_value), String(a.current_value), a.reason,
-          ]), 'Evolution adjustments'),
-        evolution.detected_patterns.length > 0 ? h('ul', {}, evolution.detected_patterns.map((pattern) => h('li', {}, pattern))) : null,
+          : table(
+              ['store', 'parameter', 'original', 'current', 'reason'],
+              evolution.parameter_adjustments.map((a) => [a.store, a.parameter, String(a.original_value), String(a.current_value), a.reason]),
+              'Evolution adjustments',
+            ),
+        evolution.detected_patterns.length > 0
+          ? h(
+              'ul',
+              {},
+              evolution.detected_patterns.map((pattern) => h('li', {}, pattern)),
+            )
+          : null,
       );
     } catch (error) {
       replace(body, h('p', { class: 'error' }, errorText(error)));

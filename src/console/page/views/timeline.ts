@@ -20,10 +20,19 @@ function localInput(ms: number): string {
 export function timelineView({ api, notify }: ViewContext): HTMLElement {
   const from = h('input', { type: 'datetime-local', id: 'timeline-from' });
   const to = h('input', { type: 'datetime-local', id: 'timeline-to' });
-  const granularity = h('select', { id: 'granularity' }, GRANULARITIES.map((g) => h('option', { value: g }, g)));
+  const granularity = h(
+    'select',
+    { id: 'granularity' },
+    GRANULARITIES.map((g) => h('option', { value: g }, g)),
+  );
   granularity.value = 'hour';
   const minFidelity = h('input', { type: 'number', id: 'timeline-min-fidelity', min: 0, max: 1, step: 0.05, placeholder: 'any' });
-  const emotion = h('select', { id: 'timeline-emotion' }, h('option', { value: '' }, 'any'), EMOTIONS.map((name) => h('option', { value: name }, name)));
+  const emotion = h(
+    'select',
+    { id: 'timeline-emotion' },
+    h('option', { value: '' }, 'any'),
+    EMOTIONS.map((name) => h('option', { value: name }, name)),
+  );
   const chart = h('div', { id: 'timeline-chart', class: 'chart' });
   const buckets = h('div', { id: 'timeline-buckets' });
   let plot: uPlot | undefined;
@@ -67,22 +76,42 @@ export function timelineView({ api, notify }: ViewContext): HTMLElement {
         chart,
       );
     }
-    replace(buckets,
+    replace(
+      buckets,
       h('p', { class: 'muted' }, `${answer.buckets.length} buckets, ${answer.buckets.reduce((sum, b) => sum + b.count, 0)} memories`),
       answer.buckets.length === 0 ? h('p', { class: 'empty' }, 'No memories in this range.') : null,
       answer.buckets.map((bucket) =>
-        h('details', { class: 'bucket' },
+        h(
+          'details',
+          { class: 'bucket' },
           h('summary', {}, `${when(bucket.start)} — ${bucket.count} memories`),
-          h('ul', {}, bucket.memories.map((memory) =>
-            h('li', {}, storeBadge(memory.record.store), ' ', h('a', { href: recordHref(memory.record.id) }, short(contentText(memory.record.content), 100)), ` · fidelity ${fidelity(memory.record.fidelity.score)}`),
-          )),
+          h(
+            'ul',
+            {},
+            bucket.memories.map((memory) =>
+              h(
+                'li',
+                {},
+                storeBadge(memory.record.store),
+                ' ',
+                h('a', { href: recordHref(memory.record.id) }, short(contentText(memory.record.content), 100)),
+                ` · fidelity ${fidelity(memory.record.fidelity.score)}`,
+              ),
+            ),
+          ),
         ),
       ),
     );
   }
 
-  const form = h('form', { class: 'toolbar', 'aria-label': 'Timeline' },
-    field('From', from), field('To', to), field('Bucket', granularity), field('Min fidelity', minFidelity), field('Emotion', emotion),
+  const form = h(
+    'form',
+    { class: 'toolbar', 'aria-label': 'Timeline' },
+    field('From', from),
+    field('To', to),
+    field('Bucket', granularity),
+    field('Min fidelity', minFidelity),
+    field('Emotion', emotion),
     h('button', { type: 'submit', class: 'primary' }, 'Show'),
   );
   form.addEventListener('submit', (event) => {

@@ -15,7 +15,9 @@ export function migrateStoreEncryptionCommand(program: Command, { globals }: Cli
     .option('--confirm', 'yes, rewrite every store', false)
     .action(async (options: { confirm: boolean }) => {
       if (!options.confirm) {
-        fail(new InvalidArgumentError('migrate-store-encryption rewrites every store of the data directory: run it again with --confirm (stop the server first; back up the data directory if you can)'));
+        fail(
+          new InvalidArgumentError('migrate-store-encryption rewrites every store of the data directory: run it again with --confirm (stop the server first; back up the data directory if you can)'),
+        );
       }
       try {
         const config = configFrom(globals());
@@ -37,7 +39,7 @@ export function migrateStoreEncryptionCommand(program: Command, { globals }: Cli
 export function auditVerifyCommand(program: Command, { globals }: CliContext): void {
   program
     .command('audit-verify')
-    .description('Verify the audit log\'s hash chain (exit 1 when broken). Reads the file only; safe while a server runs.')
+    .description("Verify the audit log's hash chain (exit 1 when broken). Reads the file only; safe while a server runs.")
     .option('--path <file>', 'audit log to verify (default: security.audit_log_path, else <data_dir>/audit.jsonl)')
     .action(async (options: { path?: string }) => {
       let path = options.path;
@@ -51,7 +53,20 @@ export function auditVerifyCommand(program: Command, { globals }: CliContext): v
         }
         const report = await verifyAuditFile(path);
         if (globals().json) {
-          console.log(JSON.stringify({ path: report.path, ok: report.broken === undefined, entries: report.entries, last_sequence: report.head.sequence, head_hash: report.head.hash, ...(report.broken ? { broken: report.broken } : {}) }, null, 2));
+          console.log(
+            JSON.stringify(
+              {
+                path: report.path,
+                ok: report.broken === undefined,
+                entries: report.entries,
+                last_sequence: report.head.sequence,
+                head_hash: report.head.hash,
+                ...(report.broken ? { broken: report.broken } : {}),
+              },
+              null,
+              2,
+            ),
+          );
         } else if (report.broken === undefined) {
           console.log(['Audit log verified: ok', `path=${report.path}`, `entries=${report.entries}`, `last_sequence=${report.head.sequence}`, `head_hash=${report.head.hash}`].join('\n'));
         } else {

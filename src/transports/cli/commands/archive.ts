@@ -24,45 +24,50 @@ export function exportArchiveCommand(program: Command, { run }: CliContext): voi
     .option('--encrypt', 'encrypt with a passphrase (Argon2id + ChaCha20-Poly1305)', false)
     .option('--encryption-key <passphrase>', 'the passphrase (prefer --encryption-key-stdin)')
     .option('--encryption-key-stdin', 'read the passphrase from stdin', false)
-    .action(async (options: { output: string; format: string; stores?: string[]; includeRawJournal: boolean; allSpaces: boolean; encrypt: boolean; encryptionKey?: string; encryptionKeyStdin: boolean }) => {
-      const unwritable = whyUnwritable(options.output);
-      if (unwritable !== undefined) fail(new InvalidArgumentError(`cannot write ${options.output}: ${unwritable}`));
-      const key = options.encryptionKeyStdin ? await passphraseFromStdin() : options.encryptionKey;
-      await run(
-        async (endpoint, space) => {
-          const partial = `${options.output}.partial-${process.pid}`;
-          const meter = progress('export');
-          const file = createWriteStream(partial, { mode: 0o600 });
-          const counter = meter.counter();
-          const written = pipeline(counter, file);
-          // A file that cannot be written ends the export; its error (naming the file) is the one to report.
-          const fileError = written.then(() => undefined, (error: unknown) => error);
-          try {
-            const metadata = await endpoint.exportArchive(
-              {
-                space,
-                format: options.format,
-                include_raw_journal: options.includeRawJournal,
-                all_spaces: options.allSpaces,
-                encrypt: options.encrypt,
-                ...(options.stores ? { stores: options.stores } : {}),
-                ...(key === undefined ? {} : { encryption_key: key }),
-              },
-              counter,
+    .action(
+      async (options: { output: string; format: string; stores?: string[]; includeRawJournal: boolean; allSpaces: boolean; encrypt: boolean; encryptionKey?: string; encryptionKeyStdin: boolean }) => {
+        const unwritable = whyUnwritable(options.output);
+        if (unwritable !== undefined) fail(new InvalidArgumentError(`cannot write ${options.output}: ${unwritable}`));
+        const key = options.encryptionKeyStdin ? await passphraseFromStdin() : options.encryptionKey;
+        await run(
+          async (endpoint, space) => {
+            const partial = `${options.output}.partial-${process.pid}`;
+            const meter = progress('export');
+            const file = createWriteStream(partial, { mode: 0o600 });
+            const counter = meter.counter();
+            const written = pipeline(counter, file);
+            // A file that cannot be written ends the export; its error (naming the file) is the one to report.
+            const fileError = written.then(
+              () => undefined,
+              (error: unknown) => error,
             );
-            await written;
-            renameSync(partial, options.output);
-            meter.done(`wrote ${options.output}`);
-            return metadata;
-          } catch (error) {
-            const cause = await fileError;
-            rmSync(partial, { force: true });
-            throw cause ?? error;
-          }
-        },
-        (metadata) => [`Exported ${metadata.record_count} records to ${options.output} (${metadata.size_bytes} bytes, checksum ${metadata.checksum})`],
-      )();
-    });
+            try {
+              const metadata = await endpoint.exportArchive(
+                {
+                  space,
+                  format: options.format,
+                  include_raw_journal: options.includeRawJournal,
+                  all_spaces: options.allSpaces,
+                  encrypt: options.encrypt,
+                  ...(options.stores ? { stores: options.stores } : {}),
+                  ...(key === undefined ? {} : { encryption_key: key }),
+                },
+                counter,
+              );
+              await written;
+              renameSync(partial, options.output);
+              meter.done(`wrote ${options.output}`);
+              return metadata;
+            } catch (error) {
+              const cause = await fileError;
+              rmSync(partial, { force: true });
+              throw cause ?? error;
+            }
+          },
+          (metadata) => [`Exported ${metadata.record_count} records to ${options.output} (${metadata.size_bytes} bytes, checksum ${metadata.checksum})`],
+        )();
+      },
+    );
 }
 
 /** `import <path>`: a CMA archive, verified whole before anything is written. */
@@ -135,5 +140,7 @@ function readArchive(path: string, counter: Transform): Transform {
 async function passphraseFromStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

@@ -20,7 +20,9 @@ export function clusterCommand(program: Command, { globals }: CliContext): void 
   const cluster = program.command('cluster').description('A cluster of Cerememory nodes on NATS JetStream (cluster.mode = "nats").');
   cluster
     .command('status')
-    .description('Print the nodes of the cluster and each partition\'s holder, placement owner and standby, log sequence and lag (with --space: that space\'s partition and the node serving it), as a running node sees them: --server-url, else the server that owns the data directory.')
+    .description(
+      "Print the nodes of the cluster and each partition's holder, placement owner and standby, log sequence and lag (with --space: that space's partition and the node serving it), as a running node sees them: --server-url, else the server that owns the data directory.",
+    )
     .action(async () => {
       const global = globals();
       const url = (await runningServerUrl(global)).replace(/\/+$/, '');
@@ -49,21 +51,30 @@ export function clusterCommand(program: Command, { globals }: CliContext): void 
 export function statusLines(status: ClusterStatus): string[] {
   const rows = [
     ['partition', 'holder', 'owner', 'standby', 'log', 'lag'],
-    ...status.partitions.map(({ partition, holder, owner, standby, log_sequence: log, lag }) => [String(partition), holder ?? '-', owner ?? '-', standby ?? '-', String(log), lag === null ? '-' : String(lag)]),
+    ...status.partitions.map(({ partition, holder, owner, standby, log_sequence: log, lag }) => [
+      String(partition),
+      holder ?? '-',
+      owner ?? '-',
+      standby ?? '-',
+      String(log),
+      lag === null ? '-' : String(lag),
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   const unsettled = status.partitions.filter(({ holder, owner }) => holder !== owner).length;
   return [
     `node ${status.node_id}; ${status.nodes.length} node${status.nodes.length === 1 ? '' : 's'}: ${status.nodes.join(', ')}`,
     `${status.partitions.length} partitions${unsettled === 0 ? ', each held by its owner' : `, ${unsettled} not held by their owner yet (moving)`}`,
-    ...rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()),
+    ...rows.map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    ),
   ];
 }
 
 /** One space: its partition and who serves it. */
 export function spaceLines(place: SpacePlace): string[] {
-  return [
-    `space ${place.space}: partition ${place.partition}, served by ${place.node_id ?? 'nobody now (moving; retry)'}`,
-    `placement: owner ${place.owner ?? '-'}, standby ${place.standby ?? '-'}`,
-  ];
+  return [`space ${place.space}: partition ${place.partition}, served by ${place.node_id ?? 'nobody now (moving; retry)'}`, `placement: owner ${place.owner ?? '-'}, standby ${place.standby ?? '-'}`];
 }

@@ -134,8 +134,7 @@ export function inspectCommand(program: Command, { run }: CliContext): void {
     .description('Show a whole memory record as JSON.')
     .action((recordId: string) =>
       run(
-        (endpoint, space) =>
-          endpoint.call('introspectRecord', { space, record_id: recordId, include_history: true, include_associations: true, include_versions: true }),
+        (endpoint, space) => endpoint.call('introspectRecord', { space, record_id: recordId, include_history: true, include_associations: true, include_versions: true }),
         (record) => [JSON.stringify(record, null, 2)],
       )(),
     );
@@ -175,7 +174,8 @@ export function decayForecastCommand(program: Command, { run }: CliContext): voi
         (endpoint, space) => endpoint.call('decayForecast', { space, record_ids: recordIds.flatMap(commaList), forecast_at: options.at }),
         (result) =>
           (result.forecasts as CmpObject[]).map(
-            (entry) => `${entry.record_id}: ${Number(entry.current_fidelity).toFixed(3)} → ${Number(entry.forecasted_fidelity).toFixed(3)} (prune threshold ${entry.estimated_threshold_date ?? 'never'})`,
+            (entry) =>
+              `${entry.record_id}: ${Number(entry.current_fidelity).toFixed(3)} → ${Number(entry.forecasted_fidelity).toFixed(3)} (prune threshold ${entry.estimated_threshold_date ?? 'never'})`,
           ),
       )(),
     );
