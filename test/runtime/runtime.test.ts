@@ -96,7 +96,10 @@ describe('a store worker crashed mid-batch', () => {
       expect(response.status).toBe(200);
       acknowledged.push(...idsOf(response));
     }
-    // The fault hook, not a race: the worker ends at `point` of the next apply, whatever the timing.
+    // The fault hook, not a race: the worker ends at `point` of the next apply, whatever the timing. The
+    // batches' similar-memory links are written in the background: armed before they are, the crash would
+    // land in one of those applies instead of the fourth batch's.
+    await waitForAsync(async () => (await server.runtime.embedding()).links_pending === 0 && (await server.runtime.embedding()).vector_backlog === 0);
     await episodic.crashAt(point);
     const failed = await server.call('POST', '/v1/encode/batch', batch(3), { 'idempotency-key': 'batch-3' });
     return { server, episodic, acknowledged, failed };
@@ -170,6 +173,14 @@ describe('the data directory', () => {
 });
 
 /** Polls `condition`; the deadline is a safety net for a hang, generous so a loaded machine is not a failure. */
+async function waitForAsync(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
