@@ -46,6 +46,28 @@ export interface ClusterStatus {
 const RETRY_AFTER_SECS = 1;
 /** How long a stopping node waits for the forwarded requests it is serving. Milliseconds. */
 const STOP_ANSWER_MS = 5_000;
+/** How long a starting node waits for JetStream to answer (a NATS cluster electing its leaders). */
+const JETSTREAM_START_MS = 60_000;
+
+/**
+ * `attempt` again while JetStream does not answer yet: a NATS cluster that is starting or electing a
+ * meta leader times its requests out (or has no responders) for a few seconds, and a node started beside
+ * it should wait rather than fail. Creating a bucket that exists (same settings) is safe to repeat.
+ */
+async function whileJetStreamStarts<T>(what: string, log: ((line: string) => void) | undefined, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + JETSTREAM_START_MS;
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const name = (error as Error)?.name ?? '';
+      const starting = name === 'TimeoutError' || name === 'NoRespondersError' || /timeout|no responders/i.test(String((error as Error)?.message));
+      if (!starting || Date.now() > deadline) throw error;
+      if (tries === 1) log?.(`cluster: ${what}: JetStream is not answering yet (${String((error as Error)?.message)}); retrying for up to ${JETSTREAM_START_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * tries, 2_000)));
+    }
+  }
+}
 
 export class ClusterNode {
   readonly nc: NatsConnection;
@@ -91,8 +113,13 @@ export class ClusterNode {
     const nc = await connect({ servers: config.nats_urls, name: `cerememory ${config.node_id}`, maxReconnectAttempts: -1 });
     try {
       const ttlMs = options.leaseTtlMs ?? config.lease_ttl_secs * 1000;
-      const leases = await PartitionLeases.open(nc, { nodeId: config.node_id, bucket: `${namespace}_leases`, replicas: config.replicas, ttlMs });
-      const members = await new Kvm(nc).create(`${namespace}_nodes`, { history: 1, ttl: leases.ttlMs, replicas: config.replicas, allow_direct: false });
+      const log = options.log;
+      const leases = await whileJetStreamStarts('opening the lease bucket', log, () =>
+        PartitionLeases.open(nc, { nodeId: config.node_id, bucket: `${namespace}_leases`, replicas: config.replicas, ttlMs }),
+      );
+      const members = await whileJetStreamStarts('opening the member bucket', log, () =>
+        new Kvm(nc).create(`${namespace}_nodes`, { history: 1, ttl: leases.ttlMs, replicas: config.replicas, allow_direct: false }),
+      );
       return new ClusterNode(nc, leases, members, options);
     } catch (error) {
       await nc.close();
