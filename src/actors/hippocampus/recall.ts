@@ -2,8 +2,6 @@ import { textOf } from '../../cmp/content.js';
 import { EMOTION_DIMENSIONS, type EmotionVector, type MemoryRecord } from '../../cmp/types.js';
 import { phraseMatch } from '../store/phrase.js';
 
-export { phraseMatch };
-
 // Hybrid recall scoring (DESIGN §2 item 4): pure functions of the candidates the stores returned, the
 // cue and `now`. The score of a memory, all terms in [0, 1] unless stated:
 //

@@ -139,7 +139,10 @@ export class Recaller {
       const chosen = preselect(hits, fusion, Math.max(limit * PRELOAD_FACTOR, 30));
       const chosenIds = new Set(chosen.map(([id]) => id));
       const phrased = new Map([...inOrder].filter((id) => hits.has(id) && !chosenIds.has(id)).map((id) => [id, hits.get(id)!]));
-      for (const entry of preselect(phrased, fusion, limit * PRELOAD_FACTOR)) chosen.push(entry) && chosenIds.add(entry[0]);
+      for (const entry of preselect(phrased, fusion, limit * PRELOAD_FACTOR)) {
+        chosen.push(entry);
+        chosenIds.add(entry[0]);
+      }
       truncated = hits.size - chosen.length;
       // Prefetch what activation will most likely reach from the best hits, in the same round trip.
       const speculative =

@@ -27,7 +27,7 @@ export function phraseMatch(cue: string, text: string | null | undefined): numbe
   if (longest < Math.min(MIN_PHRASE_RUN, want.length)) return 0;
   return ((longest - 1) / (want.length - 1)) ** 2;
 }
-export const MIN_PHRASE_RUN = 3;
+const MIN_PHRASE_RUN = 3;
 const PHRASE_WORD = /[\p{L}\p{N}]+/gu;
 export function wordsOf(text: string): string[] {
   return text.normalize('NFKC').toLowerCase().match(PHRASE_WORD) ?? [];

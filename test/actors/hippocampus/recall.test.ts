@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  asksWhen,
-  attributedSpeaker,
-  cueNames,
-  firstPersonCue,
-  fuser,
-  mentionsTime,
-  mostActivated,
-  phraseMatch,
-  preselect,
-  sessionSupport,
-  withSessionNeighbours,
-} from '../../../src/actors/hippocampus/recall.js';
+import { asksWhen, attributedSpeaker, cueNames, firstPersonCue, fuser, mentionsTime, mostActivated, preselect, sessionSupport, withSessionNeighbours } from '../../../src/actors/hippocampus/recall.js';
+import { phraseMatch } from '../../../src/actors/store/phrase.js';
 
 // The pure scoring steps of recall.ts, as tables.
 

@@ -4,7 +4,7 @@ import { sharedRuntime } from '../../helpers/front-doors.js';
 import { textContent } from '../../helpers/server.js';
 
 // A cue that quotes a memory word for word ranks that memory first, even among memories that share
-// every one of its words more often (recall.phrase_boost, phraseMatch in recall.ts). BM25 scores a bag
+// every one of its words more often (recall.phrase_boost, phraseMatch in store/phrase.ts). BM25 scores a bag
 // of terms: short memories repeating the cue's words outscore the one long memory that says the cue
 // itself, which is how `npm run bench -- peers` lost exact 4-word phrases to a substring search at
 // 10,000 memories. The same memories in a runtime with the boost off show the distractors are real.
