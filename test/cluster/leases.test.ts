@@ -1,19 +1,11 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PartitionLeases } from '../../src/cluster/leases.js';
+import { eventually } from '../helpers/eventually.js';
 import { natsServerAvailable, startNatsCluster, type NatsCluster } from '../helpers/nats.js';
 
 // Partition leases in a real R3 KV bucket. The bucket's TTL is real time (the servers expire keys);
 // trust in a held lease is measured on a clock the test moves by hand.
-
-/** Polls `check` until it holds; the deadline is only a safety net for a slow machine. */
-async function eventually(check: () => Promise<boolean>, deadlineMs = 20_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe.skipIf(!natsServerAvailable)('PartitionLeases on three nats-servers', () => {
   let cluster: NatsCluster;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../../src/cluster/placement.js';
 import { startServer, type CerememoryServer } from '../../src/server.js';
 import { compiledEntry } from '../helpers/compiled-cli.js';
+import { eventually } from '../helpers/eventually.js';
 import { natsServerAvailable, startNatsCluster, type NatsCluster } from '../helpers/nats.js';
 import { jsonCaller, removeDir, startTestServer, tempDataDir, testConfig, textContent, type TestResponse } from '../helpers/server.js';
 
@@ -23,15 +24,6 @@ interface Node {
   server: CerememoryServer;
   dataDir: string;
   call: (method: string, path: string, body?: unknown) => Promise<TestResponse>;
-}
-
-/** Polls `check` until it holds; the deadline is only a safety net for a slow machine. */
-async function eventually(check: () => Promise<boolean>, deadlineMs = 45_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not true within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const textsOf = (response: TestResponse): string[] =>

@@ -3,6 +3,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionOf, placeAll } from '../../src/cluster/placement.js';
+import { eventually } from '../helpers/eventually.js';
 import { natsServerAvailable, startNatsCluster, type NatsCluster } from '../helpers/nats.js';
 import { serveProcess, type ServeProcess } from '../helpers/serve-process.js';
 import { jsonCaller, removeDir, textContent, textOfRecord, type TestResponse } from '../helpers/server.js';
@@ -27,14 +28,8 @@ interface NodeProcess {
   call: (method: string, path: string, body?: unknown) => Promise<TestResponse>;
 }
 
-/** Polls `check` until it holds; the deadline is only a safety net for a slow machine. */
-async function eventually(check: () => Promise<boolean>, what: string, deadlineMs = SETTLE_MS): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`not true within ${deadlineMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** eventually, a probe that throws (a node restarting) counting as not yet. */
+const untilHolds = (check: () => Promise<boolean>, what: string, deadlineMs = SETTLE_MS) => eventually(() => check().catch(() => false), what, deadlineMs);
 
 /** Every text of a space, as many times as it is there (a timeline over all time lists every record). */
 async function textsIn(node: NodeProcess, space: string): Promise<string[]> {
@@ -119,7 +114,7 @@ describe.skipIf(!natsServerAvailable)('Cerememory nodes as processes: kill -9 of
     const expected = placeAll(PARTITIONS, members).map(({ owner }) => owner);
     for (const node of nodes.values()) {
       if (node.process.child.exitCode !== null || node.process.child.signalCode !== null) continue;
-      await eventually(async () => {
+      await untilHolds(async () => {
         const status = (await node.call('GET', '/v1/cluster')).body;
         return status.nodes.join() === members.join() && status.partitions.every(({ holder }: { holder?: string }, i: number) => holder === expected[i]);
       }, `${node.id} sees ${members.join()} settled`);
@@ -249,7 +244,7 @@ describe.skipIf(!natsServerAvailable)('Cerememory nodes as processes: kill -9 of
     const others = [...nodes.values()].filter((node) => node !== owner);
     owner.process.child.kill('SIGSTOP');
     try {
-      await eventually(async () => {
+      await untilHolds(async () => {
         const holder = (await others[0]!.call('GET', `/v1/cluster?space=${SPACE}`)).body.node_id;
         return holder !== undefined && holder !== ownerId;
       }, `another node than ${ownerId} holds the space`);

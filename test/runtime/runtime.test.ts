@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CrashPoint } from '../../src/actors/store/protocol.js';
+import { eventually } from '../helpers/eventually.js';
 import { removeDir, startTestServer, tempDataDir, textContent, textOfRecord, type TestServer } from '../helpers/server.js';
 
 // The whole runtime on a real data directory: persistence across restarts, a store worker crashed in
@@ -99,7 +100,7 @@ describe('a store worker crashed mid-batch', () => {
     // The fault hook, not a race: the worker ends at `point` of the next apply, whatever the timing. The
     // batches' similar-memory links are written in the background: armed before they are, the crash would
     // land in one of those applies instead of the fourth batch's.
-    await waitForAsync(async () => (await server.runtime.embedding()).links_pending === 0 && (await server.runtime.embedding()).vector_backlog === 0);
+    await eventually(async () => (await server.runtime.embedding()).links_pending === 0 && (await server.runtime.embedding()).vector_backlog === 0);
     await episodic.crashAt(point);
     const failed = await server.call('POST', '/v1/encode/batch', batch(3), { 'idempotency-key': 'batch-3' });
     return { server, episodic, acknowledged, failed };
@@ -128,7 +129,7 @@ describe('a store worker crashed mid-batch', () => {
     const semantic = await server.call('POST', '/v1/encode', { content: textContent('unaffected'), store: 'semantic' });
     expect(semantic.status).toBe(200);
 
-    await waitFor(() => episodic.health().state === 'ready' && episodic.health().restarts === 1);
+    await eventually(() => episodic.health().state === 'ready' && episodic.health().restarts === 1);
     const retried = await server.call('POST', '/v1/encode/batch', batch(3), { 'idempotency-key': 'batch-3' });
     expect(retried.status).toBe(200);
     expect(new Set(idsOf(retried)).size).toBe(100);
@@ -138,7 +139,7 @@ describe('a store worker crashed mid-batch', () => {
   it('after the write, before the answer: the retry with the same key finds the batch stored once and loses no acknowledged record', async () => {
     const { server, episodic, acknowledged, failed } = await crashDuringFourthBatch('apply:after-write');
     await expectRetryableCrash(failed);
-    await waitFor(() => episodic.health().state === 'ready' && episodic.health().restarts === 1);
+    await eventually(() => episodic.health().state === 'ready' && episodic.health().restarts === 1);
     const retried = await server.call('POST', '/v1/encode/batch', batch(3), { 'idempotency-key': 'batch-3' });
     expect(retried.status).toBe(200);
     expect(new Set(idsOf(retried)).size).toBe(100);
@@ -154,7 +155,7 @@ describe('a store worker crashed mid-batch', () => {
     const during = await server.call('POST', '/v1/encode', { content: textContent('during restart'), store: 'episodic' });
     expect(during.status).toBe(503);
     expect(during.body.code).toBe('STORE_UNAVAILABLE');
-    await waitFor(() => episodic.health().state === 'ready');
+    await eventually(() => episodic.health().state === 'ready');
     expect((await server.call('POST', '/v1/encode', { content: textContent('after restart'), store: 'episodic' })).status).toBe(200);
   });
 });
@@ -171,20 +172,3 @@ describe('the data directory', () => {
     });
   });
 });
-
-/** Polls `condition`; the deadline is a safety net for a hang, generous so a loaded machine is not a failure. */
-async function waitForAsync(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
