@@ -71,7 +71,7 @@ interface Graph {
    * label → the unit vector as stored (float32), kept from upsert or read once from hnswlib: recall
    * compares a cue with each of its text hits, and hnswlib-node's getPoint builds a JS array element by
    * element (~50 µs for 512 dimensions, most of a recall's time in a store). A loaded graph fills this
-   * as its points are first read, so a start reads nothing extra.
+   * as its points are first compared and by fillPoints in the background, so a start waits for none.
    */
   readonly points: (Float32Array | undefined)[];
 }
