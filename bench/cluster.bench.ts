@@ -58,6 +58,9 @@ function clusterEnv(cluster: NatsCluster, id: string, index: number): Record<str
   };
 }
 
+/** How long a write or a read is retried through a failover before the bench fails, naming what it waited for. */
+const RETRY_DEADLINE_MS = 120_000;
+
 /** Until every node sees `members` and every partition held by its placement owner. */
 async function settled(nodes: Node[], members: string[], deadlineMs = 180_000): Promise<void> {
   const owners = placeAll(PARTITIONS, members).map(({ owner }) => owner);
@@ -74,12 +77,14 @@ async function settled(nodes: Node[], members: string[], deadlineMs = 180_000): 
 
 /** One write with an idempotency key, retried on 503 or a dead connection; the successful attempt's send and answer times. */
 async function write(through: () => Node, space: string, value: string, key: string): Promise<{ sentAt: number; ackedAt: number; node: string }> {
+  const giveUp = Date.now() + RETRY_DEADLINE_MS;
   for (;;) {
     const node = through();
     const sentAt = performance.now();
     const stored = await post(node.url, '/v1/encode', { space, content: text(value), idempotency_key: key }).catch(() => ({ status: 0, body: null }));
     if (stored.status === 200) return { sentAt, ackedAt: performance.now(), node: node.id };
     if (stored.status !== 0 && stored.status !== 503) throw new Error(`write ${key}: ${stored.status} ${JSON.stringify(stored.body)}`);
+    if (Date.now() > giveUp) throw new Error(`write ${key}: not acknowledged within ${RETRY_DEADLINE_MS} ms (last through ${node.id}: ${stored.status} ${JSON.stringify(stored.body)})`);
     await sleep(100);
   }
 }
@@ -141,8 +146,10 @@ async function workload(nodes: Node[], options: { writes: number; recalls: numbe
 
 /** Every text of a space, as many times as it is there. */
 async function textsIn(node: Node, space: string): Promise<string[]> {
+  const giveUp = Date.now() + RETRY_DEADLINE_MS;
   for (;;) {
     const answer = await post(node.url, '/v1/recall/timeline', { space, range: { start: '2000-01-01T00:00:00Z', end: '2100-01-01T00:00:00Z' }, granularity: 'month' });
+    if (answer.status !== 200 && Date.now() > giveUp) throw new Error(`timeline of ${space} through ${node.id}: ${answer.status} for ${RETRY_DEADLINE_MS} ms (${JSON.stringify(answer.body)})`);
     if (answer.status === 200) {
       return (answer.body.buckets as { memories: { record: { content: { blocks: { data: string }[] } } }[] }[]).flatMap((bucket) =>
         bucket.memories.map(({ record }) => Buffer.from(record.content.blocks[0]!.data, 'base64').toString('utf8')),
